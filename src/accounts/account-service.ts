@@ -1,0 +1,199 @@
+// Account use cases: sign-up, password sign-in, profile and password changes.
+import { randomUUID } from 'node:crypto';
+import type { DataSource, Repository } from 'typeorm';
+import { type Account, AccountEntity, type Profile, toProfile } from './account.ts';
+import { AccountNotFound, EmailTaken, InvalidCredentials, InvalidInput } from './errors.ts';
+import type { LoginThrottle } from './login-throttle.ts';
+import type { PasswordHasher } from './passwords.ts';
+import { passwordProblem } from './passwords.ts';
+import {
+  emailProblem,
+  nameProblem,
+  normalizeEmail,
+  normalizeName,
+  pictureProblem,
+} from './profile-fields.ts';
+
+export interface SignUpInput {
+  email: string;
+  password: string;
+  name: string;
+  /** Where the attempt comes from (e.g. a client address), for throttling. */
+  source: string;
+}
+
+export interface PasswordSignIn {
+  email: string;
+  password: string;
+  /** Where the attempt comes from (e.g. a client address), for throttling. */
+  source: string;
+}
+
+export interface NewAccount {
+  email: string | null;
+  emailVerified: boolean;
+  name: string | null;
+  picture?: string | null;
+  password?: string;
+}
+
+export interface ProfileChanges {
+  name?: string;
+  picture?: string | null;
+}
+
+const UNIQUE_VIOLATION = '23505';
+
+export function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { driverError?: { code?: string }; code?: string } | null)?.driverError
+    ?.code;
+  return (
+    code === UNIQUE_VIOLATION || (error as { code?: string } | null)?.code === UNIQUE_VIOLATION
+  );
+}
+
+export class AccountService {
+  readonly #accounts: Repository<Account>;
+  readonly #hasher: PasswordHasher;
+  readonly #throttle: LoginThrottle;
+
+  constructor(deps: { dataSource: DataSource; hasher: PasswordHasher; throttle: LoginThrottle }) {
+    this.#accounts = deps.dataSource.getRepository(AccountEntity);
+    this.#hasher = deps.hasher;
+    this.#throttle = deps.throttle;
+  }
+
+  async signUp(input: SignUpInput): Promise<Profile> {
+    const email = normalizeEmail(input.email);
+    const name = normalizeName(input.name);
+    const problems: Record<string, string> = {};
+    const emailIssue = emailProblem(email);
+    if (emailIssue) problems.email = emailIssue;
+    const nameIssue = nameProblem(name);
+    if (nameIssue) problems.name = nameIssue;
+    const passwordIssue = passwordProblem(input.password, email);
+    if (passwordIssue) problems.password = passwordIssue;
+    if (Object.keys(problems).length > 0) throw new InvalidInput(problems);
+    await this.#throttle.countSignUp(input.source);
+
+    // Hash before looking at the email, so an existing address takes as long as a new one.
+    const passwordHash = await this.#hasher.hash(input.password);
+    return this.#insert({ email, emailVerified: false, name, picture: null, passwordHash });
+  }
+
+  async signInWithPassword(input: PasswordSignIn): Promise<Profile> {
+    const email = normalizeEmail(input.email);
+    await this.#throttle.assertAllowed(email, input.source);
+    const account = email === '' ? null : await this.findAccountByEmail(email);
+    const ok = account?.passwordHash
+      ? await this.#hasher.verify(input.password, account.passwordHash)
+      : await this.#hasher.burn();
+    if (!account || !ok) {
+      await this.#throttle.recordFailure(email, input.source);
+      throw new InvalidCredentials();
+    }
+    await this.#throttle.recordSuccess(email);
+    if (account.passwordHash && this.#hasher.needsRehash(account.passwordHash)) {
+      await this.#accounts.update(
+        { id: account.id },
+        { passwordHash: await this.#hasher.hash(input.password) },
+      );
+    }
+    return toProfile(account);
+  }
+
+  async findProfile(id: string): Promise<Profile | undefined> {
+    if (!isUuid(id)) return undefined;
+    const account = await this.#accounts.findOneBy({ id });
+    return account ? toProfile(account) : undefined;
+  }
+
+  async findAccountByEmail(email: string): Promise<Account | null> {
+    return this.#accounts
+      .createQueryBuilder('account')
+      .where('lower(account.email) = lower(:email)', { email: normalizeEmail(email) })
+      .getOne();
+  }
+
+  /** Creates an account directly (administration, upstream sign-in). */
+  async createAccount(input: NewAccount): Promise<Profile> {
+    const problems: Record<string, string> = {};
+    const email = input.email === null ? null : normalizeEmail(input.email);
+    if (email !== null) {
+      const issue = emailProblem(email);
+      if (issue) problems.email = issue;
+    }
+    const name = input.name === null ? null : normalizeName(input.name);
+    if (name !== null) {
+      const issue = nameProblem(name);
+      if (issue) problems.name = issue;
+    }
+    if (input.password !== undefined) {
+      const issue = passwordProblem(input.password, email ?? undefined);
+      if (issue) problems.password = issue;
+    }
+    if (Object.keys(problems).length > 0) throw new InvalidInput(problems);
+    const passwordHash =
+      input.password === undefined ? null : await this.#hasher.hash(input.password);
+    return this.#insert({
+      email,
+      emailVerified: input.emailVerified,
+      name,
+      picture: input.picture ?? null,
+      passwordHash,
+    });
+  }
+
+  async setPassword(accountId: string, password: string): Promise<void> {
+    const account = isUuid(accountId) ? await this.#accounts.findOneBy({ id: accountId }) : null;
+    if (!account) throw new AccountNotFound();
+    const issue = passwordProblem(password, account.email ?? undefined);
+    if (issue) throw new InvalidInput({ password: issue });
+    await this.#accounts.update(
+      { id: accountId },
+      { passwordHash: await this.#hasher.hash(password) },
+    );
+  }
+
+  async updateProfile(accountId: string, changes: ProfileChanges): Promise<Profile> {
+    const account = isUuid(accountId) ? await this.#accounts.findOneBy({ id: accountId }) : null;
+    if (!account) throw new AccountNotFound();
+    const problems: Record<string, string> = {};
+    const update: Partial<Account> = {};
+    if (changes.name !== undefined) {
+      const name = normalizeName(changes.name);
+      const issue = nameProblem(name);
+      if (issue) problems.name = issue;
+      update.name = name;
+    }
+    if (changes.picture !== undefined) {
+      const picture = changes.picture === null ? null : changes.picture.trim();
+      const issue = picture === null ? undefined : pictureProblem(picture);
+      if (issue) problems.picture = issue;
+      update.picture = picture;
+    }
+    if (Object.keys(problems).length > 0) throw new InvalidInput(problems);
+    if (Object.keys(update).length === 0) return toProfile(account);
+    Object.assign(account, update);
+    const saved = await this.#accounts.save(account);
+    return toProfile(saved);
+  }
+
+  async #insert(fields: Omit<Account, 'id' | 'createdAt' | 'updatedAt'>): Promise<Profile> {
+    const now = new Date();
+    const account: Account = { id: randomUUID(), ...fields, createdAt: now, updatedAt: now };
+    try {
+      await this.#accounts.insert(account);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new EmailTaken();
+      throw error;
+    }
+    return toProfile(account);
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function isUuid(value: string): boolean {
+  return UUID.test(value);
+}

@@ -1,0 +1,78 @@
+// The account record: the stable id is the OpenID Connect `sub`.
+import { EntitySchema } from 'typeorm';
+
+export interface Account {
+  id: string;
+  email: string | null;
+  emailVerified: boolean;
+  /** bcrypt hash; null for accounts that only sign in through an upstream provider. */
+  passwordHash: string | null;
+  name: string | null;
+  picture: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** What other parts of the system may see of an account: never the password hash. */
+export interface Profile {
+  id: string;
+  email: string | null;
+  emailVerified: boolean;
+  name: string | null;
+  picture: string | null;
+  updatedAt: Date;
+}
+
+export function toProfile(account: Account): Profile {
+  return {
+    id: account.id,
+    email: account.email,
+    emailVerified: account.emailVerified,
+    name: account.name,
+    picture: account.picture,
+    updatedAt: account.updatedAt,
+  };
+}
+
+export const AccountEntity = new EntitySchema<Account>({
+  name: 'Account',
+  tableName: 'accounts',
+  columns: {
+    id: { type: 'uuid', primary: true },
+    email: { type: 'text', nullable: true },
+    emailVerified: { name: 'email_verified', type: 'boolean', default: false },
+    passwordHash: { name: 'password_hash', type: 'text', nullable: true },
+    name: { type: 'text', nullable: true },
+    picture: { type: 'text', nullable: true },
+    createdAt: { name: 'created_at', type: 'timestamptz', createDate: true },
+    updatedAt: { name: 'updated_at', type: 'timestamptz', updateDate: true },
+  },
+});
+
+export interface FederatedIdentity {
+  id: string;
+  accountId: string;
+  provider: string;
+  subject: string;
+  email: string | null;
+  emailVerified: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+  lastLoginAt: Date | null;
+}
+
+export const FederatedIdentityEntity = new EntitySchema<FederatedIdentity>({
+  name: 'FederatedIdentity',
+  tableName: 'federated_identities',
+  columns: {
+    id: { type: 'uuid', primary: true },
+    accountId: { name: 'account_id', type: 'uuid' },
+    provider: { type: 'text' },
+    subject: { type: 'text' },
+    email: { type: 'text', nullable: true },
+    emailVerified: { name: 'email_verified', type: 'boolean', default: false },
+    createdAt: { name: 'created_at', type: 'timestamptz', createDate: true },
+    updatedAt: { name: 'updated_at', type: 'timestamptz', updateDate: true },
+    lastLoginAt: { name: 'last_login_at', type: 'timestamptz', nullable: true },
+  },
+});

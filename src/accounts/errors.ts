@@ -1,0 +1,58 @@
+// Domain errors: facts about accounts, with no HTTP status; the HTTP edge decides how to answer.
+
+export abstract class DomainError extends Error {
+  abstract readonly code: string;
+
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** One or more fields are unacceptable; messages are meant for the person filling the form. */
+export class InvalidInput extends DomainError {
+  readonly code = 'invalid_input';
+  readonly fields: Readonly<Record<string, string>>;
+
+  constructor(fields: Record<string, string>) {
+    super(Object.values(fields).join(' '));
+    this.fields = fields;
+  }
+}
+
+/** Sign-up with an email that already belongs to an account. */
+export class EmailTaken extends DomainError {
+  readonly code = 'email_taken';
+
+  constructor() {
+    super('email already registered');
+  }
+}
+
+/** Wrong password, unknown email or an account without a password: deliberately indistinct. */
+export class InvalidCredentials extends DomainError {
+  readonly code = 'invalid_credentials';
+
+  constructor() {
+    super('invalid email or password');
+  }
+}
+
+/** Too many failed attempts for this email or source; retry after the given number of seconds. */
+export class TooManyAttempts extends DomainError {
+  readonly code = 'too_many_attempts';
+  readonly retryAfterSeconds: number;
+
+  constructor(retryAfterSeconds: number) {
+    super('too many attempts');
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+export class AccountNotFound extends DomainError {
+  readonly code = 'account_not_found';
+
+  constructor() {
+    super('account not found');
+  }
+}

@@ -1,0 +1,126 @@
+// GET/PATCH /api/me: the signed-in person's profile for first-party apps, with a bearer token
+// issued for this API's audience (RFC 6750 errors and WWW-Authenticate).
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import type Provider from 'oidc-provider';
+import type { AccountService } from '../accounts/account-service.ts';
+import { readJsonObject } from '../http/form.ts';
+import { badRequest, HttpProblem } from '../http/http-errors.ts';
+import { claimsForScopes } from '../oidc/find-account.ts';
+
+export interface ApiDeps {
+  provider: Provider;
+  accounts: AccountService;
+  /** The audience tokens must carry: `${issuer}/api`. */
+  audience: string;
+  /** Browser origins allowed to call the API (the relying parties' own origins). */
+  corsOrigins: ReadonlySet<string>;
+}
+
+interface Caller {
+  accountId: string;
+  scopes: ReadonlySet<string>;
+}
+
+const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/;
+
+export function apiRoutes(deps: ApiDeps): Router {
+  const { provider, accounts, audience } = deps;
+  const realm = audience;
+  const router = new Router({ prefix: '/api' });
+
+  function unauthorized(error?: string, description?: string): HttpProblem {
+    const parts = [`realm="${realm}"`];
+    if (error) parts.push(`error="${error}"`);
+    if (description) parts.push(`error_description="${description}"`);
+    return new HttpProblem(
+      401,
+      error ?? 'unauthorized',
+      description ?? 'A bearer access token is required.',
+      { 'WWW-Authenticate': `Bearer ${parts.join(', ')}` },
+    );
+  }
+
+  /** Resolves the bearer token; it must carry at least one of `anyScope`. */
+  async function authenticate(ctx: Context, anyScope: readonly string[]): Promise<Caller> {
+    const header = ctx.get('authorization');
+    const match = /^Bearer +(\S+)$/i.exec(header);
+    if (!match) {
+      if (header === '' || !/^Bearer\b/i.test(header)) throw unauthorized();
+      throw unauthorized('invalid_request', 'Malformed Authorization header');
+    }
+    const value = match[1] as string;
+    const token = TOKEN68.test(value) ? await provider.AccessToken.find(value) : undefined;
+    if (!token) throw unauthorized('invalid_token', 'The access token is invalid or has expired');
+    if (token.aud !== audience && !(Array.isArray(token.aud) && token.aud.includes(audience))) {
+      throw unauthorized('invalid_token', 'The access token was not issued for this API');
+    }
+    if (token.jkt || token['x5t#S256']) {
+      throw unauthorized('invalid_token', 'Sender-constrained tokens are not accepted here');
+    }
+    const grant = await provider.Grant.find(token.grantId ?? '');
+    if (!grant || grant.accountId !== token.accountId || grant.clientId !== token.clientId) {
+      throw unauthorized('invalid_token', 'The access token has been revoked');
+    }
+    if (!anyScope.some((s) => token.scopes.has(s))) {
+      const wanted = anyScope.join(' ');
+      throw new HttpProblem(
+        403,
+        'insufficient_scope',
+        `The access token needs scope "${wanted}".`,
+        {
+          'WWW-Authenticate': `Bearer realm="${realm}", error="insufficient_scope", scope="${wanted}"`,
+        },
+      );
+    }
+    return { accountId: token.accountId, scopes: token.scopes };
+  }
+
+  async function profileOf(caller: Caller) {
+    const profile = await accounts.findProfile(caller.accountId);
+    if (!profile) throw unauthorized('invalid_token', 'The account no longer exists');
+    return claimsForScopes(profile, caller.scopes);
+  }
+
+  // Browsers: only the relying parties' own origins, no cookies (tokens travel in headers).
+  router.use(async (ctx, next) => {
+    const origin = ctx.get('origin');
+    if (origin && deps.corsOrigins.has(origin)) {
+      ctx.set('Access-Control-Allow-Origin', origin);
+      ctx.set('Vary', 'Origin');
+      if (ctx.method === 'OPTIONS') {
+        ctx.set('Access-Control-Allow-Methods', 'GET, PATCH');
+        ctx.set('Access-Control-Allow-Headers', 'Authorization, Content-Type');
+        ctx.set('Access-Control-Max-Age', '600');
+        ctx.status = 204;
+        return;
+      }
+    }
+    await next();
+  });
+
+  router.get('/me', async (ctx) => {
+    const caller = await authenticate(ctx, ['profile', 'email']);
+    ctx.body = await profileOf(caller);
+  });
+
+  router.patch('/me', async (ctx) => {
+    const caller = await authenticate(ctx, ['profile']);
+    const body = await readJsonObject(ctx);
+    const unknown = Object.keys(body).filter((k) => k !== 'name' && k !== 'picture');
+    if (unknown.length > 0) throw badRequest(`Unknown field(s): ${unknown.join(', ')}.`);
+    const { name, picture } = body;
+    if (name !== undefined && typeof name !== 'string')
+      throw badRequest('"name" must be a string.');
+    if (picture !== undefined && picture !== null && typeof picture !== 'string') {
+      throw badRequest('"picture" must be a string or null.');
+    }
+    await accounts.updateProfile(caller.accountId, {
+      ...(name === undefined ? {} : { name }),
+      ...(picture === undefined ? {} : { picture: picture as string | null }),
+    });
+    ctx.body = await profileOf(caller);
+  });
+
+  return router;
+}

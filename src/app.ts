@@ -1,0 +1,155 @@
+// Composition root: wires every part into one Koa app. No environment reads, no I/O.
+import type { Redis } from 'ioredis';
+import type { JWK } from 'jose';
+import Koa from 'koa';
+import type Provider from 'oidc-provider';
+import type { DataSource } from 'typeorm';
+import { AccountService } from './accounts/account-service.ts';
+import { LoginThrottle, type ThrottleLimits } from './accounts/login-throttle.ts';
+import { PasswordHasher } from './accounts/passwords.ts';
+import { apiRoutes } from './api/me.ts';
+import type { Config } from './config.ts';
+import { RedisAttemptCounter } from './db/redis.ts';
+import { assets } from './http/assets.ts';
+import { CsrfTokens, sameOriginOnly } from './http/csrf.ts';
+import { errorMapper } from './http/errors.ts';
+import { healthRoutes } from './http/health.ts';
+import { requestContext, requestInfo } from './http/request-context.ts';
+import { securityHeaders } from './http/security-headers.ts';
+import { VIEWS_DIR, Views } from './http/views.ts';
+import { interactionRoutes } from './interactions/routes.ts';
+import type { Logger } from './logger.ts';
+import { type ClientEntry, clientOrigins } from './oidc/clients.ts';
+import { ConsentStore } from './oidc/consent-store.ts';
+import { findAccount } from './oidc/find-account.ts';
+import { oidcPages } from './oidc/pages.ts';
+import { apiResource, createProvider, ROUTES } from './oidc/provider.ts';
+import { redisAdapterFactory } from './oidc/redis-adapter.ts';
+
+export interface AppDeps {
+  config: Config;
+  logger: Logger;
+  db: DataSource;
+  redis: Redis;
+  clients: readonly ClientEntry[];
+  jwks: { keys: JWK[] };
+  cookieKeys: readonly string[];
+  /** Overrides the sign-in and sign-up throttles (tests). */
+  throttleLimits?: ThrottleLimits;
+}
+
+export interface LatchkeyApp {
+  app: Koa;
+  provider: Provider;
+  accounts: AccountService;
+  consents: ConsentStore;
+  /** Readiness turns 503 so a load balancer stops sending new requests. */
+  startDraining(): void;
+}
+
+/** Paths the mounted provider answers; everything else is ours. */
+const PROVIDER_PATHS = ['/.well-known/openid-configuration', ...Object.values(ROUTES)];
+
+function isProviderPath(path: string): boolean {
+  return PROVIDER_PATHS.some((p) => path === p || path.startsWith(`${p}/`));
+}
+
+export function createApp(deps: AppDeps): LatchkeyApp {
+  const { config, logger, db, redis } = deps;
+  const https = config.issuer.startsWith('https:');
+  const issuerOrigin = new URL(config.issuer).origin;
+  const views = new Views(VIEWS_DIR, { cache: true });
+
+  const hasher = new PasswordHasher(config.bcryptCost);
+  const throttle = new LoginThrottle(
+    new RedisAttemptCounter(redis, `${config.redisKeyPrefix}throttle:`),
+    deps.throttleLimits,
+  );
+  const accounts = new AccountService({ dataSource: db, hasher, throttle });
+  const consents = new ConsentStore(db);
+  const csrf = new CsrfTokens(deps.cookieKeys);
+
+  const provider = createProvider({
+    issuer: config.issuer,
+    clients: deps.clients,
+    jwks: deps.jwks,
+    cookieKeys: deps.cookieKeys,
+    adapter: redisAdapterFactory({
+      redis,
+      prefix: `${config.redisKeyPrefix}oidc:`,
+      clockTolerance: 15,
+    }),
+    findAccount: findAccount(accounts),
+    consents,
+    pages: oidcPages(views),
+    trustProxy: config.trustProxy,
+    logger,
+  });
+  // The provider is a Koa app of its own: give its context our request id, logger and nonce.
+  provider.use(async (ctx, next) => {
+    const info = requestInfo(ctx.req);
+    ctx.state.requestId = info?.id;
+    ctx.state.nonce = info?.nonce;
+    ctx.state.log = info?.log ?? logger;
+    await next();
+  });
+
+  let draining = false;
+  const health = healthRoutes({
+    draining: () => draining,
+    probes: {
+      postgres: async () => {
+        await db.query('SELECT 1');
+      },
+      redis: async () => {
+        await redis.ping();
+      },
+    },
+  });
+  const interactions = interactionRoutes({ provider, accounts, consents, views, csrf });
+  const origins = clientOrigins(deps.clients);
+  const api = apiRoutes({
+    provider,
+    accounts,
+    audience: apiResource(config.issuer),
+    corsOrigins: new Set(origins.filter((o) => o.startsWith('http'))),
+  });
+
+  const app = new Koa({ proxy: config.trustProxy });
+  app.on('error', (error: Error) => logger.warn({ err: error }, 'unhandled koa error'));
+  app.use(requestContext(logger, { trustProxy: config.trustProxy }));
+  app.use(errorMapper(views));
+  app.use(securityHeaders({ https, formTargets: origins }));
+  app.use(assets(`${VIEWS_DIR}/assets`));
+  app.use(health.routes());
+  const checkOrigin = sameOriginOnly(issuerOrigin);
+  app.use(async (ctx, next) => {
+    // Our browser forms, and the provider's logout confirmation form.
+    if (ctx.path.startsWith('/interaction/') || ctx.path.startsWith(`${ROUTES.end_session}/`)) {
+      return checkOrigin(ctx, next);
+    }
+    return next();
+  });
+  app.use(interactions.routes());
+  app.use(interactions.allowedMethods());
+  app.use(api.routes());
+  app.use(api.allowedMethods());
+
+  const handle = provider.callback();
+  app.use(async (ctx, next) => {
+    if (!isProviderPath(ctx.path)) return next();
+    // The provider writes its own response to the same Node request.
+    ctx.respond = false;
+    await handle(ctx.req, ctx.res);
+  });
+
+  return {
+    app,
+    provider,
+    accounts,
+    consents,
+    startDraining() {
+      draining = true;
+    },
+  };
+}

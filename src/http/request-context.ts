@@ -1,0 +1,55 @@
+// Gives every request an id, a nonce and a child logger, shared with oidc-provider's own context.
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Middleware } from 'koa';
+import type { Logger } from '../logger.ts';
+
+export interface RequestInfo {
+  readonly id: string;
+  /** CSP nonce for this response's scripts. */
+  readonly nonce: string;
+  readonly log: Logger;
+}
+
+// Keyed by the Node request so the mounted provider (a separate Koa context) sees the same info.
+const infos = new WeakMap<IncomingMessage, RequestInfo>();
+
+export function requestInfo(req: IncomingMessage): RequestInfo | undefined {
+  return infos.get(req);
+}
+
+const INCOMING_ID = /^[A-Za-z0-9._-]{8,64}$/;
+
+export function requestContext(logger: Logger, options: { trustProxy: boolean }): Middleware {
+  return async (ctx, next) => {
+    const incoming = ctx.get('x-request-id');
+    // An id from a trusted proxy joins our logs to its logs; otherwise ours is authoritative.
+    const id = options.trustProxy && INCOMING_ID.test(incoming) ? incoming : randomUUID();
+    const info: RequestInfo = {
+      id,
+      nonce: randomBytes(16).toString('base64'),
+      log: logger.child({ reqId: id }),
+    };
+    infos.set(ctx.req, info);
+    ctx.state.requestId = id;
+    ctx.state.nonce = info.nonce;
+    ctx.state.log = info.log;
+    ctx.set('X-Request-Id', id);
+    const started = process.hrtime.bigint();
+    try {
+      await next();
+    } finally {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      // Paths only: query strings carry codes, states and hints that do not belong in logs.
+      const fields = {
+        method: ctx.method,
+        path: ctx.path,
+        status: ctx.status,
+        ms: Math.round(ms * 10) / 10,
+        ip: ctx.ip,
+      };
+      if (ctx.path === '/healthz' || ctx.path === '/readyz') info.log.debug(fields, 'request');
+      else info.log.info(fields, 'request');
+    }
+  };
+}

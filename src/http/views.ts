@@ -1,0 +1,46 @@
+// EJS pages rendered inside one layout; `<%= %>` escapes everything people can type.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import ejs from 'ejs';
+
+export type Locals = Record<string, unknown>;
+export type Template = (locals: Locals) => string;
+
+export interface PageLocals {
+  title: string;
+  nonce: string;
+  requestId?: string;
+}
+
+export class Views {
+  readonly #dir: string;
+  readonly #cache: Map<string, Template> | undefined;
+
+  constructor(dir: string, options: { cache: boolean }) {
+    this.#dir = dir;
+    this.#cache = options.cache ? new Map() : undefined;
+  }
+
+  #template(name: string): Template {
+    const cached = this.#cache?.get(name);
+    if (cached) return cached;
+    const filename = path.join(this.#dir, `${name}.ejs`);
+    const template = ejs.compile(readFileSync(filename, 'utf8'), {
+      filename,
+      localsName: 'it',
+      _with: false,
+      strict: true,
+      rmWhitespace: false,
+    }) as Template;
+    this.#cache?.set(name, template);
+    return template;
+  }
+
+  /** Renders `name` and wraps it in the layout. */
+  render(name: string, locals: PageLocals & Locals): string {
+    const body = this.#template(name)(locals);
+    return this.#template('layout')({ ...locals, body });
+  }
+}
+
+export const VIEWS_DIR = path.resolve(import.meta.dirname, '../../views');

@@ -1,0 +1,170 @@
+// The OIDC clients from CLIENTS_FILE: read, checked against our policy, defaults applied.
+import { readFile } from 'node:fs/promises';
+import type { ClientMetadata } from 'oidc-provider';
+import { isLoopbackHost } from '../config.ts';
+
+export interface ClientEntry extends ClientMetadata {
+  client_id: string;
+  /** Latchkey extension: consent is implied for first-party applications. */
+  first_party?: boolean;
+}
+
+export class ClientsFileError extends Error {
+  readonly problems: readonly string[];
+
+  constructor(file: string, problems: readonly string[]) {
+    super(`Invalid clients file ${file}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ClientsFileError';
+    this.problems = problems;
+  }
+}
+
+const AUTH_METHODS = new Set(['client_secret_basic', 'client_secret_post', 'none']);
+const CLIENT_ID = /^[A-Za-z0-9._~-]{1,128}$/;
+const MIN_SECRET = 32;
+
+function checkUri(
+  problems: string[],
+  where: string,
+  value: unknown,
+  applicationType: string,
+): string | undefined {
+  if (typeof value !== 'string') {
+    problems.push(`${where} must be a string`);
+    return undefined;
+  }
+  const url = URL.parse(value);
+  if (!url) {
+    problems.push(`${where} is not an absolute URL: ${value}`);
+    return undefined;
+  }
+  if (url.hash || value.includes('#')) problems.push(`${where} must not have a fragment: ${value}`);
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname) && applicationType !== 'native') {
+    problems.push(`${where} must use https (plain http only for loopback): ${value}`);
+  }
+  if (url.protocol === 'javascript:' || url.protocol === 'data:') {
+    problems.push(`${where} uses a forbidden scheme: ${value}`);
+  }
+  return value;
+}
+
+/** Checks what oidc-provider does not: our security policy for statically configured clients. */
+export function parseClients(json: unknown, file = 'CLIENTS_FILE'): ClientEntry[] {
+  const problems: string[] = [];
+  if (!Array.isArray(json)) throw new ClientsFileError(file, ['the file must hold a JSON array']);
+  const seen = new Set<string>();
+  const clients: ClientEntry[] = [];
+  json.forEach((raw: unknown, i) => {
+    const where = `client #${i + 1}`;
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+      problems.push(`${where} must be an object`);
+      return;
+    }
+    const entry = { ...(raw as Record<string, unknown>) };
+    const id = entry.client_id;
+    if (typeof id !== 'string' || !CLIENT_ID.test(id)) {
+      problems.push(`${where}: client_id must be 1-128 characters of letters, digits, . _ ~ -`);
+      return;
+    }
+    const label = `client "${id}"`;
+    if (seen.has(id)) problems.push(`${label} is listed twice`);
+    seen.add(id);
+
+    const applicationType = entry.application_type === 'native' ? 'native' : 'web';
+    const secret = entry.client_secret;
+    const method =
+      entry.token_endpoint_auth_method ?? (secret === undefined ? 'none' : 'client_secret_basic');
+    if (typeof method !== 'string' || !AUTH_METHODS.has(method)) {
+      problems.push(
+        `${label}: token_endpoint_auth_method must be one of ${[...AUTH_METHODS].join(', ')}`,
+      );
+    }
+    if (method === 'none') {
+      if (secret !== undefined) problems.push(`${label}: a public client must not have a secret`);
+    } else if (typeof secret !== 'string' || secret.length < MIN_SECRET) {
+      problems.push(
+        `${label}: client_secret must be a string of at least ${MIN_SECRET} characters`,
+      );
+    }
+    if (entry.first_party !== undefined && typeof entry.first_party !== 'boolean') {
+      problems.push(`${label}: first_party must be true or false`);
+    }
+    const redirects = entry.redirect_uris;
+    if (!Array.isArray(redirects) || redirects.length === 0) {
+      problems.push(`${label}: redirect_uris must be a non-empty array`);
+    } else {
+      redirects.forEach((u, j) => {
+        checkUri(problems, `${label} redirect_uris[${j}]`, u, applicationType);
+      });
+    }
+    const logouts = entry.post_logout_redirect_uris;
+    if (logouts !== undefined) {
+      if (!Array.isArray(logouts)) {
+        problems.push(`${label}: post_logout_redirect_uris must be an array`);
+      } else {
+        logouts.forEach((u, j) => {
+          checkUri(problems, `${label} post_logout_redirect_uris[${j}]`, u, applicationType);
+        });
+      }
+    }
+    const grants = entry.grant_types ?? ['authorization_code', 'refresh_token'];
+    if (
+      !Array.isArray(grants) ||
+      grants.some((g) => g !== 'authorization_code' && g !== 'refresh_token')
+    ) {
+      problems.push(`${label}: grant_types may only contain authorization_code and refresh_token`);
+    }
+    const responses = entry.response_types ?? ['code'];
+    if (!Array.isArray(responses) || responses.some((r) => r !== 'code')) {
+      problems.push(`${label}: response_types may only contain "code"`);
+    }
+    clients.push({
+      ...entry,
+      client_id: id,
+      token_endpoint_auth_method: method as string,
+      grant_types: grants as string[],
+      response_types: responses as string[],
+      first_party: entry.first_party === true,
+    } as ClientEntry);
+  });
+  if (problems.length > 0) throw new ClientsFileError(file, problems);
+  return clients;
+}
+
+export async function loadClients(file: string | undefined): Promise<ClientEntry[]> {
+  if (file === undefined) return [];
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new ClientsFileError(file, [`cannot be read: ${(error as Error).message}`]);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new ClientsFileError(file, [`is not valid JSON: ${(error as Error).message}`]);
+  }
+  return parseClients(json, file);
+}
+
+/** Origins a browser may be sent to from our pages: every redirect and post-logout target. */
+export function clientOrigins(clients: readonly ClientEntry[]): string[] {
+  const origins = new Set<string>();
+  for (const client of clients) {
+    for (const uri of [
+      ...(client.redirect_uris ?? []),
+      ...(client.post_logout_redirect_uris ?? []),
+    ]) {
+      const url = URL.parse(uri);
+      if (url && (url.protocol === 'https:' || url.protocol === 'http:')) origins.add(url.origin);
+      else if (url) origins.add(`${url.protocol}`);
+    }
+  }
+  return [...origins];
+}
+
+/** Client metadata for the provider, without our own non-standard properties. */
+export function providerMetadata(clients: readonly ClientEntry[]): ClientMetadata[] {
+  return clients.map((c) => ({ ...c }));
+}

@@ -1,0 +1,56 @@
+// Which grants exist without asking: first-party clients are trusted, others keep what was consented.
+import type { Grant, KoaContextWithOIDC } from 'oidc-provider';
+import type { ConsentStore } from './consent-store.ts';
+
+export function isFirstParty(client: unknown): boolean {
+  return (client as { first_party?: unknown } | undefined)?.first_party === true;
+}
+
+/** Adds everything this authorization request asks for to the grant. */
+export function grantRequested(ctx: KoaContextWithOIDC, grant: Grant): void {
+  const { oidc } = ctx;
+  const scope = [...oidc.requestParamOIDCScopes].join(' ');
+  if (scope) grant.addOIDCScope(scope);
+  const claims = [...oidc.requestParamClaims];
+  if (claims.length > 0) grant.addOIDCClaims(claims);
+  for (const [indicator, server] of Object.entries(oidc.resourceServers ?? {})) {
+    const wanted = [...oidc.requestParamScopes].filter((s) => server.scopes.has(s));
+    if (wanted.length > 0) grant.addResourceScope(indicator, wanted.join(' '));
+  }
+}
+
+export function loadExistingGrant(consents: ConsentStore) {
+  return async (ctx: KoaContextWithOIDC): Promise<Grant | undefined> => {
+    const { oidc } = ctx;
+    const accountId = oidc.session?.accountId;
+    const clientId = oidc.client?.clientId;
+    if (!accountId || !clientId || !oidc.client) return undefined;
+
+    const grantId = oidc.result?.consent?.grantId ?? oidc.session?.grantIdFor(clientId);
+    if (grantId) {
+      const grant = await oidc.provider.Grant.find(grantId);
+      if (grant && grant.accountId === accountId && grant.clientId === clientId) {
+        if (isFirstParty(oidc.client)) {
+          grantRequested(ctx, grant);
+          await grant.save();
+        }
+        return grant;
+      }
+    }
+
+    const grant = new oidc.provider.Grant({ accountId, clientId });
+    if (isFirstParty(oidc.client)) {
+      grantRequested(ctx, grant);
+    } else {
+      const remembered = await consents.find(accountId, clientId);
+      if (!remembered) return undefined;
+      if (remembered.scope) grant.addOIDCScope(remembered.scope);
+      if (remembered.claims.length > 0) grant.addOIDCClaims(remembered.claims);
+      for (const [resource, scope] of Object.entries(remembered.resourceScopes)) {
+        grant.addResourceScope(resource, scope);
+      }
+    }
+    await grant.save();
+    return grant;
+  };
+}

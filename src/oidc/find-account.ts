@@ -1,0 +1,36 @@
+// Maps accounts to OpenID Connect claims, by scope.
+import type { AccountClaims, FindAccount } from 'oidc-provider';
+import type { Profile } from '../accounts/account.ts';
+import type { AccountService } from '../accounts/account-service.ts';
+
+export const CLAIMS_BY_SCOPE = {
+  openid: ['sub'],
+  profile: ['name', 'picture', 'updated_at'],
+  email: ['email', 'email_verified'],
+} as const;
+
+/** The claims a token with these scopes may reveal; absent values are left out, not null. */
+export function claimsForScopes(profile: Profile, scopes: ReadonlySet<string>): AccountClaims {
+  const claims: AccountClaims = { sub: profile.id };
+  if (scopes.has('profile')) {
+    if (profile.name) claims.name = profile.name;
+    if (profile.picture) claims.picture = profile.picture;
+    claims.updated_at = Math.floor(profile.updatedAt.getTime() / 1000);
+  }
+  if (scopes.has('email') && profile.email) {
+    claims.email = profile.email;
+    claims.email_verified = profile.emailVerified;
+  }
+  return claims;
+}
+
+export function findAccount(accounts: AccountService): FindAccount {
+  return async (_ctx, sub) => {
+    const profile = await accounts.findProfile(sub);
+    if (!profile) return undefined;
+    return {
+      accountId: profile.id,
+      claims: (_use, scope) => claimsForScopes(profile, new Set(scope.split(' '))),
+    };
+  };
+}

@@ -1,0 +1,220 @@
+// The oidc-provider configuration: one object that reads as our authorization server policy.
+import type { JWK } from 'jose';
+import Provider, {
+  type Adapter,
+  type Configuration,
+  errors,
+  type FindAccount,
+  type KoaContextWithOIDC,
+} from 'oidc-provider';
+import type { Logger } from '../logger.ts';
+import type { ClientEntry } from './clients.ts';
+import { loadExistingGrant } from './consent-policy.ts';
+import type { ConsentStore } from './consent-store.ts';
+import { CLAIMS_BY_SCOPE } from './find-account.ts';
+import type { OidcPages } from './pages.ts';
+
+/** Our own account API is a resource server; its tokens are audience-restricted to it. */
+export const apiResource = (issuer: string) => `${issuer}/api`;
+export const API_SCOPES = 'profile email';
+
+export const TTL = {
+  AccessToken: 15 * 60,
+  AuthorizationCode: 60,
+  IdToken: 60 * 60,
+  Interaction: 60 * 60,
+  Session: 14 * 24 * 60 * 60,
+  RefreshToken: 30 * 24 * 60 * 60,
+  // A grant outlives its refresh tokens: rotation keeps extending them up to this horizon.
+  Grant: 365 * 24 * 60 * 60,
+  ClientCredentials: 10 * 60,
+  DeviceCode: 10 * 60,
+  BackchannelAuthenticationRequest: 10 * 60,
+  PreAuthorizedCode: 10 * 60,
+} as const;
+
+export const ROUTES = {
+  authorization: '/authorize',
+  token: '/token',
+  userinfo: '/userinfo',
+  jwks: '/jwks',
+  end_session: '/logout',
+  introspection: '/token/introspection',
+  revocation: '/token/revocation',
+  pushed_authorization_request: '/par',
+} as const;
+
+export interface ProviderDeps {
+  issuer: string;
+  clients: readonly ClientEntry[];
+  jwks: { keys: JWK[] };
+  cookieKeys: readonly string[];
+  adapter: (model: string) => Adapter;
+  findAccount: FindAccount;
+  consents: ConsentStore;
+  pages: OidcPages;
+  trustProxy: boolean;
+  logger: Logger;
+}
+
+const isConfidential = (client: { clientAuthMethod?: string | undefined }) =>
+  client.clientAuthMethod !== undefined && client.clientAuthMethod !== 'none';
+
+export function createProvider(deps: ProviderDeps): Provider {
+  const https = deps.issuer.startsWith('https:');
+  const api = apiResource(deps.issuer);
+  const cookie = { httpOnly: true, sameSite: 'lax' as const, secure: https, overwrite: true };
+  const allowedOrigins = new Map<string, Set<string>>(
+    deps.clients.map((c) => [
+      c.client_id,
+      new Set(
+        (c.redirect_uris ?? [])
+          .map((u) => URL.parse(u))
+          .filter((u) => u !== null && (u.protocol === 'https:' || u.protocol === 'http:'))
+          .map((u) => (u as URL).origin),
+      ),
+    ]),
+  );
+
+  const configuration: Configuration = {
+    adapter: deps.adapter,
+    clients: deps.clients.map((c) => ({ ...c })),
+    jwks: deps.jwks as Configuration['jwks'],
+    findAccount: deps.findAccount,
+    claims: {
+      acr: null,
+      amr: null,
+      auth_time: null,
+      sid: null,
+      openid: [...CLAIMS_BY_SCOPE.openid],
+      profile: [...CLAIMS_BY_SCOPE.profile],
+      email: [...CLAIMS_BY_SCOPE.email],
+    },
+    scopes: ['openid', 'offline_access', 'profile', 'email'],
+    // Scope-requested claims also go in the ID token, as most relying-party libraries expect.
+    conformIdTokenClaims: false,
+    responseTypes: ['code'],
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
+    clientDefaults: {
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'client_secret_basic',
+      id_token_signed_response_alg: 'RS256',
+    },
+    enabledJWA: {
+      idTokenSigningAlgValues: ['RS256', 'ES256'],
+      userinfoSigningAlgValues: ['RS256', 'ES256'],
+    },
+    extraClientMetadata: {
+      properties: ['first_party'],
+      validator(_ctx, key, value) {
+        if (key === 'first_party' && value !== undefined && typeof value !== 'boolean') {
+          throw new errors.InvalidClientMetadata('first_party must be a boolean');
+        }
+      },
+    },
+    pkce: { required: () => true },
+    allowOmittingSingleRegisteredRedirectUri: false,
+    rotateRefreshToken: true,
+    async issueRefreshToken(_ctx, client, code) {
+      return client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access');
+    },
+    ttl: { ...TTL },
+    cookies: {
+      keys: [...deps.cookieKeys],
+      names: {
+        // __Host- binds the session cookie to this exact origin over https.
+        session: https ? '__Host-latchkey.session' : 'latchkey.session',
+        interaction: 'latchkey.interaction',
+        resume: 'latchkey.resume',
+      },
+      long: cookie,
+      short: cookie,
+    },
+    routes: { ...ROUTES },
+    interactions: {
+      url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
+    },
+    loadExistingGrant: loadExistingGrant(deps.consents),
+    clientBasedCORS(_ctx, origin, client) {
+      return allowedOrigins.get(client.clientId)?.has(origin) ?? false;
+    },
+    features: {
+      devInteractions: { enabled: false },
+      userinfo: { enabled: true },
+      introspection: {
+        enabled: true,
+        // Only confidential clients may introspect, and only tokens issued to themselves.
+        async allowedPolicy(_ctx, client, token) {
+          return isConfidential(client) && token.clientId === client.clientId;
+        },
+      },
+      revocation: {
+        enabled: true,
+        async allowedPolicy(_ctx, client, token) {
+          if (token.clientId !== client.clientId) {
+            if (!isConfidential(client)) return false;
+            throw new errors.InvalidRequest(
+              'client is not authorized to revoke the presented token',
+            );
+          }
+          return true;
+        },
+      },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: deps.pages.logoutSource,
+        postLogoutSuccessSource: deps.pages.postLogoutSuccessSource,
+      },
+      resourceIndicators: {
+        enabled: true,
+        async defaultResource(_ctx, _client, oneOf) {
+          return oneOf ?? undefined;
+        },
+        async useGrantedResource() {
+          return false;
+        },
+        async getResourceServerInfo(_ctx, resourceIndicator) {
+          if (resourceIndicator !== api) throw new errors.InvalidTarget();
+          return {
+            scope: API_SCOPES,
+            audience: api,
+            accessTokenTTL: TTL.AccessToken,
+            accessTokenFormat: 'opaque',
+          };
+        },
+      },
+    },
+    renderError: deps.pages.renderError,
+  };
+
+  const provider = new Provider(deps.issuer, configuration);
+  provider.proxy = deps.trustProxy;
+
+  const log = (ctx: KoaContextWithOIDC | undefined) =>
+    (ctx?.state?.log as Logger | undefined) ?? deps.logger;
+  provider.on('server_error', (ctx: KoaContextWithOIDC, error: Error) => {
+    log(ctx).error({ err: error, route: ctx?.oidc?.route }, 'oidc server error');
+  });
+  const refused = (event: string) => (ctx: KoaContextWithOIDC, error: errors.OIDCProviderError) => {
+    log(ctx).info(
+      {
+        event,
+        error: error.error,
+        description: error.error_description,
+        client: ctx?.oidc?.client?.clientId,
+      },
+      'oidc request refused',
+    );
+  };
+  provider.on('authorization.error', refused('authorization.error'));
+  provider.on('grant.error', refused('grant.error'));
+  provider.on('introspection.error', refused('introspection.error'));
+  provider.on('revocation.error', refused('revocation.error'));
+  provider.on('userinfo.error', refused('userinfo.error'));
+  provider.on('end_session.error', refused('end_session.error'));
+  provider.on('grant.revoked', (ctx: KoaContextWithOIDC, grantId: string) => {
+    log(ctx).info({ event: 'grant.revoked', grantId }, 'grant revoked');
+  });
+  return provider;
+}

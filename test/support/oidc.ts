@@ -1,0 +1,109 @@
+// A relying party for tests, built on openid-client, driving our HTML pages with Browser.
+import type { AxiosResponse } from 'axios';
+import * as client from 'openid-client';
+import { type Browser, formByAction } from './browser.ts';
+
+export interface TestClient {
+  client_id: string;
+  client_secret?: string;
+  redirect_uris: readonly string[];
+}
+
+export async function relyingParty(issuer: string, c: TestClient): Promise<client.Configuration> {
+  const auth = c.client_secret ? client.ClientSecretBasic(c.client_secret) : client.None();
+  return client.discovery(new URL(issuer), c.client_id, undefined, auth, {
+    execute: [client.allowInsecureRequests],
+  });
+}
+
+export interface Authorization {
+  verifier: string;
+  state: string;
+  nonce: string;
+  redirectUri: string;
+  url: URL;
+}
+
+export async function authorizationUrl(
+  rp: client.Configuration,
+  redirectUri: string,
+  params: Record<string, string> = {},
+): Promise<Authorization> {
+  const verifier = client.randomPKCECodeVerifier();
+  const state = client.randomState();
+  const nonce = client.randomNonce();
+  const url = client.buildAuthorizationUrl(rp, {
+    redirect_uri: redirectUri,
+    scope: 'openid profile email',
+    code_challenge: await client.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state,
+    nonce,
+    ...params,
+  });
+  return { verifier, state, nonce, redirectUri, url };
+}
+
+/** Follows the browser from the authorization endpoint to the next page or to the relying party. */
+export async function visit(browser: Browser, url: URL | string) {
+  return browser.follow(await browser.get(url.toString()));
+}
+
+export function pageOf(result: { response: AxiosResponse<string>; external?: URL }): string {
+  if (result.external) throw new Error(`expected a page, was sent to ${result.external.href}`);
+  return result.response.data;
+}
+
+export function callbackOf(result: { response: AxiosResponse<string>; external?: URL }): URL {
+  if (!result.external) {
+    throw new Error(
+      `expected a redirect to the client, got ${result.response.status}:\n${result.response.data.slice(0, 1500)}`,
+    );
+  }
+  return result.external;
+}
+
+export async function signUp(
+  browser: Browser,
+  loginPage: string,
+  person: { name: string; email: string; password: string },
+) {
+  const link = /href="(\/interaction\/[^"]+\/signup)"/.exec(loginPage)?.[1];
+  if (!link) throw new Error('no sign-up link on the page');
+  const signupPage = await browser.get(link);
+  return browser.follow(await browser.submit(signupPage.data, '/signup', person));
+}
+
+export async function signIn(browser: Browser, loginPage: string, email: string, password: string) {
+  return browser.follow(await browser.submit(loginPage, '/login', { email, password }));
+}
+
+export async function consent(browser: Browser, consentPage: string, decision: 'allow' | 'deny') {
+  const form = formByAction(consentPage, '/consent');
+  return browser.follow(await browser.post(form.action, { ...form.fields, decision }));
+}
+
+export async function exchangeCode(
+  rp: client.Configuration,
+  callback: URL,
+  auth: Authorization,
+  parameters: Record<string, string> = {},
+) {
+  return client.authorizationCodeGrant(
+    rp,
+    callback,
+    { pkceCodeVerifier: auth.verifier, expectedState: auth.state, expectedNonce: auth.nonce },
+    parameters,
+  );
+}
+
+let counter = 0;
+export function person(label = 'person') {
+  counter += 1;
+  const id = `${Date.now().toString(36)}${counter}${Math.random().toString(36).slice(2, 6)}`;
+  return {
+    name: `Test ${label} ${counter}`,
+    email: `${label}.${id}@example.com`,
+    password: `correct horse battery ${id}`,
+  };
+}

@@ -1,0 +1,149 @@
+// Boots the real app on port 0 against real Postgres and Redis, in a namespace of its own.
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import type { ThrottleLimits } from '../../src/accounts/login-throttle.ts';
+import { createApp, type LatchkeyApp } from '../../src/app.ts';
+import { connect, type Resources } from '../../src/boot.ts';
+import { type Config, type Env, loadConfig } from '../../src/config.ts';
+import { createLogger } from '../../src/logger.ts';
+
+export const TEST_DATABASE_URL =
+  process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** A name no other test run uses: schema for Postgres, prefix for Redis. */
+export function uniqueNamespace(label = 't'): string {
+  return `lk_${label}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
+}
+
+export const TEST_CLIENTS = {
+  firstParty: {
+    client_id: 'first-party-app',
+    client_secret: 'first-party-secret-0123456789abcdef',
+    client_name: 'First Party App',
+    redirect_uris: ['http://127.0.0.1:1/callback'],
+    post_logout_redirect_uris: ['http://127.0.0.1:1/signed-out'],
+    first_party: true,
+  },
+  thirdParty: {
+    client_id: 'third-party-app',
+    client_secret: 'third-party-secret-0123456789abcdef',
+    client_name: 'Third Party App',
+    redirect_uris: ['http://127.0.0.1:2/callback'],
+    post_logout_redirect_uris: ['http://127.0.0.1:2/signed-out'],
+  },
+  publicSpa: {
+    client_id: 'public-spa',
+    client_name: 'Public SPA',
+    token_endpoint_auth_method: 'none',
+    redirect_uris: ['http://127.0.0.1:3/callback'],
+    first_party: true,
+  },
+} as const;
+
+export interface TestServer {
+  issuer: string;
+  config: Config;
+  latchkey: LatchkeyApp;
+  resources: Resources;
+  /** Every JSON log line written so far. */
+  logs: Record<string, unknown>[];
+  stop(): Promise<void>;
+}
+
+export interface TestServerOptions {
+  clients?: unknown[];
+  env?: Env;
+  throttleLimits?: ThrottleLimits;
+}
+
+function listen(server: Server): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
+  });
+}
+
+export async function dropNamespace(namespace: string): Promise<void> {
+  const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(namespace)} CASCADE`);
+  } finally {
+    await client.end();
+  }
+  const redis = new Redis(TEST_REDIS_URL);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${namespace}:*`, 'COUNT', 500);
+      if (keys.length > 0) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const namespace = uniqueNamespace();
+  const dir = await mkdtemp(path.join(tmpdir(), 'latchkey-test-'));
+  const clientsFile = path.join(dir, 'clients.json');
+  await writeFile(clientsFile, JSON.stringify(options.clients ?? Object.values(TEST_CLIENTS)));
+
+  const server = createServer();
+  const port = await listen(server);
+  const issuer = `http://127.0.0.1:${port}`;
+  const config = loadConfig({
+    ISSUER: issuer,
+    DATABASE_URL: TEST_DATABASE_URL,
+    DATABASE_SCHEMA: namespace,
+    REDIS_URL: TEST_REDIS_URL,
+    REDIS_KEY_PREFIX: `${namespace}:`,
+    CLIENTS_FILE: clientsFile,
+    BCRYPT_COST: '4',
+    LOG_LEVEL: 'debug',
+    ...options.env,
+  });
+
+  const logs: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString('utf8').split('\n')) {
+        if (line.trim() !== '') logs.push(JSON.parse(line) as Record<string, unknown>);
+      }
+      done();
+    },
+  });
+  const logger = createLogger('debug', sink);
+  const resources = await connect(config, logger);
+  const latchkey = createApp({
+    config,
+    logger,
+    ...resources,
+    ...(options.throttleLimits ? { throttleLimits: options.throttleLimits } : {}),
+  });
+  server.on('request', latchkey.app.callback());
+
+  return {
+    issuer,
+    config,
+    latchkey,
+    resources,
+    logs,
+    async stop() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await resources.close();
+      await dropNamespace(namespace);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
