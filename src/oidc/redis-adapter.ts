@@ -24,11 +24,19 @@ local function remove_secondary(prefix, id, payload)
     if redis.call('GET', k) == id then redis.call('DEL', k) end
   end
 end
-local function remove_from_grant(prefix, key, payload, grantable)
+-- Drops lapsed members and lets the index expire with its longest-lived remaining member.
+local function expire_grant(g, now)
+  redis.call('ZREMRANGEBYSCORE', g, '-inf', '(' .. now)
+  local last = redis.call('ZRANGE', g, -1, -1, 'WITHSCORES')
+  if last[2] == nil then redis.call('DEL', g)
+  elseif last[2] == 'inf' then redis.call('PERSIST', g)
+  else redis.call('PEXPIREAT', g, last[2]) end
+end
+local function remove_from_grant(prefix, key, payload, grantable, now)
   if grantable == '1' and type(payload.grantId) == 'string' then
     local g = prefix .. 'grant:' .. payload.grantId
     redis.call('ZREM', g, key)
-    if redis.call('ZCARD', g) == 0 then redis.call('DEL', g) end
+    expire_grant(g, now)
   end
 end
 `;
@@ -41,7 +49,7 @@ local previous = redis.call('HGET', key, 'payload')
 if previous then
   local old = cjson.decode(previous)
   remove_secondary(prefix, id, old)
-  remove_from_grant(prefix, key, old, grantable)
+  remove_from_grant(prefix, key, old, grantable, now)
 end
 redis.call('DEL', key)
 redis.call('HSET', key, 'payload', json)
@@ -57,22 +65,20 @@ if grantable == '1' and type(payload.grantId) == 'string' then
   local score = 'inf'
   if ttl > 0 then score = tostring(now + ttl) end
   redis.call('ZADD', g, score, key)
-  redis.call('ZREMRANGEBYSCORE', g, '-inf', '(' .. now)
-  local last = redis.call('ZRANGE', g, -1, -1, 'WITHSCORES')
-  if last[2] == 'inf' then redis.call('PERSIST', g) else redis.call('PEXPIREAT', g, last[2]) end
+  expire_grant(g, now)
 end
 return 1
 `;
 
-// KEYS[1] record; ARGV: prefix, id, grantable
+// KEYS[1] record; ARGV: prefix, id, grantable, nowMs
 const DESTROY = `${REMOVE_SECONDARY}
-local key, prefix, id, grantable = KEYS[1], ARGV[1], ARGV[2], ARGV[3]
+local key, prefix, id, grantable, now = KEYS[1], ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
 local previous = redis.call('HGET', key, 'payload')
 redis.call('DEL', key)
 if previous then
   local old = cjson.decode(previous)
   remove_secondary(prefix, id, old)
-  remove_from_grant(prefix, key, old, grantable)
+  remove_from_grant(prefix, key, old, grantable, now)
 end
 return 1
 `;
@@ -102,7 +108,7 @@ return 1
 
 type Scripted = Redis & {
   latchkeyUpsert(key: string, ...args: (string | number)[]): Promise<number>;
-  latchkeyDestroy(key: string, ...args: string[]): Promise<number>;
+  latchkeyDestroy(key: string, ...args: (string | number)[]): Promise<number>;
   latchkeyConsume(key: string, epoch: number): Promise<number>;
   latchkeyRevokeGrant(key: string, prefix: string): Promise<number>;
 };
@@ -187,7 +193,13 @@ export class RedisAdapter implements Adapter {
   }
 
   async destroy(id: string): Promise<void> {
-    await this.#redis.latchkeyDestroy(this.#key(id), this.#prefix, id, this.#grantable());
+    await this.#redis.latchkeyDestroy(
+      this.#key(id),
+      this.#prefix,
+      id,
+      this.#grantable(),
+      Date.now(),
+    );
   }
 
   async revokeByGrantId(grantId: string): Promise<void> {
