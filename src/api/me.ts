@@ -83,20 +83,28 @@ export function apiRoutes(deps: ApiDeps): Router {
   }
 
   // Browsers: only the relying parties' own origins, no cookies (tokens travel in headers).
-  router.use(async (ctx, next) => {
+  function allowOrigin(ctx: Context): boolean {
+    ctx.vary('Origin');
     const origin = ctx.get('origin');
-    if (origin && deps.corsOrigins.has(origin)) {
-      ctx.set('Access-Control-Allow-Origin', origin);
-      ctx.set('Vary', 'Origin');
-      if (ctx.method === 'OPTIONS') {
-        ctx.set('Access-Control-Allow-Methods', 'GET, PATCH');
-        ctx.set('Access-Control-Allow-Headers', 'Authorization, Content-Type');
-        ctx.set('Access-Control-Max-Age', '600');
-        ctx.status = 204;
-        return;
-      }
-    }
+    if (!origin || !deps.corsOrigins.has(origin)) return false;
+    ctx.set('Access-Control-Allow-Origin', origin);
+    ctx.set('Access-Control-Expose-Headers', 'WWW-Authenticate');
+    return true;
+  }
+
+  router.use(async (ctx, next) => {
+    allowOrigin(ctx);
     await next();
+  });
+
+  router.options('/me', (ctx) => {
+    if (allowOrigin(ctx)) {
+      ctx.set('Access-Control-Allow-Methods', 'GET, PATCH');
+      ctx.set('Access-Control-Allow-Headers', 'Authorization, Content-Type');
+      ctx.set('Access-Control-Max-Age', '600');
+    }
+    ctx.set('Allow', 'GET, PATCH, OPTIONS');
+    ctx.status = 204;
   });
 
   router.get('/me', async (ctx) => {

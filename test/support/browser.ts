@@ -80,7 +80,7 @@ export class Browser {
   async request(
     method: string,
     url: string,
-    options: { data?: string; headers?: Record<string, string> } = {},
+    options: { data?: string | Buffer; headers?: Record<string, string> } = {},
   ): Promise<AxiosResponse<string>> {
     const absolute = new URL(url, this.origin).toString();
     const cookie = await this.jar.getCookieString(absolute);

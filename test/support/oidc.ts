@@ -1,7 +1,7 @@
 // A relying party for tests, built on openid-client, driving our HTML pages with Browser.
 import type { AxiosResponse } from 'axios';
 import * as client from 'openid-client';
-import { type Browser, formByAction } from './browser.ts';
+import { Browser, formByAction } from './browser.ts';
 
 export interface TestClient {
   client_id: string;
@@ -106,4 +106,24 @@ export function person(label = 'person') {
     email: `${label}.${id}@example.com`,
     password: `correct horse battery ${id}`,
   };
+}
+
+/** A new person signs up through the pages; the client receives tokens. */
+export async function signUpAndAuthorize(
+  issuer: string,
+  c: TestClient,
+  params: Record<string, string> = {},
+  tokenParameters: Record<string, string> = {},
+) {
+  const rp = await relyingParty(issuer, c);
+  const browser = new Browser(issuer);
+  const auth = await authorizationUrl(rp, c.redirect_uris[0] as string, params);
+  const login = pageOf(await visit(browser, auth.url));
+  const who = person();
+  let result = await signUp(browser, login, who);
+  if (!result.external && result.response.data.includes('/consent')) {
+    result = await consent(browser, result.response.data, 'allow');
+  }
+  const tokens = await exchangeCode(rp, callbackOf(result), auth, tokenParameters);
+  return { rp, browser, auth, tokens, person: who };
 }

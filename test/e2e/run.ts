@@ -1,0 +1,85 @@
+// Starts the server as its own process, runs the black-box client against it in another, then
+// checks the server stopped cleanly and printed no library warnings.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ROOT, startServerProcess } from '../support/process.ts';
+import {
+  dropNamespace,
+  TEST_DATABASE_URL,
+  TEST_REDIS_URL,
+  uniqueNamespace,
+} from '../support/server.ts';
+
+const namespace = uniqueNamespace('e2e');
+const dir = await mkdtemp(path.join(tmpdir(), 'latchkey-e2e-'));
+const secret = () => randomBytes(32).toString('base64url');
+const clients = [
+  {
+    client_id: 'e2e-web',
+    client_secret: secret(),
+    client_name: 'E2E Web',
+    redirect_uris: ['http://127.0.0.1:7001/callback'],
+    first_party: true,
+  },
+  {
+    client_id: 'e2e-second',
+    client_secret: secret(),
+    client_name: 'E2E Second App',
+    redirect_uris: ['http://127.0.0.1:7002/callback'],
+    first_party: true,
+  },
+];
+const clientsFile = path.join(dir, 'clients.json');
+await writeFile(clientsFile, JSON.stringify(clients));
+
+let code = 1;
+const server = await startServerProcess({
+  NODE_ENV: 'production',
+  DATABASE_URL: TEST_DATABASE_URL,
+  DATABASE_SCHEMA: namespace,
+  REDIS_URL: TEST_REDIS_URL,
+  REDIS_KEY_PREFIX: `${namespace}:`,
+  CLIENTS_FILE: clientsFile,
+  BCRYPT_COST: '4',
+  LOG_LEVEL: 'info',
+});
+try {
+  const [a, b] = clients as [(typeof clients)[0], (typeof clients)[0]];
+  const mocha = spawn(
+    process.execPath,
+    [path.join(ROOT, 'node_modules/mocha/bin/mocha.js'), 'test/e2e/client.test.ts'],
+    {
+      cwd: ROOT,
+      stdio: 'inherit',
+      env: {
+        PATH: process.env.PATH ?? '',
+        ISSUER: server.issuer,
+        E2E_CLIENT_ID: a.client_id,
+        E2E_CLIENT_SECRET: a.client_secret,
+        E2E_REDIRECT_URI: a.redirect_uris[0] as string,
+        E2E_SECOND_CLIENT_ID: b.client_id,
+        E2E_SECOND_CLIENT_SECRET: b.client_secret,
+        E2E_SECOND_REDIRECT_URI: b.redirect_uris[0] as string,
+      },
+    },
+  );
+  code = await new Promise<number>((resolve) => mocha.once('exit', (c) => resolve(c ?? 1)));
+} finally {
+  const exit = await server.stop();
+  const output = [...server.stdout, ...server.stderr];
+  const warnings = output.filter((l) => /oidc-provider (WARNING|NOTICE)/.test(l));
+  if (warnings.length > 0) {
+    console.error(`server printed library warnings:\n${warnings.join('\n')}`);
+    code = code || 1;
+  }
+  if (exit !== 0) {
+    console.error(`server exited with ${exit}:\n${output.slice(-20).join('\n')}`);
+    code = code || 1;
+  }
+  await dropNamespace(namespace);
+  await rm(dir, { recursive: true, force: true });
+}
+process.exitCode = code;

@@ -1,0 +1,146 @@
+// The real process: a production boot prints no library warnings, logs JSON, refuses bad config,
+// and stops cleanly on SIGTERM.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import * as client from 'openid-client';
+import { formByAction } from '../support/browser.ts';
+import { signUpAndAuthorize } from '../support/oidc.ts';
+import { runServerProcess, type ServerProcess, startServerProcess } from '../support/process.ts';
+import {
+  dropNamespace,
+  TEST_CLIENTS,
+  TEST_DATABASE_URL,
+  TEST_REDIS_URL,
+  uniqueNamespace,
+} from '../support/server.ts';
+
+describe('the server process', () => {
+  let dir: string;
+  let clientsFile: string;
+  const namespace = uniqueNamespace('boot');
+
+  before(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'latchkey-boot-'));
+    clientsFile = path.join(dir, 'clients.json');
+    await writeFile(clientsFile, JSON.stringify(Object.values(TEST_CLIENTS)));
+  });
+  after(async () => {
+    await dropNamespace(namespace);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const env = () => ({
+    NODE_ENV: 'production',
+    DATABASE_URL: TEST_DATABASE_URL,
+    DATABASE_SCHEMA: namespace,
+    REDIS_URL: TEST_REDIS_URL,
+    REDIS_KEY_PREFIX: `${namespace}:`,
+    CLIENTS_FILE: clientsFile,
+    BCRYPT_COST: '4',
+    LOG_LEVEL: 'info',
+  });
+
+  describe('with a production configuration', () => {
+    let server: ServerProcess;
+    let exitCode: number | null;
+
+    before(async () => {
+      server = await startServerProcess(env());
+      const c = TEST_CLIENTS.firstParty;
+      const offline = { scope: 'openid profile email offline_access', prompt: 'consent' };
+      // Traffic that reaches every policy hook the library would otherwise warn about.
+      const { rp, browser, tokens } = await signUpAndAuthorize(server.issuer, c, offline);
+      await client.fetchUserInfo(rp, tokens.access_token, tokens.claims()?.sub ?? '');
+      const refreshed = await client.refreshTokenGrant(rp, tokens.refresh_token as string);
+      await client.tokenIntrospection(rp, refreshed.access_token);
+      await client.tokenRevocation(rp, refreshed.access_token);
+      await fetch(`${server.issuer}/userinfo`, {
+        method: 'OPTIONS',
+        headers: { origin: 'http://127.0.0.1:1', 'access-control-request-method': 'GET' },
+      });
+      await fetch(`${server.issuer}/token`, {
+        method: 'POST',
+        headers: {
+          origin: 'http://127.0.0.1:3',
+          'content-type': 'application/x-www-form-urlencoded',
+        },
+        body: 'grant_type=refresh_token&refresh_token=x&client_id=public-spa',
+      });
+      await fetch(`${server.issuer}/authorize?client_id=unknown&response_type=code`);
+      const confirm = await browser.get(client.buildEndSessionUrl(rp).toString());
+      const form = formByAction(confirm.data, '/logout/confirm');
+      await browser.follow(await browser.post(form.action, { ...form.fields, logout: 'yes' }));
+      exitCode = await server.stop();
+    });
+
+    it('prints no oidc-provider WARNING or NOTICE line', () => {
+      const all = [...server.stdout, ...server.stderr].join('\n');
+      expect(all).not.to.match(/oidc-provider (WARNING|NOTICE)/);
+    });
+
+    it('writes only JSON log lines, with a request id on every request line, and nothing on stderr', () => {
+      expect(server.stderr).to.deep.equal([]);
+      const lines = server.stdout.map((l) => JSON.parse(l) as Record<string, unknown>);
+      const requests = lines.filter((l) => l.msg === 'request');
+      expect(requests.length).to.be.greaterThan(10);
+      for (const line of requests) expect(line.reqId).to.be.a('string');
+    });
+
+    it('never logs secrets, passwords or keys', () => {
+      const all = server.stdout.join('\n');
+      expect(all).not.to.include(TEST_CLIENTS.firstParty.client_secret);
+      expect(all).not.to.include('correct horse battery');
+      expect(all).not.to.match(/"d":"/);
+    });
+
+    it('stops on SIGTERM with exit code 0 after closing its connections', () => {
+      expect(exitCode).to.equal(0);
+      const messages = server.stdout.map((l) => (JSON.parse(l) as { msg: string }).msg);
+      expect(messages).to.include('shutting down');
+      expect(messages.at(-1)).to.equal('stopped');
+    });
+  });
+
+  it('refuses to boot on bad configuration and lists every problem in one message', async () => {
+    const result = await runServerProcess({
+      ...env(),
+      ISSUER: 'ftp://id.example.com',
+      BCRYPT_COST: '99',
+      COOKIE_KEYS: 'too-short',
+      LOG_LEVEL: 'loud',
+    });
+    expect(result.code).to.equal(78);
+    expect(result.stdout).to.have.length(1);
+    const line = JSON.parse(result.stdout[0] as string) as {
+      level: string;
+      problems: string[];
+      msg: string;
+    };
+    expect(line.level).to.equal('fatal');
+    expect(line.problems).to.have.length(4);
+    for (const name of ['ISSUER', 'BCRYPT_COST', 'COOKIE_KEYS', 'LOG_LEVEL']) {
+      expect(line.msg).to.include(name);
+    }
+  });
+
+  it('refuses to boot with an invalid clients file and says what is wrong', async () => {
+    const bad = path.join(dir, 'bad-clients.json');
+    await writeFile(
+      bad,
+      JSON.stringify([
+        { client_id: 'x', client_secret: 'short', redirect_uris: ['http://evil.example/cb'] },
+      ]),
+    );
+    const result = await runServerProcess({
+      ...env(),
+      ISSUER: 'http://127.0.0.1:9',
+      CLIENTS_FILE: bad,
+    });
+    expect(result.code).to.equal(1);
+    const line = JSON.parse(result.stdout.at(-1) as string) as { problems: string[] };
+    expect(line.problems.join('\n')).to.include('client_secret');
+    expect(line.problems.join('\n')).to.include('https');
+  });
+});

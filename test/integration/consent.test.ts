@@ -1,0 +1,124 @@
+// Consent: skipped for first-party clients, asked once and remembered for the others.
+import { expect } from 'chai';
+import { Browser } from '../support/browser.ts';
+import {
+  authorizationUrl,
+  callbackOf,
+  consent,
+  exchangeCode,
+  pageOf,
+  person,
+  relyingParty,
+  signIn,
+  signUp,
+  visit,
+} from '../support/oidc.ts';
+import { startTestServer, TEST_CLIENTS, type TestServer } from '../support/server.ts';
+
+describe('consent', () => {
+  let server: TestServer;
+  const firstParty = TEST_CLIENTS.firstParty;
+  const thirdParty = TEST_CLIENTS.thirdParty;
+
+  before(async () => {
+    server = await startTestServer();
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  it('never asks for consent on behalf of a first-party app', async () => {
+    const rp = await relyingParty(server.issuer, firstParty);
+    const browser = new Browser(server.issuer);
+    const auth = await authorizationUrl(rp, firstParty.redirect_uris[0]);
+    const result = await signUp(browser, pageOf(await visit(browser, auth.url)), person());
+    const tokens = await exchangeCode(rp, callbackOf(result), auth);
+    expect(tokens.scope?.split(' ').sort()).to.deep.equal(['email', 'openid', 'profile']);
+  });
+
+  it('asks once for a third-party app, then remembers the answer on another device', async () => {
+    const who = person('consent');
+    const rp = await relyingParty(server.issuer, thirdParty);
+
+    const laptop = new Browser(server.issuer);
+    const first = await authorizationUrl(rp, thirdParty.redirect_uris[0]);
+    const afterSignUp = await signUp(laptop, pageOf(await visit(laptop, first.url)), who);
+    const consentPage = pageOf(afterSignUp);
+    expect(consentPage).to.include('Third Party App');
+    expect(consentPage).to.include('See your email address');
+    expect(consentPage).to.include('See your name and profile picture');
+    const granted = await consent(laptop, consentPage, 'allow');
+    const tokens = await exchangeCode(rp, callbackOf(granted), first);
+    expect(tokens.claims()?.email).to.equal(who.email);
+
+    // A second device: signing in is needed, consent is not.
+    const phone = new Browser(server.issuer);
+    const second = await authorizationUrl(rp, thirdParty.redirect_uris[0]);
+    const signedIn = await signIn(
+      phone,
+      pageOf(await visit(phone, second.url)),
+      who.email,
+      who.password,
+    );
+    const again = await exchangeCode(rp, callbackOf(signedIn), second);
+    expect(again.claims()?.sub).to.equal(tokens.claims()?.sub);
+  });
+
+  it('asks again only for what was not granted before', async () => {
+    const who = person('more');
+    const rp = await relyingParty(server.issuer, thirdParty);
+    const browser = new Browser(server.issuer);
+    const narrow = await authorizationUrl(rp, thirdParty.redirect_uris[0], {
+      scope: 'openid email',
+    });
+    const consentPage = pageOf(
+      await signUp(browser, pageOf(await visit(browser, narrow.url)), who),
+    );
+    expect(consentPage).not.to.include('See your name');
+    await consent(browser, consentPage, 'allow');
+
+    const wider = await authorizationUrl(rp, thirdParty.redirect_uris[0], {
+      scope: 'openid email profile',
+    });
+    const askAgain = pageOf(await visit(browser, wider.url));
+    expect(askAgain).to.include('See your name and profile picture');
+    expect(askAgain).not.to.include('See your email address');
+  });
+
+  it('returns access_denied to the app when the person denies', async () => {
+    const rp = await relyingParty(server.issuer, thirdParty);
+    const browser = new Browser(server.issuer);
+    const auth = await authorizationUrl(rp, thirdParty.redirect_uris[0]);
+    const consentPage = pageOf(
+      await signUp(browser, pageOf(await visit(browser, auth.url)), person()),
+    );
+    const denied = callbackOf(await consent(browser, consentPage, 'deny'));
+    expect(denied.searchParams.get('error')).to.equal('access_denied');
+    expect(denied.searchParams.get('state')).to.equal(auth.state);
+    expect(denied.searchParams.get('iss')).to.equal(server.issuer);
+  });
+
+  it("asks a third-party app's user again when offline access is requested with prompt=consent", async () => {
+    const who = person('offline');
+    const rp = await relyingParty(server.issuer, thirdParty);
+    const browser = new Browser(server.issuer);
+    const first = await authorizationUrl(rp, thirdParty.redirect_uris[0]);
+    await consent(
+      browser,
+      pageOf(await signUp(browser, pageOf(await visit(browser, first.url)), who)),
+      'allow',
+    );
+    const offline = await authorizationUrl(rp, thirdParty.redirect_uris[0], {
+      scope: 'openid email profile offline_access',
+      prompt: 'consent',
+    });
+    const page = pageOf(await visit(browser, offline.url));
+    expect(page).to.include('Keep access while you are not using the application');
+    const tokens = await exchangeCode(
+      rp,
+      callbackOf(await consent(browser, page, 'allow')),
+      offline,
+    );
+    expect(tokens.refresh_token).to.be.a('string');
+  });
+});

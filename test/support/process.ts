@@ -1,0 +1,111 @@
+// Runs `node src/main.ts` as a child process on a free port and collects everything it prints.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import path from 'node:path';
+
+export const ROOT = path.resolve(import.meta.dirname, '../..');
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+export interface ServerProcess {
+  issuer: string;
+  child: ChildProcess;
+  stdout: string[];
+  stderr: string[];
+  /** Resolves with the exit code once the process has ended. */
+  exited: Promise<number | null>;
+  /** SIGTERM, then wait; SIGKILL if it does not stop in time. */
+  stop(timeoutMs?: number): Promise<number | null>;
+}
+
+function collect(stream: NodeJS.ReadableStream | null, into: string[]) {
+  let partial = '';
+  stream?.setEncoding('utf8');
+  stream?.on('data', (chunk: string) => {
+    const lines = (partial + chunk).split('\n');
+    partial = lines.pop() ?? '';
+    into.push(...lines.filter((l) => l !== ''));
+  });
+  stream?.on('end', () => {
+    if (partial !== '') into.push(partial);
+  });
+}
+
+/** Starts the server with `env` (plus PATH) and waits until /readyz answers 200. */
+export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
+  const port = env.PORT ? Number(env.PORT) : await freePort();
+  const issuer = env.ISSUER ?? `http://127.0.0.1:${port}`;
+  const child = spawn(process.execPath, ['src/main.ts'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', ISSUER: issuer, PORT: String(port), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  collect(child.stdout, stdout);
+  collect(child.stderr, stderr);
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
+
+  const stop = async (timeoutMs = 15_000) => {
+    if (child.exitCode !== null) return child.exitCode;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    const code = await exited;
+    clearTimeout(timer);
+    return code;
+  };
+
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) {
+      throw new Error(
+        `server exited with ${child.exitCode}:\n${[...stdout, ...stderr].join('\n')}`,
+      );
+    }
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/readyz`);
+      if (res.status === 200) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`server not ready in time:\n${[...stdout, ...stderr].join('\n')}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { issuer, child, stdout, stderr, exited, stop };
+}
+
+/** Runs the server until it exits by itself (for configurations that must refuse to boot). */
+export async function runServerProcess(
+  env: Record<string, string>,
+  timeoutMs = 20_000,
+): Promise<{ code: number | null; stdout: string[]; stderr: string[] }> {
+  const child = spawn(process.execPath, ['src/main.ts'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  collect(child.stdout, stdout);
+  collect(child.stderr, stderr);
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const code = await new Promise<number | null>((resolve) =>
+    child.once('close', (c) => resolve(c)),
+  );
+  clearTimeout(timer);
+  return { code, stdout, stderr };
+}
