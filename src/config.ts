@@ -63,7 +63,12 @@ const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /** True for hosts that never leave the machine: plain http is acceptable there. */
 export function isLoopbackHost(hostname: string): boolean {
-  return LOOPBACK_HOSTS.has(hostname) || hostname.endsWith('.localhost') || /^127\./.test(hostname);
+  // URL hostnames hold IPv4 addresses as four decimal parts; a name like 127.example.com is not one.
+  return (
+    LOOPBACK_HOSTS.has(hostname) ||
+    hostname.endsWith('.localhost') ||
+    /^127(?:\.\d{1,3}){3}$/.test(hostname)
+  );
 }
 
 /** Collects problems instead of throwing at the first one. */
@@ -114,9 +119,8 @@ class Reader {
   }
 }
 
-function readIssuer(r: Reader, allowInsecure: boolean): string {
+function readIssuer(r: Reader, allowInsecure: boolean, port: number): string {
   const text = r.raw('ISSUER');
-  const port = r.raw('PORT') ?? DEFAULTS.PORT;
   const value = text ?? `http://localhost:${port}`;
   const url = URL.parse(value);
   if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
@@ -134,7 +138,8 @@ function readIssuer(r: Reader, allowInsecure: boolean): string {
       'ISSUER must use https unless its host is loopback (set ALLOW_INSECURE_ISSUER=true to accept plain http, e.g. on a private test network)',
     );
   }
-  return value.replace(/\/+$/, '');
+  // The serialised URL has a lowercase scheme and host, so every comparison sees one spelling.
+  return `${url.protocol}//${url.host}${url.pathname}`.replace(/\/+$/, '');
 }
 
 function readCookieKeys(r: Reader): readonly string[] | undefined {
@@ -152,7 +157,7 @@ function readCookieKeys(r: Reader): readonly string[] | undefined {
       r.problems.push(`COOKIE_KEYS entry ${i + 1} must be at least 32 characters long`);
     }
   });
-  return keys;
+  return Object.freeze(keys);
 }
 
 export function loadConfig(env: Env = process.env): Config {
@@ -176,9 +181,11 @@ export function loadConfig(env: Env = process.env): Config {
     r.problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
   }
 
+  // Read first so a bad PORT is reported as such, not as a bad default issuer.
+  const port = r.integer('PORT', 0, 65535);
   const config: Config = {
-    issuer: readIssuer(r, allowInsecureIssuer),
-    port: r.integer('PORT', 0, 65535),
+    issuer: readIssuer(r, allowInsecureIssuer, port),
+    port,
     databaseUrl: r.url('DATABASE_URL', ['postgres:', 'postgresql:']),
     databaseSchema: schema,
     redisUrl: r.url('REDIS_URL', ['redis:', 'rediss:']),
@@ -193,7 +200,7 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownTimeoutMs: r.integer('SHUTDOWN_TIMEOUT_MS', 0, 600_000),
   };
 
-  if (config.issuer.startsWith('https:') && !config.trustProxy) {
+  if (URL.parse(config.issuer)?.protocol === 'https:' && !config.trustProxy) {
     r.problems.push(
       'ISSUER is https but TRUST_PROXY is false: Latchkey serves plain HTTP behind a TLS-terminating proxy, so set TRUST_PROXY=true and have the proxy send X-Forwarded-Proto',
     );

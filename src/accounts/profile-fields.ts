@@ -24,9 +24,9 @@ export function emailProblem(email: string): string | undefined {
   return undefined;
 }
 
-// Control characters and the bidi overrides that make names render misleadingly.
+// Control characters and the bidi controls that make names render misleadingly.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
-const UNSAFE_TEXT = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+const UNSAFE_TEXT = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
 
 export function normalizeName(name: string): string {
   return name.normalize('NFC').trim().replace(/\s+/g, ' ');

@@ -25,7 +25,8 @@ export class CsrfTokens {
   /** Accepts tokens made with any configured key, so rotating COOKIE_KEYS does not break forms. */
   verify(binding: string, token: string): boolean {
     const given = Buffer.from(token, 'base64url');
-    if (given.length !== 32) return false;
+    // Node's decoder skips characters outside the alphabet, so insist on the exact spelling issued.
+    if (given.length !== 32 || given.toString('base64url') !== token) return false;
     return this.#keys.some((key) => timingSafeEqual(this.#mac(key, binding), given));
   }
 }

@@ -163,8 +163,3 @@ export function clientOrigins(clients: readonly ClientEntry[]): string[] {
   }
   return [...origins];
 }
-
-/** Client metadata for the provider, without our own non-standard properties. */
-export function providerMetadata(clients: readonly ClientEntry[]): ClientMetadata[] {
-  return clients.map((c) => ({ ...c }));
-}

@@ -50,24 +50,29 @@ export const TEST_CLIENTS = {
 
 export interface TestServer {
   issuer: string;
+  namespace: string;
+  port: number;
   config: Config;
   latchkey: LatchkeyApp;
   resources: Resources;
   /** Every JSON log line written so far. */
   logs: Record<string, unknown>[];
-  stop(): Promise<void>;
+  /** Closes everything; the database schema and Redis keys go too unless `keepData`. */
+  stop(options?: { keepData?: boolean }): Promise<void>;
 }
 
 export interface TestServerOptions {
   clients?: unknown[];
   env?: Env;
   throttleLimits?: ThrottleLimits;
+  /** Restart a stopped server on the same port, database schema and Redis prefix. */
+  reuse?: TestServer;
 }
 
-function listen(server: Server): Promise<number> {
+function listen(server: Server, port = 0): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
+    server.listen(port, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
   });
 }
 
@@ -93,13 +98,13 @@ export async function dropNamespace(namespace: string): Promise<void> {
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
-  const namespace = uniqueNamespace();
+  const namespace = options.reuse?.namespace ?? uniqueNamespace();
   const dir = await mkdtemp(path.join(tmpdir(), 'latchkey-test-'));
   const clientsFile = path.join(dir, 'clients.json');
   await writeFile(clientsFile, JSON.stringify(options.clients ?? Object.values(TEST_CLIENTS)));
 
   const server = createServer();
-  const port = await listen(server);
+  const port = await listen(server, options.reuse?.port);
   const issuer = `http://127.0.0.1:${port}`;
   const config = loadConfig({
     ISSUER: issuer,
@@ -134,15 +139,17 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
 
   return {
     issuer,
+    namespace,
+    port,
     config,
     latchkey,
     resources,
     logs,
-    async stop() {
+    async stop(stopOptions = {}) {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await resources.close();
-      await dropNamespace(namespace);
+      if (!stopOptions.keepData) await dropNamespace(namespace);
       await rm(dir, { recursive: true, force: true });
     },
   };

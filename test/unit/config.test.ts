@@ -1,0 +1,395 @@
+// loadConfig: defaults, every refused value, and all problems reported together.
+import { expect } from 'chai';
+import { ConfigError, type Env, isLoopbackHost, loadConfig } from '../../src/config.ts';
+
+const GOOD_KEY = 'k'.repeat(32);
+const OTHER_KEY = 'o'.repeat(40);
+
+/** The problems loadConfig reports for env; fails the test when it accepts env. */
+function problemsOf(env: Env): readonly string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).to.be.instanceOf(ConfigError);
+    return (error as ConfigError).problems;
+  }
+  expect.fail('loadConfig accepted a configuration it should refuse');
+}
+
+const INSECURE_ISSUER =
+  'ISSUER must use https unless its host is loopback (set ALLOW_INSECURE_ISSUER=true to accept plain http, e.g. on a private test network)';
+const HTTPS_WITHOUT_PROXY =
+  'ISSUER is https but TRUST_PROXY is false: Latchkey serves plain HTTP behind a TLS-terminating proxy, so set TRUST_PROXY=true and have the proxy send X-Forwarded-Proto';
+
+describe('loadConfig', () => {
+  describe('when nothing is set', () => {
+    it('gives a complete local development configuration', () => {
+      expect(loadConfig({})).to.deep.equal({
+        issuer: 'http://localhost:3000',
+        port: 3000,
+        databaseUrl: 'postgres://postgres@127.0.0.1:5432/latchkey',
+        databaseSchema: 'public',
+        redisUrl: 'redis://127.0.0.1:6379',
+        redisKeyPrefix: 'latchkey:',
+        clientsFile: undefined,
+        cookieKeys: undefined,
+        bcryptCost: 12,
+        trustProxy: false,
+        logLevel: 'info',
+        migrateOnBoot: true,
+        allowInsecureIssuer: false,
+        shutdownTimeoutMs: 10000,
+      });
+    });
+
+    it('treats empty and blank values as unset', () => {
+      const config = loadConfig({ PORT: '', LOG_LEVEL: '   ', COOKIE_KEYS: '', CLIENTS_FILE: ' ' });
+      expect(config.port).to.equal(3000);
+      expect(config.logLevel).to.equal('info');
+      expect(config.cookieKeys).to.equal(undefined);
+      expect(config.clientsFile).to.equal(undefined);
+    });
+
+    it('derives the default issuer from PORT', () => {
+      expect(loadConfig({ PORT: '8080' }).issuer).to.equal('http://localhost:8080');
+    });
+
+    it('ignores variables it does not know, such as an unrelated process.env entry', () => {
+      expect(loadConfig({ HOME: '/root', NODE_ENV: 'production' }).port).to.equal(3000);
+    });
+  });
+
+  describe('when everything is set', () => {
+    it('reads each setting, trimming surrounding spaces', () => {
+      const config = loadConfig({
+        ISSUER: ' https://id.example.com ',
+        PORT: '8443',
+        DATABASE_URL: 'postgresql://app:pw@db.internal:5432/idp',
+        DATABASE_SCHEMA: 'latchkey_1',
+        REDIS_URL: 'rediss://cache.internal:6380',
+        REDIS_KEY_PREFIX: 'lk.prod-1:',
+        CLIENTS_FILE: '/etc/latchkey/clients.json',
+        COOKIE_KEYS: ` ${GOOD_KEY} , ${OTHER_KEY} `,
+        BCRYPT_COST: '10',
+        TRUST_PROXY: 'yes',
+        LOG_LEVEL: 'debug',
+        MIGRATE_ON_BOOT: 'off',
+        ALLOW_INSECURE_ISSUER: '0',
+        SHUTDOWN_TIMEOUT_MS: '600000',
+      });
+      expect(config).to.deep.equal({
+        issuer: 'https://id.example.com',
+        port: 8443,
+        databaseUrl: 'postgresql://app:pw@db.internal:5432/idp',
+        databaseSchema: 'latchkey_1',
+        redisUrl: 'rediss://cache.internal:6380',
+        redisKeyPrefix: 'lk.prod-1:',
+        clientsFile: '/etc/latchkey/clients.json',
+        cookieKeys: [GOOD_KEY, OTHER_KEY],
+        bcryptCost: 10,
+        trustProxy: true,
+        logLevel: 'debug',
+        migrateOnBoot: false,
+        allowInsecureIssuer: false,
+        shutdownTimeoutMs: 600000,
+      });
+    });
+
+    it('understands true/false spelled as 1/0, yes/no, on/off in any case', () => {
+      for (const [text, value] of [
+        ['TRUE', true],
+        ['1', true],
+        ['Yes', true],
+        ['on', true],
+        ['False', false],
+        ['0', false],
+        ['NO', false],
+        ['off', false],
+      ] as const) {
+        expect(loadConfig({ MIGRATE_ON_BOOT: text }).migrateOnBoot, text).to.equal(value);
+      }
+    });
+  });
+
+  describe('the issuer', () => {
+    it('loses its trailing slashes', () => {
+      expect(loadConfig({ ISSUER: 'http://localhost:3000/' }).issuer).to.equal(
+        'http://localhost:3000',
+      );
+      expect(
+        loadConfig({ ISSUER: 'https://id.example.com/tenant//', TRUST_PROXY: 'true' }).issuer,
+      ).to.equal('https://id.example.com/tenant');
+    });
+
+    it('may be https only when TRUST_PROXY says a TLS proxy is in front', () => {
+      expect(problemsOf({ ISSUER: 'https://id.example.com' })).to.deep.equal([HTTPS_WITHOUT_PROXY]);
+      expect(loadConfig({ ISSUER: 'https://id.example.com', TRUST_PROXY: 'true' }).issuer).to.equal(
+        'https://id.example.com',
+      );
+    });
+
+    it('still needs TRUST_PROXY when the https scheme is written in capitals', () => {
+      expect(problemsOf({ ISSUER: 'HTTPS://id.example.com' })).to.deep.equal([HTTPS_WITHOUT_PROXY]);
+    });
+
+    it('is spelled with a lowercase scheme and host, keeping the path as written', () => {
+      expect(
+        loadConfig({ ISSUER: 'HTTPS://ID.Example.COM/Tenant/', TRUST_PROXY: 'true' }).issuer,
+      ).to.equal('https://id.example.com/Tenant');
+    });
+
+    it('may be plain http on loopback hosts', () => {
+      for (const issuer of [
+        'http://localhost:3000',
+        'http://127.0.0.1:3000',
+        'http://127.8.9.10',
+        'http://[::1]:3000',
+        'http://id.localhost',
+      ]) {
+        expect(loadConfig({ ISSUER: issuer }).issuer, issuer).to.equal(issuer);
+      }
+    });
+
+    it('is refused as plain http on any other host', () => {
+      for (const issuer of [
+        'http://id.example.com',
+        'http://10.0.0.5:3000',
+        'http://localhost.example.com',
+        'http://127.example.com',
+        'http://127.0.0.1.nip.io',
+      ]) {
+        expect(problemsOf({ ISSUER: issuer }), issuer).to.deep.equal([INSECURE_ISSUER]);
+      }
+    });
+
+    it('may be plain http on any host when ALLOW_INSECURE_ISSUER=true', () => {
+      const config = loadConfig({
+        ISSUER: 'http://id.test.internal',
+        ALLOW_INSECURE_ISSUER: 'true',
+      });
+      expect(config.issuer).to.equal('http://id.test.internal');
+      expect(config.allowInsecureIssuer).to.equal(true);
+      expect(config.trustProxy).to.equal(false);
+    });
+
+    it('is refused with a query or a fragment, even an empty one', () => {
+      for (const issuer of [
+        'http://localhost:3000?tenant=a',
+        'http://localhost:3000/#top',
+        'http://localhost:3000/?',
+        'http://localhost:3000#',
+      ]) {
+        expect(problemsOf({ ISSUER: issuer }), issuer).to.deep.equal([
+          'ISSUER must not have a query or fragment',
+        ]);
+      }
+    });
+
+    it('is refused with credentials in it', () => {
+      expect(problemsOf({ ISSUER: 'http://admin:secret@localhost:3000' })).to.deep.equal([
+        'ISSUER must not contain credentials',
+      ]);
+    });
+
+    it('is refused when it is not an absolute http(s) URL', () => {
+      for (const issuer of ['id.example.com', '/relative', 'ftp://id.example.com']) {
+        expect(problemsOf({ ISSUER: issuer }), issuer).to.deep.equal([
+          'ISSUER must be an absolute http(s) URL, e.g. https://id.example.com',
+        ]);
+      }
+    });
+  });
+
+  describe('numbers', () => {
+    it('accepts BCRYPT_COST from 4 to 16 only', () => {
+      expect(loadConfig({ BCRYPT_COST: '4' }).bcryptCost).to.equal(4);
+      expect(loadConfig({ BCRYPT_COST: '16' }).bcryptCost).to.equal(16);
+      for (const cost of ['3', '17', '0', '-5', '12.5', '1e1', 'twelve']) {
+        expect(problemsOf({ BCRYPT_COST: cost }), cost).to.deep.equal([
+          `BCRYPT_COST must be an integer from 4 to 16 (got "${cost}")`,
+        ]);
+      }
+    });
+
+    it('accepts PORT from 0 to 65535 and blames only PORT for a bad one', () => {
+      expect(loadConfig({ PORT: '0', ISSUER: 'http://localhost:3000' }).port).to.equal(0);
+      expect(loadConfig({ PORT: '65535' }).port).to.equal(65535);
+      expect(problemsOf({ PORT: '65536' })).to.deep.equal([
+        'PORT must be an integer from 0 to 65535 (got "65536")',
+      ]);
+      expect(problemsOf({ PORT: 'http' })).to.deep.equal([
+        'PORT must be an integer from 0 to 65535 (got "http")',
+      ]);
+    });
+
+    it('caps SHUTDOWN_TIMEOUT_MS at ten minutes', () => {
+      expect(problemsOf({ SHUTDOWN_TIMEOUT_MS: '600001' })).to.deep.equal([
+        'SHUTDOWN_TIMEOUT_MS must be an integer from 0 to 600000 (got "600001")',
+      ]);
+    });
+  });
+
+  describe('names used in Postgres and Redis', () => {
+    it('accepts a lowercase SQL identifier of up to 63 characters as DATABASE_SCHEMA', () => {
+      expect(loadConfig({ DATABASE_SCHEMA: '_lk_test_2' }).databaseSchema).to.equal('_lk_test_2');
+      const longest = `s${'x'.repeat(62)}`;
+      expect(loadConfig({ DATABASE_SCHEMA: longest }).databaseSchema).to.equal(longest);
+    });
+
+    it('refuses any other DATABASE_SCHEMA', () => {
+      for (const schema of [
+        'Public',
+        '1st',
+        'my-schema',
+        'a;drop',
+        '"quoted"',
+        `s${'x'.repeat(63)}`,
+      ]) {
+        expect(problemsOf({ DATABASE_SCHEMA: schema }), schema).to.deep.equal([
+          'DATABASE_SCHEMA must be a lowercase SQL identifier (letters, digits, underscores)',
+        ]);
+      }
+    });
+
+    it('accepts REDIS_KEY_PREFIX of letters, digits and : _ . - up to 64 characters', () => {
+      expect(loadConfig({ REDIS_KEY_PREFIX: 'Lk_1.a-b:' }).redisKeyPrefix).to.equal('Lk_1.a-b:');
+      const longest = 'p'.repeat(64);
+      expect(loadConfig({ REDIS_KEY_PREFIX: longest }).redisKeyPrefix).to.equal(longest);
+    });
+
+    it('refuses any other REDIS_KEY_PREFIX', () => {
+      for (const prefix of ['lk prefix', 'lk*', 'lk{a}', 'ключ:', 'p'.repeat(65)]) {
+        expect(problemsOf({ REDIS_KEY_PREFIX: prefix }), prefix).to.deep.equal([
+          'REDIS_KEY_PREFIX must be 1-64 characters of letters, digits, ":", "_", ".", "-"',
+        ]);
+      }
+    });
+  });
+
+  describe('URLs of the stores', () => {
+    it('refuses a DATABASE_URL that is not postgres', () => {
+      expect(problemsOf({ DATABASE_URL: 'mysql://db/latchkey' })).to.deep.equal([
+        'DATABASE_URL must be a postgres: or postgresql: URL',
+      ]);
+    });
+
+    it('refuses a REDIS_URL that is not redis', () => {
+      expect(problemsOf({ REDIS_URL: 'cache.internal:6379' })).to.deep.equal([
+        'REDIS_URL must be a redis: or rediss: URL',
+      ]);
+    });
+  });
+
+  describe('LOG_LEVEL', () => {
+    it('accepts every pino level and silent', () => {
+      for (const level of ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) {
+        expect(loadConfig({ LOG_LEVEL: level }).logLevel).to.equal(level);
+      }
+    });
+
+    it('refuses anything else', () => {
+      for (const level of ['verbose', 'warning', 'INFO']) {
+        expect(problemsOf({ LOG_LEVEL: level }), level).to.deep.equal([
+          'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
+        ]);
+      }
+    });
+  });
+
+  describe('COOKIE_KEYS', () => {
+    it('keeps keys of at least 32 characters, newest first', () => {
+      expect(loadConfig({ COOKIE_KEYS: `${OTHER_KEY},${GOOD_KEY}` }).cookieKeys).to.deep.equal([
+        OTHER_KEY,
+        GOOD_KEY,
+      ]);
+    });
+
+    it('names every key that is too short by its position', () => {
+      expect(problemsOf({ COOKIE_KEYS: `short,${GOOD_KEY},${'x'.repeat(31)}` })).to.deep.equal([
+        'COOKIE_KEYS entry 1 must be at least 32 characters long',
+        'COOKIE_KEYS entry 3 must be at least 32 characters long',
+      ]);
+    });
+
+    it('refuses a list made only of commas', () => {
+      expect(problemsOf({ COOKIE_KEYS: ' , ,' })).to.deep.equal([
+        'COOKIE_KEYS must list at least one key',
+      ]);
+    });
+  });
+
+  describe('booleans', () => {
+    it('refuses words that are not true or false', () => {
+      expect(problemsOf({ TRUST_PROXY: 'maybe' })).to.deep.equal([
+        'TRUST_PROXY must be true or false (got "maybe")',
+      ]);
+    });
+  });
+
+  describe('with several mistakes', () => {
+    const env: Env = {
+      ISSUER: 'https://id.example.com?x=1',
+      PORT: '99999',
+      DATABASE_SCHEMA: 'Bad-Schema',
+      REDIS_KEY_PREFIX: 'has space',
+      LOG_LEVEL: 'loud',
+      COOKIE_KEYS: 'tiny',
+      BCRYPT_COST: '31',
+      MIGRATE_ON_BOOT: 'sometimes',
+    };
+
+    it('reports all of them in one ConfigError', () => {
+      expect(problemsOf(env)).to.have.members([
+        'ISSUER must not have a query or fragment',
+        HTTPS_WITHOUT_PROXY,
+        'PORT must be an integer from 0 to 65535 (got "99999")',
+        'DATABASE_SCHEMA must be a lowercase SQL identifier (letters, digits, underscores)',
+        'REDIS_KEY_PREFIX must be 1-64 characters of letters, digits, ":", "_", ".", "-"',
+        'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
+        'COOKIE_KEYS entry 1 must be at least 32 characters long',
+        'BCRYPT_COST must be an integer from 4 to 16 (got "31")',
+        'MIGRATE_ON_BOOT must be true or false (got "sometimes")',
+      ]);
+    });
+
+    it('lists every problem on its own line of the message', () => {
+      let error: unknown;
+      try {
+        loadConfig(env);
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error).to.be.instanceOf(ConfigError);
+      const { message, name, problems } = error as ConfigError;
+      expect(name).to.equal('ConfigError');
+      expect(problems).to.have.length(9);
+      expect(message).to.equal(`Invalid config:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+      expect(message.split('\n')).to.have.length(10);
+    });
+  });
+
+  describe('the returned configuration', () => {
+    it('is frozen, so no part of the program can change a setting', () => {
+      const config = loadConfig({});
+      expect(Object.isFrozen(config)).to.equal(true);
+      expect(() => {
+        (config as { port: number }).port = 1;
+      }).to.throw(TypeError);
+      expect(config.port).to.equal(3000);
+    });
+  });
+});
+
+describe('isLoopbackHost', () => {
+  it('knows localhost, its subdomains and the whole 127/8 block', () => {
+    for (const host of ['localhost', 'app.localhost', '127.0.0.1', '127.255.0.9', '[::1]']) {
+      expect(isLoopbackHost(host), host).to.equal(true);
+    }
+  });
+
+  it('does not mistake names that merely start with 127. or localhost for loopback', () => {
+    for (const host of ['127.example.com', '127.0.0.1.nip.io', 'localhost.example.com']) {
+      expect(isLoopbackHost(host), host).to.equal(false);
+    }
+  });
+});
