@@ -1,0 +1,179 @@
+// The pages in a real browser (Debian's Chromium through playwright-core): forms, redirects and
+// the CSP together, which an HTTP client cannot judge.
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { expect } from 'chai';
+import * as client from 'openid-client';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { authorizationUrl, exchangeCode, person, relyingParty } from '../support/oidc.ts';
+import { type TestServer, startTestServer } from '../support/server.ts';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+// Flags for a machine without network: no background calls home.
+const ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+describe('pages in a real browser', function () {
+  this.timeout(60_000);
+  let rpServer: Server;
+  let rpOrigin: string;
+  let server: TestServer;
+  let browser: Browser;
+  const seen: URL[] = [];
+
+  before(async () => {
+    // The relying party's callback: it only records where the browser was sent.
+    rpServer = createServer((req, res) => {
+      seen.push(new URL(req.url ?? '/', rpOrigin));
+      res.writeHead(200, { 'content-type': 'text/html' }).end('<h1>Back at the app</h1>');
+    });
+    rpServer.listen(0, '127.0.0.1');
+    await once(rpServer, 'listening');
+    rpOrigin = `http://127.0.0.1:${(rpServer.address() as AddressInfo).port}`;
+    server = await startTestServer({
+      clients: [
+        {
+          client_id: 'browser-app',
+          client_secret: 'browser-app-secret-0123456789abcdef',
+          client_name: 'Browser App',
+          redirect_uris: [`${rpOrigin}/callback`],
+          post_logout_redirect_uris: [`${rpOrigin}/signed-out`],
+          first_party: true,
+        },
+        {
+          client_id: 'partner-app',
+          client_secret: 'partner-app-secret-0123456789abcdef',
+          client_name: 'Partner App',
+          redirect_uris: [`${rpOrigin}/partner/callback`],
+        },
+      ],
+    });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+    rpServer?.close();
+  });
+
+  async function newPage(): Promise<{ page: Page; violations: string[] }> {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const violations: string[] = [];
+    page.on('console', (message) => {
+      if (/Content Security Policy|Refused to/i.test(message.text())) violations.push(message.text());
+    });
+    return { page, violations };
+  }
+
+  const rp = (id: string, secret: string) =>
+    relyingParty(server.issuer, { client_id: id, client_secret: secret, redirect_uris: [] });
+
+  it('signs up, returns to the app with a code, and breaks no CSP rule on the way', async () => {
+    const app = await rp('browser-app', 'browser-app-secret-0123456789abcdef');
+    const auth = await authorizationUrl(app, `${rpOrigin}/callback`);
+    const { page, violations } = await newPage();
+    await page.goto(auth.url.toString());
+    expect(await page.textContent('h1')).to.equal('Sign in');
+
+    // The nonce-carrying script ran: the password field has a reveal button.
+    expect(await page.locator('button.reveal').count()).to.equal(1);
+
+    await page.click('text=Create an account');
+    const who = person('browser');
+    await page.fill('#name', who.name);
+    await page.fill('#email', who.email);
+    await page.fill('#password', who.password);
+    await Promise.all([page.waitForURL(`${rpOrigin}/callback**`), page.click('button.primary')]);
+    expect(await page.textContent('h1')).to.equal('Back at the app');
+
+    const callback = new URL(page.url());
+    expect(callback.searchParams.get('state')).to.equal(auth.state);
+    const tokens = await exchangeCode(app, callback, auth);
+    expect(tokens.claims()?.email).to.equal(who.email);
+    expect(violations).to.deep.equal([]);
+    await page.context().close();
+  });
+
+  it('shows a third-party consent page and returns to the app after Allow', async () => {
+    const partner = await rp('partner-app', 'partner-app-secret-0123456789abcdef');
+    const auth = await authorizationUrl(partner, `${rpOrigin}/partner/callback`);
+    const { page, violations } = await newPage();
+    await page.goto(auth.url.toString());
+    await page.click('text=Create an account');
+    const who = person('consent');
+    await page.fill('#name', who.name);
+    await page.fill('#email', who.email);
+    await page.fill('#password', who.password);
+    await page.click('button.primary');
+    await page.waitForSelector('text=Allow access?');
+    expect(await page.textContent('ul.scopes')).to.include('See your email address');
+    await Promise.all([page.waitForURL(`${rpOrigin}/partner/callback**`), page.click('button[value="allow"]')]);
+    expect(new URL(page.url()).searchParams.get('code')).to.be.a('string');
+    expect(violations).to.deep.equal([]);
+    await page.context().close();
+  });
+
+  it('signs in with a wrong then a right password, and logs out after confirming', async () => {
+    const who = person('login');
+    await server.latchkey.accounts.createAccount({
+      email: who.email,
+      name: who.name,
+      emailVerified: false,
+      password: who.password,
+    });
+    const app = await rp('browser-app', 'browser-app-secret-0123456789abcdef');
+    const auth = await authorizationUrl(app, `${rpOrigin}/callback`);
+    const { page, violations } = await newPage();
+    await page.goto(auth.url.toString());
+    await page.fill('#email', who.email);
+    await page.fill('#password', 'definitely not it');
+    await page.click('button.primary');
+    expect(await page.textContent('[role="alert"]')).to.include('The email or password is incorrect.');
+    expect(await page.inputValue('#email')).to.equal(who.email);
+
+    await page.fill('#password', who.password);
+    await Promise.all([page.waitForURL(`${rpOrigin}/callback**`), page.click('button.primary')]);
+    const tokens = await exchangeCode(app, new URL(page.url()), auth);
+
+    const logout = client.buildEndSessionUrl(app, {
+      id_token_hint: tokens.id_token as string,
+      post_logout_redirect_uri: `${rpOrigin}/signed-out`,
+    });
+    await page.goto(logout.toString());
+    expect(await page.textContent('h1')).to.equal('Sign out?');
+    await Promise.all([page.waitForURL(`${rpOrigin}/signed-out**`), page.click('button[value="yes"]')]);
+    expect(violations).to.deep.equal([]);
+
+    // Signed out: the next authorization asks for a password again.
+    const again = await authorizationUrl(app, `${rpOrigin}/callback`);
+    await page.goto(again.url.toString());
+    expect(await page.textContent('h1')).to.equal('Sign in');
+    await page.context().close();
+  });
+
+  it('fits a phone screen without horizontal scrolling', async () => {
+    const app = await rp('browser-app', 'browser-app-secret-0123456789abcdef');
+    const auth = await authorizationUrl(app, `${rpOrigin}/callback`);
+    const context = await browser.newContext({ viewport: { width: 360, height: 740 } });
+    const page = await context.newPage();
+    await page.goto(auth.url.toString());
+    const width = await page.evaluate('document.documentElement.scrollWidth');
+    expect(width).to.be.at.most(360);
+    // Every input has a label the screen reader can announce.
+    const unlabeled = await page.evaluate(
+      "[...document.querySelectorAll('input:not([type=hidden])')].filter((i) => !i.labels.length).length",
+    );
+    expect(unlabeled).to.equal(0);
+    await context.close();
+  });
+});
