@@ -1,0 +1,400 @@
+// The admin CLI run as operators run it: a child process against real Postgres, in its own schema.
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import bcrypt from 'bcrypt';
+import { expect } from 'chai';
+import pg from 'pg';
+import {
+  dropNamespace,
+  TEST_CLIENTS,
+  TEST_DATABASE_URL,
+  uniqueNamespace,
+} from '../support/server.ts';
+
+const CLI = path.join(import.meta.dirname, '../../src/cli.ts');
+
+interface CliResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/;
+const STACK_FRAME = /^\s+at /m;
+
+describe('admin CLI', function () {
+  // Every step starts a Node process; a busy machine can make a test of several steps slow.
+  this.timeout(90_000);
+  const namespace = uniqueNamespace('cli');
+  let dir: string;
+  let clientsFile: string;
+  let db: pg.Client;
+
+  function run(
+    args: string[],
+    options: { input?: string; env?: Record<string, string | undefined> } = {},
+  ): Promise<CliResult> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [CLI, ...args], {
+        env: {
+          PATH: process.env.PATH,
+          DATABASE_URL: TEST_DATABASE_URL,
+          DATABASE_SCHEMA: namespace,
+          BCRYPT_COST: '4',
+          CLIENTS_FILE: clientsFile,
+          ...options.env,
+        },
+        stdio: ['pipe', 'pipe', 'pipe'],
+        // A hung CLI must fail the test, not outlive it.
+        timeout: 20_000,
+        killSignal: 'SIGKILL',
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+        stdout += chunk;
+      });
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+        stderr += chunk;
+      });
+      child.on('error', reject);
+      child.on('close', (status) => resolve({ status, stdout, stderr }));
+      // The CLI may exit before reading stdin at all.
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(options.input ?? '');
+    });
+  }
+
+  async function accountByEmail(email: string) {
+    const { rows } = await db.query(
+      `SELECT id, email, email_verified, name, password_hash FROM ${pg.escapeIdentifier(namespace)}.accounts WHERE lower(email) = lower($1)`,
+      [email],
+    );
+    return rows[0] as
+      | {
+          id: string;
+          email: string;
+          email_verified: boolean;
+          name: string;
+          password_hash: string | null;
+        }
+      | undefined;
+  }
+
+  async function signingKeys() {
+    const { rows } = await db.query(
+      `SELECT kid, alg, status, private_jwk->>'d' AS d FROM ${pg.escapeIdentifier(namespace)}.signing_keys ORDER BY alg`,
+    );
+    return rows as { kid: string; alg: string; status: string; d: string }[];
+  }
+
+  async function createAccount(email: string, password: string, extra: string[] = []) {
+    const result = await run(
+      ['accounts:create', '--email', email, '--name', 'Test Person', '--password-stdin', ...extra],
+      { input: `${password}\n` },
+    );
+    expect(result.status, result.stderr).to.equal(0);
+    return result;
+  }
+
+  before(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'latchkey-cli-'));
+    clientsFile = path.join(dir, 'clients.json');
+    await writeFile(clientsFile, JSON.stringify(Object.values(TEST_CLIENTS)));
+    db = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await db.connect();
+  });
+
+  after(async () => {
+    await db?.end();
+    await dropNamespace(namespace);
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('prints a usage line for every command with help, --help or no command', async () => {
+    for (const args of [['help'], ['--help'], [], ['keys:list', '--help']]) {
+      const result = await run(args);
+      expect(result.status).to.equal(0);
+      for (const command of [
+        'migrate',
+        'accounts:create --email E --name N [--verified] [--password-stdin | --no-password]',
+        'accounts:set-password --email E [--password-stdin]',
+        'clients:list',
+        'keys:list',
+        'keys:stage',
+        'keys:rotate',
+        'keys:prune [--older-than-days N]',
+      ]) {
+        expect(result.stdout).to.include(`\n  ${command}\n      `);
+      }
+    }
+  });
+
+  it('refuses to work on a schema that has not been migrated', async () => {
+    const result = await run(['keys:list']);
+    expect(result.status).to.equal(1);
+    expect(result.stderr).to.include('run the migrate command first');
+    expect(result.stderr).not.to.match(STACK_FRAME);
+  });
+
+  it('migrate applies the migrations once, then has nothing to apply', async () => {
+    const first = await run(['migrate']);
+    expect(first.status, first.stderr).to.equal(0);
+    expect(first.stdout).to.include('InitialSchema1763769600000');
+    expect(first.stdout).to.include(namespace);
+    const { rows } = await db.query('SELECT to_regclass($1) IS NOT NULL AS present', [
+      `${namespace}.accounts`,
+    ]);
+    expect(rows[0].present).to.equal(true);
+
+    const second = await run(['migrate']);
+    expect(second.status, second.stderr).to.equal(0);
+    expect(second.stdout).to.include('up to date');
+    expect(second.stdout).not.to.include('InitialSchema1763769600000');
+  });
+
+  it('accounts:create reads the password from stdin and prints the new id', async () => {
+    const password = 'correct horse battery staple';
+    const result = await createAccount('Alice@Example.com', password, ['--verified']);
+    const id = UUID.exec(result.stdout)?.[0];
+    expect(id, result.stdout).to.be.a('string');
+    expect(result.stdout).to.include('(OIDC sub)');
+    expect(result.stdout).not.to.include(password);
+
+    const stored = await accountByEmail('alice@example.com');
+    expect(stored?.id).to.equal(id);
+    expect(stored?.email).to.equal('Alice@Example.com');
+    expect(stored?.email_verified).to.equal(true);
+    expect(stored?.name).to.equal('Test Person');
+    expect(await bcrypt.compare(password, stored?.password_hash ?? '')).to.equal(true);
+  });
+
+  it('takes only the first line of stdin as the password', async () => {
+    await createAccount('first-line@example.com', 'the first line\r\nthe second line');
+    const stored = await accountByEmail('first-line@example.com');
+    expect(await bcrypt.compare('the first line', stored?.password_hash ?? '')).to.equal(true);
+    expect((await accountByEmail('first-line@example.com'))?.email_verified).to.equal(false);
+  });
+
+  it('refuses an email that already has an account, whatever its case', async () => {
+    const result = await run(
+      ['accounts:create', '--email', 'ALICE@example.com', '--name', 'Other', '--password-stdin'],
+      { input: 'another long password\n' },
+    );
+    expect(result.status).to.equal(1);
+    expect(result.stderr.trim()).to.equal(
+      'error: An account with the email ALICE@example.com already exists.',
+    );
+    expect(result.stdout).to.equal('');
+  });
+
+  it('applies the password rules and says which one failed', async () => {
+    const result = await run(
+      ['accounts:create', '--email', 'short@example.com', '--name', 'Short', '--password-stdin'],
+      { input: 'short\n' },
+    );
+    expect(result.status).to.equal(1);
+    expect(result.stderr).to.include('Invalid password: Use at least 8 characters.');
+    expect(result.stderr).not.to.match(STACK_FRAME);
+    expect(await accountByEmail('short@example.com')).to.equal(undefined);
+  });
+
+  it('refuses a password given on the command line, without echoing it', async () => {
+    for (const flags of [['--password', 'argv-password-123'], ['--password=argv-password-123']]) {
+      const result = await run([
+        'accounts:create',
+        '--email',
+        'argv@example.com',
+        '--name',
+        'Argv',
+        ...flags,
+      ]);
+      expect(result.status).to.equal(2);
+      expect(result.stderr).to.include('--password is refused');
+      expect(result.stderr).to.include('shell history');
+      expect(result.stderr).to.include('--password-stdin');
+      expect(result.stderr + result.stdout).not.to.include('argv-password-123');
+    }
+    const setPassword = await run([
+      'accounts:set-password',
+      '--email',
+      'alice@example.com',
+      '--password=argv-password-123',
+    ]);
+    expect(setPassword.status).to.equal(2);
+    expect(await accountByEmail('argv@example.com')).to.equal(undefined);
+  });
+
+  it('asks for a password source when stdin is not a terminal, or creates none with --no-password', async () => {
+    const unsure = await run(['accounts:create', '--email', 'np@example.com', '--name', 'NP']);
+    expect(unsure.status).to.equal(2);
+    expect(unsure.stderr).to.include('--password-stdin');
+    expect(await accountByEmail('np@example.com')).to.equal(undefined);
+
+    const both = await run([
+      'accounts:create',
+      '--email',
+      'np@example.com',
+      '--name',
+      'NP',
+      '--password-stdin',
+      '--no-password',
+    ]);
+    expect(both.status).to.equal(2);
+
+    const created = await run([
+      'accounts:create',
+      '--email',
+      'np@example.com',
+      '--name',
+      'NP',
+      '--no-password',
+    ]);
+    expect(created.status, created.stderr).to.equal(0);
+    expect((await accountByEmail('np@example.com'))?.password_hash).to.equal(null);
+  });
+
+  it('accounts:set-password replaces the password of the account with that email', async () => {
+    const before = await accountByEmail('alice@example.com');
+    const result = await run(
+      ['accounts:set-password', '--email', 'alice@EXAMPLE.com', '--password-stdin'],
+      { input: 'a brand new passphrase\n' },
+    );
+    expect(result.status, result.stderr).to.equal(0);
+    expect(result.stdout).to.include(before?.id);
+    const after = await accountByEmail('alice@example.com');
+    expect(await bcrypt.compare('a brand new passphrase', after?.password_hash ?? '')).to.equal(
+      true,
+    );
+
+    const tooShort = await run(
+      ['accounts:set-password', '--email', 'alice@example.com', '--password-stdin'],
+      { input: 'tiny\n' },
+    );
+    expect(tooShort.status).to.equal(1);
+    expect(tooShort.stderr).to.include('Use at least 8 characters.');
+    expect((await accountByEmail('alice@example.com'))?.password_hash).to.equal(
+      after?.password_hash,
+    );
+
+    const unknown = await run(
+      ['accounts:set-password', '--email', 'nobody@example.com', '--password-stdin'],
+      { input: 'whatever it may be\n' },
+    );
+    expect(unknown.status).to.equal(1);
+    expect(unknown.stderr.trim()).to.equal('error: No account has the email nobody@example.com.');
+  });
+
+  it('clients:list shows every client without its secret', async () => {
+    const result = await run(['clients:list']);
+    expect(result.status, result.stderr).to.equal(0);
+    const blocks = result.stdout.split('\n\n');
+    const blockOf = (id: string) => blocks.find((b) => b.startsWith(`${id}\n`)) ?? '';
+
+    const firstParty = blockOf(TEST_CLIENTS.firstParty.client_id);
+    expect(firstParty).to.include(TEST_CLIENTS.firstParty.client_name);
+    expect(firstParty).to.match(/type:\s+confidential/);
+    expect(firstParty).to.match(/first party:\s+yes/);
+    expect(firstParty).to.include(TEST_CLIENTS.firstParty.redirect_uris[0]);
+
+    const thirdParty = blockOf(TEST_CLIENTS.thirdParty.client_id);
+    expect(thirdParty).to.match(/type:\s+confidential/);
+    expect(thirdParty).to.match(/first party:\s+no/);
+    expect(thirdParty).to.include(TEST_CLIENTS.thirdParty.redirect_uris[0]);
+
+    const spa = blockOf(TEST_CLIENTS.publicSpa.client_id);
+    expect(spa).to.match(/type:\s+public/);
+    expect(spa).to.include(TEST_CLIENTS.publicSpa.redirect_uris[0]);
+
+    expect(result.stdout).not.to.include(TEST_CLIENTS.firstParty.client_secret);
+    expect(result.stdout).not.to.include(TEST_CLIENTS.thirdParty.client_secret);
+
+    const none = await run(['clients:list'], { env: { CLIENTS_FILE: undefined } });
+    expect(none.status).to.equal(0);
+    expect(none.stdout).to.include('CLIENTS_FILE is not set');
+  });
+
+  it('keys: list, stage, rotate and prune move keys through next, active and retired', async () => {
+    const empty = await run(['keys:list']);
+    expect(empty.status, empty.stderr).to.equal(0);
+    expect(empty.stdout).to.include('No signing keys');
+
+    const first = await run(['keys:rotate']);
+    expect(first.status, first.stderr).to.equal(0);
+    const initial = await signingKeys();
+    expect(initial.map((k) => [k.alg, k.status])).to.deep.equal([
+      ['ES256', 'active'],
+      ['RS256', 'active'],
+    ]);
+
+    const stage = await run(['keys:stage']);
+    expect(stage.status, stage.stderr).to.equal(0);
+    expect(stage.stdout).to.include('rolling restart');
+    expect(stage.stdout).to.include('keys:prune');
+    const staged = (await signingKeys()).filter((k) => k.status === 'next');
+    expect(staged.map((k) => k.alg).sort()).to.deep.equal(['ES256', 'RS256']);
+
+    const list = await run(['keys:list']);
+    expect(list.status, list.stderr).to.equal(0);
+    for (const key of await signingKeys()) {
+      const row = list.stdout.split('\n').find((line) => line.startsWith(key.kid)) ?? '';
+      expect(row).to.include(key.alg);
+      expect(row).to.include(key.status);
+      expect(list.stdout).not.to.include(key.d);
+    }
+    expect(list.stdout).not.to.include('"d"');
+
+    const rotate = await run(['keys:rotate']);
+    expect(rotate.status, rotate.stderr).to.equal(0);
+    expect(rotate.stdout).to.include('rolling restart');
+    expect(rotate.stdout).to.include('keys:prune');
+    const rotated = await signingKeys();
+    for (const old of initial) {
+      expect(rotated.find((k) => k.kid === old.kid)?.status).to.equal('retired');
+      expect(rotate.stdout).to.include(old.kid);
+    }
+    for (const next of staged) {
+      expect(rotated.find((k) => k.kid === next.kid)?.status).to.equal('active');
+    }
+    for (const key of rotated) expect(rotate.stdout).not.to.include(key.d);
+
+    const keep = await run(['keys:prune']);
+    expect(keep.status, keep.stderr).to.equal(0);
+    expect(keep.stdout).to.include('nothing removed');
+    expect(await signingKeys()).to.have.length(4);
+
+    const prune = await run(['keys:prune', '--older-than-days', '0']);
+    expect(prune.status, prune.stderr).to.equal(0);
+    for (const old of initial) expect(prune.stdout).to.include(old.kid);
+    const remaining = await signingKeys();
+    expect(remaining.map((k) => k.status)).to.deep.equal(['active', 'active']);
+    expect(remaining.map((k) => k.kid).sort()).to.deep.equal(staged.map((k) => k.kid).sort());
+  });
+
+  it('exits 2 with the usage on stderr for an unknown command or a bad option', async () => {
+    for (const args of [
+      ['keys:shred'],
+      ['keys:shred', '--help'],
+      ['keys:list', '--verbose'],
+      ['keys:list', 'extra'],
+      ['keys:prune', '--older-than-days', 'soon'],
+      ['accounts:create', '--email', 'x@example.com'],
+    ]) {
+      const result = await run(args);
+      expect(result.status, args.join(' ')).to.equal(2);
+      expect(result.stderr).to.include('Usage: npm run cli -- <command>');
+      expect(result.stderr).not.to.match(STACK_FRAME);
+      expect(result.stdout).to.equal('');
+    }
+  });
+
+  it('exits 78 and lists the problems when the configuration is invalid', async () => {
+    const result = await run(['keys:list'], { env: { BCRYPT_COST: '99', DATABASE_SCHEMA: 'No!' } });
+    expect(result.status).to.equal(78);
+    expect(result.stderr).to.include('BCRYPT_COST must be an integer from 4 to 16 (got "99")');
+    expect(result.stderr).to.include('DATABASE_SCHEMA must be a lowercase SQL identifier');
+    expect(result.stderr).not.to.match(STACK_FRAME);
+  });
+});
