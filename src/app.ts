@@ -5,11 +5,14 @@ import Koa from 'koa';
 import type Provider from 'oidc-provider';
 import type { DataSource } from 'typeorm';
 import { AccountService } from './accounts/account-service.ts';
+import { FederatedAccounts } from './accounts/federated-accounts.ts';
 import { LoginThrottle, type ThrottleLimits } from './accounts/login-throttle.ts';
 import { PasswordHasher } from './accounts/passwords.ts';
 import { apiRoutes } from './api/me.ts';
 import type { Config } from './config.ts';
 import { RedisAttemptCounter } from './db/redis.ts';
+import { FederationAttempts } from './federation/attempts.ts';
+import { createUpstreams, type Upstreams } from './federation/registry.ts';
 import { assets } from './http/assets.ts';
 import { CsrfTokens, sameOriginOnly } from './http/csrf.ts';
 import { errorMapper } from './http/errors.ts';
@@ -17,6 +20,8 @@ import { healthRoutes } from './http/health.ts';
 import { requestContext, requestInfo } from './http/request-context.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { VIEWS_DIR, Views } from './http/views.ts';
+import { federationRoutes } from './interactions/federation-routes.ts';
+import { InteractionKit } from './interactions/interaction-kit.ts';
 import { interactionRoutes } from './interactions/routes.ts';
 import type { Logger } from './logger.ts';
 import { type ClientEntry, clientOrigins } from './oidc/clients.ts';
@@ -25,6 +30,7 @@ import { findAccount } from './oidc/find-account.ts';
 import { oidcPages } from './oidc/pages.ts';
 import { apiResource, createProvider, ROUTES } from './oidc/provider.ts';
 import { redisAdapterFactory } from './oidc/redis-adapter.ts';
+import { accountClient, accountRoutes } from './self-service/account-routes.ts';
 
 export interface AppDeps {
   config: Config;
@@ -42,7 +48,9 @@ export interface LatchkeyApp {
   app: Koa;
   provider: Provider;
   accounts: AccountService;
+  federated: FederatedAccounts;
   consents: ConsentStore;
+  upstreams: Upstreams;
   /** Readiness turns 503 so a load balancer stops sending new requests. */
   startDraining(): void;
 }
@@ -52,6 +60,14 @@ const PROVIDER_PATHS = ['/.well-known/openid-configuration', ...Object.values(RO
 
 function isProviderPath(path: string): boolean {
   return PROVIDER_PATHS.some((p) => path === p || path.startsWith(`${p}/`));
+}
+
+/** Where our sign-in buttons send the browser: the providers' authorization endpoints. */
+function upstreamOrigins(config: Config): string[] {
+  const { google, facebook, x } = config.upstreams;
+  return [google?.issuer, facebook?.authorizationEndpoint, x?.authorizationEndpoint]
+    .filter((u): u is string => u !== undefined)
+    .map((u) => new URL(u).origin);
 }
 
 export function createApp(deps: AppDeps): LatchkeyApp {
@@ -66,12 +82,16 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     deps.throttleLimits,
   );
   const accounts = new AccountService({ dataSource: db, hasher, throttle });
+  const federated = new FederatedAccounts(db);
   const consents = new ConsentStore(db);
+  const upstreams = createUpstreams(config.upstreams, { timeoutMs: config.upstreamTimeoutMs });
+  const attempts = new FederationAttempts(redis, config.redisKeyPrefix);
   const csrf = new CsrfTokens(deps.cookieKeys);
 
+  const clients = [...deps.clients, accountClient(config.issuer)];
   const provider = createProvider({
     issuer: config.issuer,
-    clients: deps.clients,
+    clients,
     jwks: deps.jwks,
     cookieKeys: deps.cookieKeys,
     adapter: redisAdapterFactory({
@@ -106,8 +126,27 @@ export function createApp(deps: AppDeps): LatchkeyApp {
       },
     },
   });
-  const interactions = interactionRoutes({ provider, accounts, consents, views, csrf });
-  const origins = clientOrigins(deps.clients);
+  const kit = new InteractionKit({ provider, views, csrf, upstreams });
+  const interactions = interactionRoutes({ kit, accounts, consents });
+  const federation = federationRoutes({
+    kit,
+    accounts,
+    federated,
+    attempts,
+    upstreams,
+    issuer: config.issuer,
+  });
+  const account = accountRoutes({
+    provider,
+    accounts,
+    federated,
+    upstreams,
+    views,
+    csrf,
+    issuer: config.issuer,
+    https,
+  });
+  const origins = clientOrigins(clients);
   const api = apiRoutes({
     provider,
     accounts,
@@ -115,23 +154,32 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     corsOrigins: new Set(origins.filter((o) => o.startsWith('http'))),
   });
 
-  const app = new Koa({ proxy: config.trustProxy });
+  const app = new Koa({ proxy: config.trustProxy, keys: [...deps.cookieKeys] });
   app.on('error', (error: Error) => logger.warn({ err: error }, 'unhandled koa error'));
   app.use(requestContext(logger, { trustProxy: config.trustProxy }));
   app.use(errorMapper(views));
-  app.use(securityHeaders({ https, formTargets: origins }));
+  app.use(securityHeaders({ https, formTargets: [...origins, ...upstreamOrigins(config)] }));
   app.use(assets(`${VIEWS_DIR}/assets`));
   app.use(health.routes());
   const checkOrigin = sameOriginOnly(issuerOrigin);
   app.use(async (ctx, next) => {
     // Our browser forms, and the provider's logout confirmation form.
-    if (ctx.path.startsWith('/interaction/') || ctx.path.startsWith(`${ROUTES.end_session}/`)) {
+    const path = ctx.path;
+    if (
+      path.startsWith('/interaction/') ||
+      path.startsWith('/account/') ||
+      path.startsWith(`${ROUTES.end_session}/`)
+    ) {
       return checkOrigin(ctx, next);
     }
     return next();
   });
   app.use(interactions.routes());
   app.use(interactions.allowedMethods());
+  app.use(federation.routes());
+  app.use(federation.allowedMethods());
+  app.use(account.routes());
+  app.use(account.allowedMethods());
   app.use(api.routes());
   app.use(api.allowedMethods());
 
@@ -147,7 +195,9 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     app,
     provider,
     accounts,
+    federated,
     consents,
+    upstreams,
     startDraining() {
       draining = true;
     },

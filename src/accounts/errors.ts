@@ -56,3 +56,21 @@ export class AccountNotFound extends DomainError {
     super('account not found');
   }
 }
+
+/** The upstream identity already belongs to another account. */
+export class IdentityAlreadyLinked extends DomainError {
+  readonly code = 'identity_already_linked';
+
+  constructor() {
+    super('this sign-in is already linked to another account');
+  }
+}
+
+/** Removing this sign-in method would leave the account with no way to sign in. */
+export class LastSignInMethod extends DomainError {
+  readonly code = 'last_sign_in_method';
+
+  constructor() {
+    super('the last way to sign in cannot be removed');
+  }
+}

@@ -5,8 +5,10 @@ import {
   AccountNotFound,
   DomainError,
   EmailTaken,
+  IdentityAlreadyLinked,
   InvalidCredentials,
   InvalidInput,
+  LastSignInMethod,
   TooManyAttempts,
 } from '../accounts/errors.ts';
 import { HttpProblem } from './http-errors.ts';
@@ -65,6 +67,24 @@ export function mapError(error: unknown): MappedError {
         title: 'Too many attempts',
         message: `Too many attempts. Try again in ${Math.ceil(error.retryAfterSeconds / 60)} minute(s).`,
         headers: { 'Retry-After': String(error.retryAfterSeconds) },
+        internal: false,
+      };
+    }
+    if (error instanceof IdentityAlreadyLinked) {
+      return {
+        status: 409,
+        code: 'conflict',
+        title: 'Already linked',
+        message: 'This sign-in is already linked to another account.',
+        internal: false,
+      };
+    }
+    if (error instanceof LastSignInMethod) {
+      return {
+        status: 409,
+        code: 'conflict',
+        title: 'Cannot remove',
+        message: 'This is the only way to sign in to the account, so it cannot be removed.',
         internal: false,
       };
     }

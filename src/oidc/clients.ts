@@ -67,6 +67,9 @@ export function parseClients(json: unknown, file = 'CLIENTS_FILE'): ClientEntry[
       return;
     }
     const label = `client "${id}"`;
+    if (id.startsWith('latchkey-')) {
+      problems.push(`${label}: client ids starting with "latchkey-" are reserved`);
+    }
     if (seen.has(id)) problems.push(`${label} is listed twice`);
     seen.add(id);
 

@@ -93,7 +93,8 @@ export function createProvider(deps: ProviderDeps): Provider {
     scopes: ['openid', 'offline_access', 'profile', 'email'],
     // Scope-requested claims also go in the ID token, as most relying-party libraries expect.
     conformIdTokenClaims: false,
-    responseTypes: ['code'],
+    // 'none' serves only the built-in account page, which needs a session and no tokens.
+    responseTypes: ['code', 'none'],
     clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
     clientDefaults: {
       grant_types: ['authorization_code', 'refresh_token'],

@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import * as client from 'openid-client';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { authorizationUrl, exchangeCode, person, relyingParty } from '../support/oidc.ts';
-import { type TestServer, startTestServer } from '../support/server.ts';
+import { startTestServer, type TestServer } from '../support/server.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 // Flags for a machine without network: no background calls home.
@@ -70,7 +70,8 @@ describe('pages in a real browser', function () {
     const page = await context.newPage();
     const violations: string[] = [];
     page.on('console', (message) => {
-      if (/Content Security Policy|Refused to/i.test(message.text())) violations.push(message.text());
+      if (/Content Security Policy|Refused to/i.test(message.text()))
+        violations.push(message.text());
     });
     return { page, violations };
   }
@@ -117,7 +118,10 @@ describe('pages in a real browser', function () {
     await page.click('button.primary');
     await page.waitForSelector('text=Allow access?');
     expect(await page.textContent('ul.scopes')).to.include('See your email address');
-    await Promise.all([page.waitForURL(`${rpOrigin}/partner/callback**`), page.click('button[value="allow"]')]);
+    await Promise.all([
+      page.waitForURL(`${rpOrigin}/partner/callback**`),
+      page.click('button[value="allow"]'),
+    ]);
     expect(new URL(page.url()).searchParams.get('code')).to.be.a('string');
     expect(violations).to.deep.equal([]);
     await page.context().close();
@@ -138,7 +142,9 @@ describe('pages in a real browser', function () {
     await page.fill('#email', who.email);
     await page.fill('#password', 'definitely not it');
     await page.click('button.primary');
-    expect(await page.textContent('[role="alert"]')).to.include('The email or password is incorrect.');
+    expect(await page.textContent('[role="alert"]')).to.include(
+      'The email or password is incorrect.',
+    );
     expect(await page.inputValue('#email')).to.equal(who.email);
 
     await page.fill('#password', who.password);
@@ -151,7 +157,10 @@ describe('pages in a real browser', function () {
     });
     await page.goto(logout.toString());
     expect(await page.textContent('h1')).to.equal('Sign out?');
-    await Promise.all([page.waitForURL(`${rpOrigin}/signed-out**`), page.click('button[value="yes"]')]);
+    await Promise.all([
+      page.waitForURL(`${rpOrigin}/signed-out**`),
+      page.click('button[value="yes"]'),
+    ]);
     expect(violations).to.deep.equal([]);
 
     // Signed out: the next authorization asks for a password again.

@@ -162,7 +162,7 @@ describe('protected and public resources', () => {
     expect(discovery.data.issuer).to.equal(server.issuer);
     expect(discovery.data.code_challenge_methods_supported).to.deep.equal(['S256']);
     expect(discovery.data.authorization_response_iss_parameter_supported).to.equal(true);
-    expect(discovery.data.response_types_supported).to.deep.equal(['code']);
+    expect(discovery.data.response_types_supported).to.deep.equal(['code', 'none']);
     const jwks = await http.get(discovery.data.jwks_uri);
     expect(jwks.status).to.equal(200);
     const algs = jwks.data.keys.map((k: { alg: string }) => k.alg).sort();

@@ -39,6 +39,8 @@ describe('loadConfig', () => {
         migrateOnBoot: true,
         allowInsecureIssuer: false,
         shutdownTimeoutMs: 10000,
+        upstreams: {},
+        upstreamTimeoutMs: 10000,
       });
     });
 
@@ -92,6 +94,8 @@ describe('loadConfig', () => {
         migrateOnBoot: false,
         allowInsecureIssuer: false,
         shutdownTimeoutMs: 600000,
+        upstreams: {},
+        upstreamTimeoutMs: 10000,
       });
     });
 
@@ -365,6 +369,93 @@ describe('loadConfig', () => {
       expect(problems).to.have.length(9);
       expect(message).to.equal(`Invalid config:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
       expect(message.split('\n')).to.have.length(10);
+    });
+  });
+
+  describe('upstream providers', () => {
+    const google = { GOOGLE_CLIENT_ID: 'g-id', GOOGLE_CLIENT_SECRET: 'g-secret' };
+    const facebook = { FACEBOOK_CLIENT_ID: 'fb-id', FACEBOOK_CLIENT_SECRET: 'fb-secret' };
+    const x = { X_CLIENT_ID: 'x-id', X_CLIENT_SECRET: 'x-secret' };
+
+    it('are all off when no credentials are set', () => {
+      expect(loadConfig({}).upstreams).to.deep.equal({});
+    });
+
+    it('are on with the real endpoints when both id and secret are set', () => {
+      expect(loadConfig({ ...google, ...facebook, ...x }).upstreams).to.deep.equal({
+        google: {
+          clientId: 'g-id',
+          clientSecret: 'g-secret',
+          issuer: 'https://accounts.google.com',
+          hostedDomain: undefined,
+        },
+        facebook: {
+          clientId: 'fb-id',
+          clientSecret: 'fb-secret',
+          authorizationEndpoint: 'https://www.facebook.com/v23.0/dialog/oauth',
+          tokenEndpoint: 'https://graph.facebook.com/v23.0/oauth/access_token',
+          graphUrl: 'https://graph.facebook.com/v23.0',
+        },
+        x: {
+          clientId: 'x-id',
+          clientSecret: 'x-secret',
+          authorizationEndpoint: 'https://x.com/i/oauth2/authorize',
+          tokenEndpoint: 'https://api.x.com/2/oauth2/token',
+          apiUrl: 'https://api.x.com/2',
+          requestEmail: false,
+        },
+      });
+    });
+
+    it('need both halves of the registration', () => {
+      expect(
+        problemsOf({ GOOGLE_CLIENT_ID: 'g', FACEBOOK_CLIENT_SECRET: 's', X_CLIENT_ID: 'x' }),
+      ).to.deep.equal([
+        'GOOGLE_CLIENT_ID is set without GOOGLE_CLIENT_SECRET',
+        'FACEBOOK_CLIENT_SECRET is set without FACEBOOK_CLIENT_ID',
+        'X_CLIENT_ID is set without X_CLIENT_SECRET',
+      ]);
+    });
+
+    it('accept overridden endpoints over plain http only on loopback hosts', () => {
+      const local = loadConfig({ ...google, GOOGLE_ISSUER: 'http://127.0.0.1:4101/' });
+      expect(local.upstreams.google?.issuer).to.equal('http://127.0.0.1:4101');
+      expect(
+        problemsOf({ ...x, X_TOKEN_ENDPOINT: 'http://api.x.example/2/oauth2/token' }),
+      ).to.deep.equal([
+        'X_TOKEN_ENDPOINT must use https (plain http is accepted only for loopback hosts)',
+      ]);
+      expect(problemsOf({ ...google, GOOGLE_ISSUER: 'ftp://accounts.google.com' })).to.deep.equal([
+        'GOOGLE_ISSUER must be an absolute https URL',
+      ]);
+    });
+
+    it('insist on a pinned Graph API version for Facebook', () => {
+      expect(
+        problemsOf({ ...facebook, FACEBOOK_GRAPH_URL: 'https://graph.facebook.com' }),
+      ).to.deep.equal(['FACEBOOK_GRAPH_URL must name a Graph API version, e.g. .../v23.0/...']);
+    });
+
+    it('accept plain http on other hosts only when ALLOW_INSECURE_UPSTREAMS=true', () => {
+      const env = { ...x, X_API_URL: 'http://fakes:4103/2', ALLOW_INSECURE_UPSTREAMS: 'true' };
+      expect(loadConfig(env).upstreams.x?.apiUrl).to.equal('http://fakes:4103/2');
+    });
+
+    it('wait for upstream answers between 500 ms and one minute', () => {
+      expect(loadConfig({ UPSTREAM_TIMEOUT_MS: '2500' }).upstreamTimeoutMs).to.equal(2500);
+      expect(problemsOf({ UPSTREAM_TIMEOUT_MS: '100' })).to.deep.equal([
+        'UPSTREAM_TIMEOUT_MS must be an integer from 500 to 60000 (got "100")',
+      ]);
+    });
+
+    it('check the Google Workspace domain', () => {
+      expect(
+        loadConfig({ ...google, GOOGLE_HOSTED_DOMAIN: 'Example.COM' }).upstreams.google
+          ?.hostedDomain,
+      ).to.equal('example.com');
+      expect(problemsOf({ ...google, GOOGLE_HOSTED_DOMAIN: 'not a domain' })).to.deep.equal([
+        'GOOGLE_HOSTED_DOMAIN must be a domain name such as example.com',
+      ]);
     });
   });
 

@@ -6,8 +6,10 @@ import {
   AccountNotFound,
   DomainError,
   EmailTaken,
+  IdentityAlreadyLinked,
   InvalidCredentials,
   InvalidInput,
+  LastSignInMethod,
   TooManyAttempts,
 } from '../../src/accounts/errors.ts';
 import { mapError } from '../../src/http/errors.ts';
@@ -82,6 +84,26 @@ describe('mapError', () => {
       expect(mapError(new TooManyAttempts(60)).message).to.equal(
         'Too many attempts. Try again in 1 minute(s).',
       );
+    });
+
+    it('answers linking an identity that belongs to another account with 409', () => {
+      expect(mapError(new IdentityAlreadyLinked())).to.deep.equal({
+        status: 409,
+        code: 'conflict',
+        title: 'Already linked',
+        message: 'This sign-in is already linked to another account.',
+        internal: false,
+      });
+    });
+
+    it('answers removing the last way to sign in with 409', () => {
+      expect(mapError(new LastSignInMethod())).to.deep.equal({
+        status: 409,
+        code: 'conflict',
+        title: 'Cannot remove',
+        message: 'This is the only way to sign in to the account, so it cannot be removed.',
+        internal: false,
+      });
     });
 
     it('answers a missing account with 404', () => {

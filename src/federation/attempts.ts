@@ -1,0 +1,85 @@
+// Server-side memory of sign-in attempts sent upstream (state, nonce, PKCE verifier), single use,
+// and of links waiting for the person to prove they own an existing account.
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { UpstreamIdentity } from './upstream.ts';
+
+export interface FederationAttempt {
+  /** The interaction this attempt belongs to. */
+  uid: string;
+  provider: string;
+  redirectUri: string;
+  nonce: string;
+  codeVerifier: string;
+}
+
+export interface PendingLink {
+  identity: UpstreamIdentity;
+  /** The existing account whose email the upstream identity carries. */
+  accountId: string;
+}
+
+const STATE = /^[A-Za-z0-9_-]{43}$/;
+export const ATTEMPT_TTL_SECONDS = 10 * 60;
+
+const random = () => randomBytes(32).toString('base64url');
+
+export class FederationAttempts {
+  readonly #redis: Redis;
+  readonly #prefix: string;
+
+  constructor(redis: Redis, prefix: string) {
+    this.#redis = redis;
+    this.#prefix = prefix;
+  }
+
+  #stateKey(state: string) {
+    return `${this.#prefix}federation:state:${state}`;
+  }
+
+  #linkKey(uid: string) {
+    return `${this.#prefix}federation:link:${uid}`;
+  }
+
+  /** Records a new attempt with fresh random state, nonce and PKCE verifier. */
+  async start(
+    input: Pick<FederationAttempt, 'uid' | 'provider' | 'redirectUri'>,
+  ): Promise<FederationAttempt & { state: string }> {
+    const attempt: FederationAttempt = { ...input, nonce: random(), codeVerifier: random() };
+    const state = random();
+    await this.#redis.set(
+      this.#stateKey(state),
+      JSON.stringify(attempt),
+      'EX',
+      ATTEMPT_TTL_SECONDS,
+    );
+    return { ...attempt, state };
+  }
+
+  /** Looks an attempt up without using it (the callback bounce needs its interaction id). */
+  async peek(state: string): Promise<FederationAttempt | undefined> {
+    if (!STATE.test(state)) return undefined;
+    const stored = await this.#redis.get(this.#stateKey(state));
+    return stored === null ? undefined : (JSON.parse(stored) as FederationAttempt);
+  }
+
+  /** Uses an attempt up: a second callback with the same state finds nothing. */
+  async take(state: string): Promise<FederationAttempt | undefined> {
+    if (!STATE.test(state)) return undefined;
+    const stored = await this.#redis.getdel(this.#stateKey(state));
+    return stored === null ? undefined : (JSON.parse(stored) as FederationAttempt);
+  }
+
+  async savePendingLink(uid: string, link: PendingLink): Promise<void> {
+    await this.#redis.set(this.#linkKey(uid), JSON.stringify(link), 'EX', ATTEMPT_TTL_SECONDS);
+  }
+
+  async pendingLink(uid: string): Promise<PendingLink | undefined> {
+    const stored = await this.#redis.get(this.#linkKey(uid));
+    return stored === null ? undefined : (JSON.parse(stored) as PendingLink);
+  }
+
+  async dropPendingLink(uid: string): Promise<void> {
+    await this.#redis.del(this.#linkKey(uid));
+  }
+}

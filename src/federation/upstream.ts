@@ -1,0 +1,155 @@
+// The one interface every upstream sign-in provider implements, and the errors it may raise.
+import * as client from 'openid-client';
+
+/** Who the upstream says signed in, already mapped to our terms and trust policy. */
+export interface UpstreamIdentity {
+  provider: string;
+  /** The provider's stable, never-reassigned identifier for the person. */
+  subject: string;
+  email: string | null;
+  /** True only when the provider asserts the email belongs to this person AND we trust it to. */
+  emailVerified: boolean;
+  name: string | null;
+  picture: string | null;
+}
+
+/** What one sign-in attempt sends upstream and must present again at the callback. */
+export interface UpstreamRequest {
+  /** Our callback URL as registered with the provider. */
+  redirectUri: string;
+  state: string;
+  nonce: string;
+  codeVerifier: string;
+}
+
+export interface UpstreamProvider {
+  readonly id: string;
+  /** Shown on buttons: "Continue with {name}". */
+  readonly name: string;
+  authorizationUrl(request: UpstreamRequest): Promise<URL>;
+  /** Redeems the code in the callback parameters and reads the person's profile. */
+  complete(callback: URLSearchParams, request: UpstreamRequest): Promise<UpstreamIdentity>;
+}
+
+/** The person declined at the provider. */
+export class UpstreamDenied extends Error {
+  readonly provider: string;
+
+  constructor(provider: string) {
+    super(`${provider}: the person declined`);
+    this.name = 'UpstreamDenied';
+    this.provider = provider;
+  }
+}
+
+/** The provider could not be reached, timed out or failed on its side. */
+export class UpstreamUnavailable extends Error {
+  readonly provider: string;
+
+  constructor(provider: string, options?: { cause?: unknown }) {
+    super(`${provider} is unavailable`, options);
+    this.name = 'UpstreamUnavailable';
+    this.provider = provider;
+  }
+}
+
+/** The provider answered, but not acceptably (bad token, failed check, misconfiguration). */
+export class UpstreamRejected extends Error {
+  readonly provider: string;
+
+  constructor(provider: string, reason: string, options?: { cause?: unknown }) {
+    super(`${provider}: ${reason}`, options);
+    this.name = 'UpstreamRejected';
+    this.provider = provider;
+  }
+}
+
+/** The upstream account is valid but our policy does not admit it (e.g. outside a Workspace domain). */
+export class UpstreamAccountNotAllowed extends UpstreamRejected {
+  readonly reason: string;
+
+  constructor(provider: string, reason: string) {
+    super(provider, reason);
+    this.name = 'UpstreamAccountNotAllowed';
+    this.reason = reason;
+  }
+}
+
+export interface UpstreamOptions {
+  /** How long to wait for any answer from the provider. */
+  timeoutMs: number;
+}
+
+function isNetworkFailure(error: unknown): boolean {
+  const name = (error as { name?: string } | null)?.name;
+  return (
+    name === 'TimeoutError' ||
+    name === 'AbortError' ||
+    (error instanceof TypeError && /fetch failed/i.test(error.message)) ||
+    ['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT', 'EAI_AGAIN'].includes(
+      (error as { code?: string } | null)?.code ?? '',
+    )
+  );
+}
+
+/** Sorts whatever openid-client or fetch threw into our three outcomes. */
+export function classifyUpstreamError(provider: string, error: unknown): Error {
+  if (
+    error instanceof UpstreamDenied ||
+    error instanceof UpstreamUnavailable ||
+    error instanceof UpstreamRejected
+  ) {
+    return error;
+  }
+  if (error instanceof client.AuthorizationResponseError) {
+    if (error.error === 'access_denied') return new UpstreamDenied(provider);
+    if (error.error === 'temporarily_unavailable' || error.error === 'server_error') {
+      return new UpstreamUnavailable(provider, { cause: error });
+    }
+    return new UpstreamRejected(provider, `authorization error ${error.error}`, { cause: error });
+  }
+  // openid-client wraps the failing Response or the network error as a cause.
+  let cause: unknown = error;
+  for (let depth = 0; cause && depth < 5; depth++) {
+    const status = (cause as { status?: unknown }).status;
+    if ((typeof status === 'number' && status >= 500) || isNetworkFailure(cause)) {
+      return new UpstreamUnavailable(provider, { cause: error });
+    }
+    cause = (cause as { cause?: unknown }).cause;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return new UpstreamRejected(provider, message, { cause: error });
+}
+
+/** Reads a JSON API answer, sorting failures like token endpoint failures. */
+export async function readJson(provider: string, response: Response): Promise<unknown> {
+  if (response.status >= 500) {
+    throw new UpstreamUnavailable(provider, { cause: new Error(`HTTP ${response.status}`) });
+  }
+  if (!response.ok) {
+    throw new UpstreamRejected(provider, `profile request answered HTTP ${response.status}`);
+  }
+  try {
+    return await response.json();
+  } catch (error) {
+    throw new UpstreamRejected(provider, 'profile response is not JSON', { cause: error });
+  }
+}
+
+/** openid-client refuses plain http unless told; config only allows it for loopback hosts. */
+export function allowLoopbackHttp(
+  configuration: client.Configuration,
+  urls: readonly string[],
+): void {
+  if (urls.some((u) => u.startsWith('http:'))) client.allowInsecureRequests(configuration);
+}
+
+/** The callback URL openid-client expects: our registered redirect URI plus the response. */
+export function callbackUrl(redirectUri: string, callback: URLSearchParams): URL {
+  const url = new URL(redirectUri);
+  for (const [key, value] of callback) url.searchParams.append(key, value);
+  return url;
+}
+
+export const text = (value: unknown): string | null =>
+  typeof value === 'string' && value.trim() !== '' ? value.trim() : null;

@@ -1,0 +1,70 @@
+// The built-in account page: signing in through Latchkey itself, seeing the profile, signing out.
+import { expect } from 'chai';
+import { Browser, formByAction } from '../support/browser.ts';
+import { pageOf, person, signUp } from '../support/oidc.ts';
+import { startTestServer, type TestServer } from '../support/server.ts';
+
+describe('the account page', () => {
+  let server: TestServer;
+
+  before(async () => {
+    server = await startTestServer();
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  it('invites a visitor to sign in, and the root address leads there', async () => {
+    const browser = new Browser(server.issuer);
+    const root = await browser.get('/');
+    expect(root.status).to.equal(303);
+    expect(root.headers.location).to.equal('/account');
+    const page = await browser.get('/account');
+    expect(page.status).to.equal(200);
+    expect(page.data).to.include('href="/account/signin"');
+  });
+
+  it('signs a new person up through the usual pages and shows their profile', async () => {
+    const browser = new Browser(server.issuer);
+    const login = pageOf(await browser.follow(await browser.get('/account/signin')));
+    expect(login).to.include('Latchkey account');
+    const who = person('console');
+    const done = await signUp(browser, login, who);
+    expect(done.external).to.equal(undefined);
+    expect(done.response.status).to.equal(200);
+    expect(done.response.data).to.include(who.email);
+    expect(done.response.data).to.include(who.name);
+    expect(done.response.data).to.match(/<strong>Password<\/strong>: set/);
+    expect(done.response.data).to.include('/logout?client_id=latchkey-account');
+  });
+
+  it('refuses a callback whose state does not match the one it set', async () => {
+    const browser = new Browser(server.issuer);
+    await browser.get('/account/signin');
+    const res = await browser.get('/account/callback?state=forged');
+    expect(res.status).to.equal(400);
+    expect(res.data).to.include('could not be verified');
+  });
+
+  it('signs out after confirmation and comes back to the account page', async () => {
+    const browser = new Browser(server.issuer);
+    const login = pageOf(await browser.follow(await browser.get('/account/signin')));
+    const done = await signUp(browser, login, person('bye'));
+    const href = /href="([^"]*\/logout\?[^"]+)"/
+      .exec(done.response.data)?.[1]
+      ?.replace(/&amp;/g, '&');
+    const confirm = await browser.get(href as string);
+    const form = formByAction(confirm.data, '/logout/confirm');
+    const back = await browser.follow(
+      await browser.post(form.action, { ...form.fields, logout: 'yes' }),
+    );
+    expect(back.response.data).to.include('href="/account/signin"');
+  });
+
+  it('does not let a client file claim the reserved account client id', async () => {
+    const { parseClients } = await import('../../src/oidc/clients.ts');
+    expect(() =>
+      parseClients([{ client_id: 'latchkey-account', redirect_uris: ['http://localhost/cb'] }]),
+    ).to.throw(/reserved/);
+  });
+});

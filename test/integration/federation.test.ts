@@ -1,0 +1,474 @@
+// Sign-in with Google, Facebook and X against local fakes that speak their real protocols.
+
+import type { AxiosResponse } from 'axios';
+import { expect } from 'chai';
+import { Browser, formByAction } from '../support/browser.ts';
+import {
+  authorizationUrl,
+  callbackOf,
+  exchangeCode,
+  pageOf,
+  person,
+  relyingParty,
+  visit,
+} from '../support/oidc.ts';
+import { startTestServer, TEST_CLIENTS, type TestServer } from '../support/server.ts';
+import { startUpstreams, type Upstreams } from '../support/upstreams.ts';
+
+type Step = { response: AxiosResponse<string>; external?: URL };
+
+describe('sign-in with upstream providers', () => {
+  let server: TestServer;
+  let upstreams: Upstreams;
+  const c = TEST_CLIENTS.firstParty;
+
+  before(async () => {
+    upstreams = await startUpstreams();
+    server = await startTestServer({
+      env: { ...upstreams.env, UPSTREAM_TIMEOUT_MS: '1500', X_REQUEST_EMAIL: 'true' },
+    });
+    upstreams.register(server.issuer);
+  });
+  after(async () => {
+    await server?.stop();
+    await upstreams?.close();
+  });
+  beforeEach(() => upstreams.reset());
+
+  /** A browser on the sign-in page of a fresh authorization request. */
+  async function atSignIn() {
+    const rp = await relyingParty(server.issuer, c);
+    const browser = new Browser(server.issuer);
+    const auth = await authorizationUrl(rp, c.redirect_uris[0]);
+    const login = pageOf(await visit(browser, auth.url));
+    return { rp, browser, auth, login };
+  }
+
+  /** Presses "Continue with <provider>", lets the fake answer, and follows back into Latchkey. */
+  async function viaUpstream(browser: Browser, page: string, provider: string): Promise<Step> {
+    const out = await browser.follow(await browser.submit(page, `/federated/${provider}`));
+    if (!out.external) return out;
+    const answer = await browser.get(out.external.toString());
+    const back = answer.headers.location as string | undefined;
+    if (!back) return { response: answer };
+    return browser.follow(await browser.get(back));
+  }
+
+  async function signInWith(provider: string) {
+    const { rp, browser, auth, login } = await atSignIn();
+    const step = await viaUpstream(browser, login, provider);
+    const tokens = await exchangeCode(rp, callbackOf(step), auth);
+    return { browser, tokens, claims: tokens.claims() };
+  }
+
+  it('shows a button per enabled provider on the sign-in and sign-up pages', async () => {
+    const { browser, login } = await atSignIn();
+    for (const name of ['Google', 'Facebook', 'X'])
+      expect(login).to.include(`Continue with ${name}`);
+    const signup = await browser.get(
+      /href="(\/interaction\/[^"]+\/signup)"/.exec(login)?.[1] as string,
+    );
+    expect(signup.data).to.include('Continue with Google');
+  });
+
+  describe('Google', () => {
+    it('creates an account on first sign-in, finds it on the second, and refreshes the profile', async () => {
+      const who = person('google');
+      upstreams.google.signInAs({
+        sub: '1000001',
+        name: who.name,
+        email: who.email,
+        emailVerified: true,
+        picture: 'https://lh3.example.com/a.png',
+      });
+      const first = await signInWith('google');
+      expect(first.claims).to.include({
+        email: who.email,
+        email_verified: true,
+        name: who.name,
+        picture: 'https://lh3.example.com/a.png',
+      });
+      const request = upstreams.google.authorizations.at(-1) ?? {};
+      expect(request.code_challenge_method).to.equal('S256');
+      expect(request.nonce).to.be.a('string');
+      expect(request.state).to.be.a('string');
+
+      upstreams.google.signInAs({
+        sub: '1000001',
+        name: 'Renamed Person',
+        email: who.email,
+        emailVerified: true,
+      });
+      const second = await signInWith('google');
+      expect(second.claims?.sub).to.equal(first.claims?.sub);
+      expect(second.claims?.name).to.equal('Renamed Person');
+    });
+
+    it('accepts the legacy issuer spelling in a correctly signed id_token', async () => {
+      upstreams.google.signInAs({
+        sub: '1000002',
+        name: 'Legacy',
+        email: person().email,
+        emailVerified: true,
+        legacyIssuer: true,
+      });
+      const { claims } = await signInWith('google');
+      expect(claims?.name).to.equal('Legacy');
+    });
+
+    it('admits only accounts of the configured Workspace domain, judged by the signed hd claim', async () => {
+      const fresh = await startTestServer({
+        env: { ...upstreams.env, GOOGLE_HOSTED_DOMAIN: 'example.com' },
+      });
+      upstreams.register(fresh.issuer);
+      try {
+        const rp = await relyingParty(fresh.issuer, c);
+        const attempt = async (hd: string | undefined) => {
+          const browser = new Browser(fresh.issuer);
+          const auth = await authorizationUrl(rp, c.redirect_uris[0]);
+          const login = pageOf(await visit(browser, auth.url));
+          upstreams.google.signInAs({
+            sub: `hd-${hd}`,
+            name: 'W',
+            email: person().email,
+            emailVerified: true,
+            ...(hd ? { hd } : {}),
+          });
+          return viaUpstream(browser, login, 'google');
+        };
+        const outsider = await attempt('elsewhere.com');
+        expect(outsider.response.status).to.equal(403);
+        expect(outsider.response.data).to.include('Only Google accounts of example.com');
+        expect(upstreams.google.authorizations.at(-1)?.hd).to.equal('example.com');
+        expect((await attempt(undefined)).response.status).to.equal(403);
+        expect(callbackOf(await attempt('example.com')).searchParams.get('code')).to.be.a('string');
+      } finally {
+        await fresh.stop();
+        upstreams.register(server.issuer);
+      }
+    });
+
+    it('treats an email Google has not verified as unverified', async () => {
+      const who = person('gunverified');
+      upstreams.google.signInAs({
+        sub: '1000003',
+        name: who.name,
+        email: who.email,
+        emailVerified: false,
+      });
+      const { claims } = await signInWith('google');
+      expect(claims).to.include({ email: who.email, email_verified: false });
+    });
+  });
+
+  describe('Facebook', () => {
+    it('signs in with the Graph profile, proving the app secret, and never marks the email verified', async () => {
+      const who = person('fb');
+      upstreams.facebook.signInAs({
+        sub: '20000001',
+        name: who.name,
+        email: who.email,
+        picture: 'https://fb.example.com/p.jpg',
+      });
+      const first = await signInWith('facebook');
+      expect(first.claims).to.include({ email: who.email, email_verified: false, name: who.name });
+      const me = upstreams.facebook.requests.find((r) => r.path.includes('/me?'));
+      expect(me?.path).to.include('appsecret_proof=');
+      expect(me?.path).to.match(/fields=id%2Cname%2Cemail/);
+      const second = await signInWith('facebook');
+      expect(second.claims?.sub).to.equal(first.claims?.sub);
+    });
+  });
+
+  describe('X', () => {
+    it('counts a confirmed X email as verified when the users.email scope is granted', async () => {
+      const who = person('xmail');
+      upstreams.x.signInAs({
+        sub: '30000002',
+        name: who.name,
+        email: who.email,
+        username: 'xmail',
+      });
+      const { claims } = await signInWith('x');
+      expect(claims).to.include({ email: who.email, email_verified: true });
+      expect(upstreams.x.authorizations.at(-1)?.scope).to.include('users.email');
+    });
+
+    it('signs in without an email, using PKCE and HTTP Basic client authentication', async () => {
+      upstreams.x.signInAs({ sub: '30000001', name: 'X Person', username: 'xperson' });
+      const first = await signInWith('x');
+      expect(first.claims?.name).to.equal('X Person');
+      expect(first.claims).not.to.have.property('email');
+      const token = upstreams.x.requests.find((r) => r.path.startsWith('/2/oauth2/token'));
+      expect(String(token?.headers.authorization)).to.match(/^Basic /);
+      expect(token?.body).to.include('code_verifier=');
+      const second = await signInWith('x');
+      expect(second.claims?.sub).to.equal(first.claims?.sub);
+    });
+  });
+
+  describe('when things go wrong', () => {
+    it('returns to the sign-in page with a clear message when the person declines', async () => {
+      for (const provider of ['google', 'facebook', 'x'] as const) {
+        upstreams[provider].signInAs({ sub: '4', name: 'D', email: person().email });
+        upstreams[provider].failNext('deny');
+        const { browser, login } = await atSignIn();
+        const step = await viaUpstream(browser, login, provider);
+        expect(step.response.status, provider).to.equal(200);
+        expect(step.response.data, provider).to.include('You cancelled signing in with');
+        expect(step.response.data).to.include('/login');
+      }
+    });
+
+    it('says the provider is unavailable (503) when its token endpoint fails or times out', async () => {
+      for (const [provider, kind] of [
+        ['google', 'token_5xx'],
+        ['facebook', 'token_5xx'],
+        ['x', 'token_timeout'],
+        ['facebook', 'profile_5xx'],
+        ['x', 'authorize_error'],
+      ] as const) {
+        upstreams.reset();
+        upstreams[provider].signInAs({ sub: '5', name: 'U', email: person().email });
+        upstreams[provider].failNext(kind);
+        const { browser, login } = await atSignIn();
+        const step = await viaUpstream(browser, login, provider);
+        expect(step.response.status, `${provider} ${kind}`).to.equal(503);
+        expect(step.response.data).to.include('unavailable');
+        expect(step.response.data).not.to.match(/at .+\.(js|ts):\d+/);
+      }
+    });
+
+    it('says Google is unavailable when its discovery document cannot be fetched', async () => {
+      const fresh = await startTestServer({
+        env: { ...upstreams.env, GOOGLE_ISSUER: 'http://127.0.0.1:9' },
+      });
+      try {
+        const rp = await relyingParty(fresh.issuer, c);
+        const browser = new Browser(fresh.issuer);
+        const auth = await authorizationUrl(rp, c.redirect_uris[0]);
+        const login = pageOf(await visit(browser, auth.url));
+        const res = await browser.submit(login, '/federated/google');
+        expect(res.status).to.equal(503);
+        expect(res.data).to.include('Google is unavailable');
+      } finally {
+        await fresh.stop();
+      }
+    });
+
+    it('refuses a replayed callback and a forged state', async () => {
+      upstreams.google.signInAs({
+        sub: '6',
+        name: 'R',
+        email: person().email,
+        emailVerified: true,
+      });
+      const { browser, login } = await atSignIn();
+      const out = await browser.follow(await browser.submit(login, '/federated/google'));
+      const answer = await browser.get((out.external as URL).toString());
+      const callback = answer.headers.location as string;
+      const done = await browser.follow(await browser.get(callback));
+      expect(done.external?.searchParams.get('code')).to.be.a('string');
+
+      const replay = await browser.get(callback);
+      expect(replay.status).to.equal(400);
+      expect(replay.data).to.include('expired or already used');
+
+      const forged = new URL(callback);
+      forged.searchParams.set('state', 'A'.repeat(43));
+      expect((await browser.get(forged.toString())).status).to.equal(400);
+    });
+
+    it("refuses a callback carried into another person's browser", async () => {
+      upstreams.google.signInAs({
+        sub: '7',
+        name: 'V',
+        email: person().email,
+        emailVerified: true,
+      });
+      const victim = await atSignIn();
+      const out = await victim.browser.follow(
+        await victim.browser.submit(victim.login, '/federated/google'),
+      );
+      const answer = await victim.browser.get((out.external as URL).toString());
+      const attacker = new Browser(server.issuer);
+      const stolen = await attacker.follow(await attacker.get(answer.headers.location as string));
+      expect(stolen.external).to.equal(undefined);
+      expect(stolen.response.status).to.equal(400);
+    });
+
+    it('rejects a provider that is not enabled with a 404', async () => {
+      const { browser, login } = await atSignIn();
+      const form = formByAction(login, '/federated/google');
+      const res = await browser.post(form.action.replace('/google', '/github'), form.fields);
+      expect(res.status).to.equal(404);
+    });
+  });
+
+  describe('linking to an existing account', () => {
+    async function existingAccount() {
+      const who = person('owner');
+      const profile = await server.latchkey.accounts.createAccount({
+        email: who.email,
+        name: who.name,
+        emailVerified: false,
+        password: who.password,
+      });
+      return { who, profile };
+    }
+
+    it('links a verified Google email only after the owner proves the password', async () => {
+      const { who, profile } = await existingAccount();
+      upstreams.google.signInAs({
+        sub: '8000001',
+        name: 'Google Name',
+        email: who.email.toUpperCase(),
+        emailVerified: true,
+      });
+      const { rp, browser, auth, login } = await atSignIn();
+      const step = await viaUpstream(browser, login, 'google');
+      const linkPage = pageOf(step);
+      expect(linkPage).to.include('Link Google to your account');
+      expect(await server.latchkey.federated.identities(profile.id)).to.deep.equal([]);
+
+      const wrong = await browser.submit(linkPage, '/link', { password: 'not the right one' });
+      expect(wrong.status).to.equal(401);
+      const right = await browser.follow(
+        await browser.submit(wrong.data, '/link', { password: who.password }),
+      );
+      const tokens = await exchangeCode(rp, callbackOf(right), auth);
+      expect(tokens.claims()?.sub).to.equal(profile.id);
+      expect(tokens.claims()?.email_verified).to.equal(true);
+
+      // From now on Google signs straight in to the same account.
+      const again = await signInWith('google');
+      expect(again.claims?.sub).to.equal(profile.id);
+    });
+
+    it('never links on an unverified Facebook email; the person may create a separate account', async () => {
+      const { who, profile } = await existingAccount();
+      upstreams.facebook.signInAs({ sub: '8000002', name: 'Impostor', email: who.email });
+      const { rp, browser, auth, login } = await atSignIn();
+      const linkPage = pageOf(await viaUpstream(browser, login, 'facebook'));
+      expect(linkPage).to.include('Link Facebook to your account');
+      const separate = await browser.follow(await browser.submit(linkPage, '/link/separate'));
+      const tokens = await exchangeCode(rp, callbackOf(separate), auth);
+      expect(tokens.claims()?.sub).not.to.equal(profile.id);
+      expect(tokens.claims()).not.to.have.property('email');
+      expect(await server.latchkey.federated.identities(profile.id)).to.deep.equal([]);
+    });
+
+    it('accepts sign-in with an already linked provider as proof for a new link', async () => {
+      const email = person('multi').email;
+      upstreams.google.signInAs({ sub: '8000003', name: 'Multi', email, emailVerified: true });
+      const first = await signInWith('google');
+      // The Google-only account has no password: the link page offers Google as the proof.
+      upstreams.facebook.signInAs({ sub: '8000004', name: 'Multi on Facebook', email });
+      const { rp, browser, auth, login } = await atSignIn();
+      const linkPage = pageOf(await viaUpstream(browser, login, 'facebook'));
+      expect(linkPage).not.to.include('name="password"');
+      expect(linkPage).to.include('Continue with Google');
+      const proof = await viaUpstream(browser, linkPage, 'google');
+      const tokens = await exchangeCode(rp, callbackOf(proof), auth);
+      expect(tokens.claims()?.sub).to.equal(first.claims?.sub);
+      // Facebook now signs straight in to the same account.
+      const again = await signInWith('facebook');
+      expect(again.claims?.sub).to.equal(first.claims?.sub);
+    });
+
+    it('does not link when the person proves a different account than the one with the email', async () => {
+      const email = person('mismatch').email;
+      upstreams.google.signInAs({ sub: '8000005', name: 'Owner', email, emailVerified: true });
+      const owner = await signInWith('google');
+      upstreams.facebook.signInAs({ sub: '8000006', name: 'Someone', email });
+      const { rp, browser, auth, login } = await atSignIn();
+      const linkPage = pageOf(await viaUpstream(browser, login, 'facebook'));
+      // Signing in to some other Google account is no proof for the account with this email.
+      upstreams.google.signInAs({
+        sub: '8000007',
+        name: 'Other',
+        email: person('other').email,
+        emailVerified: true,
+      });
+      const other = await viaUpstream(browser, linkPage, 'google');
+      const tokens = await exchangeCode(rp, callbackOf(other), auth);
+      expect(tokens.claims()?.sub).not.to.equal(owner.claims?.sub);
+      const identities = await server.latchkey.federated.identities(owner.claims?.sub as string);
+      expect(identities.map((i) => i.provider)).to.deep.equal(['google']);
+    });
+  });
+
+  describe('the account page', () => {
+    async function accountPage(browser: Browser) {
+      return (await browser.get('/account')).data;
+    }
+
+    it('lists linked providers and removes one while another way to sign in remains', async () => {
+      const email = person('unlink').email;
+      upstreams.google.signInAs({ sub: '9000001', name: 'Two Ways', email, emailVerified: true });
+      const { browser } = await signInWith('google');
+      upstreams.facebook.signInAs({ sub: '9000002', name: 'Two Ways', email });
+      // Link Facebook by proving the account with Google.
+      const { browser: second, login } = await atSignIn();
+      const linkPage = pageOf(await viaUpstream(second, login, 'facebook'));
+      await viaUpstream(second, linkPage, 'google');
+
+      let page = await accountPage(browser);
+      expect(page).to.include('<strong>Google</strong>');
+      expect(page).to.include('<strong>Facebook</strong>');
+      const remove = formByAction(page, '/remove');
+      const removed = await browser.post(remove.action, remove.fields);
+      expect(removed.status).to.equal(303);
+
+      page = await accountPage(browser);
+      expect(page).to.include('(your only way to sign in)');
+      expect(page).not.to.include('/remove');
+    });
+
+    it('refuses to remove the last way to sign in, even from a stale page', async () => {
+      const email = person('stale').email;
+      upstreams.google.signInAs({ sub: '9000005', name: 'Stale', email, emailVerified: true });
+      const { browser } = await signInWith('google');
+      upstreams.facebook.signInAs({ sub: '9000006', name: 'Stale', email });
+      const { browser: second, login } = await atSignIn();
+      await viaUpstream(second, pageOf(await viaUpstream(second, login, 'facebook')), 'google');
+
+      // Two removal buttons on a page loaded while both providers were linked.
+      const stale = await accountPage(browser);
+      const forms = [...stale.matchAll(/action="(\/account\/identities\/[^"]+\/remove)"/g)].map(
+        (m) => m[1] as string,
+      );
+      expect(forms).to.have.length(2);
+      const csrf = /name="csrf" value="([^"]+)"/.exec(stale)?.[1] as string;
+      expect((await browser.post(forms[0] as string, { csrf })).status).to.equal(303);
+      const last = await browser.post(forms[1] as string, { csrf });
+      expect(last.status).to.equal(409);
+      expect(last.data).to.include('only way to sign in');
+      const forged = await browser.post(forms[1] as string, { csrf: 'x' });
+      expect(forged.status).to.equal(403);
+    });
+
+    it('keeps the password account able to drop its only linked provider', async () => {
+      const who = person('pwlinked');
+      const profile = await server.latchkey.accounts.createAccount({
+        email: who.email,
+        name: who.name,
+        emailVerified: false,
+        password: who.password,
+      });
+      upstreams.google.signInAs({
+        sub: '9000004',
+        name: who.name,
+        email: who.email,
+        emailVerified: true,
+      });
+      const { browser, login } = await atSignIn();
+      const linkPage = pageOf(await viaUpstream(browser, login, 'google'));
+      await browser.follow(await browser.submit(linkPage, '/link', { password: who.password }));
+      const page = await accountPage(browser);
+      const remove = formByAction(page, '/remove');
+      expect((await browser.post(remove.action, remove.fields)).status).to.equal(303);
+      expect(await server.latchkey.federated.identities(profile.id)).to.deep.equal([]);
+    });
+  });
+});
