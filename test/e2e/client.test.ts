@@ -1,9 +1,11 @@
 // Black-box relying party: knows only the issuer URL and its client registrations, talks HTTP.
 //   ISSUER, E2E_CLIENT_ID, E2E_CLIENT_SECRET, E2E_REDIRECT_URI,
-//   E2E_SECOND_CLIENT_ID, E2E_SECOND_CLIENT_SECRET, E2E_SECOND_REDIRECT_URI
+//   E2E_SECOND_CLIENT_ID, E2E_SECOND_CLIENT_SECRET, E2E_SECOND_REDIRECT_URI,
+//   E2E_UPSTREAMS: comma-separated providers (google, facebook, x) whose sign-in button to press;
+//   their pages are the local fakes' interactive sign-in pages, filled in like a person would.
 import { expect } from 'chai';
 import * as client from 'openid-client';
-import { Browser, formByAction } from '../support/browser.ts';
+import { Browser, formByAction, scrapeForms } from '../support/browser.ts';
 import {
   authorizationUrl,
   callbackOf,
@@ -115,6 +117,38 @@ describe(`a relying party against ${issuer}`, () => {
     expect(tokens2.claims()?.sub).to.equal(tokens.claims()?.sub);
     expect(tokens2.claims()?.aud).to.equal(second.id);
   });
+
+  for (const upstream of (process.env.E2E_UPSTREAMS ?? '').split(',').filter((u) => u !== '')) {
+    it(`signs a new person in with ${upstream} and gets an id_token with the name they gave there`, async () => {
+      const fresh = new Browser(new URL(issuer).origin);
+      const auth = await authorizationUrl(rp, first.redirectUri);
+      const login = pageOf(await visit(fresh, auth.url));
+      const out = await fresh.follow(await fresh.submit(login, `/federated/${upstream}`));
+      expect(out.external, 'sent to the provider').to.be.instanceOf(URL);
+      const providerPage = await fresh.get((out.external as URL).toString());
+      expect(providerPage.status).to.equal(200);
+      const form = scrapeForms(providerPage.data)[0];
+      if (!form) throw new Error(`no sign-in form on ${upstream}'s page`);
+      const someone = person(upstream);
+      const answer = await fresh.request('POST', new URL(form.action, out.external).toString(), {
+        data: new URLSearchParams({
+          ...form.fields,
+          fake_name: someone.name,
+          fake_email: someone.email,
+          fake_email_verified: 'true',
+          fake_username: someone.email.split('@')[0] as string,
+          fake_decision: 'continue',
+        }).toString(),
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      });
+      const back = answer.headers.location as string | undefined;
+      expect(back, `${upstream} sends the browser back`).to.be.a('string');
+      const result = await fresh.follow(await fresh.get(back as string));
+      const upstreamTokens = await exchangeCode(rp, callbackOf(result), auth);
+      expect(upstreamTokens.claims()?.name).to.equal(someone.name);
+      expect(upstreamTokens.claims()?.sub).not.to.equal(tokens.claims()?.sub);
+    });
+  }
 
   it('logs out, after which signing in is needed again', async () => {
     const url = client.buildEndSessionUrl(rp, { id_token_hint: tokens.id_token as string });

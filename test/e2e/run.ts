@@ -5,13 +5,14 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ROOT, startServerProcess } from '../support/process.ts';
+import { freePort, ROOT, startServerProcess } from '../support/process.ts';
 import {
   dropNamespace,
   TEST_DATABASE_URL,
   TEST_REDIS_URL,
   uniqueNamespace,
 } from '../support/server.ts';
+import { startUpstreams } from '../support/upstreams.ts';
 
 const namespace = uniqueNamespace('e2e');
 const dir = await mkdtemp(path.join(tmpdir(), 'latchkey-e2e-'));
@@ -36,7 +37,15 @@ const clientsFile = path.join(dir, 'clients.json');
 await writeFile(clientsFile, JSON.stringify(clients));
 
 let code = 1;
+// The fakes of Google, Facebook and X answer with their interactive pages, as for a person.
+const upstreams = await startUpstreams();
+const port = await freePort();
+const issuer = `http://127.0.0.1:${port}`;
+upstreams.register(issuer);
 const server = await startServerProcess({
+  ...upstreams.env,
+  PORT: String(port),
+  ISSUER: issuer,
   NODE_ENV: 'production',
   DATABASE_URL: TEST_DATABASE_URL,
   DATABASE_SCHEMA: namespace,
@@ -63,6 +72,7 @@ try {
         E2E_SECOND_CLIENT_ID: b.client_id,
         E2E_SECOND_CLIENT_SECRET: b.client_secret,
         E2E_SECOND_REDIRECT_URI: b.redirect_uris[0] as string,
+        E2E_UPSTREAMS: 'google,facebook,x',
       },
     },
   );
@@ -79,6 +89,7 @@ try {
     console.error(`server exited with ${exit}:\n${output.slice(-20).join('\n')}`);
     code = code || 1;
   }
+  await upstreams.close();
   await dropNamespace(namespace);
   await rm(dir, { recursive: true, force: true });
 }
