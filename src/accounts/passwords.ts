@@ -100,9 +100,42 @@ export function fitsBcrypt(password: string): boolean {
   return Buffer.byteLength(password, 'utf8') <= MAX_PASSWORD_BYTES;
 }
 
+/** Lets at most `limit` tasks run at once; the others wait in arrival order. */
+class Gate {
+  readonly #limit: number;
+  #running = 0;
+  readonly #waiting: (() => void)[] = [];
+
+  constructor(limit: number) {
+    this.#limit = limit;
+  }
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.#running >= this.#limit) {
+      await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    } else {
+      this.#running += 1;
+    }
+    try {
+      return await task();
+    } finally {
+      const next = this.#waiting.shift();
+      if (next) next();
+      else this.#running -= 1;
+    }
+  }
+}
+
+/**
+ * bcrypt runs on libuv's thread pool (4 threads by default), which token signing also uses: a burst
+ * of sign-ins must not stall every token response, so only this many hashes run at once.
+ */
+export const BCRYPT_CONCURRENCY = 2;
+
 /** bcrypt at a configured cost; `burn` spends the same time as a real check for unknown accounts. */
 export class PasswordHasher {
   readonly #cost: number;
+  readonly #gate = new Gate(BCRYPT_CONCURRENCY);
   #dummy: Promise<string> | undefined;
 
   constructor(cost: number) {
@@ -111,7 +144,7 @@ export class PasswordHasher {
 
   hash(password: string): Promise<string> {
     if (!fitsBcrypt(password)) throw new RangeError('password longer than bcrypt accepts');
-    return bcrypt.hash(password, this.#cost);
+    return this.#gate.run(() => bcrypt.hash(password, this.#cost));
   }
 
   async verify(password: string, hash: string): Promise<boolean> {
@@ -119,13 +152,14 @@ export class PasswordHasher {
       await this.burn();
       return false;
     }
-    return bcrypt.compare(password, hash);
+    return this.#gate.run(() => bcrypt.compare(password, hash));
   }
 
   /** Costs one bcrypt comparison at the configured cost; always false. */
   async burn(): Promise<false> {
-    this.#dummy ??= bcrypt.hash('latchkey-timing-equaliser', this.#cost);
-    await bcrypt.compare('not-the-password', await this.#dummy);
+    this.#dummy ??= this.#gate.run(() => bcrypt.hash('latchkey-timing-equaliser', this.#cost));
+    const dummy = await this.#dummy;
+    await this.#gate.run(() => bcrypt.compare('not-the-password', dummy));
     return false;
   }
 

@@ -36,7 +36,11 @@ const second = {
 };
 
 async function discover(c: { id: string; secret: string }) {
-  const options = issuer.startsWith('http:') ? { execute: [client.allowInsecureRequests] } : {};
+  // Non-repudiation checks make openid-client verify id_token signatures against the JWKS too.
+  const execute = issuer.startsWith('http:')
+    ? [client.allowInsecureRequests, client.enableNonRepudiationChecks]
+    : [client.enableNonRepudiationChecks];
+  const options = { execute };
   return client.discovery(
     new URL(issuer),
     c.id,

@@ -6,7 +6,7 @@ import { connect } from '../../src/boot.ts';
 import { loadConfig } from '../../src/config.ts';
 import { SigningKeyStore } from '../../src/keys/signing-keys.ts';
 import { createLogger } from '../../src/logger.ts';
-import { signUpAndAuthorize } from '../support/oidc.ts';
+import { relyingParty, signUpAndAuthorize } from '../support/oidc.ts';
 import {
   dropNamespace,
   startTestServer,
@@ -85,7 +85,7 @@ describe('signing keys', () => {
       await jose.jwtVerify(before.tokens.id_token as string, jwks);
       // The refresh token issued before the rotation still works, and new tokens use the new key.
       const refreshed = await client.refreshTokenGrant(
-        await relyingPartyFor(server.issuer),
+        await relyingParty(server.issuer, TEST_CLIENTS.firstParty),
         before.tokens.refresh_token as string,
       );
       expect(jose.decodeProtectedHeader(refreshed.id_token as string).kid).to.equal(newKid);
@@ -95,16 +95,3 @@ describe('signing keys', () => {
     });
   });
 });
-
-async function relyingPartyFor(issuer: string) {
-  const c = TEST_CLIENTS.firstParty;
-  return client.discovery(
-    new URL(issuer),
-    c.client_id,
-    undefined,
-    client.ClientSecretBasic(c.client_secret),
-    {
-      execute: [client.allowInsecureRequests],
-    },
-  );
-}

@@ -11,8 +11,9 @@ export interface TestClient {
 
 export async function relyingParty(issuer: string, c: TestClient): Promise<client.Configuration> {
   const auth = c.client_secret ? client.ClientSecretBasic(c.client_secret) : client.None();
+  // Non-repudiation checks make openid-client verify id_token signatures against the JWKS too.
   return client.discovery(new URL(issuer), c.client_id, undefined, auth, {
-    execute: [client.allowInsecureRequests],
+    execute: [client.allowInsecureRequests, client.enableNonRepudiationChecks],
   });
 }
 
