@@ -1,5 +1,6 @@
 // Fake Facebook: the OAuth dialog, token exchange and Graph API `/me`, with Facebook's error shapes.
 import { createHmac } from 'node:crypto';
+import type { FakeNetwork } from './shared.ts';
 import {
   assembleFake,
   authorize,
@@ -51,7 +52,7 @@ export interface FakeFacebook extends Fake<FacebookFailureKind> {
   };
 }
 
-export interface FakeFacebookOptions {
+export interface FakeFacebookOptions extends FakeNetwork {
   port?: number;
   clients: FakeClient[];
   /** The only Graph API version the fake answers; 'v23.0' by default. */
@@ -478,7 +479,7 @@ export async function startFakeFacebook(options: FakeFacebookOptions): Promise<F
     return graphError(`Unknown path components: ${endpoint}`, 2500);
   }
 
-  const http = await startHttpServer(options.port, handle);
+  const http = await startHttpServer(options.port, handle, options);
   const base = `${http.url}/${graphVersion}`;
   fake = {
     ...assembleFake(http, controls, options.clients, authorizations),

@@ -1,6 +1,7 @@
 // Fake Google: an OpenID Connect provider with Google's endpoints, parameters and error shapes.
 import { createHash } from 'node:crypto';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT } from 'jose';
+import type { FakeNetwork } from './shared.ts';
 import {
   assembleFake,
   authorize,
@@ -56,7 +57,7 @@ export interface FakeGoogle extends Fake<GoogleFailureKind> {
   };
 }
 
-export interface FakeGoogleOptions {
+export interface FakeGoogleOptions extends FakeNetwork {
   port?: number;
   clients: FakeClient[];
   /** Authorization codes live 60 s by default. */
@@ -598,7 +599,7 @@ export async function startFakeGoogle(options: FakeGoogleOptions): Promise<FakeG
     );
   }
 
-  const http = await startHttpServer(options.port, handle);
+  const http = await startHttpServer(options.port, handle, options);
   issuer = http.url;
   fake = {
     ...assembleFake(http, controls, options.clients, authorizations),

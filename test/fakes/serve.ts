@@ -3,6 +3,8 @@
 // Settings (environment, all optional):
 //   FAKE_GOOGLE_PORT=4101  FAKE_FACEBOOK_PORT=4102  FAKE_X_PORT=4103
 //   FAKE_REDIRECT_BASE=http://localhost:3000   (Latchkey's public URL; callbacks are /federation/<provider>/callback)
+//   FAKE_LISTEN_HOST=127.0.0.1                 (0.0.0.0 inside a container whose ports are published)
+//   FAKE_PUBLIC_HOST=127.0.0.1                 (host name in the URLs handed out, e.g. a compose service name)
 //   GOOGLE_CLIENT_ID=fake-google-client        GOOGLE_CLIENT_SECRET=fake-google-secret-for-local-demo-only
 //   FACEBOOK_CLIENT_ID=fake-facebook-app       FACEBOOK_CLIENT_SECRET=fake-facebook-secret-for-local-demo-only
 //   X_CLIENT_ID=fake-x-client                  X_CLIENT_SECRET=fake-x-secret-for-local-demo-only
@@ -47,12 +49,18 @@ async function main(): Promise<void> {
   const googleClient = clientFor('GOOGLE', 'google', redirectBase);
   const facebookClient = clientFor('FACEBOOK', 'facebook', redirectBase);
   const xClient = clientFor('X', 'x', redirectBase);
+  const network = {
+    listenHost: setting('FAKE_LISTEN_HOST', '127.0.0.1'),
+    publicHost: setting('FAKE_PUBLIC_HOST', '127.0.0.1'),
+  };
 
   const google = await startFakeGoogle({
+    ...network,
     port: portSetting('FAKE_GOOGLE_PORT', 4101),
     clients: [googleClient],
   });
   const facebook = await startFakeFacebook({
+    ...network,
     port: portSetting('FAKE_FACEBOOK_PORT', 4102),
     clients: [facebookClient],
     graphVersion: setting('FACEBOOK_GRAPH_VERSION', 'v23.0'),
@@ -60,12 +68,14 @@ async function main(): Promise<void> {
     await google.close();
     throw error;
   });
-  const x = await startFakeX({ port: portSetting('FAKE_X_PORT', 4103), clients: [xClient] }).catch(
-    async (error: unknown) => {
-      await Promise.all([google.close(), facebook.close()]);
-      throw error;
-    },
-  );
+  const x = await startFakeX({
+    ...network,
+    port: portSetting('FAKE_X_PORT', 4103),
+    clients: [xClient],
+  }).catch(async (error: unknown) => {
+    await Promise.all([google.close(), facebook.close()]);
+    throw error;
+  });
 
   const variables = {
     GOOGLE_ISSUER: google.issuer,

@@ -86,10 +86,19 @@ export interface FakeHttpServer {
 
 const MAX_BODY_BYTES = 1_000_000;
 
-/** Listens on 127.0.0.1; close() also destroys open and stalled connections so tests never hang. */
+/** Where a fake listens and the host name it puts in the URLs it hands out. */
+export interface FakeNetwork {
+  /** Listen address; 127.0.0.1 unless a container network needs 0.0.0.0. */
+  listenHost?: string;
+  /** Host in advertised URLs (issuer, endpoints); 127.0.0.1 unless reached by a service name. */
+  publicHost?: string;
+}
+
+/** Listens on 127.0.0.1 by default; close() also destroys open and stalled connections so tests never hang. */
 export async function startHttpServer(
   port: number | undefined,
   handler: FakeHandler,
+  network: FakeNetwork = {},
 ): Promise<FakeHttpServer> {
   const requests: RecordedRequest[] = [];
   const sleepers = new Set<{ timer: NodeJS.Timeout; wake: (waited: boolean) => void }>();
@@ -132,12 +141,12 @@ export async function startHttpServer(
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port ?? 0, '127.0.0.1', () => {
+    server.listen(port ?? 0, network.listenHost ?? '127.0.0.1', () => {
       server.off('error', reject);
       resolve();
     });
   });
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  base = `http://${network.publicHost ?? '127.0.0.1'}:${(server.address() as AddressInfo).port}`;
 
   return {
     url: base,

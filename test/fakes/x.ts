@@ -1,4 +1,6 @@
 // Fake X (Twitter): OAuth 2.0 authorization code with PKCE, and `GET /2/users/me`, with X's shapes.
+
+import type { FakeNetwork } from './shared.ts';
 import {
   assembleFake,
   authorize,
@@ -52,7 +54,7 @@ export interface FakeX extends Fake<XFailureKind> {
   };
 }
 
-export interface FakeXOptions {
+export interface FakeXOptions extends FakeNetwork {
   port?: number;
   clients: FakeClient[];
   /** Authorization codes live 30 s by default. */
@@ -405,7 +407,7 @@ export async function startFakeX(options: FakeXOptions): Promise<FakeX> {
     });
   }
 
-  const http = await startHttpServer(options.port, handle);
+  const http = await startHttpServer(options.port, handle, options);
   fake = {
     ...assembleFake(http, controls, options.clients, authorizations),
     endpoints: {
