@@ -1,0 +1,47 @@
+# The Latchkey identity provider: production dependencies only, run by the unprivileged node user.
+# Nothing here depends on the CPU: bcrypt loads its prebuilt binary for linux-x64 or linux-arm64,
+# so this one file builds for linux/amd64 and linux/arm64 (`make arm64-check` proves the latter).
+
+# ---- production dependencies, installed from package-lock.json
+FROM node:24-bookworm-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+# Install scripts stay blocked (npm 11 default; package.json denies bcrypt's), so nothing is
+# compiled or downloaded beyond the npm packages themselves.
+RUN npm ci --omit=dev --no-audit --no-fund && rm -rf /root/.npm
+# Source maps, type declarations and TypeORM's browser bundle are never loaded by the server.
+RUN find node_modules -type f \( -name '*.map' -o -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' \) -delete \
+ && rm -rf node_modules/typeorm/browser
+# Fails the build on a platform without a usable bcrypt binary, instead of at the first sign-in.
+RUN node -e "const b = require('bcrypt'); if (!b.compareSync('x', b.hashSync('x', 4))) process.exit(1); console.log('bcrypt loads on', process.platform + '-' + process.arch)"
+
+# ---- local fakes of Google, Facebook and X, for `make run FAKES=1` demos only (never deployed)
+FROM node:24-bookworm-slim AS fakes
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json ./
+COPY test/fakes ./test/fakes
+USER node
+CMD ["node", "test/fakes/serve.ts"]
+
+# ---- the runtime image (the last stage: what `docker build .` produces)
+FROM node:24-bookworm-slim
+ENV NODE_ENV=production \
+    PORT=3000
+WORKDIR /app
+# Owned by root and read-only for the node user: the process cannot rewrite its own code.
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json package-lock.json ./
+COPY migrations ./migrations
+COPY views ./views
+COPY src ./src
+# Every module must resolve: importing does no I/O, so a missing dependency fails here.
+RUN node -e "Promise.all([import('./src/app.ts'), import('./src/boot.ts')]).then(() => console.log('modules load'))"
+USER node
+EXPOSE 3000
+# /readyz: Postgres and Redis answer and shutdown has not begun. No curl in the slim image.
+HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+# node runs as PID 1 (the base entrypoint execs it) and drains connections on SIGTERM.
+STOPSIGNAL SIGTERM
+CMD ["node", "src/main.ts"]

@@ -1,0 +1,20 @@
+#!/bin/sh
+# Test stack only: writes the two e2e clients to CLIENTS_FILE from the E2E_* variables (secrets
+# made for each run by scripts/test-docker.sh), then becomes the server.
+set -eu
+: "${CLIENTS_FILE:?}" "${E2E_CLIENT_ID:?}" "${E2E_CLIENT_SECRET:?}" "${E2E_REDIRECT_URI:?}"
+: "${E2E_SECOND_CLIENT_ID:?}" "${E2E_SECOND_CLIENT_SECRET:?}" "${E2E_SECOND_REDIRECT_URI:?}"
+umask 077
+node -e '
+const e = process.env;
+const client = (id, secret, redirect, name) => ({
+  client_id: id, client_secret: secret, client_name: name, redirect_uris: [redirect], first_party: true,
+});
+process.stdout.write(JSON.stringify([
+  client(e.E2E_CLIENT_ID, e.E2E_CLIENT_SECRET, e.E2E_REDIRECT_URI, "E2E Web"),
+  client(e.E2E_SECOND_CLIENT_ID, e.E2E_SECOND_CLIENT_SECRET, e.E2E_SECOND_REDIRECT_URI, "E2E Second App"),
+]));
+' >"$CLIENTS_FILE"
+# The server reads the secrets from the file; it has no use for them in its environment.
+unset E2E_CLIENT_SECRET E2E_SECOND_CLIENT_SECRET
+exec node src/main.ts

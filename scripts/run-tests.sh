@@ -1,0 +1,125 @@
+#!/bin/sh
+# Runs the suite in parts and prints a summary; exits non-zero when any part fails, and a mocha part
+# that ran no test counts as failed. Used in the tests container (make test-docker) and on the host
+# (make test-local).
+#   sh scripts/run-tests.sh [PART...]
+# Parts: lint typecheck unit integration browser idp-image e2e. e2e is the black-box client
+# against E2E_ISSUER when that is set (the compose idp), else `npm run test:e2e`, which starts the
+# server and the client as two local processes. Without PART: in the container (E2E_ISSUER set)
+# unit integration browser idp-image e2e; on the host lint typecheck unit integration e2e browser.
+set -u
+if [ -n "${E2E_ISSUER:-}" ]; then
+  where="tests container; idp at $E2E_ISSUER"
+  parts=${*:-unit integration browser idp-image e2e}
+else
+  where="this machine; server and e2e client as local processes"
+  parts=${*:-lint typecheck unit integration e2e browser}
+fi
+TEST_DATABASE_URL=${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}
+CHROMIUM_PATH=${CHROMIUM_PATH:-/usr/bin/chromium}
+export TEST_DATABASE_URL CHROMIUM_PATH
+
+work=$(mktemp -d)
+passed=0
+failed=0
+summary=""
+
+# run_part NAME EXPECT_TESTS WHAT COMMAND...: runs one part, keeps its output, records the outcome.
+run_part() {
+  name=$1 expect_tests=$2 what=$3
+  shift 3
+  printf '\n==== %s: %s\n' "$name" "$what"
+  started=$(date +%s)
+  { "$@"; echo $? >"$work/$name.rc"; } 2>&1 | tee "$work/$name.log"
+  rc=$(cat "$work/$name.rc")
+  note=""
+  # Mocha prints "N passing"; a part with none ran no test, which must not pass unnoticed.
+  if [ "$rc" = 0 ] && [ "$expect_tests" = tests ] && ! grep -Eq '(^|[^0-9])[1-9][0-9]* passing' "$work/$name.log"; then
+    rc=1 note=" (no test ran)"
+  fi
+  took=$(($(date +%s) - started))
+  if [ "$rc" = 0 ]; then
+    passed=$((passed + 1))
+    summary="$summary
+  passed  $name: $what (${took}s)"
+  else
+    failed=$((failed + 1))
+    summary="$summary
+  FAILED  $name: $what, exit $rc$note (${took}s)"
+  fi
+}
+
+# Playwright drives Debian's Chromium; it downloads no browser of its own.
+browser_tests() {
+  if [ ! -x "$CHROMIUM_PATH" ]; then
+    echo "no Chromium at CHROMIUM_PATH=$CHROMIUM_PATH: make deps tells how to install it" >&2
+    return 1
+  fi
+  npx mocha 'test/browser/**/*.test.ts'
+}
+
+# The black-box client against the compose idp, or the local server + client pair.
+e2e_tests() {
+  if [ -n "${E2E_ISSUER:-}" ]; then
+    ISSUER=$E2E_ISSUER npx mocha test/e2e/client.test.ts
+  else
+    npm run test:e2e
+  fi
+}
+
+# The image the idp runs answers both probes and names the issuer the e2e client expects.
+check_idp() {
+  [ -n "${E2E_ISSUER:-}" ] || { echo "idp-image needs E2E_ISSUER (the compose idp)" >&2; return 1; }
+  # shellcheck disable=SC2016 # JavaScript template literals, not shell expansions.
+  node -e '
+    const base = process.env.E2E_ISSUER;
+    const get = async (path) => {
+      const res = await fetch(base + path);
+      if (res.status !== 200) throw new Error(`${path} answered ${res.status}: ${await res.text()}`);
+      return res.json();
+    };
+    (async () => {
+      await get("/healthz");
+      await get("/readyz");
+      const meta = await get("/.well-known/openid-configuration");
+      if (meta.issuer !== base) throw new Error(`issuer is ${meta.issuer}, expected ${base}`);
+      console.log(`${base}: /healthz and /readyz answer 200; discovery names issuer ${meta.issuer}`);
+    })().catch((error) => { console.error(error.message); process.exit(1); });
+  '
+}
+
+# The in-process tests create their schemas in this database (apart from the idp's own).
+case " $parts " in
+  *" integration "* | *" browser "* | *" e2e "*)
+    node -e "import('./src/db/migrate.ts').then((m) => m.ensureDatabase(process.env.TEST_DATABASE_URL))" || {
+      echo "run-tests: cannot reach or create the test database $TEST_DATABASE_URL" >&2
+      exit 1
+    } ;;
+esac
+
+if [ -n "${E2E_ISSUER:-}" ]; then
+  e2e_what="black-box client test/e2e/client.test.ts against $E2E_ISSUER"
+  [ -n "${E2E_UPSTREAMS:-}" ] || e2e_what="$e2e_what, without upstream sign-ins (E2E_UPSTREAMS empty)"
+else
+  e2e_what="npm run test:e2e (server and black-box client as two processes)"
+fi
+for part in $parts; do
+  case $part in
+    lint) run_part lint none "npm run lint" npm run lint ;;
+    typecheck) run_part typecheck none "npm run typecheck" npm run typecheck ;;
+    unit) run_part unit tests "npm run test:unit" npm run test:unit ;;
+    integration) run_part integration tests "npm run test:integration" npm run test:integration ;;
+    browser) run_part browser tests "test/browser in Chromium at $CHROMIUM_PATH" browser_tests ;;
+    idp-image) run_part idp-image none "the idp container's /healthz, /readyz and issuer" check_idp ;;
+    e2e) run_part e2e tests "$e2e_what" e2e_tests ;;
+    *)
+      echo "run-tests: unknown part $part" >&2
+      exit 2
+      ;;
+  esac
+done
+
+printf '\n==== summary (%s)%s\n' "$where" "$summary"
+echo "parts: $passed passed, $failed failed"
+rm -rf "$work"
+[ "$failed" = 0 ]

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# `make run`: starts Latchkey. With a Docker engine: the compose stack, in the background. Without
+# one, but with Postgres and Redis reachable: installs the npm dependencies, migrates and runs the
+# server here in the foreground. Otherwise: says what is missing.
+# FAKES=1 also starts local fakes of Google, Facebook and X (test/fakes) and points Latchkey at them.
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 1
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
+
+welcome() {  # ISSUER
+  cat <<TEXT
+
+Latchkey is running at $1
+  Open $1/account in a browser to create an account and sign in.
+  Demo client (docker/clients.json): client_id "demo", public (PKCE, no secret),
+  redirect_uri http://localhost:8080/callback. Sign in through it with:
+  $1/authorize?client_id=demo&response_type=code&scope=openid%20profile%20email&redirect_uri=http%3A%2F%2Flocalhost%3A8080%2Fcallback&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256&state=demo
+TEXT
+}
+
+fakes=${FAKES:-0}
+compose=(docker compose)
+if [ "$fakes" = 1 ]; then
+  # Fresh secrets shared by the fakes and Latchkey for this run; never written to disk.
+  secret() { od -An -tx1 -N32 /dev/urandom | tr -d ' \n'; }
+  FAKE_GOOGLE_SECRET=$(secret)
+  FAKE_FACEBOOK_SECRET=$(secret)
+  FAKE_X_SECRET=$(secret)
+  export FAKE_GOOGLE_SECRET FAKE_FACEBOOK_SECRET FAKE_X_SECRET
+  compose+=(-f docker-compose.yml -f docker/compose.demo.yml)
+fi
+
+if docker_ready; then
+  note "run: Docker engine found; starting postgres, redis and idp with docker compose"
+  [ "$fakes" = 1 ] && note "run: with fake Google, Facebook and X on 127.0.0.1:4101-4103"
+  if ! "${compose[@]}" up -d --build --wait; then
+    warn "run: the stack did not become healthy; the idp's last log lines:"
+    "${compose[@]}" logs --tail 30 idp >&2
+    exit 1
+  fi
+  # docker-compose.yml publishes the idp on 127.0.0.1:3000 with this issuer.
+  welcome http://localhost:3000
+  note "  make logs: follow the logs    make down: stop (the data stays in Docker volumes)"
+  exit 0
+fi
+
+missing=""
+node_version_ok >/dev/null || missing="$missing
+  Node.js 24.$NODE_MINOR_MIN+ (found: $(node --version 2>/dev/null || echo none))"
+service_up "$DATABASE_URL" 5432 || missing="$missing
+  PostgreSQL at $(url_host "$DATABASE_URL" 127.0.0.1):$(url_port "$DATABASE_URL" 5432) (DATABASE_URL)"
+service_up "$REDIS_URL" 6379 || missing="$missing
+  Redis at $(url_host "$REDIS_URL" 127.0.0.1):$(url_port "$REDIS_URL" 6379) (REDIS_URL)"
+if [ -n "$missing" ]; then
+  warn "run: no Docker engine answers, and the local way is missing:$missing"
+  warn "Run make deps to see what to install (a Docker engine with Compose v2 is enough on its own)."
+  exit 1
+fi
+
+ISSUER=${ISSUER:-http://localhost:${PORT:-3000}}
+note "run: no Docker engine; running locally against $DATABASE_URL and $REDIS_URL"
+ensure_node_modules || exit 1
+export ISSUER DATABASE_URL REDIS_URL
+export CLIENTS_FILE=${CLIENTS_FILE:-docker/clients.json}
+npm run --silent migrate || exit 1
+if [ "$fakes" != 1 ]; then
+  welcome "$ISSUER"
+  note "  Ctrl-C stops the server."
+  exec node src/main.ts
+fi
+
+# The fakes and the server run side by side; Ctrl-C (or SIGTERM) stops both.
+export GOOGLE_CLIENT_ID=fake-google-client GOOGLE_CLIENT_SECRET=$FAKE_GOOGLE_SECRET
+export FACEBOOK_CLIENT_ID=fake-facebook-app FACEBOOK_CLIENT_SECRET=$FAKE_FACEBOOK_SECRET
+export X_CLIENT_ID=fake-x-client X_CLIENT_SECRET=$FAKE_X_SECRET
+export GOOGLE_ISSUER=http://127.0.0.1:4101
+export FACEBOOK_AUTHORIZATION_ENDPOINT=http://127.0.0.1:4102/v23.0/dialog/oauth
+export FACEBOOK_TOKEN_ENDPOINT=http://127.0.0.1:4102/v23.0/oauth/access_token
+export FACEBOOK_GRAPH_URL=http://127.0.0.1:4102/v23.0
+export X_AUTHORIZATION_ENDPOINT=http://127.0.0.1:4103/i/oauth2/authorize
+export X_TOKEN_ENDPOINT=http://127.0.0.1:4103/2/oauth2/token
+export X_API_URL=http://127.0.0.1:4103/2
+FAKE_REDIRECT_BASE=$ISSUER node test/fakes/serve.ts >/dev/null &
+fakes_pid=$!
+node src/main.ts &
+server_pid=$!
+trap 'kill -TERM "$server_pid" "$fakes_pid" 2>/dev/null' INT TERM
+welcome "$ISSUER"
+note "  Fake Google, Facebook and X run on 127.0.0.1:4101-4103. Ctrl-C stops everything."
+wait "$server_pid"
+code=$?
+kill -TERM "$fakes_pid" 2>/dev/null
+wait "$fakes_pid" 2>/dev/null
+exit "$code"

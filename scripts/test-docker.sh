@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# `make test-docker`: builds the idp and tests images, runs the suite in the tests container against
+# the compose stack (project latchkey-test), always removes that stack and its volumes, and exits
+# with the tests' exit code. Never prompts; works without a terminal.
+#   TEST_PARTS="lint typecheck unit ..." picks the parts scripts/run-tests.sh runs (default: tests only).
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 1
+
+compose=(docker compose -p latchkey-test -f docker-compose.yml -f docker/compose.test.yml)
+now() { date +%s; }
+elapsed() { echo "$(($(now) - $1))s"; }
+say() { printf '\n[test-docker] %s\n' "$*"; }
+
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
+if ! docker_engine; then
+  echo "test-docker: no Docker engine answers (docker info failed); start it, or run make test-local" >&2
+  exit 2
+fi
+if ! compose_v2; then
+  echo "test-docker: needs Docker Compose v2.24 or later (docker compose); make deps tells how to install it" >&2
+  exit 2
+fi
+
+# Fresh client secrets for this run only: compose passes them to the idp and the tests container.
+secret() { od -An -tx1 -N32 /dev/urandom | tr -d ' \n'; }
+E2E_CLIENT_SECRET=$(secret)
+E2E_SECOND_CLIENT_SECRET=$(secret)
+FAKE_GOOGLE_SECRET=$(secret)
+FAKE_FACEBOOK_SECRET=$(secret)
+FAKE_X_SECRET=$(secret)
+export E2E_CLIENT_SECRET E2E_SECOND_CLIENT_SECRET FAKE_GOOGLE_SECRET FAKE_FACEBOOK_SECRET FAKE_X_SECRET
+
+# shellcheck disable=SC2317 # called by the EXIT trap.
+teardown() {
+  say "removing the test stack and its volumes"
+  "${compose[@]}" down -v --remove-orphans --timeout 20 >/dev/null 2>&1 ||
+    echo "test-docker: could not remove the stack; run: ${compose[*]} down -v" >&2
+}
+trap teardown EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+started=$(now)
+# A stack left by an interrupted run would hold stale data and secrets.
+"${compose[@]}" down -v --remove-orphans >/dev/null 2>&1
+
+say "building the idp image (Dockerfile) and the tests image (docker/Dockerfile.test)"
+t=$(now)
+"${compose[@]}" build idp tests || { echo "test-docker: the build failed" >&2; exit 1; }
+build_time=$(elapsed "$t")
+
+# The production image on its own: right user, bcrypt's native binary loads, no test files.
+say "checking the idp image"
+docker run --rm --entrypoint node latchkey:test -e "
+  const bcrypt = require('bcrypt');
+  const fs = require('node:fs');
+  if (!bcrypt.compareSync('x', bcrypt.hashSync('x', 4))) throw new Error('bcrypt does not verify');
+  if (process.getuid() === 0) throw new Error('runs as root');
+  if (fs.existsSync('test') || fs.existsSync('node_modules/mocha')) throw new Error('test files in the image');
+  console.log('image: user', process.getuid(), 'on', process.platform + '-' + process.arch, 'node', process.version, 'bcrypt ok');
+" || { echo "test-docker: the idp image is broken" >&2; exit 1; }
+
+say "starting postgres, redis and idp, then the tests container"
+t=$(now)
+# TEST_PARTS is split into words on purpose: one part name each.
+# shellcheck disable=SC2086
+"${compose[@]}" run --rm -T tests sh scripts/run-tests.sh ${TEST_PARTS:-}
+code=$?
+tests_time=$(elapsed "$t")
+
+idp=$("${compose[@]}" ps -a -q idp 2>/dev/null)
+if [ "$code" != 0 ] && [ -n "$idp" ]; then
+  say "the tests exited with $code; the idp's last log lines:"
+  docker logs --tail 25 "$idp" 2>&1 || true
+fi
+
+# SIGTERM must stop the idp cleanly (exit 0), and its log must hold no library warnings.
+if [ -n "$idp" ]; then
+  say "stopping the idp with SIGTERM"
+  "${compose[@]}" stop --timeout 20 idp >/dev/null 2>&1
+  idp_exit=$(docker inspect -f '{{.State.ExitCode}}' "$idp" 2>/dev/null || echo unknown)
+  warnings=$(docker logs "$idp" 2>&1 | grep -E 'oidc-provider (WARNING|NOTICE)' || true)
+  if [ "$idp_exit" != 0 ]; then
+    echo "test-docker: the idp exited with $idp_exit after SIGTERM (expected 0)" >&2
+    [ "$code" != 0 ] || code=1
+  else
+    echo "idp stopped on SIGTERM with exit code 0"
+  fi
+  if [ -n "$warnings" ]; then
+    printf 'test-docker: the idp printed library warnings:\n%s\n' "$warnings" >&2
+    [ "$code" != 0 ] || code=1
+  fi
+elif [ "$code" = 0 ]; then
+  echo "test-docker: the idp container is missing" >&2
+  code=1
+fi
+
+say "build ${build_time}, stack + tests ${tests_time}, total $(elapsed "$started"); exit code $code"
+exit "$code"

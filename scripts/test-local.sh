@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# `make test-local`: lint, typecheck and every test on this machine, against the Postgres and Redis
+# at TEST_DATABASE_URL and TEST_REDIS_URL (default 127.0.0.1); the e2e client runs as a process of
+# its own beside the server. Never prompts. Arguments pick parts, as for scripts/run-tests.sh.
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 1
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
+# The e2e client must start its own server here, not aim at a compose idp.
+unset E2E_ISSUER
+
+missing=""
+node_version_ok >/dev/null || missing="$missing
+  Node.js 24.$NODE_MINOR_MIN+ (found: $(node --version 2>/dev/null || echo none))"
+command -v npm >/dev/null 2>&1 || missing="$missing
+  npm"
+service_up "$TEST_DATABASE_URL" 5432 || missing="$missing
+  PostgreSQL at $(url_host "$TEST_DATABASE_URL" 127.0.0.1):$(url_port "$TEST_DATABASE_URL" 5432) (TEST_DATABASE_URL)"
+service_up "$TEST_REDIS_URL" 6379 || missing="$missing
+  Redis at $(url_host "$TEST_REDIS_URL" 127.0.0.1):$(url_port "$TEST_REDIS_URL" 6379) (TEST_REDIS_URL)"
+if [ -n "$missing" ]; then
+  warn "test-local: cannot run the tests here; missing:$missing"
+  warn "make deps tells how to install them (or use make test-docker with a Docker engine)."
+  exit 2
+fi
+
+note "test-local: Postgres $(url_host "$TEST_DATABASE_URL" 127.0.0.1):$(url_port "$TEST_DATABASE_URL" 5432), Redis $(url_host "$TEST_REDIS_URL" 127.0.0.1):$(url_port "$TEST_REDIS_URL" 6379), node $(node --version)"
+ensure_node_modules || exit 1
+export TEST_DATABASE_URL TEST_REDIS_URL CHROMIUM_PATH
+exec sh scripts/run-tests.sh "$@"
