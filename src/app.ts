@@ -17,6 +17,8 @@ import { assets } from './http/assets.ts';
 import { CsrfTokens, sameOriginOnly } from './http/csrf.ts';
 import { errorMapper } from './http/errors.ts';
 import { healthRoutes } from './http/health.ts';
+import { HttpProblem } from './http/http-errors.ts';
+import { pinToIssuer } from './http/issuer-host.ts';
 import { requestContext, requestInfo } from './http/request-context.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { VIEWS_DIR, Views } from './http/views.ts';
@@ -54,6 +56,8 @@ export interface LatchkeyApp {
   /** Readiness turns 503 so a load balancer stops sending new requests. */
   startDraining(): void;
 }
+
+const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
 /** Paths the mounted provider answers; everything else is ours. */
 const PROVIDER_PATHS = ['/.well-known/openid-configuration', ...Object.values(ROUTES)];
@@ -157,8 +161,17 @@ export function createApp(deps: AppDeps): LatchkeyApp {
   const app = new Koa({ proxy: config.trustProxy, keys: [...deps.cookieKeys] });
   app.on('error', (error: Error) => logger.warn({ err: error }, 'unhandled koa error'));
   app.use(requestContext(logger, { trustProxy: config.trustProxy }));
+  app.use(pinToIssuer(config.issuer, config.trustProxy));
   app.use(errorMapper(views));
   app.use(securityHeaders({ https, formTargets: [...origins, ...upstreamOrigins(config)] }));
+  app.use(async (ctx, next) => {
+    // Methods nothing here implements get 405 rather than the routers' 501.
+    if (!KNOWN_METHODS.has(ctx.method)) {
+      ctx.set('Allow', [...KNOWN_METHODS].join(', '));
+      throw new HttpProblem(405, 'method_not_allowed', `${ctx.method} is not supported.`);
+    }
+    await next();
+  });
   app.use(assets(`${VIEWS_DIR}/assets`));
   app.use(health.routes());
   const checkOrigin = sameOriginOnly(issuerOrigin);

@@ -334,7 +334,7 @@ export function loadConfig(env: Env = process.env): Config {
 
   if (URL.parse(config.issuer)?.protocol === 'https:' && !config.trustProxy) {
     r.problems.push(
-      'ISSUER is https but TRUST_PROXY is false: Latchkey serves plain HTTP behind a TLS-terminating proxy, so set TRUST_PROXY=true and have the proxy send X-Forwarded-Proto',
+      'ISSUER is https but TRUST_PROXY is false: Latchkey serves plain HTTP behind a TLS-terminating proxy, so set TRUST_PROXY=true',
     );
   }
   if (r.problems.length > 0) throw new ConfigError(r.problems);

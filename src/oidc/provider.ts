@@ -137,7 +137,10 @@ export function createProvider(deps: ProviderDeps): Provider {
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
     },
     loadExistingGrant: loadExistingGrant(deps.consents),
-    clientBasedCORS(_ctx, origin, client) {
+    // Browsers may call userinfo for any client, and the token endpoint only for public clients
+    // (a confidential client's secret never belongs in a browser), from registered origins only.
+    clientBasedCORS(ctx, origin, client) {
+      if (ctx.oidc.route !== 'userinfo' && isConfidential(client)) return false;
       return allowedOrigins.get(client.clientId)?.has(origin) ?? false;
     },
     features: {

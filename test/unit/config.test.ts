@@ -19,7 +19,7 @@ function problemsOf(env: Env): readonly string[] {
 const INSECURE_ISSUER =
   'ISSUER must use https unless its host is loopback (set ALLOW_INSECURE_ISSUER=true to accept plain http, e.g. on a private test network)';
 const HTTPS_WITHOUT_PROXY =
-  'ISSUER is https but TRUST_PROXY is false: Latchkey serves plain HTTP behind a TLS-terminating proxy, so set TRUST_PROXY=true and have the proxy send X-Forwarded-Proto';
+  'ISSUER is https but TRUST_PROXY is false: Latchkey serves plain HTTP behind a TLS-terminating proxy, so set TRUST_PROXY=true';
 
 describe('loadConfig', () => {
   describe('when nothing is set', () => {

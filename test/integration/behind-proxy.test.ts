@@ -1,0 +1,106 @@
+// An https issuer behind a TLS-terminating proxy: https URLs, Secure and __Host- cookies, HSTS.
+import axios, { type AxiosResponse } from 'axios';
+import { expect } from 'chai';
+import * as client from 'openid-client';
+import { person } from '../support/oidc.ts';
+import { startTestServer, TEST_CLIENTS, type TestServer } from '../support/server.ts';
+
+describe('behind a TLS-terminating proxy', () => {
+  const issuer = 'https://id.example.test';
+  let server: TestServer;
+  let direct: string;
+  const cookies = new Map<string, string>();
+  const setCookies: string[] = [];
+  const http = axios.create({
+    validateStatus: () => true,
+    maxRedirects: 0,
+    responseType: 'text',
+    transformResponse: (d: unknown) => d,
+  });
+
+  before(async () => {
+    server = await startTestServer({ env: { ISSUER: issuer, TRUST_PROXY: 'true' } });
+    direct = `http://127.0.0.1:${server.port}`;
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  /** A request as the proxy forwards it: plain http inside, https outside. */
+  async function viaProxy(
+    method: string,
+    path: string,
+    data?: string,
+  ): Promise<AxiosResponse<string>> {
+    const res = await http.request<string>({
+      method,
+      url: `${direct}${path.replace(issuer, '')}`,
+      data,
+      headers: {
+        'x-forwarded-proto': 'https',
+        'x-forwarded-for': '203.0.113.7',
+        accept: 'text/html',
+        cookie: [...cookies].map(([k, v]) => `${k}=${v}`).join('; '),
+        ...(data ? { 'content-type': 'application/x-www-form-urlencoded', origin: issuer } : {}),
+      },
+    });
+    for (const header of res.headers['set-cookie'] ?? []) {
+      setCookies.push(header);
+      const [pair] = header.split(';');
+      const [name, ...value] = (pair ?? '').split('=');
+      cookies.set(name as string, value.join('='));
+    }
+    return res;
+  }
+
+  it('publishes https endpoints in discovery', async () => {
+    const res = await viaProxy('GET', '/.well-known/openid-configuration');
+    const meta = JSON.parse(res.data);
+    expect(meta.issuer).to.equal(issuer);
+    expect(meta.authorization_endpoint).to.equal(`${issuer}/authorize`);
+    expect(meta.token_endpoint).to.equal(`${issuer}/token`);
+  });
+
+  it('sets Secure cookies, a __Host- session cookie and HSTS through a whole sign-up', async () => {
+    const c = TEST_CLIENTS.firstParty;
+    const challenge = await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier());
+    const query = new URLSearchParams({
+      client_id: c.client_id,
+      response_type: 'code',
+      scope: 'openid',
+      redirect_uri: c.redirect_uris[0],
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+      state: 'abc',
+    });
+    let res = await viaProxy('GET', `/authorize?${query}`);
+    expect(res.status).to.equal(303);
+    expect(res.headers['strict-transport-security']).to.match(/max-age=\d+/);
+    res = await viaProxy('GET', res.headers.location as string);
+    expect(res.headers['content-security-policy']).to.include('upgrade-insecure-requests');
+    const uid = /action="\/interaction\/([^/]+)\/login"/.exec(res.data)?.[1] as string;
+    const signupPage = await viaProxy('GET', `/interaction/${uid}/signup`);
+    const csrf = /name="csrf" value="([^"]+)"/.exec(signupPage.data)?.[1] as string;
+    res = await viaProxy(
+      'POST',
+      `/interaction/${uid}/signup`,
+      new URLSearchParams({ csrf, ...person('proxy') }).toString(),
+    );
+    expect(res.status).to.equal(303);
+    while (res.status === 303 && (res.headers.location as string).startsWith(issuer)) {
+      res = await viaProxy('GET', res.headers.location as string);
+    }
+    expect(new URL(res.headers.location as string).searchParams.get('code')).to.be.a('string');
+
+    expect(setCookies.length).to.be.greaterThan(3);
+    for (const header of setCookies) expect(header, header).to.match(/;\s*secure/i);
+    const session = setCookies.find((h) => h.startsWith('__Host-latchkey.session='));
+    expect(session).to.match(/;\s*path=\/(;|$)/i);
+    expect(session).not.to.match(/domain=/i);
+  });
+
+  it('logs the client address the proxy reports', () => {
+    const line = server.logs.find((l) => l.msg === 'request' && l.path === '/authorize');
+    expect(line?.ip).to.equal('203.0.113.7');
+  });
+});
