@@ -144,6 +144,31 @@ export function allowLoopbackHttp(
   if (urls.some((u) => u.startsWith('http:'))) client.allowInsecureRequests(configuration);
 }
 
+/** A plain OAuth 2.0 server (no discovery, no id_token) for openid-client. */
+export function oauth2Configuration(input: {
+  authorizationEndpoint: string;
+  tokenEndpoint: string;
+  /** The API called with the tokens, for the plain-http check. */
+  apiUrl: string;
+  clientId: string;
+  clientAuthentication: client.ClientAuth;
+  timeoutMs: number;
+}): client.Configuration {
+  const config = new client.Configuration(
+    {
+      issuer: new URL(input.authorizationEndpoint).origin,
+      authorization_endpoint: input.authorizationEndpoint,
+      token_endpoint: input.tokenEndpoint,
+    },
+    input.clientId,
+    undefined,
+    input.clientAuthentication,
+  );
+  config.timeout = input.timeoutMs / 1000;
+  allowLoopbackHttp(config, [input.tokenEndpoint, input.apiUrl]);
+  return config;
+}
+
 /** The callback URL openid-client expects: our registered redirect URI plus the response. */
 export function callbackUrl(redirectUri: string, callback: URLSearchParams): URL {
   const url = new URL(redirectUri);

@@ -4,9 +4,9 @@ import { createHmac } from 'node:crypto';
 import * as client from 'openid-client';
 import type { FacebookSettings } from '../../config.ts';
 import {
-  allowLoopbackHttp,
   callbackUrl,
   classifyUpstreamError,
+  oauth2Configuration,
   readJson,
   text,
   type UpstreamOptions,
@@ -23,19 +23,15 @@ interface FacebookProfile {
 }
 
 export const facebook = (settings: FacebookSettings, options: UpstreamOptions) => {
-  const config = new client.Configuration(
-    {
-      issuer: new URL(settings.authorizationEndpoint).origin,
-      authorization_endpoint: settings.authorizationEndpoint,
-      token_endpoint: settings.tokenEndpoint,
-    },
-    settings.clientId,
-    undefined,
+  const config = oauth2Configuration({
+    authorizationEndpoint: settings.authorizationEndpoint,
+    tokenEndpoint: settings.tokenEndpoint,
+    apiUrl: settings.graphUrl,
+    clientId: settings.clientId,
     // Facebook reads client_id and client_secret from the request parameters.
-    client.ClientSecretPost(settings.clientSecret),
-  );
-  config.timeout = options.timeoutMs / 1000;
-  allowLoopbackHttp(config, [settings.tokenEndpoint, settings.graphUrl]);
+    clientAuthentication: client.ClientSecretPost(settings.clientSecret),
+    timeoutMs: options.timeoutMs,
+  });
 
   return {
     id: 'facebook',

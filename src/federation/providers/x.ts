@@ -2,9 +2,9 @@
 import * as client from 'openid-client';
 import type { XSettings } from '../../config.ts';
 import {
-  allowLoopbackHttp,
   callbackUrl,
   classifyUpstreamError,
+  oauth2Configuration,
   readJson,
   text,
   type UpstreamOptions,
@@ -24,19 +24,15 @@ interface XUser {
 }
 
 export const x = (settings: XSettings, options: UpstreamOptions) => {
-  const config = new client.Configuration(
-    {
-      issuer: new URL(settings.authorizationEndpoint).origin,
-      authorization_endpoint: settings.authorizationEndpoint,
-      token_endpoint: settings.tokenEndpoint,
-    },
-    settings.clientId,
-    undefined,
+  const config = oauth2Configuration({
+    authorizationEndpoint: settings.authorizationEndpoint,
+    tokenEndpoint: settings.tokenEndpoint,
+    apiUrl: settings.apiUrl,
+    clientId: settings.clientId,
     // X rejects credentials in the body; it requires client_secret_basic.
-    client.ClientSecretBasic(settings.clientSecret),
-  );
-  config.timeout = options.timeoutMs / 1000;
-  allowLoopbackHttp(config, [settings.tokenEndpoint, settings.apiUrl]);
+    clientAuthentication: client.ClientSecretBasic(settings.clientSecret),
+    timeoutMs: options.timeoutMs,
+  });
 
   return {
     id: 'x',
