@@ -28,12 +28,21 @@ describe('pages in a real browser', function () {
   let server: TestServer;
   let browser: Browser;
   const seen: URL[] = [];
+  const posted: URLSearchParams[] = [];
 
   before(async () => {
     // The relying party's callback: it only records where the browser was sent.
     rpServer = createServer((req, res) => {
       seen.push(new URL(req.url ?? '/', rpOrigin));
-      res.writeHead(200, { 'content-type': 'text/html' }).end('<h1>Back at the app</h1>');
+      let body = '';
+      req.setEncoding('utf8');
+      req.on('data', (chunk: string) => {
+        body += chunk;
+      });
+      req.on('end', () => {
+        if (req.method === 'POST') posted.push(new URLSearchParams(body));
+        res.writeHead(200, { 'content-type': 'text/html' }).end('<h1>Back at the app</h1>');
+      });
     });
     rpServer.listen(0, '127.0.0.1');
     await once(rpServer, 'listening');
@@ -167,6 +176,31 @@ describe('pages in a real browser', function () {
     const again = await authorizationUrl(app, `${rpOrigin}/callback`);
     await page.goto(again.url.toString());
     expect(await page.textContent('h1')).to.equal('Sign in');
+    await page.context().close();
+  });
+
+  it('answers with response_mode=form_post through a self-submitting form the CSP allows', async () => {
+    const who = person('formpost');
+    await server.latchkey.accounts.createAccount({
+      email: who.email,
+      name: who.name,
+      emailVerified: false,
+      password: who.password,
+    });
+    const app = await rp('browser-app', 'browser-app-secret-0123456789abcdef');
+    const auth = await authorizationUrl(app, `${rpOrigin}/callback`, {
+      response_mode: 'form_post',
+    });
+    const { page, violations } = await newPage();
+    await page.goto(auth.url.toString());
+    await page.fill('#email', who.email);
+    await page.fill('#password', who.password);
+    await Promise.all([page.waitForURL(`${rpOrigin}/callback`), page.click('button.primary')]);
+    const answer = posted.at(-1);
+    expect(answer?.get('state')).to.equal(auth.state);
+    expect(answer?.get('code')).to.be.a('string');
+    expect(answer?.get('iss')).to.equal(server.issuer);
+    expect(violations).to.deep.equal([]);
     await page.context().close();
   });
 
