@@ -20,11 +20,30 @@ export interface Resources {
   close(): Promise<void>;
 }
 
+/** Where a service is, for messages: host, port and database, never credentials. */
+export function describeUrl(url: string): string {
+  const parsed = URL.parse(url);
+  return parsed
+    ? `${parsed.host}${parsed.pathname === '/' ? '' : parsed.pathname}`
+    : 'an unparsable URL';
+}
+
+/** Says which service failed, keeping the original error as the cause. */
+async function reaching<T>(what: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(`${what}: ${reason}`, { cause: error });
+  }
+}
+
 /** Opens Postgres (migrating first unless disabled). */
 export async function connectDatabase(config: Config, logger: Logger): Promise<DataSource> {
-  if (config.migrateOnBoot) await ensureDatabase(config.databaseUrl);
+  const where = `PostgreSQL at ${describeUrl(config.databaseUrl)}`;
+  if (config.migrateOnBoot) await reaching(where, () => ensureDatabase(config.databaseUrl));
   const db = createDataSource(config);
-  await db.initialize();
+  await reaching(where, () => db.initialize());
   if (config.migrateOnBoot) {
     const { applied } = await migrate(db, config.databaseSchema);
     if (applied.length > 0) logger.info({ applied }, 'migrations applied');
@@ -37,8 +56,16 @@ export async function connect(config: Config, logger: Logger): Promise<Resources
   const clients = await loadClients(config.clientsFile);
   const db = await connectDatabase(config, logger);
   const redis = createRedis(config.redisUrl);
+  // ioredis reconnects by itself; without a listener it would print each failure to stderr.
+  let reported = 0;
+  redis.on('error', (error: Error) => {
+    const now = Date.now();
+    if (now - reported < 10_000) return;
+    reported = now;
+    logger.warn({ err: error }, 'redis connection error');
+  });
   try {
-    await redis.connect();
+    await reaching(`Redis at ${describeUrl(config.redisUrl)}`, () => redis.connect());
     const keys = new SigningKeyStore(db);
     const created = await keys.ensureActiveKeys();
     if (created.length > 0) logger.info({ kids: created }, 'signing keys generated');

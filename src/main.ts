@@ -30,7 +30,7 @@ async function main(): Promise<void> {
     if (error instanceof ClientsFileError) {
       logger.fatal({ problems: error.problems }, error.message);
     } else {
-      logger.fatal({ err: error }, 'startup failed');
+      logger.fatal({ err: error }, `startup failed: ${(error as Error).message}`);
     }
     process.exitCode = 1;
     return;
