@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import * as client from 'openid-client';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { authorizationUrl, exchangeCode, person, relyingParty } from '../support/oidc.ts';
-import { startTestServer, type TestServer } from '../support/server.ts';
+import { accountFor, startTestServer, type TestServer } from '../support/server.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 // Flags for a machine without network: no background calls home.
@@ -137,13 +137,7 @@ describe('pages in a real browser', function () {
   });
 
   it('signs in with a wrong then a right password, and logs out after confirming', async () => {
-    const who = person('login');
-    await server.latchkey.accounts.createAccount({
-      email: who.email,
-      name: who.name,
-      emailVerified: false,
-      password: who.password,
-    });
+    const who = await accountFor(server, 'login');
     const app = await rp('browser-app', 'browser-app-secret-0123456789abcdef');
     const auth = await authorizationUrl(app, `${rpOrigin}/callback`);
     const { page, violations } = await newPage();
@@ -180,13 +174,7 @@ describe('pages in a real browser', function () {
   });
 
   it('answers with response_mode=form_post through a self-submitting form the CSP allows', async () => {
-    const who = person('formpost');
-    await server.latchkey.accounts.createAccount({
-      email: who.email,
-      name: who.name,
-      emailVerified: false,
-      password: who.password,
-    });
+    const who = await accountFor(server, 'formpost');
     const app = await rp('browser-app', 'browser-app-secret-0123456789abcdef');
     const auth = await authorizationUrl(app, `${rpOrigin}/callback`, {
       response_mode: 'form_post',

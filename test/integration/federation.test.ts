@@ -12,7 +12,7 @@ import {
   relyingParty,
   visit,
 } from '../support/oidc.ts';
-import { startTestServer, TEST_CLIENTS, type TestServer } from '../support/server.ts';
+import { accountFor, startTestServer, TEST_CLIENTS, type TestServer } from '../support/server.ts';
 import { startUpstreams, type Upstreams } from '../support/upstreams.ts';
 
 type Step = { response: AxiosResponse<string>; external?: URL };
@@ -306,19 +306,8 @@ describe('sign-in with upstream providers', () => {
   });
 
   describe('linking to an existing account', () => {
-    async function existingAccount() {
-      const who = person('owner');
-      const profile = await server.latchkey.accounts.createAccount({
-        email: who.email,
-        name: who.name,
-        emailVerified: false,
-        password: who.password,
-      });
-      return { who, profile };
-    }
-
     it('links a verified Google email only after the owner proves the password', async () => {
-      const { who, profile } = await existingAccount();
+      const who = await accountFor(server, 'owner');
       upstreams.google.signInAs({
         sub: '8000001',
         name: 'Google Name',
@@ -329,7 +318,7 @@ describe('sign-in with upstream providers', () => {
       const step = await viaUpstream(browser, login, 'google');
       const linkPage = pageOf(step);
       expect(linkPage).to.include('Link Google to your account');
-      expect(await server.latchkey.federated.identities(profile.id)).to.deep.equal([]);
+      expect(await server.latchkey.federated.identities(who.id)).to.deep.equal([]);
 
       const wrong = await browser.submit(linkPage, '/link', { password: 'not the right one' });
       expect(wrong.status).to.equal(401);
@@ -337,25 +326,25 @@ describe('sign-in with upstream providers', () => {
         await browser.submit(wrong.data, '/link', { password: who.password }),
       );
       const tokens = await exchangeCode(rp, callbackOf(right), auth);
-      expect(tokens.claims()?.sub).to.equal(profile.id);
+      expect(tokens.claims()?.sub).to.equal(who.id);
       expect(tokens.claims()?.email_verified).to.equal(true);
 
       // From now on Google signs straight in to the same account.
       const again = await signInWith('google');
-      expect(again.claims?.sub).to.equal(profile.id);
+      expect(again.claims?.sub).to.equal(who.id);
     });
 
     it('never links on an unverified Facebook email; the person may create a separate account', async () => {
-      const { who, profile } = await existingAccount();
+      const who = await accountFor(server, 'owner');
       upstreams.facebook.signInAs({ sub: '8000002', name: 'Impostor', email: who.email });
       const { rp, browser, auth, login } = await atSignIn();
       const linkPage = pageOf(await viaUpstream(browser, login, 'facebook'));
       expect(linkPage).to.include('Link Facebook to your account');
       const separate = await browser.follow(await browser.submit(linkPage, '/link/separate'));
       const tokens = await exchangeCode(rp, callbackOf(separate), auth);
-      expect(tokens.claims()?.sub).not.to.equal(profile.id);
+      expect(tokens.claims()?.sub).not.to.equal(who.id);
       expect(tokens.claims()).not.to.have.property('email');
-      expect(await server.latchkey.federated.identities(profile.id)).to.deep.equal([]);
+      expect(await server.latchkey.federated.identities(who.id)).to.deep.equal([]);
     });
 
     it('accepts sign-in with an already linked provider as proof for a new link', async () => {
@@ -449,13 +438,7 @@ describe('sign-in with upstream providers', () => {
     });
 
     it('keeps the password account able to drop its only linked provider', async () => {
-      const who = person('pwlinked');
-      const profile = await server.latchkey.accounts.createAccount({
-        email: who.email,
-        name: who.name,
-        emailVerified: false,
-        password: who.password,
-      });
+      const who = await accountFor(server, 'pwlinked');
       upstreams.google.signInAs({
         sub: '9000004',
         name: who.name,
@@ -468,7 +451,7 @@ describe('sign-in with upstream providers', () => {
       const page = await accountPage(browser);
       const remove = formByAction(page, '/remove');
       expect((await browser.post(remove.action, remove.fields)).status).to.equal(303);
-      expect(await server.latchkey.federated.identities(profile.id)).to.deep.equal([]);
+      expect(await server.latchkey.federated.identities(who.id)).to.deep.equal([]);
     });
   });
 });

@@ -10,7 +10,7 @@ import {
   relyingParty,
   visit,
 } from '../support/oidc.ts';
-import { startTestServer, TEST_CLIENTS, type TestServer } from '../support/server.ts';
+import { accountFor, startTestServer, TEST_CLIENTS, type TestServer } from '../support/server.ts';
 
 describe('sign-in', () => {
   let server: TestServer;
@@ -89,13 +89,7 @@ describe('sign-in', () => {
       return performance.now() - started;
     };
     const median = (xs: number[]) => xs.sort((x, y) => x - y)[Math.floor(xs.length / 2)] as number;
-    const known = person('timing');
-    await server.latchkey.accounts.createAccount({
-      email: known.email,
-      name: known.name,
-      emailVerified: false,
-      password: known.password,
-    });
+    const known = await accountFor(server, 'timing');
     const knownTimes: number[] = [];
     const unknownTimes: number[] = [];
     for (let i = 0; i < 2; i++) {
@@ -118,13 +112,7 @@ describe('sign-in', () => {
   });
 
   it('slows down guessing: after repeated failures the email is locked for a while', async () => {
-    const target = person('locked');
-    await server.latchkey.accounts.createAccount({
-      email: target.email,
-      name: target.name,
-      emailVerified: false,
-      password: target.password,
-    });
+    const target = await accountFor(server, 'locked');
     for (let i = 0; i < 3; i++) {
       const { browser, form } = await loginPage();
       const res = await browser.post(form.action, {

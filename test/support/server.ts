@@ -13,6 +13,7 @@ import { createApp, type LatchkeyApp } from '../../src/app.ts';
 import { connect, type Resources } from '../../src/boot.ts';
 import { type Config, type Env, loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
+import { person } from './oidc.ts';
 
 export const TEST_DATABASE_URL =
   process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -153,4 +154,16 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A person with a password account, created directly rather than through the pages. */
+export async function accountFor(server: TestServer, label: string) {
+  const who = person(label);
+  const profile = await server.latchkey.accounts.createAccount({
+    email: who.email,
+    name: who.name,
+    emailVerified: false,
+    password: who.password,
+  });
+  return { ...who, id: profile.id };
 }
