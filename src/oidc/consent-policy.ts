@@ -31,8 +31,10 @@ export function loadExistingGrant(consents: ConsentStore) {
       const grant = await oidc.provider.Grant.find(grantId);
       if (grant && grant.accountId === accountId && grant.clientId === clientId) {
         if (isFirstParty(oidc.client)) {
+          // Saved only when the request asks for something new: SSO visits stay read-only.
+          const before = JSON.stringify([grant.openid, grant.resources]);
           grantRequested(ctx, grant);
-          await grant.save();
+          if (JSON.stringify([grant.openid, grant.resources]) !== before) await grant.save();
         }
         return grant;
       }
