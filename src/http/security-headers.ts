@@ -45,6 +45,8 @@ export function securityHeaders(options: SecurityHeaderOptions): Middleware {
   });
   return async (ctx, next) => {
     ctx.remove('X-Powered-By');
+    // Sign-in pages need no device features; deny them to anything embedded or injected.
+    ctx.set('Permissions-Policy', 'camera=(), microphone=(), geolocation=(), payment=(), usb=()');
     if (!ctx.path.startsWith('/assets/')) {
       ctx.set('Cache-Control', 'no-store');
       ctx.set('Pragma', 'no-cache');

@@ -217,6 +217,7 @@ describe('sign-in', () => {
     expect(page.headers['referrer-policy']).to.equal('same-origin');
     expect(page.headers['cache-control']).to.equal('no-store');
     expect(page.headers['x-powered-by']).to.equal(undefined);
+    expect(page.headers['permissions-policy']).to.include('camera=()');
     const nonce = /'nonce-([^']+)'/.exec(csp)?.[1];
     expect(page.data).to.include(`nonce="${nonce}"`);
     const cookies = (res.headers['set-cookie'] ?? []).join('\n');
