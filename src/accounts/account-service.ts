@@ -155,6 +155,33 @@ export class AccountService {
     );
   }
 
+  /**
+   * Changes the password of a signed-in person: the current one must be given when there is one
+   * (throttled like a sign-in); an account without one may set its first if it has an email.
+   */
+  async changePassword(input: {
+    accountId: string;
+    current: string;
+    next: string;
+    source: string;
+  }): Promise<void> {
+    const account = isUuid(input.accountId)
+      ? await this.#accounts.findOneBy({ id: input.accountId })
+      : null;
+    if (!account) throw new AccountNotFound();
+    if (account.email === null) {
+      throw new InvalidInput({ password: 'Add an email address before setting a password.' });
+    }
+    if (account.passwordHash !== null) {
+      await this.#throttle.assertAllowed(account.email, input.source);
+      if (!(await this.#hasher.verify(input.current, account.passwordHash))) {
+        await this.#throttle.recordFailure(account.email, input.source);
+        throw new InvalidCredentials();
+      }
+    }
+    await this.setPassword(account.id, input.next);
+  }
+
   async updateProfile(accountId: string, changes: ProfileChanges): Promise<Profile> {
     const account = isUuid(accountId) ? await this.#accounts.findOneBy({ id: accountId }) : null;
     if (!account) throw new AccountNotFound();

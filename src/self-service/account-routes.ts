@@ -5,7 +5,13 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { AccountService } from '../accounts/account-service.ts';
-import { AccountNotFound, LastSignInMethod } from '../accounts/errors.ts';
+import {
+  AccountNotFound,
+  InvalidCredentials,
+  InvalidInput,
+  LastSignInMethod,
+  TooManyAttempts,
+} from '../accounts/errors.ts';
 import type { FederatedAccounts } from '../accounts/federated-accounts.ts';
 import type { Upstreams } from '../federation/registry.ts';
 import type { CsrfTokens } from '../http/csrf.ts';
@@ -83,7 +89,7 @@ export function accountRoutes(deps: AccountPageDeps): Router {
   async function page(
     ctx: Context,
     status: number,
-    extra: { error?: string; notice?: string } = {},
+    extra: { error?: string; notice?: string; passwordError?: string } = {},
   ) {
     const current = await signedIn(ctx);
     if (!current) {
@@ -147,7 +153,8 @@ export function accountRoutes(deps: AccountPageDeps): Router {
     ctx.redirect('/account');
   });
 
-  router.post('/account/identities/:id/remove', async (ctx) => {
+  /** The signed-in person and their form, after the CSRF token was checked against the session. */
+  async function signedInForm(ctx: Context) {
     const current = await signedIn(ctx);
     const body = await readForm(ctx);
     if (!current || !csrf.verify(`account:${current.session.jti}`, body.text('csrf'))) {
@@ -155,6 +162,42 @@ export function accountRoutes(deps: AccountPageDeps): Router {
         'This form has expired or was not sent from this site. Reload the page and try again.',
       );
     }
+    return { current, body };
+  }
+
+  router.post('/account/password', async (ctx) => {
+    const { current, body } = await signedInForm(ctx);
+    const next = body.text('new_password');
+    if (next.length > 1024) return page(ctx, 400, { passwordError: 'That password is too long.' });
+    try {
+      await accounts.changePassword({
+        accountId: current.profile.id,
+        current: body.text('current_password').slice(0, 1024),
+        next,
+        source: ctx.ip,
+      });
+    } catch (error) {
+      if (error instanceof InvalidCredentials) {
+        return page(ctx, 401, { passwordError: 'Your current password is incorrect.' });
+      }
+      if (error instanceof InvalidInput) {
+        return page(ctx, 400, { passwordError: Object.values(error.fields).join(' ') });
+      }
+      if (error instanceof TooManyAttempts) {
+        ctx.set('Retry-After', String(error.retryAfterSeconds));
+        return page(ctx, 429, { passwordError: 'Too many attempts. Try again later.' });
+      }
+      throw error;
+    }
+    ctx.state.log.info(
+      { event: 'password.changed', accountId: current.profile.id },
+      'password changed',
+    );
+    await page(ctx, 200, { notice: 'Your password was saved.' });
+  });
+
+  router.post('/account/identities/:id/remove', async (ctx) => {
+    const { current } = await signedInForm(ctx);
     try {
       await federated.unlink(current.profile.id, String(ctx.params.id));
       ctx.state.log.info(

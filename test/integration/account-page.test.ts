@@ -61,6 +61,59 @@ describe('the account page', () => {
     expect(back.response.data).to.include('href="/account/signin"');
   });
 
+  it('changes the password only with the current one, and the new one then signs in', async () => {
+    const browser = new Browser(server.issuer);
+    const login = pageOf(await browser.follow(await browser.get('/account/signin')));
+    const who = person('change');
+    const page = (await signUp(browser, login, who)).response.data;
+    expect(page).to.include('Change your password');
+
+    const wrong = await browser.submit(page, '/account/password', {
+      current_password: 'not my password',
+      new_password: 'a brand new passphrase',
+    });
+    expect(wrong.status).to.equal(401);
+    expect(wrong.data).to.include('Your current password is incorrect.');
+    const short = await browser.submit(wrong.data, '/account/password', {
+      current_password: who.password,
+      new_password: 'short',
+    });
+    expect(short.status).to.equal(400);
+    expect(short.data).to.include('Use at least 8 characters.');
+    const changed = await browser.submit(short.data, '/account/password', {
+      current_password: who.password,
+      new_password: 'a brand new passphrase',
+    });
+    expect(changed.status).to.equal(200);
+    expect(changed.data).to.include('Your password was saved.');
+
+    const old = await server.latchkey.accounts
+      .signInWithPassword({ email: who.email, password: who.password, source: 'test' })
+      .then(
+        () => 'accepted',
+        () => 'refused',
+      );
+    expect(old).to.equal('refused');
+    const fresh = await server.latchkey.accounts.signInWithPassword({
+      email: who.email,
+      password: 'a brand new passphrase',
+      source: 'test',
+    });
+    expect(fresh.email).to.equal(who.email);
+  });
+
+  it("refuses a password change posted without the page's CSRF token", async () => {
+    const browser = new Browser(server.issuer);
+    const login = pageOf(await browser.follow(await browser.get('/account/signin')));
+    await signUp(browser, login, person('csrf'));
+    const res = await browser.post('/account/password', {
+      csrf: 'forged',
+      current_password: 'x',
+      new_password: 'another long passphrase',
+    });
+    expect(res.status).to.equal(403);
+  });
+
   it('does not let a client file claim the reserved account client id', async () => {
     const { parseClients } = await import('../../src/oidc/clients.ts');
     expect(() =>

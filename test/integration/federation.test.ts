@@ -437,6 +437,35 @@ describe('sign-in with upstream providers', () => {
       expect(forged.status).to.equal(403);
     });
 
+    it('lets a Google-only account set a first password, which then signs in', async () => {
+      const email = person('setpw').email;
+      upstreams.google.signInAs({ sub: '9000010', name: 'Set Pw', email, emailVerified: true });
+      const { browser } = await signInWith('google');
+      const page = await accountPage(browser);
+      expect(page).to.include('Set a password');
+      expect(page).not.to.include('current_password');
+      const saved = await browser.submit(page, '/account/password', {
+        new_password: 'my first real passphrase',
+      });
+      expect(saved.status).to.equal(200);
+      const profile = await server.latchkey.accounts.signInWithPassword({
+        email,
+        password: 'my first real passphrase',
+        source: 'test',
+      });
+      // Now Google can be removed: the password remains as a way to sign in.
+      expect(await accountPage(browser)).to.include('/remove');
+      expect(profile.email).to.equal(email);
+    });
+
+    it('offers no password form to an account without an email', async () => {
+      upstreams.x.signInAs({ sub: '9000011', name: 'No Mail', username: 'nomail' });
+      const { browser } = await signInWith('x');
+      const page = await accountPage(browser);
+      expect(page).to.include('has no email address');
+      expect(page).not.to.include('action="/account/password"');
+    });
+
     it('keeps the password account able to drop its only linked provider', async () => {
       const who = await accountFor(server, 'pwlinked');
       upstreams.google.signInAs({
