@@ -5,11 +5,12 @@
 //   FAKE_REDIRECT_BASE=http://localhost:3000   (Latchkey's public URL; callbacks are /federation/<provider>/callback)
 //   FAKE_LISTEN_HOST=127.0.0.1                 (0.0.0.0 inside a container whose ports are published)
 //   FAKE_PUBLIC_HOST=127.0.0.1                 (host name in the URLs handed out, e.g. a compose service name)
-//   GOOGLE_CLIENT_ID=fake-google-client        GOOGLE_CLIENT_SECRET=fake-google-secret-for-local-demo-only
-//   FACEBOOK_CLIENT_ID=fake-facebook-app       FACEBOOK_CLIENT_SECRET=fake-facebook-secret-for-local-demo-only
-//   X_CLIENT_ID=fake-x-client                  X_CLIENT_SECRET=fake-x-secret-for-local-demo-only
+//   GOOGLE_CLIENT_ID=fake-google-client        GOOGLE_CLIENT_SECRET=(random unless set)
+//   FACEBOOK_CLIENT_ID=fake-facebook-app       FACEBOOK_CLIENT_SECRET=(random unless set)
+//   X_CLIENT_ID=fake-x-client                  X_CLIENT_SECRET=(random unless set)
 //   FACEBOOK_GRAPH_VERSION=v23.0
 // Latchkey must be started with the same ids and secrets; this prints the variables to give it.
+import { randomBytes } from 'node:crypto';
 import { startFakeFacebook } from './facebook.ts';
 import { startFakeGoogle } from './google.ts';
 import type { FakeClient } from './shared.ts';
@@ -39,7 +40,8 @@ function clientFor(
       `${prefix}_CLIENT_ID`,
       `fake-${slug}-${slug === 'facebook' ? 'app' : 'client'}`,
     ),
-    clientSecret: setting(`${prefix}_CLIENT_SECRET`, `fake-${slug}-secret-for-local-demo-only`),
+    // A random secret unless given: the printed variables hand it to Latchkey.
+    clientSecret: setting(`${prefix}_CLIENT_SECRET`, randomBytes(24).toString('base64url')),
     redirectUris: [`${redirectBase}/federation/${slug}/callback`],
   };
 }
