@@ -2,7 +2,7 @@
 import type { Redis } from 'ioredis';
 import type { JWK } from 'jose';
 import type { DataSource } from 'typeorm';
-import type { Config } from './config.ts';
+import { type Config, describeUrl } from './config.ts';
 import { createDataSource } from './db/data-source.ts';
 import { ensureDatabase, migrate } from './db/migrate.ts';
 import { createRedis } from './db/redis.ts';
@@ -18,14 +18,6 @@ export interface Resources {
   jwks: { keys: JWK[] };
   cookieKeys: string[];
   close(): Promise<void>;
-}
-
-/** Where a service is, for messages: host, port and database, never credentials. */
-export function describeUrl(url: string): string {
-  const parsed = URL.parse(url);
-  return parsed
-    ? `${parsed.host}${parsed.pathname === '/' ? '' : parsed.pathname}`
-    : 'an unparsable URL';
 }
 
 /** Says which service failed, keeping the original error as the cause. */

@@ -7,7 +7,7 @@ import { AccountService } from './accounts/account-service.ts';
 import { AccountNotFound, DomainError, EmailTaken, InvalidInput } from './accounts/errors.ts';
 import { type AttemptCounter, LoginThrottle } from './accounts/login-throttle.ts';
 import { PasswordHasher } from './accounts/passwords.ts';
-import { type Config, ConfigError, loadConfig } from './config.ts';
+import { type Config, ConfigError, describeUrl, loadConfig } from './config.ts';
 import { createDataSource } from './db/data-source.ts';
 import { ensureDatabase, migrate } from './db/migrate.ts';
 import { type KeyInfo, SigningKeyStore } from './keys/signing-keys.ts';
@@ -62,9 +62,7 @@ function required(value: string | undefined, flag: string): string {
 
 /** Where the database is, without credentials. */
 function describeDatabase(config: Config): string {
-  const url = URL.parse(config.databaseUrl);
-  const where = url ? `${url.hostname}:${url.port || '5432'}${url.pathname}` : 'database';
-  return `${where} (schema ${config.databaseSchema})`;
+  return `${describeUrl(config.databaseUrl)} (schema ${config.databaseSchema})`;
 }
 
 async function pendingMigrations(db: DataSource): Promise<string[]> {

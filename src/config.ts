@@ -120,6 +120,14 @@ export function isLoopbackHost(hostname: string): boolean {
   );
 }
 
+/** Where a service is, for messages: host, port and database, never credentials. */
+export function describeUrl(url: string): string {
+  const parsed = URL.parse(url);
+  return parsed
+    ? `${parsed.host}${parsed.pathname === '/' ? '' : parsed.pathname}`
+    : 'an unparsable URL';
+}
+
 /** Collects problems instead of throwing at the first one. */
 class Reader {
   readonly problems: string[] = [];
