@@ -180,11 +180,8 @@ export function respondWithError(ctx: Context, mapped: MappedError, views: Views
     };
     return;
   }
-  ctx.type = 'html';
-  ctx.body = views.render('error', {
+  views.respond(ctx, 'error', mapped.status, {
     title: mapped.title,
-    nonce: String(ctx.state.nonce ?? ''),
-    requestId,
     status: mapped.status,
     message: mapped.message,
   });

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import ejs from 'ejs';
+import type { Context } from 'koa';
 
 export type Locals = Record<string, unknown>;
 export type Template = (locals: Locals) => string;
@@ -34,6 +35,17 @@ export class Views {
     }) as Template;
     this.#cache?.set(name, template);
     return template;
+  }
+
+  /** Answers with page `name`, carrying this request's CSP nonce and request id. */
+  respond(ctx: Context, name: string, status: number, locals: Locals & { title: string }): void {
+    ctx.status = status;
+    ctx.type = 'html';
+    ctx.body = this.render(name, {
+      nonce: String(ctx.state.nonce ?? ''),
+      requestId: String(ctx.state.requestId ?? ''),
+      ...locals,
+    });
   }
 
   /** Renders `name` and wraps it in the layout. */

@@ -84,13 +84,7 @@ export class InteractionKit {
   }
 
   render(ctx: Context, view: string, status: number, locals: Locals & { title: string }): void {
-    ctx.status = status;
-    ctx.type = 'html';
-    ctx.body = this.#views.render(view, {
-      nonce: String(ctx.state.nonce),
-      requestId: String(ctx.state.requestId),
-      ...locals,
-    });
+    this.#views.respond(ctx, view, status, locals);
   }
 
   async finish(ctx: Context, result: InteractionResults, merge = false): Promise<void> {

@@ -62,14 +62,7 @@ export function accountRoutes(deps: AccountPageDeps): Router {
   };
 
   function render(ctx: Context, status: number, locals: Record<string, unknown>) {
-    ctx.status = status;
-    ctx.type = 'html';
-    ctx.body = views.render('account', {
-      title: 'Your account',
-      nonce: String(ctx.state.nonce),
-      requestId: String(ctx.state.requestId),
-      ...locals,
-    });
+    views.respond(ctx, 'account', status, { title: 'Your account', ...locals });
   }
 
   async function signedIn(ctx: Context) {
