@@ -61,6 +61,18 @@ TEST_REDIS_URL=${TEST_REDIS_URL:-redis://127.0.0.1:6379}
 CHROMIUM_PATH=${CHROMIUM_PATH:-/usr/bin/chromium}
 
 # Installs the npm dependencies when node_modules is missing or older than the lock.
+# Prints one indented line per thing missing to run here against Postgres DB_URL and Redis
+# REDIS_URL (named DB_VAR and REDIS_VAR in the messages); prints nothing when all is there.
+local_missing() {  # DB_URL DB_VAR REDIS_URL REDIS_VAR
+  node_version_ok >/dev/null ||
+    printf '\n  Node.js 24.%s+ (found: %s)' "$NODE_MINOR_MIN" "$(node --version 2>/dev/null || echo none)"
+  command -v npm >/dev/null 2>&1 || printf '\n  npm'
+  service_up "$1" 5432 ||
+    printf '\n  PostgreSQL at %s:%s (%s)' "$(url_host "$1" 127.0.0.1)" "$(url_port "$1" 5432)" "$2"
+  service_up "$3" 6379 ||
+    printf '\n  Redis at %s:%s (%s)' "$(url_host "$3" 127.0.0.1)" "$(url_port "$3" 6379)" "$4"
+}
+
 ensure_node_modules() {
   if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ] ||
     [ package.json -nt node_modules/.package-lock.json ]; then

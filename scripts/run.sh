@@ -45,13 +45,7 @@ if docker_ready; then
   exit 0
 fi
 
-missing=""
-node_version_ok >/dev/null || missing="$missing
-  Node.js 24.$NODE_MINOR_MIN+ (found: $(node --version 2>/dev/null || echo none))"
-service_up "$DATABASE_URL" 5432 || missing="$missing
-  PostgreSQL at $(url_host "$DATABASE_URL" 127.0.0.1):$(url_port "$DATABASE_URL" 5432) (DATABASE_URL)"
-service_up "$REDIS_URL" 6379 || missing="$missing
-  Redis at $(url_host "$REDIS_URL" 127.0.0.1):$(url_port "$REDIS_URL" 6379) (REDIS_URL)"
+missing=$(local_missing "$DATABASE_URL" DATABASE_URL "$REDIS_URL" REDIS_URL)
 if [ -n "$missing" ]; then
   warn "run: no Docker engine answers, and the local way is missing:$missing"
   warn "Run make deps to see what to install (a Docker engine with Compose v2 is enough on its own)."

@@ -9,15 +9,7 @@ cd "$(dirname "$0")/.." || exit 1
 # The e2e client must start its own server here, not aim at a compose idp.
 unset E2E_ISSUER
 
-missing=""
-node_version_ok >/dev/null || missing="$missing
-  Node.js 24.$NODE_MINOR_MIN+ (found: $(node --version 2>/dev/null || echo none))"
-command -v npm >/dev/null 2>&1 || missing="$missing
-  npm"
-service_up "$TEST_DATABASE_URL" 5432 || missing="$missing
-  PostgreSQL at $(url_host "$TEST_DATABASE_URL" 127.0.0.1):$(url_port "$TEST_DATABASE_URL" 5432) (TEST_DATABASE_URL)"
-service_up "$TEST_REDIS_URL" 6379 || missing="$missing
-  Redis at $(url_host "$TEST_REDIS_URL" 127.0.0.1):$(url_port "$TEST_REDIS_URL" 6379) (TEST_REDIS_URL)"
+missing=$(local_missing "$TEST_DATABASE_URL" TEST_DATABASE_URL "$TEST_REDIS_URL" TEST_REDIS_URL)
 if [ -n "$missing" ]; then
   warn "test-local: cannot run the tests here; missing:$missing"
   warn "make deps tells how to install them (or use make test-docker with a Docker engine)."
