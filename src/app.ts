@@ -32,6 +32,7 @@ import { findAccount } from './oidc/find-account.ts';
 import { oidcPages } from './oidc/pages.ts';
 import { apiResource, createProvider, ROUTES } from './oidc/provider.ts';
 import { redisAdapterFactory } from './oidc/redis-adapter.ts';
+import { RefreshGrace } from './oidc/refresh-grace.ts';
 import { accountClient, accountRoutes } from './self-service/account-routes.ts';
 
 export interface AppDeps {
@@ -93,15 +94,17 @@ export function createApp(deps: AppDeps): LatchkeyApp {
   const csrf = new CsrfTokens(deps.cookieKeys);
 
   const clients = [...deps.clients, accountClient(config.issuer)];
+  const oidcPrefix = `${config.redisKeyPrefix}oidc:`;
   const provider = createProvider({
     issuer: config.issuer,
     clients,
     jwks: deps.jwks,
     cookieKeys: deps.cookieKeys,
-    adapter: redisAdapterFactory({
+    adapter: redisAdapterFactory({ redis, prefix: oidcPrefix, clockTolerance: 15 }),
+    refreshGrace: new RefreshGrace({
       redis,
-      prefix: `${config.redisKeyPrefix}oidc:`,
-      clockTolerance: 15,
+      prefix: oidcPrefix,
+      graceSeconds: config.refreshReuseGraceSeconds,
     }),
     findAccount: findAccount(accounts),
     consents,

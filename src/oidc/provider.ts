@@ -13,6 +13,7 @@ import { loadExistingGrant } from './consent-policy.ts';
 import type { ConsentStore } from './consent-store.ts';
 import { CLAIMS_BY_SCOPE } from './find-account.ts';
 import type { OidcPages } from './pages.ts';
+import { type RefreshGrace, RefreshReplayed } from './refresh-grace.ts';
 
 /** Our own account API is a resource server; its tokens are audience-restricted to it. */
 export const apiResource = (issuer: string) => `${issuer}/api`;
@@ -55,6 +56,8 @@ export interface ProviderDeps {
   pages: OidcPages;
   trustProxy: boolean;
   logger: Logger;
+  /** The refresh grace window; without it every reuse of a rotated refresh token revokes. */
+  refreshGrace?: RefreshGrace;
 }
 
 const isConfidential = (client: { clientAuthMethod?: string | undefined }) =>
@@ -63,6 +66,7 @@ const isConfidential = (client: { clientAuthMethod?: string | undefined }) =>
 export function createProvider(deps: ProviderDeps): Provider {
   const https = deps.issuer.startsWith('https:');
   const api = apiResource(deps.issuer);
+  const grace = deps.refreshGrace?.enabled ? deps.refreshGrace : undefined;
   const cookie = { httpOnly: true, sameSite: 'lax' as const, secure: https, overwrite: true };
   const allowedOrigins = new Map<string, Set<string>>(
     deps.clients.map((c) => [
@@ -80,7 +84,13 @@ export function createProvider(deps: ProviderDeps): Provider {
     adapter: deps.adapter,
     clients: deps.clients.map((c) => ({ ...c })),
     jwks: deps.jwks as Configuration['jwks'],
-    findAccount: deps.findAccount,
+    findAccount: grace
+      ? async (ctx, sub, token) => {
+          // The last step before the refresh grant decides whether a consumed token is reuse.
+          await grace.beforeReuseCheck(ctx, token);
+          return deps.findAccount(ctx, sub, token);
+        }
+      : deps.findAccount,
     claims: {
       acr: null,
       amr: null,
@@ -194,6 +204,7 @@ export function createProvider(deps: ProviderDeps): Provider {
 
   const provider = new Provider(deps.issuer, configuration);
   provider.proxy = deps.trustProxy;
+  if (grace) provider.use(grace.middleware());
 
   const log = (ctx: KoaContextWithOIDC | undefined) =>
     (ctx?.state?.log as Logger | undefined) ?? deps.logger;
@@ -201,6 +212,13 @@ export function createProvider(deps: ProviderDeps): Provider {
     log(ctx).error({ err: error, route: ctx?.oidc?.route }, 'oidc server error');
   });
   const refused = (event: string) => (ctx: KoaContextWithOIDC, error: errors.OIDCProviderError) => {
+    if (error instanceof RefreshReplayed) {
+      log(ctx).info(
+        { event: 'refresh.replayed', client: ctx?.oidc?.client?.clientId },
+        'refresh answered again within the grace window',
+      );
+      return;
+    }
     log(ctx).info(
       {
         event,

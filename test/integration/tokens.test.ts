@@ -1,4 +1,5 @@
 // Authorization request rules (PKCE, redirect_uri, iss) and the token endpoint's lifecycle rules.
+import { setTimeout as sleep } from 'node:timers/promises';
 import axios from 'axios';
 import { expect } from 'chai';
 import * as client from 'openid-client';
@@ -20,7 +21,8 @@ describe('authorization requests and tokens', () => {
   const offline = { scope: 'openid profile email offline_access', prompt: 'consent' };
 
   before(async () => {
-    server = await startTestServer();
+    // A one-second refresh grace window, so reuse after it can be tested without a long wait.
+    server = await startTestServer({ env: { REFRESH_REUSE_GRACE_SECONDS: '1' } });
   });
   after(async () => {
     await server?.stop();
@@ -132,7 +134,7 @@ describe('authorization requests and tokens', () => {
       expect(tokens.refresh_token).to.equal(undefined);
     });
 
-    it('rotate on every use, and reusing an old one revokes the whole grant', async () => {
+    it('rotate on every use, and reusing an old one after the grace window revokes the whole grant', async () => {
       const { rp, tokens } = await signUpAndAuthorize(server.issuer, c, offline);
       const first = tokens.refresh_token as string;
       const rotated = await client.refreshTokenGrant(rp, first);
@@ -141,6 +143,7 @@ describe('authorization requests and tokens', () => {
       const again = await client.refreshTokenGrant(rp, rotated.refresh_token as string);
       expect(again.refresh_token).not.to.equal(rotated.refresh_token);
 
+      await sleep(1200);
       const reuse = await client.refreshTokenGrant(rp, first).then(
         () => 'accepted',
         (error: { error?: string }) => error.error,

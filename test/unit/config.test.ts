@@ -41,6 +41,7 @@ describe('loadConfig', () => {
         shutdownTimeoutMs: 10000,
         upstreams: {},
         upstreamTimeoutMs: 10000,
+        refreshReuseGraceSeconds: 30,
       });
     });
 
@@ -78,6 +79,7 @@ describe('loadConfig', () => {
         MIGRATE_ON_BOOT: 'off',
         ALLOW_INSECURE_ISSUER: '0',
         SHUTDOWN_TIMEOUT_MS: '600000',
+        REFRESH_REUSE_GRACE_SECONDS: ' 0 ',
       });
       expect(config).to.deep.equal({
         issuer: 'https://id.example.com',
@@ -96,6 +98,7 @@ describe('loadConfig', () => {
         shutdownTimeoutMs: 600000,
         upstreams: {},
         upstreamTimeoutMs: 10000,
+        refreshReuseGraceSeconds: 0,
       });
     });
 
@@ -223,6 +226,18 @@ describe('loadConfig', () => {
       ]);
       expect(problemsOf({ PORT: 'http' })).to.deep.equal([
         'PORT must be an integer from 0 to 65535 (got "http")',
+      ]);
+    });
+
+    it('keeps the refresh grace window within five minutes', () => {
+      expect(loadConfig({ REFRESH_REUSE_GRACE_SECONDS: '300' }).refreshReuseGraceSeconds).to.equal(
+        300,
+      );
+      expect(problemsOf({ REFRESH_REUSE_GRACE_SECONDS: '301' })).to.deep.equal([
+        'REFRESH_REUSE_GRACE_SECONDS must be an integer from 0 to 300 (got "301")',
+      ]);
+      expect(problemsOf({ REFRESH_REUSE_GRACE_SECONDS: '-1' })).to.deep.equal([
+        'REFRESH_REUSE_GRACE_SECONDS must be an integer from 0 to 300 (got "-1")',
       ]);
     });
 
