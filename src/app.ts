@@ -26,6 +26,7 @@ import { federationRoutes } from './interactions/federation-routes.ts';
 import { InteractionKit } from './interactions/interaction-kit.ts';
 import { interactionRoutes } from './interactions/routes.ts';
 import type { Logger } from './logger.ts';
+import { AccountSessionsIndex } from './oidc/account-sessions.ts';
 import { type ClientEntry, clientOrigins } from './oidc/clients.ts';
 import { ConsentStore } from './oidc/consent-store.ts';
 import { findAccount } from './oidc/find-account.ts';
@@ -54,6 +55,8 @@ export interface LatchkeyApp {
   federated: FederatedAccounts;
   consents: ConsentStore;
   upstreams: Upstreams;
+  /** Each account's sessions and grants, and ending them (sign out everywhere). */
+  accountSessions: AccountSessionsIndex;
   /** Readiness turns 503 so a load balancer stops sending new requests. */
   startDraining(): void;
 }
@@ -214,6 +217,7 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     federated,
     consents,
     upstreams,
+    accountSessions: new AccountSessionsIndex({ provider, redis, prefix: oidcPrefix }),
     startDraining() {
       draining = true;
     },

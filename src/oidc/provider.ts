@@ -13,6 +13,7 @@ import { loadExistingGrant } from './consent-policy.ts';
 import type { ConsentStore } from './consent-store.ts';
 import { CLAIMS_BY_SCOPE } from './find-account.ts';
 import type { OidcPages } from './pages.ts';
+import { AlreadyConsumed } from './redis-adapter.ts';
 import { type RefreshGrace, RefreshReplayed } from './refresh-grace.ts';
 
 /** Our own account API is a resource server; its tokens are audience-restricted to it. */
@@ -218,6 +219,9 @@ export function createProvider(deps: ProviderDeps): Provider {
         'refresh answered again within the grace window',
       );
       return;
+    }
+    if (error instanceof AlreadyConsumed && error.grantId !== undefined) {
+      log(ctx).info({ event: 'grant.revoked', grantId: error.grantId }, 'grant revoked');
     }
     log(ctx).info(
       {

@@ -2,6 +2,7 @@
 import axios from 'axios';
 import { expect } from 'chai';
 import * as client from 'openid-client';
+import { recordKey } from '../../src/oidc/redis-adapter.ts';
 import {
   authorizationUrl,
   callbackOf,
@@ -132,7 +133,11 @@ describe('protected and public resources', () => {
 
   it('refuses an expired token', async () => {
     const { tokens } = await apiToken();
-    const key = `${server.config.redisKeyPrefix}oidc:AccessToken:${tokens.access_token}`;
+    const key = recordKey(
+      `${server.config.redisKeyPrefix}oidc:`,
+      'AccessToken',
+      tokens.access_token,
+    );
     const stored = JSON.parse((await server.resources.redis.hget(key, 'payload')) ?? '{}');
     stored.exp = Math.floor(Date.now() / 1000) - 60;
     await server.resources.redis.hset(key, 'payload', JSON.stringify(stored));

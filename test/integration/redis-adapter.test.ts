@@ -3,7 +3,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import type { AdapterPayload } from 'oidc-provider';
-import { RedisAdapter } from '../../src/oidc/redis-adapter.ts';
+import {
+  AlreadyConsumed,
+  accountIndexKey,
+  RedisAdapter,
+  recordKey,
+  userCodeKey,
+} from '../../src/oidc/redis-adapter.ts';
 import { TEST_REDIS_URL, uniqueNamespace } from '../support/server.ts';
 
 /** A little over the 1 s TTLs used below, so Redis has certainly expired the keys. */
@@ -42,6 +48,10 @@ describe('RedisAdapter', () => {
     return new RedisAdapter(model, { redis, prefix: keyPrefix, clockTolerance });
   }
 
+  /** Key names below the prefix: records of token models live under a hash of their id. */
+  const rec = (model: string, id: string) => recordKey(prefix, model, id).slice(prefix.length);
+  const uc = (code: string) => userCodeKey(prefix, code).slice(prefix.length);
+
   async function exists(key: string): Promise<boolean> {
     return (await redis.exists(`${prefix}${key}`)) === 1;
   }
@@ -60,7 +70,7 @@ describe('RedisAdapter', () => {
 
       await sleep(PAST_ONE_SECOND);
       expect(await accessToken.find('token')).to.be.undefined;
-      expect(await exists('AccessToken:token')).to.be.false;
+      expect(await exists(rec('AccessToken', 'token'))).to.be.false;
     });
 
     it('expires session uid indexes', async () => {
@@ -84,7 +94,7 @@ describe('RedisAdapter', () => {
 
       await sleep(PAST_ONE_SECOND);
       expect(await device.findByUserCode('code')).to.be.undefined;
-      expect(await exists('userCode:code')).to.be.false;
+      expect(await exists(uc('code'))).to.be.false;
     });
 
     it('deduplicates grant members on repeated upsert', async () => {
@@ -95,7 +105,7 @@ describe('RedisAdapter', () => {
       await accessToken.upsert('token', payload, 60);
 
       expect(await redis.zrange(`${prefix}grant:grant`, 0, -1)).to.deep.equal([
-        `${prefix}AccessToken:token`,
+        recordKey(prefix, 'AccessToken', 'token'),
       ]);
     });
 
@@ -131,7 +141,7 @@ describe('RedisAdapter', () => {
       expect(await device.findByUserCode('old-code')).to.be.undefined;
       expect(await device.findByUserCode('new-code')).to.deep.equal(devicePayload);
       expect(await exists('sessionUid:old-uid')).to.be.false;
-      expect(await exists('userCode:old-code')).to.be.false;
+      expect(await exists(uc('old-code'))).to.be.false;
     });
 
     it('removes secondary and grant indexes when records are destroyed', async () => {
@@ -146,7 +156,7 @@ describe('RedisAdapter', () => {
       expect(await session.findByUid('uid')).to.be.undefined;
       expect(await device.findByUserCode('code')).to.be.undefined;
       expect(await exists('sessionUid:uid')).to.be.false;
-      expect(await exists('userCode:code')).to.be.false;
+      expect(await exists(uc('code'))).to.be.false;
       expect(await exists('grant:grant')).to.be.false;
     });
 
@@ -199,7 +209,7 @@ describe('RedisAdapter', () => {
 
       await session.upsert('session', sessionPayload, 1);
       await device.upsert('device', devicePayload, 1);
-      for (const key of ['Session:session', 'sessionUid:uid', 'userCode:code', 'grant:grant']) {
+      for (const key of [rec('Session', 'session'), 'sessionUid:uid', uc('code'), 'grant:grant']) {
         expect(await pttl(key), key).to.be.within(1001, 2000);
       }
 
@@ -228,7 +238,7 @@ describe('RedisAdapter', () => {
       const found = await code.find('code');
       expect(found).to.deep.include(payload);
       expect(found?.consumed).to.be.a('number').and.within(before, after);
-      expect(await pttl('AuthorizationCode:code')).to.be.within(55_000, 60_000);
+      expect(await pttl(rec('AuthorizationCode', 'code'))).to.be.within(55_000, 60_000);
     });
 
     it('reports an unconsumed record without a consumed field', async () => {
@@ -239,18 +249,23 @@ describe('RedisAdapter', () => {
       expect(await code.find('code')).to.not.have.property('consumed');
     });
 
-    it('does not create a record when consuming an unknown or expired id', async () => {
+    it('refuses to consume an unknown or expired id, and creates no record', async () => {
       const code = adapter('AuthorizationCode');
+      const refused = (id: string) =>
+        code.consume(id).then(
+          () => 'consumed',
+          (error: { error?: string }) => error.error,
+        );
 
-      await code.consume('missing');
-      expect(await exists('AuthorizationCode:missing')).to.be.false;
+      expect(await refused('missing')).to.equal('invalid_grant');
+      expect(await exists(rec('AuthorizationCode', 'missing'))).to.be.false;
 
       await code.upsert('expired', { jti: 'expired' }, 60);
-      await redis.pexpire(`${prefix}AuthorizationCode:expired`, 1);
+      await redis.pexpire(recordKey(prefix, 'AuthorizationCode', 'expired'), 1);
       await sleep(20);
-      await code.consume('expired');
+      expect(await refused('expired')).to.equal('invalid_grant');
 
-      expect(await exists('AuthorizationCode:expired')).to.be.false;
+      expect(await exists(rec('AuthorizationCode', 'expired'))).to.be.false;
       expect(await code.find('expired')).to.be.undefined;
     });
 
@@ -301,18 +316,18 @@ describe('RedisAdapter', () => {
       await device.upsert('device', { grantId: 'grant', jti: 'device', userCode: 'code' });
 
       for (const key of [
-        'Session:session',
+        rec('Session', 'session'),
         'sessionUid:uid',
-        'DeviceCode:device',
-        'userCode:code',
+        rec('DeviceCode', 'device'),
+        uc('code'),
         'grant:grant',
       ]) {
         expect(await pttl(key), key).to.equal(-1);
       }
       expect(await session.findByUid('uid')).to.deep.equal({ uid: 'uid' });
-      expect(await redis.zscore(`${prefix}grant:grant`, `${prefix}DeviceCode:device`)).to.equal(
-        'inf',
-      );
+      expect(
+        await redis.zscore(`${prefix}grant:grant`, recordKey(prefix, 'DeviceCode', 'device')),
+      ).to.equal('inf');
     });
 
     it('keeps adapters with different prefixes apart', async () => {
@@ -345,7 +360,7 @@ describe('RedisAdapter', () => {
       expect(await sessionOne.findByUid('uid')).to.deep.include({ accountId: 'one' });
       expect(await deviceOne.findByUserCode('code')).to.deep.include({ accountId: 'one' });
       expect(await redis.zrange(`${one}grant:grant`, 0, -1)).to.deep.equal([
-        `${one}AccessToken:token`,
+        recordKey(one, 'AccessToken', 'token'),
       ]);
       expect(await redis.keys(`${two}*`)).to.deep.equal([]);
     });
@@ -391,7 +406,7 @@ describe('RedisAdapter', () => {
         });
       }
       expect(await adapter('DeviceCode').find('no-jti')).to.be.undefined;
-      expect(await exists('userCode:code')).to.be.false;
+      expect(await exists(uc('code'))).to.be.false;
       expect(await exists('grant:grant')).to.be.false;
       expect(await redis.zcard(`${prefix}grant:other`)).to.equal(grantable.length);
       // Sessions and the Grant record itself are not members of the grant index.
@@ -440,6 +455,254 @@ describe('RedisAdapter', () => {
 
       await sleep(PAST_ONE_SECOND);
       expect(await exists('grant:grant')).to.be.false;
+    });
+  });
+
+  describe('single use', () => {
+    it('lets exactly one of many concurrent consumes win, and the losers revoke the grant', async () => {
+      const code = adapter('AuthorizationCode');
+      const accessToken = adapter('AccessToken');
+      const grant = adapter('Grant');
+      await grant.upsert('grant', { accountId: 'account', jti: 'grant' }, 60);
+      await code.upsert('code', { grantId: 'grant', jti: 'code' }, 60);
+      await accessToken.upsert('access', { grantId: 'grant', jti: 'access' }, 60);
+
+      const outcomes = await Promise.all(
+        Array.from({ length: 20 }, () =>
+          code.consume('code').then(
+            () => 'consumed',
+            (error: unknown) => error,
+          ),
+        ),
+      );
+
+      expect(outcomes.filter((o) => o === 'consumed')).to.have.length(1);
+      const losers = outcomes.filter((o) => o !== 'consumed');
+      expect(losers).to.have.length(19);
+      for (const loser of losers) {
+        expect(loser).to.be.instanceOf(AlreadyConsumed);
+        expect((loser as AlreadyConsumed).error).to.equal('invalid_grant');
+        expect((loser as AlreadyConsumed).grantId).to.equal('grant');
+      }
+      expect(await accessToken.find('access')).to.be.undefined;
+      expect(await grant.find('grant')).to.be.undefined;
+      expect(await exists('grant:grant')).to.be.false;
+    });
+
+    it('turns a consumed refresh token into a small tombstone outside the grant index', async () => {
+      const refreshToken = adapter('RefreshToken');
+      const exp = Math.floor(Date.now() / 1000) + 600;
+      const full = {
+        accountId: 'account-id',
+        clientId: 'client',
+        grantId: 'grant',
+        jti: 'refresh',
+        kind: 'RefreshToken',
+        iat: exp - 600,
+        iiat: exp - 600,
+        exp,
+        scope: 'openid offline_access',
+        claims: { id_token: { email: null } },
+        expiresWithSession: false,
+        sessionUid: 'uid',
+        gty: 'authorization_code',
+        nonce: 'n'.repeat(43),
+        rotations: 3,
+        authTime: exp - 700,
+      };
+      await refreshToken.upsert('refresh', full, 600);
+      const before = Number(
+        await redis.call('MEMORY', 'USAGE', recordKey(prefix, 'RefreshToken', 'refresh')),
+      );
+
+      await refreshToken.consume('refresh');
+
+      const found = await refreshToken.find('refresh');
+      expect(found).to.deep.equal({
+        accountId: 'account-id',
+        clientId: 'client',
+        grantId: 'grant',
+        jti: 'refresh',
+        exp,
+        scope: 'openid offline_access',
+        consumed: found?.consumed,
+      });
+      expect(found?.consumed).to.be.a('number');
+      expect(await redis.zcard(`${prefix}grant:grant`)).to.equal(0);
+      expect(await pttl(rec('RefreshToken', 'refresh'))).to.be.within(595_000, 600_000);
+      const after = Number(
+        await redis.call('MEMORY', 'USAGE', recordKey(prefix, 'RefreshToken', 'refresh')),
+      );
+      expect(after).to.be.below(before);
+
+      const again = await refreshToken.consume('refresh').then(
+        () => 'consumed',
+        (error: { error?: string }) => error.error,
+      );
+      expect(again).to.equal('invalid_grant');
+    });
+
+    it('keeps sender bindings and session binding in a tombstone', async () => {
+      const refreshToken = adapter('RefreshToken');
+      await refreshToken.upsert(
+        'bound',
+        { grantId: 'grant', jti: 'bound', jkt: 'thumb', expiresWithSession: true, sessionUid: 'u' },
+        60,
+      );
+      await refreshToken.consume('bound');
+      expect(await refreshToken.find('bound')).to.deep.include({
+        jkt: 'thumb',
+        expiresWithSession: true,
+        sessionUid: 'u',
+      });
+    });
+  });
+
+  describe('revocation in batches', () => {
+    it('revokes a grant of 1,050 records in runs of at most 100', async () => {
+      const accessToken = adapter('AccessToken');
+      const pipeline = redis.pipeline();
+      for (let i = 0; i < 1050; i += 1) {
+        const key = recordKey(prefix, 'AccessToken', `t${i}`);
+        pipeline.hset(key, 'payload', JSON.stringify({ grantId: 'big' }));
+        pipeline.zadd(`${prefix}grant:big`, Date.now() + 60_000, key);
+      }
+      await pipeline.exec();
+      await accessToken.upsert('last', { grantId: 'big', jti: 'last' }, 60);
+
+      const scripted = redis as unknown as {
+        latchkeyRevokeBatch(key: string, prefix: string, batch: number): Promise<number>;
+      };
+      const original = scripted.latchkeyRevokeBatch;
+      const runs: number[] = [];
+      scripted.latchkeyRevokeBatch = async (key, keyPrefix, batch) => {
+        const removed = await original.call(redis, key, keyPrefix, batch);
+        runs.push(removed);
+        return removed;
+      };
+      try {
+        await accessToken.revokeByGrantId('big');
+      } finally {
+        scripted.latchkeyRevokeBatch = original;
+      }
+
+      expect(runs.reduce((a, b) => a + b, 0)).to.equal(1051);
+      expect(Math.max(...runs)).to.equal(100);
+      expect(runs).to.have.length(11);
+      expect(await exists('grant:big')).to.be.false;
+      expect(await accessToken.find('last')).to.be.undefined;
+      expect(await exists(rec('AccessToken', 't0'))).to.be.false;
+      expect(await exists(rec('AccessToken', 't1049'))).to.be.false;
+    });
+  });
+
+  describe('ids that are bearer secrets', () => {
+    it('stores tokens and sessions under a hash of their id, without the id, and finds them by id', async () => {
+      const secrets = {
+        AccessToken: 'at-secret-value-0123456789',
+        RefreshToken: 'rt-secret-value-0123456789',
+        AuthorizationCode: 'code-secret-value-0123456789',
+        Session: 'session-cookie-value-0123456789',
+      };
+      for (const [model, id] of Object.entries(secrets)) {
+        await adapter(model).upsert(id, { jti: id, grantId: 'grant', uid: `${model}-uid` }, 60);
+      }
+
+      const keys = await redis.keys(`${prefix}*`);
+      for (const [model, id] of Object.entries(secrets)) {
+        expect(
+          keys.some((k) => k.includes(id)),
+          model,
+        ).to.be.false;
+        const stored = await redis.hgetall(recordKey(prefix, model, id));
+        expect(JSON.stringify(stored), model).not.to.include(id);
+        expect(await adapter(model).find(id), model).to.deep.include({ jti: id });
+      }
+      for (const key of keys.filter((k) => (k as string).includes('sessionUid:'))) {
+        expect(await redis.get(key)).not.to.include(secrets.Session);
+      }
+      // A session found by uid has no id to give back.
+      expect(await adapter('Session').findByUid('Session-uid')).to.deep.equal({
+        grantId: 'grant',
+        uid: 'Session-uid',
+      });
+    });
+
+    it('keeps the session cookie value out of interactions', async () => {
+      const interaction = adapter('Interaction');
+      await interaction.upsert(
+        'uid',
+        { jti: 'uid', session: { accountId: 'a', uid: 's', cookie: 'cookie-value' } },
+        60,
+      );
+      expect(JSON.stringify(await redis.hgetall(`${prefix}Interaction:uid`))).not.to.include(
+        'cookie-value',
+      );
+      expect(await interaction.find('uid')).to.deep.equal({
+        jti: 'uid',
+        session: { accountId: 'a', uid: 's' },
+      });
+    });
+  });
+
+  describe('account indexes', () => {
+    const sessionsOf = (account: string) => accountIndexKey(prefix, account, 'sessions');
+    const grantsOf = (account: string) => accountIndexKey(prefix, account, 'grants');
+
+    it("lists an account's sessions and grants until they are destroyed", async () => {
+      const session = adapter('Session');
+      const grant = adapter('Grant');
+      await session.upsert('one', { jti: 'one', uid: 'u1', accountId: 'acc' }, 60);
+      await session.upsert('two', { jti: 'two', uid: 'u2', accountId: 'acc' }, 120);
+      await session.upsert('anonymous', { jti: 'anonymous', uid: 'u3' }, 60);
+      await grant.upsert('g1', { jti: 'g1', accountId: 'acc' }, 300);
+
+      const members = await redis.zrange(sessionsOf('acc'), 0, -1);
+      expect(members).to.have.length(2);
+      expect(members.some((m) => m === 'one' || m === 'two')).to.be.false;
+      expect(await redis.zrange(grantsOf('acc'), 0, -1)).to.deep.equal(['g1']);
+      expect(await pttl('account:acc:sessions')).to.be.within(119_000, 120_000);
+      expect(await pttl('account:acc:grants')).to.be.within(299_000, 300_000);
+
+      await session.destroy('two');
+      expect(await redis.zcard(sessionsOf('acc'))).to.equal(1);
+      expect(await pttl('account:acc:sessions')).to.be.within(59_000, 60_000);
+      await session.destroy('one');
+      await grant.destroy('g1');
+      expect(await exists('account:acc:sessions')).to.be.false;
+      expect(await exists('account:acc:grants')).to.be.false;
+    });
+
+    it('moves a session to the account it now belongs to', async () => {
+      const session = adapter('Session');
+      await session.upsert('s', { jti: 's', uid: 'u', accountId: 'first' }, 60);
+      await session.upsert('s', { jti: 's', uid: 'u', accountId: 'second' }, 60);
+      expect(await exists('account:first:sessions')).to.be.false;
+      expect(await redis.zcard(sessionsOf('second'))).to.equal(1);
+      await session.upsert('s', { jti: 's', uid: 'u' }, 60);
+      expect(await exists('account:second:sessions')).to.be.false;
+    });
+
+    it('drops expired members on the next write and expires with the last one', async () => {
+      const session = adapter('Session');
+      await session.upsert('short', { jti: 'short', uid: 'a', accountId: 'acc' }, 1);
+      await session.upsert('long', { jti: 'long', uid: 'b', accountId: 'acc' }, 2);
+      await sleep(PAST_ONE_SECOND);
+      await session.upsert('new', { jti: 'new', uid: 'c', accountId: 'acc' }, 1);
+      expect(await redis.zcard(sessionsOf('acc'))).to.equal(2);
+      await sleep(1000);
+      expect(await exists('account:acc:sessions')).to.be.false;
+    });
+
+    it('forgets a revoked grant', async () => {
+      const grant = adapter('Grant');
+      const code = adapter('AuthorizationCode');
+      await grant.upsert('g', { jti: 'g', accountId: 'acc' }, 60);
+      await code.upsert('c', { jti: 'c', grantId: 'g' }, 60);
+      await code.consume('c');
+      await code.consume('c').catch(() => undefined);
+      expect(await grant.find('g')).to.be.undefined;
+      expect(await exists('account:acc:grants')).to.be.false;
     });
   });
 });
