@@ -26,6 +26,7 @@ export const TTL = {
   IdToken: 60 * 60,
   Interaction: 60 * 60,
   Session: 14 * 24 * 60 * 60,
+  // Confidential clients: each rotation starts a new 30 days. Public clients: see refreshTokenTTL.
   RefreshToken: 30 * 24 * 60 * 60,
   // A grant outlives its refresh tokens: rotation keeps extending them up to this horizon.
   Grant: 365 * 24 * 60 * 60,
@@ -63,6 +64,24 @@ export interface ProviderDeps {
 
 const isConfidential = (client: { clientAuthMethod?: string | undefined }) =>
   client.clientAuthMethod !== undefined && client.clientAuthMethod !== 'none';
+
+/**
+ * A public client's refresh token is a bearer secret held without client authentication: rotation
+ * replaces it but never extends it past the first token's expiry, so a stolen chain dies on time.
+ * The library's default applies this to web clients only; here it covers every public client,
+ * unless the token is bound to a key (DPoP or mTLS).
+ */
+export function refreshTokenTTL(
+  ctx: KoaContextWithOIDC | undefined,
+  token: { isSenderConstrained(): boolean },
+  client: { clientAuthMethod?: string | undefined },
+): number {
+  const rotated = ctx?.oidc?.entities?.RotatedRefreshToken;
+  if (rotated && !isConfidential(client) && !token.isSenderConstrained()) {
+    return rotated.remainingTTL;
+  }
+  return TTL.RefreshToken;
+}
 
 export function createProvider(deps: ProviderDeps): Provider {
   const https = deps.issuer.startsWith('https:');
@@ -131,7 +150,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     async issueRefreshToken(_ctx, client, code) {
       return client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access');
     },
-    ttl: { ...TTL },
+    ttl: { ...TTL, RefreshToken: refreshTokenTTL },
     cookies: {
       keys: [...deps.cookieKeys],
       names: {

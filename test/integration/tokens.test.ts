@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import axios from 'axios';
 import { expect } from 'chai';
 import * as client from 'openid-client';
+import { RedisAdapter } from '../../src/oidc/redis-adapter.ts';
 import { Browser } from '../support/browser.ts';
 import {
   authorizationUrl,
@@ -161,6 +162,39 @@ describe('authorization requests and tokens', () => {
       const { rp, tokens } = await signUpAndAuthorize(server.issuer, spa, offline);
       const rotated = await client.refreshTokenGrant(rp, tokens.refresh_token as string);
       expect(rotated.refresh_token).to.be.a('string').and.not.equal(tokens.refresh_token);
+    });
+
+    const expiryOf = async (refreshToken: string) => {
+      const stored = await new RedisAdapter('RefreshToken', {
+        redis: server.resources.redis,
+        prefix: `${server.config.redisKeyPrefix}oidc:`,
+      }).find(refreshToken);
+      return stored?.exp as number;
+    };
+
+    it('never outlive the first refresh token of a public client', async () => {
+      const spa = TEST_CLIENTS.publicSpa;
+      const { rp, tokens } = await signUpAndAuthorize(server.issuer, spa, offline);
+      const first = await expiryOf(tokens.refresh_token as string);
+      expect(first - Math.floor(Date.now() / 1000)).to.be.within(30 * 86400 - 5, 30 * 86400);
+
+      await sleep(1100);
+      const rotated = await client.refreshTokenGrant(rp, tokens.refresh_token as string);
+      await sleep(1100);
+      const again = await client.refreshTokenGrant(rp, rotated.refresh_token as string);
+
+      expect(await expiryOf(rotated.refresh_token as string)).to.equal(first);
+      expect(await expiryOf(again.refresh_token as string)).to.equal(first);
+    });
+
+    it('start a new lifetime at each rotation for a confidential client', async () => {
+      const { rp, tokens } = await signUpAndAuthorize(server.issuer, c, offline);
+      const first = await expiryOf(tokens.refresh_token as string);
+
+      await sleep(1100);
+      const rotated = await client.refreshTokenGrant(rp, tokens.refresh_token as string);
+
+      expect(await expiryOf(rotated.refresh_token as string)).to.be.above(first);
     });
   });
 
