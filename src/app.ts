@@ -32,7 +32,11 @@ import { findAccount } from './oidc/find-account.ts';
 import { oidcPages } from './oidc/pages.ts';
 import { apiResource, createProvider, ROUTES } from './oidc/provider.ts';
 import { redisAdapterFactory } from './oidc/redis-adapter.ts';
-import { accountClient, accountRoutes } from './self-service/account-routes.ts';
+import {
+  type AccountPageDeps,
+  accountClient,
+  accountRoutes,
+} from './self-service/account-routes.ts';
 
 export interface AppDeps {
   config: Config;
@@ -44,6 +48,8 @@ export interface AppDeps {
   cookieKeys: readonly string[];
   /** Overrides the sign-in and sign-up throttles (tests). */
   throttleLimits?: ThrottleLimits;
+  /** Ends an account's other sessions after its password changed (see AccountPageDeps). */
+  endOtherSessions?: AccountPageDeps['endOtherSessions'];
 }
 
 export interface LatchkeyApp {
@@ -149,6 +155,8 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     csrf,
     issuer: config.issuer,
     https,
+    recentSignInSeconds: config.recentSignInSeconds,
+    ...(deps.endOtherSessions ? { endOtherSessions: deps.endOtherSessions } : {}),
   });
   const origins = clientOrigins(clients);
   const api = apiRoutes({

@@ -25,6 +25,8 @@ export interface Config {
   readonly upstreams: UpstreamSettings;
   /** How long to wait for any answer from an upstream provider. */
   readonly upstreamTimeoutMs: number;
+  /** How recent a sign-in must be for a password change or removing a sign-in method. */
+  readonly recentSignInSeconds: number;
 }
 
 export interface UpstreamCredentials {
@@ -106,6 +108,7 @@ export const DEFAULTS = {
   X_REQUEST_EMAIL: 'false',
   ALLOW_INSECURE_UPSTREAMS: 'false',
   UPSTREAM_TIMEOUT_MS: '10000',
+  RECENT_SIGN_IN_SECONDS: '300',
 } as const;
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
@@ -338,6 +341,7 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownTimeoutMs: r.integer('SHUTDOWN_TIMEOUT_MS', 0, 600_000),
     upstreams: readUpstreams(r),
     upstreamTimeoutMs: r.integer('UPSTREAM_TIMEOUT_MS', 500, 60_000),
+    recentSignInSeconds: r.integer('RECENT_SIGN_IN_SECONDS', 30, 3600),
   };
 
   if (URL.parse(config.issuer)?.protocol === 'https:' && !config.trustProxy) {

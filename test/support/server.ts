@@ -9,7 +9,7 @@ import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { ThrottleLimits } from '../../src/accounts/login-throttle.ts';
-import { createApp, type LatchkeyApp } from '../../src/app.ts';
+import { type AppDeps, createApp, type LatchkeyApp } from '../../src/app.ts';
 import { connect, type Resources } from '../../src/boot.ts';
 import { type Config, type Env, loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
@@ -66,6 +66,7 @@ export interface TestServerOptions {
   clients?: unknown[];
   env?: Env;
   throttleLimits?: ThrottleLimits;
+  endOtherSessions?: AppDeps['endOtherSessions'];
   /** Restart a stopped server on the same port, database schema and Redis prefix. */
   reuse?: TestServer;
 }
@@ -135,6 +136,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     logger,
     ...resources,
     ...(options.throttleLimits ? { throttleLimits: options.throttleLimits } : {}),
+    ...(options.endOtherSessions ? { endOtherSessions: options.endOtherSessions } : {}),
   });
   server.on('request', latchkey.app.callback());
 

@@ -41,6 +41,7 @@ describe('loadConfig', () => {
         shutdownTimeoutMs: 10000,
         upstreams: {},
         upstreamTimeoutMs: 10000,
+        recentSignInSeconds: 300,
       });
     });
 
@@ -96,6 +97,7 @@ describe('loadConfig', () => {
         shutdownTimeoutMs: 600000,
         upstreams: {},
         upstreamTimeoutMs: 10000,
+        recentSignInSeconds: 300,
       });
     });
 
@@ -456,6 +458,17 @@ describe('loadConfig', () => {
       expect(problemsOf({ ...google, GOOGLE_HOSTED_DOMAIN: 'not a domain' })).to.deep.equal([
         'GOOGLE_HOSTED_DOMAIN must be a domain name such as example.com',
       ]);
+    });
+  });
+
+  describe('RECENT_SIGN_IN_SECONDS', () => {
+    it('asks for a sign-in within 5 minutes by default, settable from 30 s to one hour', () => {
+      expect(loadConfig({}).recentSignInSeconds).to.equal(300);
+      expect(loadConfig({ RECENT_SIGN_IN_SECONDS: '600' }).recentSignInSeconds).to.equal(600);
+      expect(problemsOf({ RECENT_SIGN_IN_SECONDS: '5' })).to.deep.equal([
+        'RECENT_SIGN_IN_SECONDS must be an integer from 30 to 3600 (got "5")',
+      ]);
+      expect(problemsOf({ RECENT_SIGN_IN_SECONDS: '86400' })).to.have.length(1);
     });
   });
 
