@@ -24,6 +24,11 @@ export function uniqueNamespace(label = 't'): string {
   return `lk_${label}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
 }
 
+/** A fresh key-encryption key in KEY_ENCRYPTION_KEYS syntax (`id:base64`). */
+export function newKek(id = 'test'): string {
+  return `${id}:${randomBytes(32).toString('base64')}`;
+}
+
 export const TEST_CLIENTS = {
   firstParty: {
     client_id: 'first-party-app',
@@ -56,6 +61,8 @@ export interface TestServer {
   config: Config;
   latchkey: LatchkeyApp;
   resources: Resources;
+  /** The KEY_ENCRYPTION_KEYS it booted with (a restart with `reuse` keeps it). */
+  keyEncryptionKeys: string | undefined;
   /** Every JSON log line written so far. */
   logs: Record<string, unknown>[];
   /** Closes everything; the database schema and Redis keys go too unless `keepData`. */
@@ -108,6 +115,12 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const server = createServer();
   const port = await listen(server, options.reuse?.port);
   const issuer = `http://127.0.0.1:${port}`;
+  const keyEncryptionKeys =
+    options.env && 'KEY_ENCRYPTION_KEYS' in options.env
+      ? options.env.KEY_ENCRYPTION_KEYS
+      : options.reuse
+        ? options.reuse.keyEncryptionKeys
+        : newKek();
   const config = loadConfig({
     ISSUER: issuer,
     DATABASE_URL: TEST_DATABASE_URL,
@@ -118,6 +131,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     BCRYPT_COST: '4',
     LOG_LEVEL: 'debug',
     ...options.env,
+    KEY_ENCRYPTION_KEYS: keyEncryptionKeys,
   });
 
   const logs: Record<string, unknown>[] = [];
@@ -145,6 +159,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     namespace,
     port,
     config,
+    keyEncryptionKeys,
     latchkey,
     resources,
     logs,
