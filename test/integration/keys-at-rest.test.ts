@@ -389,7 +389,7 @@ describe('keys at rest', function () {
       }
     });
 
-    it('are what a development boot without a key writes, loudly, and a later boot with one seals them', async () => {
+    it('are what a development boot without a key writes, loudly; keys:rewrap seals them', async () => {
       let server = await startTestServer({ env: { KEY_ENCRYPTION_KEYS: undefined } });
       try {
         const warning = server.logs.find((l) => l.event === 'keys.plaintext');
@@ -399,13 +399,26 @@ describe('keys at rest', function () {
         expect(rows.signing.map((r) => r.kek_id)).to.deep.equal([null, null]);
         expect(rows.signing[0]?.private_jwk).to.have.property('d');
         const kids = server.resources.jwks.keys.map((k) => k.kid).sort();
-
         await server.stop({ keepData: true });
-        server = await startTestServer({ reuse: server, env: { KEY_ENCRYPTION_KEYS: newKek() } });
+
+        const kek = newKek('sealed');
+        const result = await runCli(['keys:rewrap'], {
+          DATABASE_URL: TEST_DATABASE_URL,
+          DATABASE_SCHEMA: server.namespace,
+          KEY_ENCRYPTION_KEYS: kek,
+        });
+        expect(result.status, result.stderr).to.equal(0);
+        expect(result.stdout).to.match(/signing keys\s+2 \(2 from plain text\)/);
+        expect(result.stdout).to.match(/generated cookie keys\s+1 \(1 from plain text\)/);
+        rows = await rowsIn(server.namespace);
+        expect([...rows.signing, ...rows.secrets].every((r) => r.kek_id === 'sealed')).to.equal(
+          true,
+        );
+        for (const row of rows.signing) expect(row.text).not.to.include('"d"');
+
+        server = await startTestServer({ reuse: server, env: { KEY_ENCRYPTION_KEYS: kek } });
         expect(server.resources.jwks.keys.map((k) => k.kid).sort()).to.deep.equal(kids);
         expect(server.logs.some((l) => l.event === 'keys.plaintext')).to.equal(false);
-        rows = await rowsIn(server.namespace);
-        expect([...rows.signing, ...rows.secrets].every((r) => r.kek_id === 'test')).to.equal(true);
       } finally {
         await server.stop();
       }
