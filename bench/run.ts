@@ -69,6 +69,7 @@ import { type Authorization, authorizationUrl, exchangeCode } from '../test/supp
 import { type ServerProcess, startServerProcess } from '../test/support/process.ts';
 import {
   dropNamespace,
+  newKek,
   TEST_DATABASE_URL,
   TEST_REDIS_URL,
   uniqueNamespace,
@@ -406,6 +407,7 @@ async function startOwnServer(
 
   const child = await startServerProcess({
     NODE_ENV: 'production',
+    KEY_ENCRYPTION_KEYS: newKek(),
     DATABASE_URL: TEST_DATABASE_URL,
     DATABASE_SCHEMA: namespace,
     REDIS_URL: TEST_REDIS_URL,

@@ -1,4 +1,5 @@
 // Every migration, in order; the data source loads this list instead of scanning the disk.
 import { InitialSchema1763769600000 } from './1763769600000-initial-schema.ts';
+import { KeysEncryptedAtRest1796428800000 } from './1796428800000-keys-encrypted-at-rest.ts';
 
-export const migrations = [InitialSchema1763769600000];
+export const migrations = [InitialSchema1763769600000, KeysEncryptedAtRest1796428800000];

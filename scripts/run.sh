@@ -31,8 +31,20 @@ if [ "$fakes" = 1 ]; then
   compose+=(-f docker-compose.yml -f docker/compose.demo.yml)
 fi
 
+# The compose idp runs NODE_ENV=production, which needs KEY_ENCRYPTION_KEYS. A development key is
+# written once to .env (git-ignored) and reused, since the data in the volumes is sealed with it.
+ensure_dev_kek() {
+  [ -n "${KEY_ENCRYPTION_KEYS:-}" ] && return 0
+  if [ -f .env ] && grep -Eq '^[[:space:]]*KEY_ENCRYPTION_KEYS=.' .env; then return 0; fi
+  key=$(openssl rand -base64 32 2>/dev/null || head -c 32 /dev/urandom | base64 | tr -d '\n')
+  [ -s .env ] && [ -n "$(tail -c 1 .env)" ] && echo >>.env
+  (umask 077 && printf 'KEY_ENCRYPTION_KEYS=dev1:%s\n' "$key" >>.env)
+  note "run: wrote a development key-encryption key to .env (KEY_ENCRYPTION_KEYS); keep that file with the Docker volumes"
+}
+
 if docker_ready; then
   note "run: Docker engine found; starting postgres, redis and idp with docker compose"
+  ensure_dev_kek
   [ "$fakes" = 1 ] && note "run: with fake Google, Facebook and X on 127.0.0.1:4101-4103"
   if ! "${compose[@]}" up -d --build --wait; then
     warn "run: the stack did not become healthy; the idp's last log lines:"

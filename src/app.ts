@@ -34,7 +34,11 @@ import { oidcPages } from './oidc/pages.ts';
 import { apiResource, createProvider, ROUTES } from './oidc/provider.ts';
 import { redisAdapterFactory } from './oidc/redis-adapter.ts';
 import { RefreshGrace } from './oidc/refresh-grace.ts';
-import { accountClient, accountRoutes } from './self-service/account-routes.ts';
+import {
+  type AccountPageDeps,
+  accountClient,
+  accountRoutes,
+} from './self-service/account-routes.ts';
 
 export interface AppDeps {
   config: Config;
@@ -46,6 +50,8 @@ export interface AppDeps {
   cookieKeys: readonly string[];
   /** Overrides the sign-in and sign-up throttles (tests). */
   throttleLimits?: ThrottleLimits;
+  /** Ends an account's other sessions after its password changed (see AccountPageDeps). */
+  endOtherSessions?: AccountPageDeps['endOtherSessions'];
 }
 
 export interface LatchkeyApp {
@@ -136,6 +142,14 @@ export function createApp(deps: AppDeps): LatchkeyApp {
       },
     },
   });
+  const accountSessions = new AccountSessionsIndex({ provider, redis, prefix: oidcPrefix });
+  // A password change signs every other browser out and revokes the grants they hold.
+  const endOtherSessions: NonNullable<AccountPageDeps['endOtherSessions']> =
+    deps.endOtherSessions ??
+    (async (accountId, sessionId) => {
+      const ended = await accountSessions.endAll(accountId, { exceptSessionId: sessionId });
+      logger.info({ event: 'sessions.ended', accountId, ...ended }, 'other sessions ended');
+    });
   const kit = new InteractionKit({ provider, views, csrf, upstreams });
   const interactions = interactionRoutes({ kit, accounts, consents });
   const federation = federationRoutes({
@@ -155,6 +169,8 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     csrf,
     issuer: config.issuer,
     https,
+    recentSignInSeconds: config.recentSignInSeconds,
+    endOtherSessions,
   });
   const origins = clientOrigins(clients);
   const api = apiRoutes({
@@ -217,7 +233,7 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     federated,
     consents,
     upstreams,
-    accountSessions: new AccountSessionsIndex({ provider, redis, prefix: oidcPrefix }),
+    accountSessions,
     startDraining() {
       draining = true;
     },

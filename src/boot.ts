@@ -7,7 +7,9 @@ import { createDataSource } from './db/data-source.ts';
 import { ensureDatabase, migrate } from './db/migrate.ts';
 import { createRedis } from './db/redis.ts';
 import { loadCookieKeys } from './keys/cookie-keys.ts';
+import { KeyRing, StoredKeysUnreadable } from './keys/key-encryption.ts';
 import { SigningKeyStore } from './keys/signing-keys.ts';
+import { protectionSummary, sealPlainSecrets } from './keys/stored-secrets.ts';
 import type { Logger } from './logger.ts';
 import { type ClientEntry, loadClients } from './oidc/clients.ts';
 
@@ -43,6 +45,52 @@ export async function connectDatabase(config: Config, logger: Logger): Promise<D
   return db;
 }
 
+/**
+ * Signing and cookie keys from Postgres: plain rows are sealed first when a key-encryption key is
+ * configured, missing keys are created, and every row that cannot be decrypted is reported at once.
+ */
+async function loadKeys(db: DataSource, config: Config, logger: Logger) {
+  const ring = new KeyRing(config.keyEncryptionKeys);
+  if (!ring.enabled) {
+    logger.warn(
+      { event: 'keys.plaintext' },
+      'KEY_ENCRYPTION_KEYS is not set: signing keys and generated cookie keys are stored in Postgres in plain text, so a copy of the database can mint tokens. Development only; production requires it.',
+    );
+  }
+  const sealed = await sealPlainSecrets(db, ring);
+  if (Object.keys(sealed).length > 0) {
+    logger.info({ sealed, keyEncryptionKey: ring.newestId }, 'plain stored keys sealed');
+  }
+  const keys = new SigningKeyStore(db, ring);
+  const problems: string[] = [];
+  const collect = async <T>(work: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await work();
+    } catch (error) {
+      if (!(error instanceof StoredKeysUnreadable)) throw error;
+      problems.push(...error.problems);
+      return undefined;
+    }
+  };
+  const jwks = await collect(async () => {
+    const created = await keys.ensureActiveKeys();
+    if (created.length > 0) logger.info({ kids: created }, 'signing keys generated');
+    return keys.providerJwks();
+  });
+  const cookieKeys = await collect(() => loadCookieKeys(db, config.cookieKeys, ring));
+  if (!jwks || !cookieKeys) throw new StoredKeysUnreadable(problems);
+  if (ring.enabled) {
+    const { olderKek } = await protectionSummary(db, ring);
+    if (olderKek > 0) {
+      logger.warn(
+        { rows: olderKek, keyEncryptionKey: ring.newestId },
+        'stored keys are sealed with an older key-encryption key: run keys:rewrap, then remove the old key from KEY_ENCRYPTION_KEYS',
+      );
+    }
+  }
+  return { jwks, cookieKeys };
+}
+
 export async function connect(config: Config, logger: Logger): Promise<Resources> {
   // Clients first: a bad file should stop the boot before anything is opened.
   const clients = await loadClients(config.clientsFile);
@@ -58,16 +106,13 @@ export async function connect(config: Config, logger: Logger): Promise<Resources
   });
   try {
     await reaching(`Redis at ${describeUrl(config.redisUrl)}`, () => redis.connect());
-    const keys = new SigningKeyStore(db);
-    const created = await keys.ensureActiveKeys();
-    if (created.length > 0) logger.info({ kids: created }, 'signing keys generated');
-    const jwks = await keys.providerJwks();
-    const cookieKeys = await loadCookieKeys(db, config.cookieKeys);
+    const { jwks, cookieKeys } = await loadKeys(db, config, logger);
     logger.info(
       {
         clients: clients.length,
         signingKeys: jwks.keys.length,
         cookieKeysFrom: config.cookieKeys ? 'COOKIE_KEYS' : 'database',
+        keyEncryptionKey: config.keyEncryptionKeys[0]?.id ?? null,
       },
       'configuration loaded',
     );

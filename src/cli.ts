@@ -1,4 +1,5 @@
-// Operator commands: migrations, accounts, the configured clients and signing-key rotation.
+// Operator commands: migrations, accounts, the configured clients, signing-key rotation and
+// re-encryption of stored keys under a new key-encryption key.
 import { createInterface } from 'node:readline';
 import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
 import type { DataSource } from 'typeorm';
@@ -10,7 +11,9 @@ import { PasswordHasher } from './accounts/passwords.ts';
 import { type Config, ConfigError, describeUrl, loadConfig } from './config.ts';
 import { createDataSource } from './db/data-source.ts';
 import { ensureDatabase, migrate } from './db/migrate.ts';
+import { KeyRing, StoredKeysUnreadable } from './keys/key-encryption.ts';
 import { type KeyInfo, SigningKeyStore } from './keys/signing-keys.ts';
+import { rewrapSecrets, type WrapCounts } from './keys/stored-secrets.ts';
 import { ClientsFileError, loadClients } from './oidc/clients.ts';
 
 const EXIT_OK = 0;
@@ -344,6 +347,17 @@ function keyLines(keys: readonly KeyInfo[]): string[] {
   return keys.map((key) => `  ${key.alg.padEnd(6)} ${key.kid}`);
 }
 
+/** The signing-key store, sealing new keys under the newest key-encryption key when one is set. */
+function keyStore(db: DataSource, config: Config): SigningKeyStore {
+  const ring = new KeyRing(config.keyEncryptionKeys);
+  if (!ring.enabled) {
+    process.stderr.write(
+      'warning: KEY_ENCRYPTION_KEYS is not set: keys created now are stored in plain text (development only).\n',
+    );
+  }
+  return new SigningKeyStore(db, ring);
+}
+
 const listKeysCommand: Command = {
   usage: 'keys:list',
   summary: 'list signing keys (no private material)',
@@ -351,7 +365,7 @@ const listKeysCommand: Command = {
     options(args, {});
     return (config) =>
       withDatabase(config, async (db) => {
-        const keys = await new SigningKeyStore(db).list();
+        const keys = await new SigningKeyStore(db, new KeyRing(config.keyEncryptionKeys)).list();
         if (keys.length === 0) {
           say('No signing keys yet: the server creates them at startup, or run keys:rotate.');
           return;
@@ -363,9 +377,10 @@ const listKeysCommand: Command = {
           formatDate(key.createdAt),
           formatDate(key.activatedAt),
           formatDate(key.retiredAt),
+          key.kekId === null ? 'plain text' : `sealed (${key.kekId})`,
         ]);
         for (const line of table(
-          ['KID', 'ALG', 'STATUS', 'CREATED', 'ACTIVATED', 'RETIRED'],
+          ['KID', 'ALG', 'STATUS', 'CREATED', 'ACTIVATED', 'RETIRED', 'AT REST'],
           rows,
         )) {
           say(line);
@@ -385,7 +400,7 @@ const stageKeysCommand: Command = {
     options(args, {});
     return (config) =>
       withDatabase(config, async (db) => {
-        const store = new SigningKeyStore(db);
+        const store = keyStore(db, config);
         const replaced = (await store.list()).filter((key) => key.status === 'next');
         const staged = await store.stage();
         say('Staged new signing keys (published, not used for signing yet):');
@@ -411,7 +426,7 @@ const rotateKeysCommand: Command = {
     options(args, {});
     return (config) =>
       withDatabase(config, async (db) => {
-        const store = new SigningKeyStore(db);
+        const store = keyStore(db, config);
         const before = await store.list();
         const active = await store.rotate();
         const retired = before.filter((key) => key.status === 'active');
@@ -450,7 +465,9 @@ const pruneKeysCommand: Command = {
     }
     return (config) =>
       withDatabase(config, async (db) => {
-        const removed = await new SigningKeyStore(db).prune(days * SECONDS_PER_DAY);
+        const removed = await new SigningKeyStore(db, new KeyRing(config.keyEncryptionKeys)).prune(
+          days * SECONDS_PER_DAY,
+        );
         if (removed.length === 0) {
           say(`No keys retired more than ${days} day(s) ago; nothing removed.`);
           return;
@@ -465,6 +482,50 @@ const pruneKeysCommand: Command = {
   },
 };
 
+function wrapLine(what: string, counts: Record<string, number> | undefined): string {
+  const parts = Object.entries(counts ?? {}).map(([from, n]) =>
+    from === 'plaintext' ? `${n} from plain text` : `${n} from "${from}"`,
+  );
+  const total = Object.values(counts ?? {}).reduce((a, b) => a + b, 0);
+  return `  ${what.padEnd(34)} ${total}${parts.length > 0 ? ` (${parts.join(', ')})` : ''}`;
+}
+
+const rewrapKeysCommand: Command = {
+  usage: 'keys:rewrap',
+  summary: 're-encrypt stored keys with the newest KEK',
+  parse(args) {
+    options(args, {});
+    return (config) =>
+      withDatabase(config, async (db) => {
+        const ring = new KeyRing(config.keyEncryptionKeys);
+        const newest = ring.newestId;
+        if (!newest) {
+          throw new CommandFailed(
+            'KEY_ENCRYPTION_KEYS is not set: there is no key-encryption key to encrypt with. List the new key first, then the old ones.',
+          );
+        }
+        let counts: WrapCounts;
+        try {
+          counts = await rewrapSecrets(db, ring);
+        } catch (error) {
+          if (!(error instanceof StoredKeysUnreadable)) throw error;
+          throw new CommandFailed(
+            `Nothing was changed: ${error.problems.join('; ')}. List every key-encryption key the rows use in KEY_ENCRYPTION_KEYS, after the new one.`,
+          );
+        }
+        say(
+          `Re-encrypted every stored key with key-encryption key "${newest}", in one transaction:`,
+        );
+        say(wrapLine('signing keys', counts.signing_keys));
+        say(wrapLine('generated cookie keys', counts.instance_secrets));
+        say();
+        say(
+          `Every instance must list "${newest}" in KEY_ENCRYPTION_KEYS before it restarts. Once all do, older key-encryption keys can be removed from it: no stored key needs them any more.`,
+        );
+      });
+  },
+};
+
 const COMMANDS = new Map<string, Command>([
   ['migrate', migrateCommand],
   ['accounts:create', createAccountCommand],
@@ -474,6 +535,7 @@ const COMMANDS = new Map<string, Command>([
   ['keys:stage', stageKeysCommand],
   ['keys:rotate', rotateKeysCommand],
   ['keys:prune', pruneKeysCommand],
+  ['keys:rewrap', rewrapKeysCommand],
 ]);
 
 function usage(): string {
@@ -532,6 +594,10 @@ function report(error: unknown): number {
   if (error instanceof Interrupted) {
     console.error('Cancelled.');
     return EXIT_INTERRUPTED;
+  }
+  if (error instanceof StoredKeysUnreadable) {
+    console.error(`error: ${error.message}`);
+    return EXIT_FAILURE;
   }
   if (error instanceof CommandFailed) {
     console.error(`error: ${error.message}`);

@@ -27,6 +27,21 @@ export interface Config {
   readonly upstreamTimeoutMs: number;
   /** Seconds in which a rotated refresh token presented again gets the same answer; 0: never. */
   readonly refreshReuseGraceSeconds: number;
+  /** How recent a sign-in must be for a password change or removing a sign-in method. */
+  readonly recentSignInSeconds: number;
+  /** NODE_ENV=production: settings that are optional in development become required. */
+  readonly production: boolean;
+  /**
+   * Keys that encrypt signing keys and generated cookie keys at rest, newest first: the first
+   * encrypts, all decrypt. Empty means none (development only: those rows stay in plain text).
+   */
+  readonly keyEncryptionKeys: readonly KeyEncryptionKey[];
+}
+
+/** One entry of KEY_ENCRYPTION_KEYS. The key bytes are not enumerable, so logs never show them. */
+export interface KeyEncryptionKey {
+  readonly id: string;
+  readonly key: Buffer;
 }
 
 export interface UpstreamCredentials {
@@ -109,6 +124,7 @@ export const DEFAULTS = {
   ALLOW_INSECURE_UPSTREAMS: 'false',
   UPSTREAM_TIMEOUT_MS: '10000',
   REFRESH_REUSE_GRACE_SECONDS: '30',
+  RECENT_SIGN_IN_SECONDS: '300',
 } as const;
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
@@ -301,6 +317,58 @@ function readCookieKeys(r: Reader): readonly string[] | undefined {
   return Object.freeze(keys);
 }
 
+const KEK_ID = /^[A-Za-z0-9._-]{1,32}$/;
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+export const KEK_BYTES = 32;
+const KEK_HINT = 'e.g. KEY_ENCRYPTION_KEYS="k1:$(openssl rand -base64 32)"';
+
+/** `id:base64` entries, newest first; never echoes the key text in a problem. */
+function readKeyEncryptionKeys(r: Reader, production: boolean): readonly KeyEncryptionKey[] {
+  const text = r.raw('KEY_ENCRYPTION_KEYS');
+  if (text === undefined) {
+    if (production) {
+      r.problems.push(
+        `KEY_ENCRYPTION_KEYS is required when NODE_ENV=production: it encrypts the signing keys and generated cookie keys stored in Postgres (${KEK_HINT})`,
+      );
+    }
+    return Object.freeze([]);
+  }
+  const keys: KeyEncryptionKey[] = [];
+  const seen = new Set<string>();
+  text.split(',').forEach((entry, i) => {
+    const where = `KEY_ENCRYPTION_KEYS entry ${i + 1}`;
+    const colon = entry.indexOf(':');
+    const id = entry.slice(0, colon).trim();
+    const encoded = entry.slice(colon + 1).trim();
+    if (colon < 0 || !KEK_ID.test(id)) {
+      r.problems.push(
+        `${where} must be "id:base64-key" with an id of 1-32 letters, digits, ".", "_" or "-" (${KEK_HINT})`,
+      );
+      return;
+    }
+    if (seen.has(id)) {
+      r.problems.push(`${where} repeats the id "${id}": every key needs its own id`);
+      return;
+    }
+    seen.add(id);
+    const bytes =
+      BASE64.test(encoded) || BASE64URL.test(encoded)
+        ? Buffer.from(encoded, BASE64URL.test(encoded) ? 'base64url' : 'base64')
+        : undefined;
+    if (bytes?.length !== KEK_BYTES) {
+      r.problems.push(
+        `${where} ("${id}") must hold exactly ${KEK_BYTES} bytes in base64 (got ${bytes ? `${bytes.length} bytes` : 'text that is not base64'})`,
+      );
+      return;
+    }
+    const key = { id } as KeyEncryptionKey;
+    Object.defineProperty(key, 'key', { value: bytes, enumerable: false });
+    keys.push(Object.freeze(key));
+  });
+  return Object.freeze(keys);
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const r = new Reader(env);
 
@@ -322,6 +390,7 @@ export function loadConfig(env: Env = process.env): Config {
     r.problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
   }
 
+  const production = r.raw('NODE_ENV') === 'production';
   // Read first so a bad PORT is reported as such, not as a bad default issuer.
   const port = r.integer('PORT', 0, 65535);
   const config: Config = {
@@ -342,6 +411,9 @@ export function loadConfig(env: Env = process.env): Config {
     upstreams: readUpstreams(r),
     upstreamTimeoutMs: r.integer('UPSTREAM_TIMEOUT_MS', 500, 60_000),
     refreshReuseGraceSeconds: r.integer('REFRESH_REUSE_GRACE_SECONDS', 0, 300),
+    recentSignInSeconds: r.integer('RECENT_SIGN_IN_SECONDS', 30, 3600),
+    production,
+    keyEncryptionKeys: readKeyEncryptionKeys(r, production),
   };
 
   if (URL.parse(config.issuer)?.protocol === 'https:' && !config.trustProxy) {

@@ -6,6 +6,7 @@ import type Provider from 'oidc-provider';
 import type { AccountService } from '../accounts/account-service.ts';
 import { readJsonObject } from '../http/form.ts';
 import { badRequest, HttpProblem } from '../http/http-errors.ts';
+import { isFirstParty } from '../oidc/consent-policy.ts';
 import { claimsForScopes } from '../oidc/find-account.ts';
 
 export interface ApiDeps {
@@ -57,6 +58,14 @@ export function apiRoutes(deps: ApiDeps): Router {
     }
     if (token.jkt || token['x5t#S256']) {
       throw unauthorized('invalid_token', 'Sender-constrained tokens are not accepted here');
+    }
+    // Tokens for this audience are only issued to first-party clients; one minted for another
+    // client (before that policy, or by any mistake) is refused all the same.
+    if (!isFirstParty(await provider.Client.find(token.clientId ?? ''))) {
+      throw unauthorized(
+        'invalid_token',
+        'The access token was not issued to a first-party application',
+      );
     }
     const grant = await provider.Grant.find(token.grantId ?? '');
     if (!grant || grant.accountId !== token.accountId || grant.clientId !== token.clientId) {

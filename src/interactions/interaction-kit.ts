@@ -132,7 +132,12 @@ export class InteractionKit {
       clientName: await this.clientName(details),
       email: extra.email ?? hint.slice(0, MAX_EMAIL_LENGTH),
       error: extra.error,
-      notice: extra.notice,
+      // prompt=login over an existing session: the account page asking to confirm it is them.
+      notice:
+        extra.notice ??
+        (details.session?.accountId && details.prompt.reasons.includes('login_prompt')
+          ? "Sign in again to confirm it's you."
+          : undefined),
       upstreams: this.upstreamButtons(),
     });
   }

@@ -12,6 +12,7 @@ import {
 import { badRequest } from '../http/http-errors.ts';
 import { isFirstParty } from '../oidc/consent-policy.ts';
 import type { ConsentStore } from '../oidc/consent-store.ts';
+import { apiResource } from '../oidc/provider.ts';
 import type { Details, InteractionKit } from './interaction-kit.ts';
 import { describeScopes } from './scope-descriptions.ts';
 
@@ -76,7 +77,11 @@ export function interactionRoutes(deps: InteractionDeps): Router {
         csrf: kit.csrfToken(details),
         clientName: client.clientName ?? client.clientId,
         clientUri: typeof client.clientUri === 'string' ? client.clientUri : undefined,
-        scopes: describeScopes(missing.missingOIDCScope ?? [], missing.missingResourceScopes ?? {}),
+        scopes: describeScopes(
+          missing.missingOIDCScope ?? [],
+          missing.missingResourceScopes ?? {},
+          apiResource(provider.issuer),
+        ),
       });
     }
     throw badRequest('This sign-in step is not supported.');

@@ -1,7 +1,10 @@
 // Signing keys kept in Postgres so every instance serves the same JWKS; rotation keeps old keys
-// published (retired) until the tokens they signed have expired.
+// published (retired) until the tokens they signed have expired. Private keys are sealed under the
+// key-encryption key (see key-encryption.ts); only development without one stores them plain.
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
 import type { DataSource, EntityManager } from 'typeorm';
+import { type KeyRing, SecretUnreadable, StoredKeysUnreadable } from './key-encryption.ts';
+import { lockStoredKeys, SIGNING_KEYS, stored } from './stored-secrets.ts';
 
 export const SIGNING_ALGS = ['RS256', 'ES256'] as const;
 export type SigningAlg = (typeof SIGNING_ALGS)[number];
@@ -15,19 +18,22 @@ export interface KeyInfo {
   createdAt: Date;
   activatedAt: Date | null;
   retiredAt: Date | null;
+  /** The key-encryption key it is sealed with; null: stored in plain text. */
+  kekId: string | null;
 }
 
 interface KeyRow {
   kid: string;
   alg: string;
   status: KeyStatus;
-  private_jwk: JWK;
+  private_jwk: JWK | null;
+  sealed_private_jwk: Buffer | null;
+  kek_id: string | null;
   created_at: Date;
   activated_at: Date | null;
   retired_at: Date | null;
 }
 
-const LOCK = 'latchkey:signing-keys';
 const ORDER: Record<KeyStatus, number> = { active: 0, next: 1, retired: 2 };
 
 async function newKey(alg: SigningAlg): Promise<JWK> {
@@ -48,29 +54,41 @@ function info(row: KeyRow): KeyInfo {
     createdAt: row.created_at,
     activatedAt: row.activated_at,
     retiredAt: row.retired_at,
+    kekId: row.kek_id,
   };
 }
 
 export class SigningKeyStore {
   readonly #db: DataSource;
+  readonly #ring: KeyRing;
 
-  constructor(db: DataSource) {
+  constructor(db: DataSource, ring: KeyRing) {
     this.#db = db;
+    this.#ring = ring;
   }
 
   /** Serialises key changes across instances with a transaction-scoped advisory lock. */
   async #locked<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
     return this.#db.transaction(async (tx) => {
-      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [LOCK]);
+      await lockStoredKeys(tx);
       return work(tx);
     });
   }
 
   async #insert(tx: EntityManager, jwk: JWK, status: KeyStatus): Promise<void> {
+    const kid = jwk.kid as string;
+    const secret = this.#ring.protect(jwk, SIGNING_KEYS.context(kid));
     await tx.query(
-      `INSERT INTO signing_keys (kid, alg, status, private_jwk, activated_at)
-       VALUES ($1, $2, $3, $4, CASE WHEN $3 = 'active' THEN now() END)`,
-      [jwk.kid, jwk.alg, status, JSON.stringify(jwk)],
+      `INSERT INTO signing_keys (kid, alg, status, private_jwk, sealed_private_jwk, kek_id, activated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $3 = 'active' THEN now() END)`,
+      [
+        kid,
+        jwk.alg,
+        status,
+        secret.plain === null ? null : JSON.stringify(secret.plain),
+        secret.sealed,
+        secret.kekId,
+      ],
     );
   }
 
@@ -107,7 +125,28 @@ export class SigningKeyStore {
       (a, b) =>
         ORDER[a.status] - ORDER[b.status] || b.created_at.getTime() - a.created_at.getTime(),
     );
-    return { keys: rows.map((r) => r.private_jwk) };
+    const keys: JWK[] = [];
+    const problems: string[] = [];
+    for (const row of rows) {
+      try {
+        const jwk = this.#ring.reveal(
+          stored({
+            id: row.kid,
+            plain: row.private_jwk,
+            sealed: row.sealed_private_jwk,
+            kek_id: row.kek_id,
+          }),
+          SIGNING_KEYS.context(row.kid),
+          SIGNING_KEYS.label(row.kid),
+        ) as JWK;
+        keys.push(jwk);
+      } catch (error) {
+        if (!(error instanceof SecretUnreadable)) throw error;
+        problems.push(error.problem);
+      }
+    }
+    if (problems.length > 0) throw new StoredKeysUnreadable(problems);
+    return { keys };
   }
 
   async list(): Promise<KeyInfo[]> {

@@ -9,7 +9,7 @@ import Provider, {
 } from 'oidc-provider';
 import type { Logger } from '../logger.ts';
 import type { ClientEntry } from './clients.ts';
-import { loadExistingGrant } from './consent-policy.ts';
+import { isFirstParty, loadExistingGrant } from './consent-policy.ts';
 import type { ConsentStore } from './consent-store.ts';
 import { CLAIMS_BY_SCOPE } from './find-account.ts';
 import type { OidcPages } from './pages.ts';
@@ -208,8 +208,15 @@ export function createProvider(deps: ProviderDeps): Provider {
         async useGrantedResource() {
           return false;
         },
-        async getResourceServerInfo(_ctx, resourceIndicator) {
-          if (resourceIndicator !== api) throw new errors.InvalidTarget();
+        // Called at the authorization request and again at the token endpoint (code and refresh):
+        // the API can rewrite the profile, so only our own applications may hold tokens for it.
+        async getResourceServerInfo(_ctx, resourceIndicator, client) {
+          if (resourceIndicator !== api) {
+            throw new errors.InvalidTarget(`unknown resource indicator; the only one is ${api}`);
+          }
+          if (!isFirstParty(client)) {
+            throw new errors.InvalidTarget(`${api} is available to first-party applications only`);
+          }
           return {
             scope: API_SCOPES,
             audience: api,

@@ -1,5 +1,6 @@
 // The person's own account page: who they are, how they sign in, and removing a linked provider.
-// It signs people in through Latchkey itself, as a built-in first-party client.
+// It signs people in through Latchkey itself, as a built-in first-party client. Sensitive changes
+// need a recent sign-in; an older one is sent through the sign-in page again (prompt=login).
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import Router from '@koa/router';
 import type { Context } from 'koa';
@@ -45,9 +46,47 @@ export interface AccountPageDeps {
   csrf: CsrfTokens;
   issuer: string;
   https: boolean;
+  /** How old a sign-in may be for a password change or an unlink (RECENT_SIGN_IN_SECONDS). */
+  recentSignInSeconds: number;
+  /**
+   * Called after the password changed: ends the account's other sessions and revokes its
+   * refresh-token grants. `currentSessionId` is the session's id (its cookie value, `jti`), which
+   * stays signed in. Optional until the account-to-sessions index exists.
+   */
+  endOtherSessions?: (accountId: string, currentSessionId: string) => Promise<void>;
 }
 
 const STATE_COOKIE = 'latchkey.account-state';
+const NOTICE_COOKIE = 'latchkey.account-notice';
+
+/** The parts of the page a re-authentication can lead back to, and what to say on return. */
+const SECTIONS = {
+  password: 'You signed in again. You can now change your password.',
+  methods: 'You signed in again. You can now remove a sign-in method.',
+} as const;
+type Section = keyof typeof SECTIONS;
+const isSection = (value: unknown): value is Section =>
+  typeof value === 'string' && Object.hasOwn(SECTIONS, value);
+
+/** What the state cookie remembers: the state, and for a re-authentication who asked and why. */
+interface SignInState {
+  state: string;
+  reauth?: { section: Section; accountId: string };
+}
+
+const encodeState = (s: SignInState) =>
+  s.reauth ? `${s.state}.${s.reauth.section}.${s.reauth.accountId}` : s.state;
+
+function decodeState(value: string | undefined): SignInState | undefined {
+  const [state, section, accountId] = (value ?? '').split('.');
+  if (!state) return undefined;
+  if (isSection(section) && accountId) return { state, reauth: { section, accountId } };
+  return { state };
+}
+
+function sameSecret(a: string, b: string): boolean {
+  return a !== '' && a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+}
 
 export function accountRoutes(deps: AccountPageDeps): Router {
   const { provider, accounts, federated, upstreams, views, csrf, issuer } = deps;
@@ -82,7 +121,7 @@ export function accountRoutes(deps: AccountPageDeps): Router {
   async function page(
     ctx: Context,
     status: number,
-    extra: { error?: string; notice?: string; passwordError?: string } = {},
+    extra: { error?: string; notice?: string; passwordError?: string; reauth?: Section } = {},
   ) {
     const current = await signedIn(ctx);
     if (!current) {
@@ -113,37 +152,69 @@ export function accountRoutes(deps: AccountPageDeps): Router {
     ctx.redirect('/account');
   });
 
-  router.get('/account', (ctx) => page(ctx, 200));
+  router.get('/account', async (ctx) => {
+    // A one-time message left by the sign-in callback (the page itself is never replayed).
+    const flash = ctx.cookies.get(NOTICE_COOKIE, { signed: true });
+    if (flash !== undefined) ctx.cookies.set(NOTICE_COOKIE, null, cookie);
+    const current = flash === undefined ? undefined : await signedIn(ctx);
+    let notice: string | undefined;
+    if (flash === 'switched' && current) {
+      const who = current.profile.email ?? current.profile.name ?? 'another account';
+      notice = `You are now signed in as ${who}. Nothing was changed.`;
+    } else if (isSection(flash) && current) {
+      notice = SECTIONS[flash];
+    }
+    await page(ctx, 200, notice ? { notice } : {});
+  });
 
-  router.get('/account/signin', (ctx) => {
+  /**
+   * Signs in through the authorization endpoint. With `reauth=1` and a session, the sign-in page
+   * is shown again (prompt=login) even though a session exists, pre-filled with the account's
+   * email; the section says where to come back to.
+   */
+  router.get('/account/signin', async (ctx) => {
     const state = randomBytes(32).toString('base64url');
-    ctx.cookies.set(STATE_COOKIE, state, { ...cookie, maxAge: 15 * 60 * 1000 });
     const url = new URL(`${issuer}/authorize`);
     url.searchParams.set('client_id', ACCOUNT_CLIENT_ID);
     url.searchParams.set('response_type', 'none');
     url.searchParams.set('scope', 'openid');
     url.searchParams.set('redirect_uri', `${issuer}/account/callback`);
     url.searchParams.set('state', state);
+    let remembered: SignInState = { state };
+    const current = ctx.query.reauth === '1' ? await signedIn(ctx) : undefined;
+    if (current) {
+      const section = isSection(ctx.query.section) ? ctx.query.section : 'password';
+      remembered = { state, reauth: { section, accountId: current.profile.id } };
+      url.searchParams.set('prompt', 'login');
+      if (current.profile.email) url.searchParams.set('login_hint', current.profile.email);
+    }
+    ctx.cookies.set(STATE_COOKIE, encodeState(remembered), { ...cookie, maxAge: 15 * 60 * 1000 });
     ctx.status = 303;
     ctx.redirect(url.toString());
   });
 
   router.get('/account/callback', async (ctx) => {
-    const expected = ctx.cookies.get(STATE_COOKIE, { signed: true }) ?? '';
+    const expected = decodeState(ctx.cookies.get(STATE_COOKIE, { signed: true }));
     ctx.cookies.set(STATE_COOKIE, null, cookie);
     const state = typeof ctx.query.state === 'string' ? ctx.query.state : '';
-    const matches =
-      expected !== '' &&
-      expected.length === state.length &&
-      timingSafeEqual(Buffer.from(expected), Buffer.from(state));
-    if (!matches) {
+    if (!expected || !sameSecret(expected.state, state)) {
       return page(ctx, 400, { error: 'That sign-in could not be verified. Please sign in again.' });
     }
     if (typeof ctx.query.error === 'string') {
       return page(ctx, 200, { notice: 'Sign-in was cancelled.' });
     }
+    let target = '/account';
+    if (expected.reauth) {
+      // Signing in as someone else at the prompt replaces the session's account (the provider
+      // signs the first one out): say so, and point at nothing the first account was about to do.
+      const current = await signedIn(ctx);
+      const same = current?.profile.id === expected.reauth.accountId;
+      const flash = same ? expected.reauth.section : 'switched';
+      ctx.cookies.set(NOTICE_COOKIE, flash, { ...cookie, maxAge: 60 * 1000 });
+      if (same) target = `/account#${expected.reauth.section}`;
+    }
     ctx.status = 303;
-    ctx.redirect('/account');
+    ctx.redirect(target);
   });
 
   /** The signed-in person and their form, after the CSRF token was checked against the session. */
@@ -158,8 +229,24 @@ export function accountRoutes(deps: AccountPageDeps): Router {
     return { current, body };
   }
 
+  /**
+   * True when the session signed in within RECENT_SIGN_IN_SECONDS. Otherwise nothing is done and
+   * the page asks the person to confirm it is them, then come back to `section`.
+   */
+  async function recentOrReprompt(
+    ctx: Context,
+    current: { session: { past(age: number): boolean } },
+    section: Section,
+  ): Promise<boolean> {
+    if (!current.session.past(deps.recentSignInSeconds)) return true;
+    ctx.state.log.info({ event: 'reauth.required', section }, 'recent sign-in required');
+    await page(ctx, 403, { reauth: section });
+    return false;
+  }
+
   router.post('/account/password', async (ctx) => {
     const { current, body } = await signedInForm(ctx);
+    if (!(await recentOrReprompt(ctx, current, 'password'))) return;
     const next = body.text('new_password');
     if (next.length > 1024) return page(ctx, 400, { passwordError: 'That password is too long.' });
     try {
@@ -186,11 +273,14 @@ export function accountRoutes(deps: AccountPageDeps): Router {
       { event: 'password.changed', accountId: current.profile.id },
       'password changed',
     );
+    // This browser stays signed in; every other session of the account ends.
+    await deps.endOtherSessions?.(current.profile.id, current.session.jti);
     await page(ctx, 200, { notice: 'Your password was saved.' });
   });
 
   router.post('/account/identities/:id/remove', async (ctx) => {
     const { current } = await signedInForm(ctx);
+    if (!(await recentOrReprompt(ctx, current, 'methods'))) return;
     try {
       await federated.unlink(current.profile.id, String(ctx.params.id));
       ctx.state.log.info(

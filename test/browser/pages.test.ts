@@ -192,6 +192,67 @@ describe('pages in a real browser', function () {
     await page.context().close();
   });
 
+  /** Signs in on the account page, then moves the sign-in back, as if it was made long ago. */
+  async function staleAccountPage(who: { email: string; password: string }) {
+    const { page, violations } = await newPage();
+    await page.goto(`${server.issuer}/account/signin`);
+    await page.fill('#email', who.email);
+    await page.fill('#password', who.password);
+    await Promise.all([page.waitForURL(`${server.issuer}/account`), page.click('button.primary')]);
+    const cookie = (await page.context().cookies()).find((c) => c.name === 'latchkey.session');
+    const session = await server.latchkey.provider.Session.find(cookie?.value ?? '');
+    if (!session?.loginTs) throw new Error('no session');
+    session.loginTs -= 600;
+    await session.persist();
+    await page.fill('#current_password', who.password);
+    await page.fill('#new_password', 'a passphrase set in the browser');
+    await page.click('text=Change password');
+    expect(await page.textContent('#reauth')).to.include("Confirm it's you to continue");
+    await Promise.all([page.waitForURL(/\/interaction\//), page.click('#reauth a')]);
+    expect(await page.textContent('.notice')).to.include("Sign in again to confirm it's you.");
+    expect(await page.inputValue('#email')).to.equal(who.email);
+    return { page, violations };
+  }
+
+  it('asks an old account-page session to sign in again, then changes the password', async () => {
+    const who = await accountFor(server, 'reauth');
+    const { page, violations } = await staleAccountPage(who);
+    await page.fill('#password', who.password);
+    await Promise.all([
+      page.waitForURL(`${server.issuer}/account#password`),
+      page.click('button.primary'),
+    ]);
+    expect(await page.textContent('.notice')).to.include('You can now change your password.');
+    await page.fill('#current_password', who.password);
+    await page.fill('#new_password', 'a passphrase set in the browser');
+    await page.click('text=Change password');
+    expect(await page.textContent('.notice')).to.include('Your password was saved.');
+    expect(violations).to.deep.equal([]);
+    await page.context().close();
+  });
+
+  it('shows the other account, changing nothing, when someone else signs in at that prompt', async () => {
+    const first = await accountFor(server, 'reauthfirst');
+    const second = await accountFor(server, 'reauthsecond');
+    const { page, violations } = await staleAccountPage(first);
+    await page.fill('#email', second.email);
+    await page.fill('#password', second.password);
+    // The provider signs the first account out with a self-submitting form, then signs in the second.
+    await Promise.all([page.waitForURL(`${server.issuer}/account`), page.click('button.primary')]);
+    expect(await page.textContent('.notice')).to.equal(
+      `You are now signed in as ${second.email}. Nothing was changed.`,
+    );
+    expect(await page.textContent('main')).not.to.include(first.email);
+    const unchanged = await server.latchkey.accounts.signInWithPassword({
+      email: first.email,
+      password: first.password,
+      source: 'test',
+    });
+    expect(unchanged.email).to.equal(first.email);
+    expect(violations).to.deep.equal([]);
+    await page.context().close();
+  });
+
   it('fits a phone screen without horizontal scrolling', async () => {
     const app = await rp('browser-app', 'browser-app-secret-0123456789abcdef');
     const auth = await authorizationUrl(app, `${rpOrigin}/callback`);

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { freePort, ROOT, startServerProcess } from '../support/process.ts';
 import {
   dropNamespace,
+  newKek,
   TEST_DATABASE_URL,
   TEST_REDIS_URL,
   uniqueNamespace,
@@ -47,6 +48,7 @@ const server = await startServerProcess({
   PORT: String(port),
   ISSUER: issuer,
   NODE_ENV: 'production',
+  KEY_ENCRYPTION_KEYS: newKek(),
   DATABASE_URL: TEST_DATABASE_URL,
   DATABASE_SCHEMA: namespace,
   REDIS_URL: TEST_REDIS_URL,

@@ -195,6 +195,8 @@ export async function startFakeFacebook(options: FakeFacebookOptions): Promise<F
       }
       // public_profile is always granted.
       const scopes = [...new Set(['public_profile', ...requested])];
+      // PKCE as documented for manually built flows: S256 or plain on the dialog, and then the
+      // token endpoint demands a matching code_verifier (see the Facebook provider in src/).
       const codeChallenge = params.code_challenge;
       const codeChallengeMethod =
         codeChallenge === undefined ? undefined : (params.code_challenge_method ?? 'plain');

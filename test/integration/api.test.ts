@@ -3,14 +3,16 @@ import axios from 'axios';
 import { expect } from 'chai';
 import * as client from 'openid-client';
 import { recordKey } from '../../src/oidc/redis-adapter.ts';
+import { Browser } from '../support/browser.ts';
 import {
   authorizationUrl,
   callbackOf,
   exchangeCode,
+  relyingParty,
   signUpAndAuthorize,
   visit,
 } from '../support/oidc.ts';
-import { startTestServer, TEST_CLIENTS, type TestServer } from '../support/server.ts';
+import { accountFor, startTestServer, TEST_CLIENTS, type TestServer } from '../support/server.ts';
 
 describe('protected and public resources', () => {
   let server: TestServer;
@@ -122,6 +124,103 @@ describe('protected and public resources', () => {
       headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
     });
     expect(form.status).to.equal(415);
+  });
+
+  describe('for applications that are not first-party', () => {
+    const third = TEST_CLIENTS.thirdParty;
+    const basic = { username: third.client_id, password: third.client_secret };
+
+    /**
+     * A code for the API audience issued to the third-party client, as one minted before the
+     * first-party policy (or saved in a grant that still names the API) would look.
+     */
+    async function legacyApiCode() {
+      const { provider } = server.latchkey;
+      const account = await accountFor(server, 'legacy');
+      const grant = new provider.Grant({ accountId: account.id, clientId: third.client_id });
+      grant.addOIDCScope('openid profile');
+      grant.addResourceScope(`${server.issuer}/api`, 'profile');
+      const grantId = await grant.save();
+      const verifier = client.randomPKCECodeVerifier();
+      const thirdClient = await provider.Client.find(third.client_id);
+      if (!thirdClient) throw new Error('the third-party client is not registered');
+      const code = new provider.AuthorizationCode({
+        client: thirdClient,
+        gty: 'authorization_code',
+        accountId: account.id,
+        grantId,
+        redirectUri: third.redirect_uris[0],
+        scope: 'openid profile',
+        resource: `${server.issuer}/api`,
+        codeChallenge: await client.calculatePKCECodeChallenge(verifier),
+        codeChallengeMethod: 'S256',
+        authTime: Math.floor(Date.now() / 1000),
+      });
+      return { code: await code.save(), verifier, grantId, accountId: account.id };
+    }
+
+    it('refuses the API resource at the authorization endpoint with invalid_target', async () => {
+      const rp = await relyingParty(server.issuer, third);
+      const browser = new Browser(server.issuer);
+      const auth = await authorizationUrl(rp, third.redirect_uris[0], {
+        scope: 'openid profile',
+        resource: `${server.issuer}/api`,
+      });
+      const answer = callbackOf(await visit(browser, auth.url));
+      expect(answer.searchParams.get('error')).to.equal('invalid_target');
+      expect(answer.searchParams.get('error_description')).to.equal(
+        `${server.issuer}/api is available to first-party applications only`,
+      );
+      expect(answer.searchParams.get('state')).to.equal(auth.state);
+    });
+
+    it('refuses the API resource at the token endpoint with invalid_target', async () => {
+      const { code, verifier } = await legacyApiCode();
+      const res = await http.post(
+        `${server.issuer}/token`,
+        new URLSearchParams({
+          grant_type: 'authorization_code',
+          code,
+          code_verifier: verifier,
+          redirect_uri: third.redirect_uris[0],
+          resource: `${server.issuer}/api`,
+        }).toString(),
+        { auth: basic, headers: { 'content-type': 'application/x-www-form-urlencoded' } },
+      );
+      expect(res.status).to.equal(400);
+      expect(res.data.error).to.equal('invalid_target');
+      expect(res.data.error_description).to.include('first-party applications only');
+    });
+
+    it('refuses an API token that was issued to a third-party client anyway', async () => {
+      const { provider } = server.latchkey;
+      const { grantId, accountId } = await legacyApiCode();
+      const thirdClient = await provider.Client.find(third.client_id);
+      if (!thirdClient) throw new Error('the third-party client is not registered');
+      const token = new provider.AccessToken({
+        client: thirdClient,
+        gty: 'authorization_code',
+        accountId,
+        grantId,
+        scope: 'profile',
+        resourceServer: new provider.ResourceServer(`${server.issuer}/api`, {
+          scope: 'profile email',
+          audience: `${server.issuer}/api`,
+          accessTokenFormat: 'opaque',
+        }),
+      });
+      const value = await token.save();
+      const patch = await http.patch(
+        api,
+        { name: 'Changed by a stranger' },
+        { headers: bearer(value) },
+      );
+      expect(patch.status).to.equal(401);
+      expect(patch.data.error_description).to.include('first-party');
+      expect((await server.latchkey.accounts.findProfile(accountId))?.name).not.to.equal(
+        'Changed by a stranger',
+      );
+    });
   });
 
   it('refuses a revoked token', async () => {

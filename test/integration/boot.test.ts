@@ -10,6 +10,7 @@ import { signUpAndAuthorize } from '../support/oidc.ts';
 import { runServerProcess, type ServerProcess, startServerProcess } from '../support/process.ts';
 import {
   dropNamespace,
+  newKek,
   TEST_CLIENTS,
   TEST_DATABASE_URL,
   TEST_REDIS_URL,
@@ -31,8 +32,10 @@ describe('the server process', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  const kek = newKek();
   const env = () => ({
     NODE_ENV: 'production',
+    KEY_ENCRYPTION_KEYS: kek,
     DATABASE_URL: TEST_DATABASE_URL,
     DATABASE_SCHEMA: namespace,
     REDIS_URL: TEST_REDIS_URL,

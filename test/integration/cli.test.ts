@@ -126,6 +126,7 @@ describe('admin CLI', function () {
         'keys:stage',
         'keys:rotate',
         'keys:prune [--older-than-days N]',
+        'keys:rewrap',
       ]) {
         expect(result.stdout).to.include(`\n  ${command}\n      `);
       }
@@ -331,6 +332,7 @@ describe('admin CLI', function () {
 
     const stage = await run(['keys:stage']);
     expect(stage.status, stage.stderr).to.equal(0);
+    expect(stage.stderr).to.include('KEY_ENCRYPTION_KEYS is not set');
     expect(stage.stdout).to.include('rolling restart');
     expect(stage.stdout).to.include('keys:prune');
     const staged = (await signingKeys()).filter((k) => k.status === 'next');
@@ -342,6 +344,8 @@ describe('admin CLI', function () {
       const row = list.stdout.split('\n').find((line) => line.startsWith(key.kid)) ?? '';
       expect(row).to.include(key.alg);
       expect(row).to.include(key.status);
+      // Without KEY_ENCRYPTION_KEYS (development) the keys are stored, and listed, as plain text.
+      expect(row).to.include('plain text');
       expect(list.stdout).not.to.include(key.d);
     }
     expect(list.stdout).not.to.include('"d"');

@@ -64,6 +64,32 @@ describe('consent', () => {
     expect(again.claims()?.sub).to.equal(tokens.claims()?.sub);
   });
 
+  it("describes exactly what a third-party app with the profile scope gets, and never Latchkey's API", async () => {
+    const rp = await relyingParty(server.issuer, thirdParty);
+    const browser = new Browser(server.issuer);
+    const auth = await authorizationUrl(rp, thirdParty.redirect_uris[0], {
+      scope: 'openid profile',
+    });
+    const page = pageOf(await signUp(browser, pageOf(await visit(browser, auth.url)), person()));
+    const items = [...page.matchAll(/<li>([^<]*)<\/li>/g)].map((m) => (m[1] as string).trim());
+    expect(items).to.deep.equal([
+      'Know who you are on this service (a stable account identifier)',
+      'See your name and profile picture',
+    ]);
+    const tokens = await exchangeCode(rp, callbackOf(await consent(browser, page, 'allow')), auth);
+    // The access token it receives reads /userinfo; the API, which can change the profile, refuses it.
+    const me = await fetch(`${server.issuer}/api/me`, {
+      headers: { authorization: `Bearer ${tokens.access_token}` },
+    });
+    expect(me.status).to.equal(401);
+    const apiAsked = await authorizationUrl(rp, thirdParty.redirect_uris[0], {
+      scope: 'openid profile',
+      resource: `${server.issuer}/api`,
+    });
+    const refused = callbackOf(await visit(browser, apiAsked.url));
+    expect(refused.searchParams.get('error')).to.equal('invalid_target');
+  });
+
   it('asks again only for what was not granted before', async () => {
     const who = person('more');
     const rp = await relyingParty(server.issuer, thirdParty);

@@ -178,6 +178,17 @@ describe('sign-in with upstream providers', () => {
       const second = await signInWith('facebook');
       expect(second.claims?.sub).to.equal(first.claims?.sub);
     });
+
+    it('binds the code to the attempt with PKCE S256, so the token request must carry the verifier', async () => {
+      upstreams.facebook.signInAs({ sub: '20000002', name: 'Pkce Person', email: person().email });
+      const { claims } = await signInWith('facebook');
+      expect(claims?.name).to.equal('Pkce Person');
+      const dialog = upstreams.facebook.authorizations.at(-1) ?? {};
+      expect(dialog.code_challenge_method).to.equal('S256');
+      expect(dialog.code_challenge).to.match(/^[A-Za-z0-9_-]{43}$/);
+      const token = upstreams.facebook.requests.find((r) => r.path.includes('/oauth/access_token'));
+      expect(token?.body ?? '').to.match(/(^|&)code_verifier=[A-Za-z0-9._~-]{43,128}(&|$)/);
+    });
   });
 
   describe('X', () => {

@@ -4,11 +4,13 @@ import * as jose from 'jose';
 import * as client from 'openid-client';
 import { connect } from '../../src/boot.ts';
 import { loadConfig } from '../../src/config.ts';
+import { KeyRing } from '../../src/keys/key-encryption.ts';
 import { SigningKeyStore } from '../../src/keys/signing-keys.ts';
 import { createLogger } from '../../src/logger.ts';
 import { relyingParty, signUpAndAuthorize } from '../support/oidc.ts';
 import {
   dropNamespace,
+  newKek,
   startTestServer,
   TEST_CLIENTS,
   TEST_DATABASE_URL,
@@ -27,6 +29,7 @@ describe('signing keys', () => {
       REDIS_URL: TEST_REDIS_URL,
       REDIS_KEY_PREFIX: `${namespace}:`,
       BCRYPT_COST: '4',
+      KEY_ENCRYPTION_KEYS: newKek(),
     });
     const logger = createLogger('silent');
     try {
@@ -55,7 +58,8 @@ describe('signing keys', () => {
 
     it('publishes staged keys without signing with them, then rotates without breaking tokens in flight', async () => {
       const c = TEST_CLIENTS.firstParty;
-      const store = new SigningKeyStore(server.resources.db);
+      const ring = new KeyRing(server.config.keyEncryptionKeys);
+      const store = new SigningKeyStore(server.resources.db, ring);
       const before = await signUpAndAuthorize(server.issuer, c, {
         scope: 'openid email offline_access',
         prompt: 'consent',
@@ -90,7 +94,7 @@ describe('signing keys', () => {
       );
       expect(jose.decodeProtectedHeader(refreshed.id_token as string).kid).to.equal(newKid);
 
-      const pruned = await new SigningKeyStore(server.resources.db).prune(0);
+      const pruned = await new SigningKeyStore(server.resources.db, ring).prune(0);
       expect(pruned).to.include(oldKid);
     });
   });

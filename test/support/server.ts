@@ -9,7 +9,7 @@ import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { ThrottleLimits } from '../../src/accounts/login-throttle.ts';
-import { createApp, type LatchkeyApp } from '../../src/app.ts';
+import { type AppDeps, createApp, type LatchkeyApp } from '../../src/app.ts';
 import { connect, type Resources } from '../../src/boot.ts';
 import { type Config, type Env, loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
@@ -22,6 +22,11 @@ export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6
 /** A name no other test run uses: schema for Postgres, prefix for Redis. */
 export function uniqueNamespace(label = 't'): string {
   return `lk_${label}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
+}
+
+/** A fresh key-encryption key in KEY_ENCRYPTION_KEYS syntax (`id:base64`). */
+export function newKek(id = 'test'): string {
+  return `${id}:${randomBytes(32).toString('base64')}`;
 }
 
 export const TEST_CLIENTS = {
@@ -56,6 +61,8 @@ export interface TestServer {
   config: Config;
   latchkey: LatchkeyApp;
   resources: Resources;
+  /** The KEY_ENCRYPTION_KEYS it booted with (a restart with `reuse` keeps it). */
+  keyEncryptionKeys: string | undefined;
   /** Every JSON log line written so far. */
   logs: Record<string, unknown>[];
   /** Closes everything; the database schema and Redis keys go too unless `keepData`. */
@@ -66,6 +73,7 @@ export interface TestServerOptions {
   clients?: unknown[];
   env?: Env;
   throttleLimits?: ThrottleLimits;
+  endOtherSessions?: AppDeps['endOtherSessions'];
   /** Restart a stopped server on the same port, database schema and Redis prefix. */
   reuse?: TestServer;
 }
@@ -107,6 +115,12 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const server = createServer();
   const port = await listen(server, options.reuse?.port);
   const issuer = `http://127.0.0.1:${port}`;
+  const keyEncryptionKeys =
+    options.env && 'KEY_ENCRYPTION_KEYS' in options.env
+      ? options.env.KEY_ENCRYPTION_KEYS
+      : options.reuse
+        ? options.reuse.keyEncryptionKeys
+        : newKek();
   const config = loadConfig({
     ISSUER: issuer,
     DATABASE_URL: TEST_DATABASE_URL,
@@ -117,6 +131,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     BCRYPT_COST: '4',
     LOG_LEVEL: 'debug',
     ...options.env,
+    KEY_ENCRYPTION_KEYS: keyEncryptionKeys,
   });
 
   const logs: Record<string, unknown>[] = [];
@@ -135,6 +150,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     logger,
     ...resources,
     ...(options.throttleLimits ? { throttleLimits: options.throttleLimits } : {}),
+    ...(options.endOtherSessions ? { endOtherSessions: options.endOtherSessions } : {}),
   });
   server.on('request', latchkey.app.callback());
 
@@ -143,6 +159,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     namespace,
     port,
     config,
+    keyEncryptionKeys,
     latchkey,
     resources,
     logs,

@@ -42,6 +42,9 @@ describe('loadConfig', () => {
         upstreams: {},
         upstreamTimeoutMs: 10000,
         refreshReuseGraceSeconds: 30,
+        recentSignInSeconds: 300,
+        production: false,
+        keyEncryptionKeys: [],
       });
     });
 
@@ -58,7 +61,7 @@ describe('loadConfig', () => {
     });
 
     it('ignores variables it does not know, such as an unrelated process.env entry', () => {
-      expect(loadConfig({ HOME: '/root', NODE_ENV: 'production' }).port).to.equal(3000);
+      expect(loadConfig({ HOME: '/root', NODE_ENV: 'test' }).port).to.equal(3000);
     });
   });
 
@@ -99,6 +102,9 @@ describe('loadConfig', () => {
         upstreams: {},
         upstreamTimeoutMs: 10000,
         refreshReuseGraceSeconds: 0,
+        recentSignInSeconds: 300,
+        production: false,
+        keyEncryptionKeys: [],
       });
     });
 
@@ -471,6 +477,62 @@ describe('loadConfig', () => {
       expect(problemsOf({ ...google, GOOGLE_HOSTED_DOMAIN: 'not a domain' })).to.deep.equal([
         'GOOGLE_HOSTED_DOMAIN must be a domain name such as example.com',
       ]);
+    });
+  });
+
+  describe('RECENT_SIGN_IN_SECONDS', () => {
+    it('asks for a sign-in within 5 minutes by default, settable from 30 s to one hour', () => {
+      expect(loadConfig({}).recentSignInSeconds).to.equal(300);
+      expect(loadConfig({ RECENT_SIGN_IN_SECONDS: '600' }).recentSignInSeconds).to.equal(600);
+      expect(problemsOf({ RECENT_SIGN_IN_SECONDS: '5' })).to.deep.equal([
+        'RECENT_SIGN_IN_SECONDS must be an integer from 30 to 3600 (got "5")',
+      ]);
+      expect(problemsOf({ RECENT_SIGN_IN_SECONDS: '86400' })).to.have.length(1);
+    });
+  });
+
+  describe('KEY_ENCRYPTION_KEYS', () => {
+    const key = (fill: number) => Buffer.alloc(32, fill);
+    const b64 = (fill: number) => key(fill).toString('base64');
+
+    it('reads id:base64 entries, newest first, and never shows the key bytes', () => {
+      const config = loadConfig({
+        KEY_ENCRYPTION_KEYS: `2026-12:${b64(1)}, 2026-06:${key(2).toString('base64url')}`,
+      });
+      expect(config.keyEncryptionKeys.map((k) => k.id)).to.deep.equal(['2026-12', '2026-06']);
+      expect(config.keyEncryptionKeys[0]?.key.equals(key(1))).to.equal(true);
+      expect(config.keyEncryptionKeys[1]?.key.equals(key(2))).to.equal(true);
+      const printed = `${JSON.stringify(config)} ${String(Object.keys(config.keyEncryptionKeys[0] ?? {}))}`;
+      expect(printed).not.to.include(b64(1));
+      expect(printed).not.to.include(key(1).toString('hex'));
+    });
+
+    it('is optional in development and required when NODE_ENV=production', () => {
+      expect(loadConfig({}).keyEncryptionKeys).to.deep.equal([]);
+      expect(
+        loadConfig({ NODE_ENV: 'production', KEY_ENCRYPTION_KEYS: `k1:${b64(3)}` }).production,
+      ).to.equal(true);
+      const [problem] = problemsOf({ NODE_ENV: 'production' });
+      expect(problem).to.include('KEY_ENCRYPTION_KEYS is required when NODE_ENV=production');
+      expect(problem).to.include('openssl rand -base64 32');
+    });
+
+    it('refuses keys of the wrong length, text that is not base64, bad and repeated ids, all at once', () => {
+      const short = Buffer.alloc(16, 4).toString('base64');
+      const problems = problemsOf({
+        KEY_ENCRYPTION_KEYS: `a:${short},b:not*base64,c:${b64(5)},c:${b64(6)},${b64(7)},bad id:${b64(8)}`,
+      });
+      expect(problems).to.deep.equal([
+        'KEY_ENCRYPTION_KEYS entry 1 ("a") must hold exactly 32 bytes in base64 (got 16 bytes)',
+        'KEY_ENCRYPTION_KEYS entry 2 ("b") must hold exactly 32 bytes in base64 (got text that is not base64)',
+        'KEY_ENCRYPTION_KEYS entry 4 repeats the id "c": every key needs its own id',
+        'KEY_ENCRYPTION_KEYS entry 5 must be "id:base64-key" with an id of 1-32 letters, digits, ".", "_" or "-" (e.g. KEY_ENCRYPTION_KEYS="k1:$(openssl rand -base64 32)")',
+        'KEY_ENCRYPTION_KEYS entry 6 must be "id:base64-key" with an id of 1-32 letters, digits, ".", "_" or "-" (e.g. KEY_ENCRYPTION_KEYS="k1:$(openssl rand -base64 32)")',
+      ]);
+      for (const problem of problems) expect(problem).not.to.include(b64(5));
+      expect(
+        problemsOf({ KEY_ENCRYPTION_KEYS: `k:${Buffer.alloc(33).toString('base64')}` }),
+      ).to.have.length(1);
     });
   });
 
