@@ -16,6 +16,8 @@ export interface Config {
   /** Cookie signing keys, newest first; undefined means generated once and kept in Postgres. */
   readonly cookieKeys: readonly string[] | undefined;
   readonly bcryptCost: number;
+  /** NODE_ENV is "production": settings meant for tests only are refused. */
+  readonly production: boolean;
   readonly trustProxy: boolean;
   readonly logLevel: LogLevel;
   readonly migrateOnBoot: boolean;
@@ -321,6 +323,13 @@ export function loadConfig(env: Env = process.env): Config {
 
   // Read first so a bad PORT is reported as such, not as a bad default issuer.
   const port = r.integer('PORT', 0, 65535);
+  const production = r.raw('NODE_ENV') === 'production';
+  const bcryptCost = r.integer('BCRYPT_COST', 4, 16);
+  if (production && bcryptCost < 10) {
+    r.problems.push(
+      `BCRYPT_COST must be at least 10 when NODE_ENV is production (got ${bcryptCost}); lower costs are for tests only`,
+    );
+  }
   const config: Config = {
     issuer: readIssuer(r, allowInsecureIssuer, port),
     port,
@@ -330,7 +339,8 @@ export function loadConfig(env: Env = process.env): Config {
     redisKeyPrefix,
     clientsFile: r.raw('CLIENTS_FILE'),
     cookieKeys: readCookieKeys(r),
-    bcryptCost: r.integer('BCRYPT_COST', 4, 16),
+    bcryptCost,
+    production,
     trustProxy: r.boolean('TRUST_PROXY'),
     logLevel,
     migrateOnBoot: r.boolean('MIGRATE_ON_BOOT'),

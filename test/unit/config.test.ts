@@ -34,6 +34,7 @@ describe('loadConfig', () => {
         clientsFile: undefined,
         cookieKeys: undefined,
         bcryptCost: 12,
+        production: false,
         trustProxy: false,
         logLevel: 'info',
         migrateOnBoot: true,
@@ -57,7 +58,7 @@ describe('loadConfig', () => {
     });
 
     it('ignores variables it does not know, such as an unrelated process.env entry', () => {
-      expect(loadConfig({ HOME: '/root', NODE_ENV: 'production' }).port).to.equal(3000);
+      expect(loadConfig({ HOME: '/root', TERM: 'xterm' }).port).to.equal(3000);
     });
   });
 
@@ -89,6 +90,7 @@ describe('loadConfig', () => {
         clientsFile: '/etc/latchkey/clients.json',
         cookieKeys: [GOOD_KEY, OTHER_KEY],
         bcryptCost: 10,
+        production: false,
         trustProxy: true,
         logLevel: 'debug',
         migrateOnBoot: false,
@@ -212,6 +214,23 @@ describe('loadConfig', () => {
         expect(problemsOf({ BCRYPT_COST: cost }), cost).to.deep.equal([
           `BCRYPT_COST must be an integer from 4 to 16 (got "${cost}")`,
         ]);
+      }
+    });
+
+    it('refuses BCRYPT_COST below 10 when NODE_ENV is production, and only then', () => {
+      for (const cost of ['4', '9']) {
+        expect(problemsOf({ NODE_ENV: 'production', BCRYPT_COST: cost }), cost).to.deep.equal([
+          `BCRYPT_COST must be at least 10 when NODE_ENV is production (got ${cost}); lower costs are for tests only`,
+        ]);
+      }
+      const production = loadConfig({ NODE_ENV: 'production', BCRYPT_COST: '10' });
+      expect(production.production).to.equal(true);
+      expect(production.bcryptCost).to.equal(10);
+      expect(loadConfig({ NODE_ENV: 'production' }).bcryptCost).to.equal(12);
+      for (const env of ['test', 'development', 'Production', '']) {
+        const config = loadConfig({ NODE_ENV: env, BCRYPT_COST: '4' });
+        expect(config.production, env).to.equal(false);
+        expect(config.bcryptCost, env).to.equal(4);
       }
     });
 
