@@ -1,4 +1,5 @@
 // The only reader of process.env: parses every setting once and reports every problem at once.
+import { defaultHashingQueueLimit } from './accounts/passwords.ts';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -16,6 +17,8 @@ export interface Config {
   /** Cookie signing keys, newest first; undefined means generated once and kept in Postgres. */
   readonly cookieKeys: readonly string[] | undefined;
   readonly bcryptCost: number;
+  /** Password checks and hashes that may wait for a bcrypt slot; more are refused at once. */
+  readonly bcryptQueueLimit: number;
   /** NODE_ENV is "production": settings meant for tests only are refused. */
   readonly production: boolean;
   readonly trustProxy: boolean;
@@ -166,6 +169,18 @@ class Reader {
     if (['false', '0', 'no', 'off'].includes(text)) return false;
     this.problems.push(`${name} must be true or false (got "${text}")`);
     return DEFAULTS[name] === 'true';
+  }
+
+  /** An integer setting whose default is computed elsewhere: undefined when unset or invalid. */
+  optionalInteger(name: string, min: number, max: number): number | undefined {
+    const text = this.raw(name);
+    if (text === undefined) return undefined;
+    const value = Number(text);
+    if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value < min || value > max) {
+      this.problems.push(`${name} must be an integer from ${min} to ${max} (got "${text}")`);
+      return undefined;
+    }
+    return value;
   }
 
   url(name: keyof typeof DEFAULTS, protocols: readonly string[]): string {
@@ -340,6 +355,8 @@ export function loadConfig(env: Env = process.env): Config {
     clientsFile: r.raw('CLIENTS_FILE'),
     cookieKeys: readCookieKeys(r),
     bcryptCost,
+    bcryptQueueLimit:
+      r.optionalInteger('BCRYPT_QUEUE_LIMIT', 0, 10_000) ?? defaultHashingQueueLimit(bcryptCost),
     production,
     trustProxy: r.boolean('TRUST_PROXY'),
     logLevel,

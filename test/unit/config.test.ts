@@ -34,6 +34,7 @@ describe('loadConfig', () => {
         clientsFile: undefined,
         cookieKeys: undefined,
         bcryptCost: 12,
+        bcryptQueueLimit: 16,
         production: false,
         trustProxy: false,
         logLevel: 'info',
@@ -90,6 +91,7 @@ describe('loadConfig', () => {
         clientsFile: '/etc/latchkey/clients.json',
         cookieKeys: [GOOD_KEY, OTHER_KEY],
         bcryptCost: 10,
+        bcryptQueueLimit: 64,
         production: false,
         trustProxy: true,
         logLevel: 'debug',
@@ -231,6 +233,19 @@ describe('loadConfig', () => {
         const config = loadConfig({ NODE_ENV: env, BCRYPT_COST: '4' });
         expect(config.production, env).to.equal(false);
         expect(config.bcryptCost, env).to.equal(4);
+      }
+    });
+
+    it('derives BCRYPT_QUEUE_LIMIT from BCRYPT_COST unless set, and accepts 0 to 10000', () => {
+      expect(loadConfig({}).bcryptQueueLimit).to.equal(16);
+      expect(loadConfig({ BCRYPT_COST: '13' }).bcryptQueueLimit).to.equal(8);
+      expect(loadConfig({ BCRYPT_COST: '4' }).bcryptQueueLimit).to.equal(256);
+      expect(loadConfig({ BCRYPT_QUEUE_LIMIT: '0' }).bcryptQueueLimit).to.equal(0);
+      expect(loadConfig({ BCRYPT_QUEUE_LIMIT: '10000' }).bcryptQueueLimit).to.equal(10000);
+      for (const limit of ['-1', '10001', '2.5', 'lots']) {
+        expect(problemsOf({ BCRYPT_QUEUE_LIMIT: limit }), limit).to.deep.equal([
+          `BCRYPT_QUEUE_LIMIT must be an integer from 0 to 10000 (got "${limit}")`,
+        ]);
       }
     });
 
