@@ -406,7 +406,8 @@ async function startOwnServer(
   );
 
   const child = await startServerProcess({
-    NODE_ENV: 'production',
+    // Production refuses costs below 10; lower ones run as a test server.
+    NODE_ENV: bcryptCost >= 10 ? 'production' : 'test',
     KEY_ENCRYPTION_KEYS: newKek(),
     DATABASE_URL: TEST_DATABASE_URL,
     DATABASE_SCHEMA: namespace,

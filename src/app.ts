@@ -90,7 +90,7 @@ export function createApp(deps: AppDeps): LatchkeyApp {
   const issuerOrigin = new URL(config.issuer).origin;
   const views = new Views(VIEWS_DIR, { cache: true });
 
-  const hasher = new PasswordHasher(config.bcryptCost);
+  const hasher = new PasswordHasher(config.bcryptCost, config.bcryptQueueLimit);
   const throttle = new LoginThrottle(
     new RedisAttemptCounter(redis, `${config.redisKeyPrefix}throttle:`),
     deps.throttleLimits,

@@ -45,8 +45,8 @@ interface Command {
 
 // The CLI never throttles; AccountService only needs a counter to exist.
 const uncounted: AttemptCounter = {
-  get: () => Promise.resolve({ count: 0, retryAfterSeconds: 0 }),
-  increment: () => Promise.resolve(0),
+  take: () => Promise.resolve({ counted: true }),
+  giveBack: () => Promise.resolve(),
   reset: () => Promise.resolve(),
 };
 

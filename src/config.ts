@@ -1,4 +1,5 @@
 // The only reader of process.env: parses every setting once and reports every problem at once.
+import { defaultHashingQueueLimit } from './accounts/passwords.ts';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -16,6 +17,10 @@ export interface Config {
   /** Cookie signing keys, newest first; undefined means generated once and kept in Postgres. */
   readonly cookieKeys: readonly string[] | undefined;
   readonly bcryptCost: number;
+  /** Password checks and hashes that may wait for a bcrypt slot; more are refused at once. */
+  readonly bcryptQueueLimit: number;
+  /** NODE_ENV is "production": settings meant for tests only are refused, optional ones required. */
+  readonly production: boolean;
   readonly trustProxy: boolean;
   readonly logLevel: LogLevel;
   readonly migrateOnBoot: boolean;
@@ -29,8 +34,6 @@ export interface Config {
   readonly refreshReuseGraceSeconds: number;
   /** How recent a sign-in must be for a password change or removing a sign-in method. */
   readonly recentSignInSeconds: number;
-  /** NODE_ENV=production: settings that are optional in development become required. */
-  readonly production: boolean;
   /**
    * Keys that encrypt signing keys and generated cookie keys at rest, newest first: the first
    * encrypts, all decrypt. Empty means none (development only: those rows stay in plain text).
@@ -183,6 +186,18 @@ class Reader {
     if (['false', '0', 'no', 'off'].includes(text)) return false;
     this.problems.push(`${name} must be true or false (got "${text}")`);
     return DEFAULTS[name] === 'true';
+  }
+
+  /** An integer setting whose default is computed elsewhere: undefined when unset or invalid. */
+  optionalInteger(name: string, min: number, max: number): number | undefined {
+    const text = this.raw(name);
+    if (text === undefined) return undefined;
+    const value = Number(text);
+    if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value < min || value > max) {
+      this.problems.push(`${name} must be an integer from ${min} to ${max} (got "${text}")`);
+      return undefined;
+    }
+    return value;
   }
 
   url(name: keyof typeof DEFAULTS, protocols: readonly string[]): string {
@@ -390,9 +405,15 @@ export function loadConfig(env: Env = process.env): Config {
     r.problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
   }
 
-  const production = r.raw('NODE_ENV') === 'production';
   // Read first so a bad PORT is reported as such, not as a bad default issuer.
   const port = r.integer('PORT', 0, 65535);
+  const production = r.raw('NODE_ENV') === 'production';
+  const bcryptCost = r.integer('BCRYPT_COST', 4, 16);
+  if (production && bcryptCost < 10) {
+    r.problems.push(
+      `BCRYPT_COST must be at least 10 when NODE_ENV is production (got ${bcryptCost}); lower costs are for tests only`,
+    );
+  }
   const config: Config = {
     issuer: readIssuer(r, allowInsecureIssuer, port),
     port,
@@ -402,7 +423,10 @@ export function loadConfig(env: Env = process.env): Config {
     redisKeyPrefix,
     clientsFile: r.raw('CLIENTS_FILE'),
     cookieKeys: readCookieKeys(r),
-    bcryptCost: r.integer('BCRYPT_COST', 4, 16),
+    bcryptCost,
+    bcryptQueueLimit:
+      r.optionalInteger('BCRYPT_QUEUE_LIMIT', 0, 10_000) ?? defaultHashingQueueLimit(bcryptCost),
+    production,
     trustProxy: r.boolean('TRUST_PROXY'),
     logLevel,
     migrateOnBoot: r.boolean('MIGRATE_ON_BOOT'),
@@ -412,7 +436,6 @@ export function loadConfig(env: Env = process.env): Config {
     upstreamTimeoutMs: r.integer('UPSTREAM_TIMEOUT_MS', 500, 60_000),
     refreshReuseGraceSeconds: r.integer('REFRESH_REUSE_GRACE_SECONDS', 0, 300),
     recentSignInSeconds: r.integer('RECENT_SIGN_IN_SECONDS', 30, 3600),
-    production,
     keyEncryptionKeys: readKeyEncryptionKeys(r, production),
   };
 

@@ -2,10 +2,15 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource, Repository } from 'typeorm';
 import { type Account, AccountEntity, type Profile, toProfile } from './account.ts';
-import { AccountNotFound, EmailTaken, InvalidCredentials, InvalidInput } from './errors.ts';
+import {
+  AccountNotFound,
+  EmailTaken,
+  HashingBusy,
+  InvalidCredentials,
+  InvalidInput,
+} from './errors.ts';
 import type { LoginThrottle } from './login-throttle.ts';
-import type { PasswordHasher } from './passwords.ts';
-import { passwordProblem } from './passwords.ts';
+import { type PasswordHasher, passwordProblem, type Verdict } from './passwords.ts';
 import {
   emailProblem,
   nameProblem,
@@ -77,29 +82,62 @@ export class AccountService {
     await this.#throttle.countSignUp(input.source);
 
     // Hash before looking at the email, so an existing address takes as long as a new one.
-    const passwordHash = await this.#hasher.hash(input.password);
+    let passwordHash: string;
+    try {
+      passwordHash = await this.#hasher.hash(input.password);
+    } catch (error) {
+      if (error instanceof HashingBusy) await this.#throttle.signUpNotAttempted(input.source);
+      throw error;
+    }
     return this.#insert({ email, emailVerified: false, name, picture: null, passwordHash });
   }
 
   async signInWithPassword(input: PasswordSignIn): Promise<Profile> {
     const email = normalizeEmail(input.email);
-    await this.#throttle.assertAllowed(email, input.source);
-    const account = email === '' ? null : await this.findAccountByEmail(email);
-    const ok = account?.passwordHash
-      ? await this.#hasher.verify(input.password, account.passwordHash)
-      : await this.#hasher.burn();
-    if (!account || !ok) {
-      await this.#throttle.recordFailure(email, input.source);
-      throw new InvalidCredentials();
-    }
-    await this.#throttle.recordSuccess(email);
-    if (account.passwordHash && this.#hasher.needsRehash(account.passwordHash)) {
-      await this.#accounts.update(
-        { id: account.id },
-        { passwordHash: await this.#hasher.hash(input.password) },
-      );
-    }
+    const account = await this.#checkPassword(email, input.source, input.password, () =>
+      email === '' ? Promise.resolve(null) : this.findAccountByEmail(email),
+    );
     return toProfile(account);
+  }
+
+  /**
+   * The one way a typed password is judged: counted by the throttle first, then compared (against
+   * a dummy hash when there is no account or no password, at the same cost). Throws
+   * InvalidCredentials, TooManyAttempts or HashingBusy; returns the account only when the password
+   * is right. The account is loaded after counting, so refused attempts cost no query.
+   */
+  async #checkPassword(
+    email: string,
+    source: string,
+    password: string,
+    load: () => Promise<Account | null>,
+  ): Promise<Account> {
+    await this.#throttle.countPasswordCheck(email, source);
+    const account = await load();
+    let verdict: Verdict;
+    try {
+      verdict = await this.#hasher.verify(password, account?.passwordHash ?? null);
+    } catch (error) {
+      // Not judged, so not counted: a full hashing queue must not lock anyone out.
+      if (error instanceof HashingBusy) await this.#throttle.passwordNotChecked(email, source);
+      throw error;
+    }
+    if (!account || !verdict.ok) throw new InvalidCredentials();
+    await this.#throttle.passwordAccepted(email, source);
+    if (verdict.rehash) await this.#rehash(account.id, password);
+    return account;
+  }
+
+  /** Replaces a hash made at an old cost or from an un-normalised password; skipped when busy. */
+  async #rehash(accountId: string, password: string): Promise<void> {
+    let passwordHash: string;
+    try {
+      passwordHash = await this.#hasher.hash(password);
+    } catch (error) {
+      if (error instanceof HashingBusy) return;
+      throw error;
+    }
+    await this.#accounts.update({ id: accountId }, { passwordHash });
   }
 
   async findProfile(id: string): Promise<Profile | undefined> {
@@ -172,12 +210,11 @@ export class AccountService {
     if (account.email === null) {
       throw new InvalidInput({ password: 'Add an email address before setting a password.' });
     }
+    // A new password that would be refused anyway spends no attempt and no bcrypt time.
+    const issue = passwordProblem(input.next, account.email);
+    if (issue) throw new InvalidInput({ password: issue });
     if (account.passwordHash !== null) {
-      await this.#throttle.assertAllowed(account.email, input.source);
-      if (!(await this.#hasher.verify(input.current, account.passwordHash))) {
-        await this.#throttle.recordFailure(account.email, input.source);
-        throw new InvalidCredentials();
-      }
+      await this.#checkPassword(account.email, input.source, input.current, async () => account);
     }
     await this.setPassword(account.id, input.next);
   }

@@ -49,6 +49,17 @@ export class TooManyAttempts extends DomainError {
   }
 }
 
+/** Too many passwords are already waiting to be hashed or checked; retry after a few seconds. */
+export class HashingBusy extends DomainError {
+  readonly code = 'hashing_busy';
+  readonly retryAfterSeconds: number;
+
+  constructor(retryAfterSeconds: number) {
+    super('password hashing is busy');
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
 export class AccountNotFound extends DomainError {
   readonly code = 'account_not_found';
 

@@ -1,20 +1,32 @@
-// Slows password guessing and mass sign-up: attempts are counted per email and per source, in
-// fixed windows.
+// Slows password guessing and mass sign-up: every attempt is counted, per email and per source, in
+// fixed windows, before its password is judged; once a count is at its limit the attempt is refused.
 import { createHash } from 'node:crypto';
 import { TooManyAttempts } from './errors.ts';
 
+export interface Counter {
+  key: string;
+  /** Attempts allowed in one window. */
+  limit: number;
+}
+
+export type TakeResult = { counted: true } | { counted: false; retryAfterMs: number };
+
 export interface AttemptCounter {
-  /** Failures recorded in the current window and the seconds left in it. */
-  get(key: string): Promise<{ count: number; retryAfterSeconds: number }>;
-  /** Adds one failure; the window starts with the first failure. */
-  increment(key: string, windowSeconds: number): Promise<number>;
+  /**
+   * Counts one attempt in every counter, or in none when any of them is already at its limit;
+   * atomic, so concurrent attempts can never be counted past a limit. A window starts with the
+   * first attempt counted in it.
+   */
+  take(counters: readonly Counter[], windowSeconds: number): Promise<TakeResult>;
+  /** Takes back one counted attempt from each key (never below zero). */
+  giveBack(keys: readonly string[]): Promise<void>;
   reset(key: string): Promise<void>;
 }
 
 export interface ThrottleLimits {
-  /** Failed sign-ins allowed per email address in one window. */
+  /** Password checks allowed per email address in one window (a success clears the count). */
   perAccount: number;
-  /** Failed sign-ins allowed per source (client address) in one window. */
+  /** Failed password checks allowed per source (client address) in one window. */
   perSource: number;
   /** Sign-ups allowed per source in one window. */
   signUpsPerSource: number;
@@ -48,36 +60,51 @@ export class LoginThrottle {
     return `login:source:${digest(source)}`;
   }
 
-  /** Throws TooManyAttempts when either the email or the source is over its limit. */
-  async assertAllowed(email: string, source: string): Promise<void> {
-    const [account, from] = await Promise.all([
-      this.#counter.get(this.#accountKey(email)),
-      this.#counter.get(this.#sourceKey(source)),
-    ]);
-    const blocked = [
-      account.count >= this.#limits.perAccount ? account.retryAfterSeconds : 0,
-      from.count >= this.#limits.perSource ? from.retryAfterSeconds : 0,
-    ];
-    const wait = Math.max(...blocked);
-    if (wait > 0) throw new TooManyAttempts(wait);
+  #signUpKey(source: string) {
+    return `signup:source:${digest(source)}`;
   }
 
-  async recordFailure(email: string, source: string): Promise<void> {
+  async #take(counters: Counter[]): Promise<void> {
+    const result = await this.#counter.take(counters, this.#limits.windowSeconds);
+    if (!result.counted)
+      throw new TooManyAttempts(Math.max(1, Math.ceil(result.retryAfterMs / 1000)));
+  }
+
+  /**
+   * Counts a password check for `email` from `source` before it happens; throws TooManyAttempts
+   * (and counts nothing) once either is at its limit. Follow with `passwordAccepted` or
+   * `passwordNotChecked`; a wrong password simply stays counted.
+   */
+  async countPasswordCheck(email: string, source: string): Promise<void> {
+    await this.#take([
+      { key: this.#accountKey(email), limit: this.#limits.perAccount },
+      { key: this.#sourceKey(source), limit: this.#limits.perSource },
+    ]);
+  }
+
+  /**
+   * The right password: the email's count starts over, and the source gets its attempt back, so
+   * the source count holds only failures (and checks in flight).
+   */
+  async passwordAccepted(email: string, source: string): Promise<void> {
     await Promise.all([
-      this.#counter.increment(this.#accountKey(email), this.#limits.windowSeconds),
-      this.#counter.increment(this.#sourceKey(source), this.#limits.windowSeconds),
+      this.#counter.reset(this.#accountKey(email)),
+      this.#counter.giveBack([this.#sourceKey(source)]),
     ]);
   }
 
-  async recordSuccess(email: string): Promise<void> {
-    await this.#counter.reset(this.#accountKey(email));
+  /** The password was never judged (e.g. hashing was busy): the attempt is taken back. */
+  async passwordNotChecked(email: string, source: string): Promise<void> {
+    await this.#counter.giveBack([this.#accountKey(email), this.#sourceKey(source)]);
   }
 
-  /** Counts a sign-up attempt from `source`; throws once the source is over its limit. */
+  /** Counts a sign-up attempt from `source`; throws once the source is at its limit. */
   async countSignUp(source: string): Promise<void> {
-    const key = `signup:source:${digest(source)}`;
-    const { count, retryAfterSeconds } = await this.#counter.get(key);
-    if (count >= this.#limits.signUpsPerSource) throw new TooManyAttempts(retryAfterSeconds);
-    await this.#counter.increment(key, this.#limits.windowSeconds);
+    await this.#take([{ key: this.#signUpKey(source), limit: this.#limits.signUpsPerSource }]);
+  }
+
+  /** The sign-up created nothing because hashing was busy: the attempt is taken back. */
+  async signUpNotAttempted(source: string): Promise<void> {
+    await this.#counter.giveBack([this.#signUpKey(source)]);
   }
 }

@@ -1,5 +1,7 @@
-// Password rules (length only, NIST SP 800-63B style) and bcrypt hashing without silent truncation.
+// Password rules (length only, NIST SP 800-63B style) and bcrypt hashing without silent truncation,
+// on Unicode-normalised (NFKC) passwords, with a bounded queue in front of the thread pool.
 import bcrypt from 'bcrypt';
+import { HashingBusy } from './errors.ts';
 
 export const MIN_PASSWORD_CHARS = 8;
 /** bcrypt reads at most 72 bytes; longer secrets would be silently cut, so they are refused. */
@@ -77,16 +79,25 @@ const COMMON_PASSWORDS = new Set([
   'shadow123',
 ]);
 
+/**
+ * The form passwords are checked and hashed in (NIST SP 800-63B §5.1.1.2): NFKC, so a letter typed
+ * composed or decomposed, or a full-width character, is the same password on every keyboard.
+ */
+export function normalizePassword(password: string): string {
+  return password.normalize('NFKC');
+}
+
 /** Returns a message for the person choosing the password, or undefined when it is acceptable. */
 export function passwordProblem(password: string, email?: string): string | undefined {
-  const chars = [...password].length;
+  const normalized = normalizePassword(password);
+  const chars = [...normalized].length;
   if (chars < MIN_PASSWORD_CHARS) {
     return `Use at least ${MIN_PASSWORD_CHARS} characters.`;
   }
-  if (Buffer.byteLength(password, 'utf8') > MAX_PASSWORD_BYTES) {
+  if (!fitsBcrypt(normalized)) {
     return `Use at most ${MAX_PASSWORD_BYTES} bytes (about ${MAX_PASSWORD_BYTES} letters, fewer with accents or emoji); longer passwords cannot be stored safely.`;
   }
-  const lowered = password.toLowerCase();
+  const lowered = normalized.toLowerCase();
   if (COMMON_PASSWORDS.has(lowered)) {
     return 'This password is one of the most commonly used; choose another.';
   }
@@ -100,29 +111,46 @@ export function fitsBcrypt(password: string): boolean {
   return Buffer.byteLength(password, 'utf8') <= MAX_PASSWORD_BYTES;
 }
 
-/** Lets at most `limit` tasks run at once; the others wait in arrival order. */
+/**
+ * Lets at most `limit` tasks run at once and at most `queueLimit` wait, in arrival order; a task
+ * arriving at a full queue is refused at once with HashingBusy rather than waiting without end.
+ */
 class Gate {
   readonly #limit: number;
+  readonly #queueLimit: number;
   #running = 0;
   readonly #waiting: (() => void)[] = [];
+  /** Moving average of a task's duration, for the Retry-After of a refusal. */
+  #averageMs = 0;
 
-  constructor(limit: number) {
+  constructor(limit: number, queueLimit: number) {
     this.#limit = limit;
+    this.#queueLimit = queueLimit;
   }
 
   async run<T>(task: () => Promise<T>): Promise<T> {
     if (this.#running >= this.#limit) {
+      if (this.#waiting.length >= this.#queueLimit) throw new HashingBusy(this.#drainSeconds());
       await new Promise<void>((resolve) => this.#waiting.push(resolve));
     } else {
       this.#running += 1;
     }
+    const started = performance.now();
     try {
       return await task();
     } finally {
+      const ms = performance.now() - started;
+      this.#averageMs = this.#averageMs === 0 ? ms : this.#averageMs * 0.8 + ms * 0.2;
       const next = this.#waiting.shift();
       if (next) next();
       else this.#running -= 1;
     }
+  }
+
+  /** Roughly how long the work already admitted takes to finish, in whole seconds (at least 1). */
+  #drainSeconds(): number {
+    const queued = this.#running + this.#waiting.length;
+    return Math.max(1, Math.ceil((queued * this.#averageMs) / this.#limit / 1000));
   }
 }
 
@@ -132,39 +160,83 @@ class Gate {
  */
 export const BCRYPT_CONCURRENCY = 2;
 
-/** bcrypt at a configured cost; `burn` spends the same time as a real check for unknown accounts. */
+/** About how long one bcrypt operation takes at cost 12 on one server core (each step doubles it). */
+const BCRYPT_MS_AT_COST_12 = 250;
+/** The longest a password check should wait in the queue before it starts. */
+const QUEUE_WAIT_BUDGET_MS = 2000;
+
+/**
+ * The default bound of the hashing queue for a cost: as many checks as the running ones finish
+ * within QUEUE_WAIT_BUDGET_MS, so the last one queued waits about 2 s (16 at cost 12, 64 at 10),
+ * from 4 to 256.
+ */
+export function defaultHashingQueueLimit(cost: number): number {
+  const msPerOperation = BCRYPT_MS_AT_COST_12 * 2 ** (cost - 12);
+  const fits = Math.floor((QUEUE_WAIT_BUDGET_MS * BCRYPT_CONCURRENCY) / msPerOperation);
+  return Math.min(256, Math.max(4, fits));
+}
+
+/** What a password check found. */
+export interface Verdict {
+  ok: boolean;
+  /** The stored hash should be replaced: made at another cost, or from the un-normalised form. */
+  rehash: boolean;
+}
+
+/**
+ * bcrypt at a configured cost, behind a gate of BCRYPT_CONCURRENCY running and `queueLimit`
+ * waiting operations; HashingBusy when the queue is full.
+ */
 export class PasswordHasher {
   readonly #cost: number;
-  readonly #gate = new Gate(BCRYPT_CONCURRENCY);
+  readonly #gate: Gate;
   #dummy: Promise<string> | undefined;
 
-  constructor(cost: number) {
+  constructor(cost: number, queueLimit: number = Number.POSITIVE_INFINITY) {
     this.#cost = cost;
+    this.#gate = new Gate(BCRYPT_CONCURRENCY, queueLimit);
   }
 
-  hash(password: string): Promise<string> {
-    if (!fitsBcrypt(password)) throw new RangeError('password longer than bcrypt accepts');
-    return this.#gate.run(() => bcrypt.hash(password, this.#cost));
+  /** Hashes the normalised form; throws RangeError when it is longer than bcrypt reads. */
+  async hash(password: string): Promise<string> {
+    const normalized = normalizePassword(password);
+    if (!fitsBcrypt(normalized)) throw new RangeError('password longer than bcrypt accepts');
+    return this.#gate.run(() => bcrypt.hash(normalized, this.#cost));
   }
 
-  async verify(password: string, hash: string): Promise<boolean> {
-    if (!fitsBcrypt(password)) {
-      await this.burn();
-      return false;
-    }
-    return this.#gate.run(() => bcrypt.compare(password, hash));
+  /**
+   * Checks `password` against `hash`, or against a dummy hash when there is none (unknown email,
+   * account without a password), so both cost the same comparisons and timing reveals nothing.
+   * The normalised form is tried first; a hash made before normalisation (from the raw form) is
+   * tried only when the raw form differs, and then asks for a rehash.
+   */
+  async verify(password: string, hash: string | null): Promise<Verdict> {
+    const candidates = this.#candidates(password);
+    return this.#gate.run(async () => {
+      const against = hash ?? (await this.#dummyHash());
+      for (const [i, candidate] of candidates.entries()) {
+        if ((await bcrypt.compare(candidate, against)) && hash !== null) {
+          return { ok: true, rehash: i > 0 || bcrypt.getRounds(hash) !== this.#cost };
+        }
+      }
+      return { ok: false, rehash: false };
+    });
   }
 
-  /** Costs one bcrypt comparison at the configured cost; always false. */
-  async burn(): Promise<false> {
-    this.#dummy ??= this.#gate.run(() => bcrypt.hash('latchkey-timing-equaliser', this.#cost));
-    const dummy = await this.#dummy;
-    await this.#gate.run(() => bcrypt.compare('not-the-password', dummy));
-    return false;
+  /** The forms to compare, which depend only on what was typed; never none. */
+  #candidates(password: string): string[] {
+    const normalized = normalizePassword(password);
+    const forms = [normalized, ...(normalized === password ? [] : [password])].filter(fitsBcrypt);
+    // A password too long for bcrypt matches nothing but still costs one comparison.
+    return forms.length > 0 ? forms : ['latchkey-too-long-for-bcrypt'];
   }
 
-  /** True when a stored hash was made at another cost and should be replaced. */
-  needsRehash(hash: string): boolean {
-    return bcrypt.getRounds(hash) !== this.#cost;
+  // Made once, inside a gate slot already held, so it is never refused by a full queue.
+  #dummyHash(): Promise<string> {
+    this.#dummy ??= bcrypt.hash('latchkey-timing-equaliser', this.#cost).catch((error) => {
+      this.#dummy = undefined;
+      throw error;
+    });
+    return this.#dummy;
   }
 }

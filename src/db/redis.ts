@@ -1,6 +1,6 @@
-// Redis connections (ioredis) and the fixed-window counters used for throttling.
+// Redis connections (ioredis) and the fixed-window attempt counters used for throttling.
 import { Redis } from 'ioredis';
-import type { AttemptCounter } from '../accounts/login-throttle.ts';
+import type { AttemptCounter, Counter, TakeResult } from '../accounts/login-throttle.ts';
 
 export function createRedis(url: string, options: { lazy?: boolean } = {}): Redis {
   return new Redis(url, {
@@ -11,45 +11,74 @@ export function createRedis(url: string, options: { lazy?: boolean } = {}): Redi
   });
 }
 
+// Checks every counter, then counts the attempt in all of them or in none, in one atomic step:
+// requests in flight cannot all read "under the limit" before any of them is counted.
+// KEYS: the counters; ARGV[1]: window in ms; ARGV[i + 1]: the limit of KEYS[i].
+// Returns { 1, 0 } when counted, { 0, ms until the fullest counter's window ends } when refused.
+const TAKE = `
+local wait = -1
+for i, key in ipairs(KEYS) do
+  local count = tonumber(redis.call('GET', key) or '0')
+  if count >= tonumber(ARGV[i + 1]) then
+    local ttl = redis.call('PTTL', key)
+    if ttl < 0 then
+      redis.call('PEXPIRE', key, ARGV[1])
+      ttl = tonumber(ARGV[1])
+    end
+    if ttl > wait then wait = ttl end
+  end
+end
+if wait >= 0 then return { 0, wait } end
+for _, key in ipairs(KEYS) do
+  if redis.call('INCR', key) == 1 then redis.call('PEXPIRE', key, ARGV[1]) end
+end
+return { 1, 0 }
+`;
+
+// Takes back one counted attempt, never below zero and never creating a counter without expiry
+// (DECR keeps the key's expiry; a counter whose window ended is left alone).
+const GIVE_BACK = `
+for _, key in ipairs(KEYS) do
+  if tonumber(redis.call('GET', key) or '0') > 0 then redis.call('DECR', key) end
+end
+return 0
+`;
+
+/** The scripts above as commands (sent by SHA, the source only when Redis does not know it). */
+interface CounterCommands {
+  latchkeyThrottleTake(numberOfKeys: number, ...keysThenArgs: string[]): Promise<[number, number]>;
+  latchkeyThrottleGiveBack(numberOfKeys: number, ...keys: string[]): Promise<number>;
+}
+
 export class RedisAttemptCounter implements AttemptCounter {
-  readonly #redis: Redis;
+  readonly #redis: Redis & CounterCommands;
   readonly #prefix: string;
 
   constructor(redis: Redis, prefix: string) {
-    this.#redis = redis;
+    redis.defineCommand('latchkeyThrottleTake', { lua: TAKE });
+    redis.defineCommand('latchkeyThrottleGiveBack', { lua: GIVE_BACK });
+    this.#redis = redis as Redis & CounterCommands;
     this.#prefix = prefix;
   }
 
-  async get(key: string): Promise<{ count: number; retryAfterSeconds: number }> {
-    const k = this.#prefix + key;
-    const [count, ttl] = await this.#redis.multi().get(k).pttl(k).exec().then(unwrap);
-    return {
-      count: count === null ? 0 : Number(count),
-      retryAfterSeconds: typeof ttl === 'number' && ttl > 0 ? Math.ceil(ttl / 1000) : 0,
-    };
+  async take(counters: readonly Counter[], windowSeconds: number): Promise<TakeResult> {
+    const keys = counters.map((c) => this.#prefix + c.key);
+    const limits = counters.map((c) => String(c.limit));
+    const [counted, waitMs] = await this.#redis.latchkeyThrottleTake(
+      keys.length,
+      ...keys,
+      String(windowSeconds * 1000),
+      ...limits,
+    );
+    return counted === 1 ? { counted: true } : { counted: false, retryAfterMs: waitMs };
   }
 
-  async increment(key: string, windowSeconds: number): Promise<number> {
-    const k = this.#prefix + key;
-    // NX keeps the window anchored at the first failure.
-    const [count] = await this.#redis
-      .multi()
-      .incr(k)
-      .expire(k, windowSeconds, 'NX')
-      .exec()
-      .then(unwrap);
-    return Number(count);
+  async giveBack(keys: readonly string[]): Promise<void> {
+    if (keys.length === 0) return;
+    await this.#redis.latchkeyThrottleGiveBack(keys.length, ...keys.map((k) => this.#prefix + k));
   }
 
   async reset(key: string): Promise<void> {
     await this.#redis.del(this.#prefix + key);
   }
-}
-
-function unwrap(results: [Error | null, unknown][] | null): unknown[] {
-  if (results === null) throw new Error('Redis transaction aborted');
-  return results.map(([error, value]) => {
-    if (error) throw error;
-    return value;
-  });
 }

@@ -5,6 +5,7 @@ import {
   AccountNotFound,
   DomainError,
   EmailTaken,
+  HashingBusy,
   IdentityAlreadyLinked,
   InvalidCredentials,
   InvalidInput,
@@ -25,6 +26,8 @@ export interface MappedError {
   fields?: Readonly<Record<string, string>>;
   /** Whether this is our fault (logged as an error) rather than the request's. */
   internal: boolean;
+  /** A condition operators watch for: logged as a warning with this event name. */
+  event?: string;
 }
 
 const SESSION_EXPIRED =
@@ -68,6 +71,17 @@ export function mapError(error: unknown): MappedError {
         message: `Too many attempts. Try again in ${Math.ceil(error.retryAfterSeconds / 60)} minute(s).`,
         headers: { 'Retry-After': String(error.retryAfterSeconds) },
         internal: false,
+      };
+    }
+    if (error instanceof HashingBusy) {
+      return {
+        status: 503,
+        code: 'temporarily_unavailable',
+        title: 'Busy right now',
+        message: `Too many sign-ins are being checked at this moment. Wait ${error.retryAfterSeconds} second(s) and try again.`,
+        headers: { 'Retry-After': String(error.retryAfterSeconds) },
+        internal: false,
+        event: 'password_hashing.busy',
       };
     }
     if (error instanceof IdentityAlreadyLinked) {
@@ -208,7 +222,12 @@ export function errorMapper(views: Views): Middleware {
     } catch (error) {
       const mapped = mapError(error);
       if (mapped.internal) ctx.state.log?.error({ err: error }, 'request failed');
-      else ctx.state.log?.info({ code: mapped.code, status: mapped.status }, 'request refused');
+      else if (mapped.event) {
+        ctx.state.log?.warn(
+          { event: mapped.event, code: mapped.code, status: mapped.status },
+          'request refused',
+        );
+      } else ctx.state.log?.info({ code: mapped.code, status: mapped.status }, 'request refused');
       if (ctx.headerSent || !ctx.writable) return;
       respondWithError(ctx, mapped, views);
     }

@@ -57,6 +57,8 @@ export function federationRoutes(deps: FederationDeps): Router {
     });
   }
 
+  // The same page whatever the account has: a visitor who is not yet signed in learns nothing
+  // about its password or linked providers. A method the account lacks simply fails.
   async function linkPage(
     ctx: Context,
     details: Details,
@@ -65,10 +67,7 @@ export function federationRoutes(deps: FederationDeps): Router {
     error?: string,
   ) {
     const upstream = upstreams.get(link.identity.provider);
-    const linked = await federated.identities(link.accountId);
-    const others = linked
-      .map((i) => upstreams.get(i.provider))
-      .filter((u): u is UpstreamProvider => u !== undefined && u.id !== link.identity.provider);
+    const others = [...upstreams.values()].filter((u) => u.id !== link.identity.provider);
     kit.render(ctx, 'link', status, {
       title: 'Link your account',
       uid: details.uid,
@@ -76,7 +75,6 @@ export function federationRoutes(deps: FederationDeps): Router {
       clientName: await kit.clientName(details),
       providerName: upstream?.name ?? link.identity.provider,
       email: link.identity.email ?? '',
-      hasPassword: await federated.hasPassword(link.accountId),
       others: others.map((u) => ({ id: u.id, name: u.name })),
       error,
     });
@@ -262,7 +260,7 @@ export function federationRoutes(deps: FederationDeps): Router {
       await finishLink(ctx, details, link, 'password');
     } catch (error) {
       if (error instanceof InvalidCredentials) {
-        return linkPage(ctx, details, link, 401, 'That password is incorrect.');
+        return linkPage(ctx, details, link, 401, 'That password does not sign in to that account.');
       }
       if (error instanceof TooManyAttempts) {
         ctx.set('Retry-After', String(error.retryAfterSeconds));

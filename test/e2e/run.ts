@@ -54,7 +54,8 @@ const server = await startServerProcess({
   REDIS_URL: TEST_REDIS_URL,
   REDIS_KEY_PREFIX: `${namespace}:`,
   CLIENTS_FILE: clientsFile,
-  BCRYPT_COST: '4',
+  // The lowest cost production accepts.
+  BCRYPT_COST: '10',
   LOG_LEVEL: 'info',
 });
 try {

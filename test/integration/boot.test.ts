@@ -41,7 +41,8 @@ describe('the server process', () => {
     REDIS_URL: TEST_REDIS_URL,
     REDIS_KEY_PREFIX: `${namespace}:`,
     CLIENTS_FILE: clientsFile,
-    BCRYPT_COST: '4',
+    // The lowest cost production accepts.
+    BCRYPT_COST: '10',
     LOG_LEVEL: 'info',
   });
 
@@ -126,6 +127,15 @@ describe('the server process', () => {
     for (const name of ['ISSUER', 'BCRYPT_COST', 'COOKIE_KEYS', 'LOG_LEVEL']) {
       expect(line.msg).to.include(name);
     }
+  });
+
+  it('refuses to boot in production with a bcrypt cost meant for tests', async () => {
+    const result = await runServerProcess({ ...env(), BCRYPT_COST: '4' });
+    expect(result.code).to.equal(78);
+    const line = JSON.parse(result.stdout[0] as string) as { problems: string[] };
+    expect(line.problems).to.deep.equal([
+      'BCRYPT_COST must be at least 10 when NODE_ENV is production (got 4); lower costs are for tests only',
+    ]);
   });
 
   it('refuses to boot with an invalid clients file and says what is wrong', async () => {

@@ -362,18 +362,54 @@ describe('sign-in with upstream providers', () => {
       const email = person('multi').email;
       upstreams.google.signInAs({ sub: '8000003', name: 'Multi', email, emailVerified: true });
       const first = await signInWith('google');
-      // The Google-only account has no password: the link page offers Google as the proof.
+      // The Google-only account has no password; the person proves it with Google.
       upstreams.facebook.signInAs({ sub: '8000004', name: 'Multi on Facebook', email });
       const { rp, browser, auth, login } = await atSignIn();
       const linkPage = pageOf(await viaUpstream(browser, login, 'facebook'));
-      expect(linkPage).not.to.include('name="password"');
       expect(linkPage).to.include('Continue with Google');
+      // A password is no way into an account that has none: it fails like a wrong one.
+      const guess = await browser.submit(linkPage, '/link', { password: 'any password at all' });
+      expect(guess.status).to.equal(401);
+      expect(guess.data).to.include('That password does not sign in to that account.');
       const proof = await viaUpstream(browser, linkPage, 'google');
       const tokens = await exchangeCode(rp, callbackOf(proof), auth);
       expect(tokens.claims()?.sub).to.equal(first.claims?.sub);
       // Facebook now signs straight in to the same account.
       const again = await signInWith('facebook');
       expect(again.claims?.sub).to.equal(first.claims?.sub);
+    });
+
+    it('shows the same link page whatever ways to sign in the matching account has', async () => {
+      // One account with a password only, one with Google only: an unauthenticated visitor
+      // arriving from Facebook with either email must not learn which.
+      const withPassword = await accountFor(server, 'pwonly');
+      const googleEmail = person('googleonly').email;
+      upstreams.google.signInAs({
+        sub: '8000010',
+        name: 'G',
+        email: googleEmail,
+        emailVerified: true,
+      });
+      await signInWith('google');
+      const linkPageFor = async (email: string, sub: string) => {
+        upstreams.facebook.signInAs({ sub, name: 'Visitor', email });
+        const { browser, login } = await atSignIn();
+        return pageOf(await viaUpstream(browser, login, 'facebook'));
+      };
+      const a = await linkPageFor(withPassword.email, '8000011');
+      const b = await linkPageFor(googleEmail, '8000012');
+      // Only what differs by request or was typed by the visitor: uid, CSRF token, nonce, request
+      // id, the email itself.
+      const neutral = (html: string, email: string) =>
+        html
+          .replaceAll(email, 'EMAIL')
+          .replace(/\/interaction\/[A-Za-z0-9_-]+\//g, '/interaction/UID/')
+          .replace(/name="csrf" value="[^"]+"/g, 'name="csrf" value="CSRF"')
+          .replace(/nonce="[^"]+"/g, 'nonce="NONCE"')
+          .replace(/<code>[0-9a-f-]{36}<\/code>/g, '<code>REQUEST</code>');
+      expect(neutral(a, withPassword.email)).to.equal(neutral(b, googleEmail));
+      expect(a).to.include('name="password"');
+      for (const name of ['Google', 'X']) expect(a).to.include(`Continue with ${name}`);
     });
 
     it('does not link when the person proves a different account than the one with the email', async () => {

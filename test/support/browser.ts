@@ -1,4 +1,5 @@
 // A minimal browser for tests: a cookie jar, manual redirects, and form scraping from our HTML.
+import { Agent } from 'node:http';
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 import { CookieJar } from 'tough-cookie';
 
@@ -66,9 +67,13 @@ export class Browser {
   readonly http: AxiosInstance;
   readonly origin: string;
 
-  constructor(origin: string) {
+  /** `localAddress` (another loopback address, e.g. 127.0.0.9) makes requests come from there. */
+  constructor(origin: string, options: { localAddress?: string } = {}) {
     this.origin = origin;
     this.http = axios.create({
+      ...(options.localAddress
+        ? { httpAgent: new Agent({ localAddress: options.localAddress, keepAlive: true }) }
+        : {}),
       maxRedirects: 0,
       validateStatus: () => true,
       responseType: 'text',

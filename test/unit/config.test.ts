@@ -34,6 +34,8 @@ describe('loadConfig', () => {
         clientsFile: undefined,
         cookieKeys: undefined,
         bcryptCost: 12,
+        bcryptQueueLimit: 16,
+        production: false,
         trustProxy: false,
         logLevel: 'info',
         migrateOnBoot: true,
@@ -43,7 +45,6 @@ describe('loadConfig', () => {
         upstreamTimeoutMs: 10000,
         refreshReuseGraceSeconds: 30,
         recentSignInSeconds: 300,
-        production: false,
         keyEncryptionKeys: [],
       });
     });
@@ -94,6 +95,8 @@ describe('loadConfig', () => {
         clientsFile: '/etc/latchkey/clients.json',
         cookieKeys: [GOOD_KEY, OTHER_KEY],
         bcryptCost: 10,
+        bcryptQueueLimit: 64,
+        production: false,
         trustProxy: true,
         logLevel: 'debug',
         migrateOnBoot: false,
@@ -103,7 +106,6 @@ describe('loadConfig', () => {
         upstreamTimeoutMs: 10000,
         refreshReuseGraceSeconds: 0,
         recentSignInSeconds: 300,
-        production: false,
         keyEncryptionKeys: [],
       });
     });
@@ -220,6 +222,46 @@ describe('loadConfig', () => {
       for (const cost of ['3', '17', '0', '-5', '12.5', '1e1', 'twelve']) {
         expect(problemsOf({ BCRYPT_COST: cost }), cost).to.deep.equal([
           `BCRYPT_COST must be an integer from 4 to 16 (got "${cost}")`,
+        ]);
+      }
+    });
+
+    it('refuses BCRYPT_COST below 10 when NODE_ENV is production, and only then', () => {
+      const kek = `k1:${Buffer.alloc(32, 7).toString('base64')}`;
+      for (const cost of ['4', '9']) {
+        expect(
+          problemsOf({ NODE_ENV: 'production', KEY_ENCRYPTION_KEYS: kek, BCRYPT_COST: cost }),
+          cost,
+        ).to.deep.equal([
+          `BCRYPT_COST must be at least 10 when NODE_ENV is production (got ${cost}); lower costs are for tests only`,
+        ]);
+      }
+      const production = loadConfig({
+        NODE_ENV: 'production',
+        KEY_ENCRYPTION_KEYS: kek,
+        BCRYPT_COST: '10',
+      });
+      expect(production.production).to.equal(true);
+      expect(production.bcryptCost).to.equal(10);
+      expect(loadConfig({ NODE_ENV: 'production', KEY_ENCRYPTION_KEYS: kek }).bcryptCost).to.equal(
+        12,
+      );
+      for (const env of ['test', 'development', 'Production', '']) {
+        const config = loadConfig({ NODE_ENV: env, BCRYPT_COST: '4' });
+        expect(config.production, env).to.equal(false);
+        expect(config.bcryptCost, env).to.equal(4);
+      }
+    });
+
+    it('derives BCRYPT_QUEUE_LIMIT from BCRYPT_COST unless set, and accepts 0 to 10000', () => {
+      expect(loadConfig({}).bcryptQueueLimit).to.equal(16);
+      expect(loadConfig({ BCRYPT_COST: '13' }).bcryptQueueLimit).to.equal(8);
+      expect(loadConfig({ BCRYPT_COST: '4' }).bcryptQueueLimit).to.equal(256);
+      expect(loadConfig({ BCRYPT_QUEUE_LIMIT: '0' }).bcryptQueueLimit).to.equal(0);
+      expect(loadConfig({ BCRYPT_QUEUE_LIMIT: '10000' }).bcryptQueueLimit).to.equal(10000);
+      for (const limit of ['-1', '10001', '2.5', 'lots']) {
+        expect(problemsOf({ BCRYPT_QUEUE_LIMIT: limit }), limit).to.deep.equal([
+          `BCRYPT_QUEUE_LIMIT must be an integer from 0 to 10000 (got "${limit}")`,
         ]);
       }
     });

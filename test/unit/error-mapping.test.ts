@@ -6,6 +6,7 @@ import {
   AccountNotFound,
   DomainError,
   EmailTaken,
+  HashingBusy,
   IdentityAlreadyLinked,
   InvalidCredentials,
   InvalidInput,
@@ -84,6 +85,19 @@ describe('mapError', () => {
       expect(mapError(new TooManyAttempts(60)).message).to.equal(
         'Too many attempts. Try again in 1 minute(s).',
       );
+    });
+
+    it('answers a full password hashing queue with 503, Retry-After and its own log event', () => {
+      expect(mapError(new HashingBusy(3))).to.deep.equal({
+        status: 503,
+        code: 'temporarily_unavailable',
+        title: 'Busy right now',
+        message:
+          'Too many sign-ins are being checked at this moment. Wait 3 second(s) and try again.',
+        headers: { 'Retry-After': '3' },
+        internal: false,
+        event: 'password_hashing.busy',
+      });
     });
 
     it('answers linking an identity that belongs to another account with 409', () => {

@@ -1,10 +1,14 @@
-// Password rules and bcrypt hashing: length in characters, a byte ceiling, and no silent truncation.
+// Password rules and bcrypt hashing: length in characters, a byte ceiling, no silent truncation,
+// Unicode normalisation and a bounded queue.
 import bcrypt from 'bcrypt';
 import { expect } from 'chai';
+import { HashingBusy } from '../../src/accounts/errors.ts';
 import {
+  defaultHashingQueueLimit,
   fitsBcrypt,
   MAX_PASSWORD_BYTES,
   MIN_PASSWORD_CHARS,
+  normalizePassword,
   PasswordHasher,
   passwordProblem,
 } from '../../src/accounts/passwords.ts';
@@ -14,6 +18,24 @@ const TOO_LONG =
   'Use at most 72 bytes (about 72 letters, fewer with accents or emoji); longer passwords cannot be stored safely.';
 const COMMON = 'This password is one of the most commonly used; choose another.';
 const IS_EMAIL = 'Your password must not be your email address.';
+
+/** How many bcrypt comparisons `work` made. */
+async function countingComparisons(work: () => Promise<void>): Promise<number> {
+  const original = bcrypt.compare;
+  let count = 0;
+  Object.assign(bcrypt, {
+    compare: (...args: Parameters<typeof original>) => {
+      count += 1;
+      return (original as (...a: unknown[]) => unknown).apply(bcrypt, args);
+    },
+  });
+  try {
+    await work();
+  } finally {
+    Object.assign(bcrypt, { compare: original });
+  }
+  return count;
+}
 
 /** Resolves to the error hash() raised, whether it threw at once or rejected later. */
 async function hashError(hasher: PasswordHasher, password: string): Promise<unknown> {
@@ -115,11 +137,13 @@ describe('passwordProblem', () => {
 
 describe('PasswordHasher (cost 4)', () => {
   const hasher = new PasswordHasher(4);
+  const accepts = async (password: string, hash: string) =>
+    (await hasher.verify(password, hash)).ok;
 
   it('verifies the password it hashed', async () => {
     const hash = await hasher.hash('correct horse battery staple');
     expect(hash).to.match(/^\$2b\$04\$[./A-Za-z0-9]{53}$/);
-    expect(await hasher.verify('correct horse battery staple', hash)).to.equal(true);
+    expect(await accepts('correct horse battery staple', hash)).to.equal(true);
   });
 
   it('salts every hash, so the same password never hashes the same twice', async () => {
@@ -130,14 +154,14 @@ describe('PasswordHasher (cost 4)', () => {
 
   it('rejects a wrong password, including one differing only in case', async () => {
     const hash = await hasher.hash('correct horse battery staple');
-    expect(await hasher.verify('correct horse battery stapler', hash)).to.equal(false);
-    expect(await hasher.verify('Correct horse battery staple', hash)).to.equal(false);
+    expect(await accepts('correct horse battery stapler', hash)).to.equal(false);
+    expect(await accepts('Correct horse battery staple', hash)).to.equal(false);
   });
 
   it('verifies non-ASCII passwords byte for byte', async () => {
     const hash = await hasher.hash('mot de passe: çà et là 🔑');
-    expect(await hasher.verify('mot de passe: çà et là 🔑', hash)).to.equal(true);
-    expect(await hasher.verify('mot de passe: ca et la 🔑', hash)).to.equal(false);
+    expect(await accepts('mot de passe: çà et là 🔑', hash)).to.equal(true);
+    expect(await accepts('mot de passe: ca et la 🔑', hash)).to.equal(false);
   });
 
   it('refuses to hash a password over 72 bytes instead of cutting it short', async () => {
@@ -151,9 +175,9 @@ describe('PasswordHasher (cost 4)', () => {
   it('never verifies a password over 72 bytes, even one that starts with the real password', async () => {
     const stored = 'x'.repeat(72);
     const hash = await hasher.hash(stored);
-    expect(await hasher.verify(stored, hash)).to.equal(true);
-    expect(await hasher.verify(`${stored}y`, hash)).to.equal(false);
-    expect(await hasher.verify(`${stored}${'y'.repeat(100)}`, hash)).to.equal(false);
+    expect(await accepts(stored, hash)).to.equal(true);
+    expect(await accepts(`${stored}y`, hash)).to.equal(false);
+    expect(await accepts(`${stored}${'y'.repeat(100)}`, hash)).to.equal(false);
   });
 
   it('does not treat two passwords sharing their first 72 bytes as the same', async () => {
@@ -161,28 +185,136 @@ describe('PasswordHasher (cost 4)', () => {
     const hash = await hasher.hash(`${prefix}A`);
     // bcrypt alone reads only the first 72 bytes and calls these equal.
     expect(await bcrypt.compare(`${prefix}AB`, hash)).to.equal(true);
-    expect(await hasher.verify(`${prefix}A`, hash)).to.equal(true);
-    expect(await hasher.verify(`${prefix}AB`, hash)).to.equal(false);
-    expect(await hasher.verify(`${prefix}é`, hash)).to.equal(false);
+    expect(await accepts(`${prefix}A`, hash)).to.equal(true);
+    expect(await accepts(`${prefix}AB`, hash)).to.equal(false);
+    expect(await accepts(`${prefix}é`, hash)).to.equal(false);
   });
 
   it('does not end a password at a NUL character', async () => {
     const hash = await hasher.hash('same start\u0000first ending');
-    expect(await hasher.verify('same start\u0000first ending', hash)).to.equal(true);
-    expect(await hasher.verify('same start\u0000other ending', hash)).to.equal(false);
-    expect(await hasher.verify('same start', hash)).to.equal(false);
+    expect(await accepts('same start\u0000first ending', hash)).to.equal(true);
+    expect(await accepts('same start\u0000other ending', hash)).to.equal(false);
+    expect(await accepts('same start', hash)).to.equal(false);
   });
 
   it('asks for a rehash only when a stored hash was made at another cost', async () => {
     const atFour = await hasher.hash('correct horse battery staple');
     const atFive = await new PasswordHasher(5).hash('correct horse battery staple');
-    expect(hasher.needsRehash(atFour)).to.equal(false);
-    expect(hasher.needsRehash(atFive)).to.equal(true);
-    expect(new PasswordHasher(5).needsRehash(atFour)).to.equal(true);
+    expect(await hasher.verify('correct horse battery staple', atFour)).to.deep.equal({
+      ok: true,
+      rehash: false,
+    });
+    expect(await hasher.verify('correct horse battery staple', atFive)).to.deep.equal({
+      ok: true,
+      rehash: true,
+    });
+    expect(await hasher.verify('wrong horse battery staple', atFive)).to.deep.equal({
+      ok: false,
+      rehash: false,
+    });
   });
 
-  it('burns one comparison for unknown accounts and always answers false', async () => {
-    expect(await hasher.burn()).to.equal(false);
-    expect(await hasher.burn()).to.equal(false);
+  it('answers false for an account without a hash, after the same comparisons as with one', async () => {
+    const hash = await hasher.hash('correct horse battery staple');
+    for (const typed of ['a wrong password', 'ｆｕｌｌ－ｗｉｄｔｈ ｇｕｅｓｓ', 'x'.repeat(100)]) {
+      const counted = await countingComparisons(async () => {
+        expect(await hasher.verify(typed, null)).to.deep.equal({ ok: false, rehash: false });
+      });
+      const real = await countingComparisons(async () => {
+        expect(await hasher.verify(typed, hash)).to.deep.equal({ ok: false, rehash: false });
+      });
+      expect(counted, typed).to.equal(real);
+      expect(counted, typed).to.be.greaterThan(0);
+    }
+  });
+});
+
+describe('Unicode normalisation (NFKC)', () => {
+  const hasher = new PasswordHasher(4);
+  const composed = 'caf\u00e9 au lait chaud';
+  const decomposed = 'cafe\u0301 au lait chaud';
+
+  it('normalises composed and decomposed accents and full-width letters to one form', () => {
+    expect(composed).not.to.equal(decomposed);
+    expect(normalizePassword(decomposed)).to.equal(composed);
+    expect(normalizePassword('ｃｏｒｒｅｃｔ ｈｏｒｓｅ')).to.equal('correct horse');
+    expect(normalizePassword('\ufb01sh and chips')).to.equal('fish and chips');
+  });
+
+  it('accepts a password however its accents were typed', async () => {
+    const hash = await hasher.hash(composed);
+    expect((await hasher.verify(decomposed, hash)).ok).to.equal(true);
+    expect((await hasher.verify(composed, hash)).ok).to.equal(true);
+    const fromDecomposed = await hasher.hash(decomposed);
+    expect((await hasher.verify(composed, fromDecomposed)).ok).to.equal(true);
+  });
+
+  it('accepts full-width characters as their ordinary forms', async () => {
+    const hash = await hasher.hash('correct horse 2024');
+    expect(await hasher.verify('ｃｏｒｒｅｃｔ ｈｏｒｓｅ ２０２４', hash)).to.deep.equal({
+      ok: true,
+      rehash: false,
+    });
+  });
+
+  it('still verifies a hash made from the raw form before normalisation, and asks to rehash it', async () => {
+    const legacy = await bcrypt.hash(decomposed, 4);
+    expect(await hasher.verify(decomposed, legacy)).to.deep.equal({ ok: true, rehash: true });
+    expect((await hasher.verify('cafe\u0301 au lait froid', legacy)).ok).to.equal(false);
+    // The replacement hash, of the normalised form, accepts both spellings.
+    const rehashed = await hasher.hash(decomposed);
+    expect(await hasher.verify(composed, rehashed)).to.deep.equal({ ok: true, rehash: false });
+    expect(await hasher.verify(decomposed, rehashed)).to.deep.equal({ ok: true, rehash: false });
+  });
+
+  it('applies the length rules to the normalised form', () => {
+    // Two ligature characters are six letters once normalised: still too short; three are enough.
+    expect(passwordProblem('\ufb03\ufb03')).to.equal(TOO_SHORT);
+    expect(passwordProblem('\ufb03\ufb03\ufb03')).to.equal(undefined);
+    // Seven decomposed accented letters are 14 code points but seven characters.
+    expect(passwordProblem('e\u0301'.repeat(7))).to.equal(TOO_SHORT);
+    expect(passwordProblem('e\u0301'.repeat(8))).to.equal(undefined);
+    // U+FDFA is 3 bytes typed but expands to 18 letters (33 bytes): three are over 72 bytes.
+    expect(Buffer.byteLength('\ufdfa'.repeat(3))).to.equal(9);
+    expect(passwordProblem('\ufdfa'.repeat(3))).to.equal(TOO_LONG);
+  });
+
+  it('refuses a common password typed in full-width letters', () => {
+    expect(passwordProblem('ｐａｓｓｗｏｒｄ')).to.equal(COMMON);
+  });
+});
+
+describe('the hashing queue', () => {
+  it('refuses work beyond the running two and the queue at once, with a wait in seconds', async () => {
+    const hasher = new PasswordHasher(8, 3);
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 12 }, () => hasher.hash('correct horse battery staple')),
+    );
+    const done = outcomes.filter((o) => o.status === 'fulfilled');
+    const refused = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason] : []));
+    expect(done).to.have.length(2 + 3);
+    expect(refused).to.have.length(7);
+    for (const error of refused) {
+      expect(error).to.be.instanceOf(HashingBusy);
+      expect((error as HashingBusy).retryAfterSeconds).to.be.at.least(1);
+    }
+    // The queue drained: new work runs again.
+    expect((await hasher.verify('correct horse battery staple', null)).ok).to.equal(false);
+  });
+
+  it('with a queue of 0 runs two at a time and refuses a third', async () => {
+    const hasher = new PasswordHasher(8, 0);
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 3 }, () => hasher.verify('correct horse battery staple', null)),
+    );
+    expect(outcomes.map((o) => o.status)).to.deep.equal(['fulfilled', 'fulfilled', 'rejected']);
+  });
+
+  it('derives its default bound from the cost: about two seconds of waiting', () => {
+    expect(defaultHashingQueueLimit(12)).to.equal(16);
+    expect(defaultHashingQueueLimit(10)).to.equal(64);
+    expect(defaultHashingQueueLimit(13)).to.equal(8);
+    expect(defaultHashingQueueLimit(16)).to.equal(4);
+    expect(defaultHashingQueueLimit(4)).to.equal(256);
   });
 });

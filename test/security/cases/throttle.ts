@@ -1,0 +1,168 @@
+// Fires truly parallel password guesses and sign-ups at a test server with the default limits and
+// reports how many passwords were judged (bcrypt comparisons) and how many requests were refused.
+import type { AxiosResponse } from 'axios';
+import { DEFAULT_LIMITS } from '../../../src/accounts/login-throttle.ts';
+import { countComparisons } from '../../support/bcrypt-counter.ts';
+import { Browser, formByAction } from '../../support/browser.ts';
+import {
+  authorizationUrl,
+  pageOf,
+  person,
+  relyingParty,
+  signUp,
+  visit,
+} from '../../support/oidc.ts';
+import {
+  accountFor,
+  startTestServer,
+  TEST_CLIENTS,
+  type TestServer,
+} from '../../support/server.ts';
+import { startUpstreams } from '../../support/upstreams.ts';
+import type { Finding, SecurityCase } from '../run.ts';
+
+function statuses(responses: AxiosResponse[]): string {
+  const counts = new Map<number, number>();
+  for (const r of responses) counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
+  return [...counts.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([status, n]) => `${n}×${status}`)
+    .join(', ');
+}
+
+async function signInPage(server: TestServer, source: string) {
+  const c = TEST_CLIENTS.firstParty;
+  const rp = await relyingParty(server.issuer, c);
+  const browser = new Browser(server.issuer, { localAddress: source });
+  const auth = await authorizationUrl(rp, c.redirect_uris[0]);
+  const html = pageOf(await visit(browser, auth.url));
+  return { browser, html, form: formByAction(html, '/login') };
+}
+
+async function throttle(): Promise<Finding[]> {
+  const lines: Finding[] = [];
+  const limits = DEFAULT_LIMITS;
+  const upstreams = await startUpstreams();
+  // A queue long enough for every admitted check: this case is about the throttles alone (a
+  // full queue gives attempts back, which would hide the per-address limit).
+  const server = await startTestServer({
+    env: { ...upstreams.env, BCRYPT_COST: '10', BCRYPT_QUEUE_LIMIT: '1000', LOG_LEVEL: 'warn' },
+  });
+  upstreams.register(server.issuer);
+  const comparisons = countComparisons();
+  lines.push({
+    line: `limits: ${limits.perAccount} checks per email, ${limits.perSource} failures per address, ${limits.signUpsPerSource} sign-ups per address, per ${limits.windowSeconds / 60} min`,
+    held: true,
+  });
+  try {
+    {
+      const target = await accountFor(server, 'sec-burst');
+      const { browser, form } = await signInPage(server, '127.0.1.1');
+      comparisons.count = 0;
+      const responses = await Promise.all(
+        Array.from({ length: 60 }, (_, i) =>
+          browser.post(form.action, {
+            ...form.fields,
+            email: target.email,
+            password: `wrong guess ${i}`,
+          }),
+        ),
+      );
+      lines.push({
+        line: `60 concurrent wrong guesses for one email → ${comparisons.count} evaluated (${statuses(responses)})`,
+        held: comparisons.count <= limits.perAccount,
+      });
+    }
+    {
+      const { browser, form } = await signInPage(server, '127.0.1.2');
+      comparisons.count = 0;
+      const n = limits.perSource + 50;
+      const responses = await Promise.all(
+        Array.from({ length: n }, () =>
+          browser.post(form.action, {
+            ...form.fields,
+            email: person('sec-spray').email,
+            password: 'one common guess',
+          }),
+        ),
+      );
+      lines.push({
+        line: `${n} concurrent guesses on ${n} emails from one address → ${comparisons.count} evaluated (${statuses(responses)})`,
+        held: comparisons.count <= limits.perSource,
+      });
+    }
+    {
+      const forms = [];
+      for (let i = 0; i < 30; i++) {
+        const { browser, html } = await signInPage(server, '127.0.1.3');
+        const link = /href="(\/interaction\/[^"]+\/signup)"/.exec(html)?.[1] as string;
+        const page = await browser.get(link);
+        forms.push({ browser, form: formByAction(page.data, '/signup'), who: person('sec-mass') });
+      }
+      const responses = await Promise.all(
+        forms.map(({ browser, form, who }) =>
+          browser.post(form.action, { ...form.fields, ...who }),
+        ),
+      );
+      let created = 0;
+      for (const { who } of forms) {
+        if (await server.latchkey.accounts.findAccountByEmail(who.email)) created += 1;
+      }
+      lines.push({
+        line: `30 concurrent sign-ups from one address → ${created} accounts created (${statuses(responses)})`,
+        held: created <= limits.signUpsPerSource,
+      });
+    }
+    {
+      const owner = await accountFor(server, 'sec-link');
+      upstreams.google.signInAs({
+        sub: '7200001',
+        name: owner.name,
+        email: owner.email,
+        emailVerified: true,
+      });
+      const { browser, html } = await signInPage(server, '127.0.1.4');
+      const out = await browser.follow(await browser.submit(html, '/federated/google'));
+      const answer = await browser.get((out.external as URL).toString());
+      const linkPage = pageOf(await browser.follow(await browser.get(answer.headers.location)));
+      const form = formByAction(linkPage, '/link');
+      comparisons.count = 0;
+      const responses = await Promise.all(
+        Array.from({ length: 30 }, (_, i) =>
+          browser.post(form.action, { ...form.fields, password: `link guess ${i}` }),
+        ),
+      );
+      lines.push({
+        line: `30 concurrent wrong passwords on the link page → ${comparisons.count} evaluated (${statuses(responses)})`,
+        held: comparisons.count <= limits.perAccount,
+      });
+    }
+    {
+      const browser = new Browser(server.issuer, { localAddress: '127.0.1.5' });
+      const login = pageOf(await browser.follow(await browser.get('/account/signin')));
+      const page = (await signUp(browser, login, person('sec-change'))).response.data;
+      const form = formByAction(page, '/account/password');
+      comparisons.count = 0;
+      const responses = await Promise.all(
+        Array.from({ length: 30 }, (_, i) =>
+          browser.post(form.action, {
+            ...form.fields,
+            current_password: `current guess ${i}`,
+            new_password: 'a brand new passphrase',
+          }),
+        ),
+      );
+      lines.push({
+        line: `30 concurrent wrong current passwords on the account page → ${comparisons.count} evaluated (${statuses(responses)})`,
+        held: comparisons.count <= limits.perAccount,
+      });
+    }
+  } finally {
+    comparisons.restore();
+    await server.stop();
+    await upstreams.close();
+  }
+  return lines;
+}
+
+export default { name: 'sign-in and sign-up throttles', run: throttle } satisfies SecurityCase;
