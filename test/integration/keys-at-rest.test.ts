@@ -200,11 +200,16 @@ describe('keys at rest', function () {
       DATABASE_SCHEMA: namespace,
       REDIS_URL: TEST_REDIS_URL,
       REDIS_KEY_PREFIX: `${namespace}:`,
-      BCRYPT_COST: '4',
+      // Production refuses lower costs.
+      BCRYPT_COST: '10',
     };
     before(async () => {
       const resources = await connect(
-        configFor(namespace, { NODE_ENV: 'production', KEY_ENCRYPTION_KEYS: kek }),
+        configFor(namespace, {
+          NODE_ENV: 'production',
+          KEY_ENCRYPTION_KEYS: kek,
+          BCRYPT_COST: '10',
+        }),
         createLogger('silent'),
       );
       await resources.close();
