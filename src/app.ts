@@ -107,6 +107,7 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     consents,
     pages: oidcPages(views),
     trustProxy: config.trustProxy,
+    trustProxyHops: config.trustProxyHops,
     logger,
   });
   // The provider is a Koa app of its own: give its context our request id, logger and nonce.
@@ -158,7 +159,13 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     corsOrigins: new Set(origins.filter((o) => o.startsWith('http'))),
   });
 
-  const app = new Koa({ proxy: config.trustProxy, keys: [...deps.cookieKeys] });
+  // maxIpsCount: the client address is the entry this many hops from the right of
+  // X-Forwarded-For; entries further left were written by the client and are ignored.
+  const app = new Koa({
+    proxy: config.trustProxy,
+    maxIpsCount: config.trustProxyHops,
+    keys: [...deps.cookieKeys],
+  });
   app.on('error', (error: Error) => logger.warn({ err: error }, 'unhandled koa error'));
   app.use(requestContext(logger, { trustProxy: config.trustProxy }));
   app.use(pinToIssuer(config.issuer, config.trustProxy));

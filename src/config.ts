@@ -17,6 +17,8 @@ export interface Config {
   readonly cookieKeys: readonly string[] | undefined;
   readonly bcryptCost: number;
   readonly trustProxy: boolean;
+  /** Proxies in front that each append to X-Forwarded-For; 0 unless trustProxy. */
+  readonly trustProxyHops: number;
   readonly logLevel: LogLevel;
   readonly migrateOnBoot: boolean;
   readonly allowInsecureIssuer: boolean;
@@ -298,6 +300,22 @@ function readCookieKeys(r: Reader): readonly string[] | undefined {
   return Object.freeze(keys);
 }
 
+/** How many proxies append to X-Forwarded-For: the client address is that many entries from the right. */
+function readProxyHops(r: Reader, trustProxy: boolean): number {
+  const text = r.raw('TRUST_PROXY_HOPS');
+  if (text === undefined) return trustProxy ? 1 : 0;
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value < 1 || value > 10) {
+    r.problems.push(`TRUST_PROXY_HOPS must be an integer from 1 to 10 (got "${text}")`);
+    return 1;
+  }
+  if (!trustProxy) {
+    r.problems.push('TRUST_PROXY_HOPS is set but TRUST_PROXY is false');
+    return 0;
+  }
+  return value;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const r = new Reader(env);
 
@@ -321,6 +339,7 @@ export function loadConfig(env: Env = process.env): Config {
 
   // Read first so a bad PORT is reported as such, not as a bad default issuer.
   const port = r.integer('PORT', 0, 65535);
+  const trustProxy = r.boolean('TRUST_PROXY');
   const config: Config = {
     issuer: readIssuer(r, allowInsecureIssuer, port),
     port,
@@ -331,7 +350,8 @@ export function loadConfig(env: Env = process.env): Config {
     clientsFile: r.raw('CLIENTS_FILE'),
     cookieKeys: readCookieKeys(r),
     bcryptCost: r.integer('BCRYPT_COST', 4, 16),
-    trustProxy: r.boolean('TRUST_PROXY'),
+    trustProxy,
+    trustProxyHops: readProxyHops(r, trustProxy),
     logLevel,
     migrateOnBoot: r.boolean('MIGRATE_ON_BOOT'),
     allowInsecureIssuer,

@@ -54,6 +54,7 @@ export interface ProviderDeps {
   consents: ConsentStore;
   pages: OidcPages;
   trustProxy: boolean;
+  trustProxyHops: number;
   logger: Logger;
 }
 
@@ -194,6 +195,7 @@ export function createProvider(deps: ProviderDeps): Provider {
 
   const provider = new Provider(deps.issuer, configuration);
   provider.proxy = deps.trustProxy;
+  provider.maxIpsCount = deps.trustProxyHops;
 
   const log = (ctx: KoaContextWithOIDC | undefined) =>
     (ctx?.state?.log as Logger | undefined) ?? deps.logger;
