@@ -199,9 +199,7 @@ export function createProvider(deps: ProviderDeps): Provider {
 
   const log = (ctx: KoaContextWithOIDC | undefined) =>
     (ctx?.state?.log as Logger | undefined) ?? deps.logger;
-  provider.on('server_error', (ctx: KoaContextWithOIDC, error: Error) => {
-    log(ctx).error({ err: error, route: ctx?.oidc?.route }, 'oidc server error');
-  });
+  // Server errors (and store outages) are logged and answered by http/errors.ts.
   const refused = (event: string) => (ctx: KoaContextWithOIDC, error: errors.OIDCProviderError) => {
     log(ctx).info(
       {

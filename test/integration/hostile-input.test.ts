@@ -1,5 +1,6 @@
 // Odd and hostile requests get a clear 4xx answer, never a 500, a hang or a stack trace.
 import { Agent } from 'node:http';
+import { connect } from 'node:net';
 import axios from 'axios';
 import { expect } from 'chai';
 import { Browser, formByAction } from '../support/browser.ts';
@@ -322,6 +323,40 @@ describe('hostile and malformed requests', () => {
       );
       expect(res.status, res.data).to.equal(200);
       expect(JSON.parse(res.data).picture).to.equal('https://example.com/pic.png?x=1%202');
+    });
+  });
+  describe('errors the mounted provider does not answer itself', () => {
+    /** Opens a request, sends half its body, then resets the connection (a TCP RST). */
+    function resetMidRequest(path: string): Promise<void> {
+      return new Promise((resolve, reject) => {
+        const socket = connect(server.port, '127.0.0.1', () => {
+          socket.write(
+            `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\ngrant_type=`,
+          );
+          setTimeout(() => {
+            socket.resetAndDestroy();
+            setTimeout(resolve, 150);
+          }, 150);
+        });
+        socket.on('error', reject);
+      });
+    }
+
+    it('are logged as JSON through our logger, not printed as stacks on stderr', async () => {
+      const printed: string[] = [];
+      const original = console.error;
+      console.error = (...args: unknown[]) => printed.push(args.map(String).join(' '));
+      try {
+        for (const path of ['/token', '/userinfo', '/token/introspection', '/logout']) {
+          await resetMidRequest(path);
+        }
+      } finally {
+        console.error = original;
+      }
+      expect(printed).to.deep.equal([]);
+      const gone = server.logs.filter((l) => l.msg === 'client closed the connection');
+      expect(gone.length).to.be.at.least(4);
+      for (const line of gone) expect(line.reqId).to.be.a('string');
     });
   });
 });
