@@ -29,6 +29,14 @@ function tooLarge(limit: number) {
  * drain unread: the socket stays whole, so the 413 reaches the client (then Connection: close).
  */
 async function readBody(ctx: Context, limit: number): Promise<string> {
+  const encoding = ctx.get('content-encoding').trim().toLowerCase();
+  if (encoding !== '' && encoding !== 'identity') {
+    throw new HttpProblem(
+      415,
+      'unsupported_media_type',
+      'Compressed request bodies are not accepted.',
+    );
+  }
   const declared = Number(ctx.get('content-length') || '0');
   if (declared > limit) throw tooLarge(limit);
   const req = ctx.req;

@@ -261,6 +261,24 @@ describe('hostile and malformed requests', () => {
     });
   });
 
+  it('refuses compressed form and JSON bodies with 415 instead of reading them as text', async () => {
+    const { uid, csrf, cookie } = await signInPage();
+    const res = await rawRequest({
+      method: 'POST',
+      url: `${server.issuer}/interaction/${uid}/login`,
+      headers: {
+        cookie,
+        origin: server.issuer,
+        accept: 'text/html',
+        'content-type': 'application/x-www-form-urlencoded',
+        'content-encoding': 'gzip',
+      },
+      chunks: [`csrf=${csrf}&email=a%40example.com&password=x`],
+    });
+    expect(res.status).to.equal(415);
+    expect(res.body).to.include('Compressed request bodies are not accepted.');
+  });
+
   describe('control characters', () => {
     const CONTROLS = ['\u0000', '\u0001', '\u0008', '\u000b', '\u001b', '\u007f'];
     const visible = (c: string) => `U+${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
