@@ -18,14 +18,19 @@ function onPath(command: string): string | undefined {
   return undefined;
 }
 
-/** The newest Postgres server binaries installed the Debian way (`postgresql-NN`). */
+/** Postgres server binaries: the newest Debian `postgresql-NN`, else pg_ctl on PATH (Homebrew). */
 function postgresBin(): string | undefined {
   const root = '/usr/lib/postgresql';
-  if (!existsSync(root)) return undefined;
-  const versions = readdirSync(root)
-    .filter((v) => existsSync(path.join(root, v, 'bin', 'pg_ctl')))
-    .sort((a, b) => Number(b) - Number(a));
-  return versions[0] ? path.join(root, versions[0], 'bin') : undefined;
+  const versions = existsSync(root)
+    ? readdirSync(root)
+        .filter((v) => existsSync(path.join(root, v, 'bin', 'pg_ctl')))
+        .sort((a, b) => Number(b) - Number(a))
+    : [];
+  if (versions[0]) return path.join(root, versions[0], 'bin');
+  const pgCtl = onPath('pg_ctl');
+  return pgCtl && existsSync(path.join(path.dirname(pgCtl), 'initdb'))
+    ? path.dirname(pgCtl)
+    : undefined;
 }
 
 /** What is missing to run stores of our own here, in words; undefined when nothing is. */
