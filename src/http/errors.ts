@@ -326,7 +326,15 @@ export function providerErrors(
     } catch (error) {
       const mapped = mapError(error);
       logMapped(logOf(ctx as KoaContextWithOIDC), mapped, error, outages);
-      respondWithError(ctx, mapped, views);
+      ctx.remove('Location');
+      // As the library itself chooses: JSON unless HTML is preferred (an OAuth client sends */*).
+      if (ctx.accepts('json', 'html') === 'html') {
+        respondWithError(ctx, mapped, views, { html: true });
+      } else {
+        ctx.status = mapped.status;
+        for (const [name, value] of Object.entries(mapped.headers ?? {})) ctx.set(name, value);
+        ctx.body = { error: mapped.code, error_description: mapped.message };
+      }
       return;
     }
     const store = outageOf.get(ctx);
