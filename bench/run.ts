@@ -101,6 +101,8 @@ const USAGE = `Usage: npm run bench -- [options]
 
   Own server (no --issuer):
   --bcrypt-cost N           BCRYPT_COST of the server (default 10)
+  --server-env NAME=VALUE   extra environment for the server (repeatable), e.g.
+                            NODE_OPTIONS=--max-old-space-size=128 or MALLOC_ARENA_MAX=2
 
   Running server:
   --issuer URL
@@ -123,6 +125,7 @@ interface Options {
   json: boolean;
   timeoutS: number;
   bcryptCost: number;
+  serverEnv: Record<string, string>;
   external: { issuer: string; first: ClientSettings; second: ClientSettings } | undefined;
 }
 
@@ -178,6 +181,7 @@ function parseOptions(argv: string[]): Options | 'help' {
       login: { type: 'string', multiple: true },
       timeout: string,
       'bcrypt-cost': string,
+      'server-env': { type: 'string', multiple: true },
       issuer: string,
       'client-id': string,
       'client-secret': string,
@@ -222,8 +226,10 @@ function parseOptions(argv: string[]): Options | 'help' {
     if (missing.length > 0) {
       throw new UsageError(`--issuer also needs ${missing.map((k) => `--${k}`).join(', ')}`);
     }
-    if (values['bcrypt-cost'] !== undefined) {
-      throw new UsageError('--bcrypt-cost applies only to the server the bench starts itself');
+    if (values['bcrypt-cost'] !== undefined || values['server-env'] !== undefined) {
+      throw new UsageError(
+        '--bcrypt-cost and --server-env apply only to the server the bench starts itself',
+      );
     }
     const issuer = URL.parse(values.issuer);
     if (!issuer || (issuer.protocol !== 'http:' && issuer.protocol !== 'https:')) {
@@ -260,6 +266,13 @@ function parseOptions(argv: string[]): Options | 'help' {
       `--accounts can be at most ${signUpsPerSource}: the server accepts ${signUpsPerSource} sign-ups per address every ${windowSeconds / 60} minutes, and workers share accounts anyway`,
     );
   }
+  const serverEnv: Record<string, string> = {};
+  for (const entry of values['server-env'] ?? []) {
+    const eq = entry.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--server-env must be NAME=VALUE (got "${entry}")`);
+    serverEnv[entry.slice(0, eq)] = entry.slice(eq + 1);
+  }
+
   if (signUps + logins.length === 0) {
     throw new UsageError('no accounts: set --accounts above 0 or pass --login');
   }
@@ -274,6 +287,7 @@ function parseOptions(argv: string[]): Options | 'help' {
     json: values.json ?? false,
     timeoutS: number(values, 'timeout', 30, { min: 0.1 }),
     bcryptCost: number(values, 'bcrypt-cost', 10, { min: 4, max: 16, integer: true }),
+    serverEnv,
     external,
   };
 }
@@ -361,6 +375,7 @@ function procCpuMs(pid: number): number | undefined {
 
 async function startOwnServer(
   bcryptCost: number,
+  serverEnv: Record<string, string>,
   cleanups: (() => Promise<void>)[],
 ): Promise<{ server: OwnServer; first: ClientSettings; second: ClientSettings }> {
   const namespace = uniqueNamespace('bench');
@@ -416,6 +431,7 @@ async function startOwnServer(
     CLIENTS_FILE: clientsFile,
     BCRYPT_COST: String(bcryptCost),
     LOG_LEVEL: 'warn',
+    ...serverEnv,
   });
   const pidNote = `server process ${child.child.pid}`;
   leftovers.set(pidNote, () => child.child.kill('SIGTERM'));
@@ -786,7 +802,12 @@ interface Report {
     memoryGiB: number;
     loadAverage: number[];
   };
-  target: { issuer: string; ownServer: boolean; bcryptCost: number | null };
+  target: {
+    issuer: string;
+    ownServer: boolean;
+    bcryptCost: number | null;
+    serverEnv: Record<string, string>;
+  };
   settings: {
     concurrency: number;
     warmupSeconds: number;
@@ -821,7 +842,13 @@ function printReport(report: Report): void {
   const { environment: env, target, settings } = report;
   const lines: string[] = [];
   lines.push(
-    `Latchkey benchmark: ${target.issuer}${target.ownServer ? ` (own server, BCRYPT_COST=${target.bcryptCost})` : ''}`,
+    `Latchkey benchmark: ${target.issuer}${
+      target.ownServer
+        ? ` (own server, BCRYPT_COST=${target.bcryptCost}${Object.entries(target.serverEnv)
+            .map(([k, v]) => ` ${k}=${v}`)
+            .join('')})`
+        : ''
+    }`,
     `${env.os}, Node ${env.node}, ${env.cpus} x ${env.cpuModel}, ${env.memoryGiB} GiB, load ${env.loadAverage.join(' ')} at start`,
     `${settings.concurrency} workers, ${settings.warmupSeconds} s warm-up + ${settings.durationSeconds} s per flow, ${settings.accounts} accounts`,
     '',
@@ -908,7 +935,7 @@ async function run(options: Options): Promise<number> {
       settings = options.external;
     } else {
       progress(`starting a server (BCRYPT_COST=${options.bcryptCost})...`);
-      const started = await startOwnServer(options.bcryptCost, cleanups);
+      const started = await startOwnServer(options.bcryptCost, options.serverEnv, cleanups);
       own = started.server;
       issuer = own.process.issuer;
       settings = started;
@@ -982,7 +1009,12 @@ async function run(options: Options): Promise<number> {
 
     const report: Report = {
       environment: env,
-      target: { issuer, ownServer: own !== undefined, bcryptCost: own ? options.bcryptCost : null },
+      target: {
+        issuer,
+        ownServer: own !== undefined,
+        bcryptCost: own ? options.bcryptCost : null,
+        serverEnv: own ? options.serverEnv : {},
+      },
       settings: {
         concurrency: options.concurrency,
         warmupSeconds: options.warmupS,

@@ -11,11 +11,12 @@ import { PasswordHasher } from './accounts/passwords.ts';
 import { apiRoutes } from './api/me.ts';
 import type { Config } from './config.ts';
 import { RedisAttemptCounter } from './db/redis.ts';
+import type { StoreOutages } from './db/store-outages.ts';
 import { FederationAttempts } from './federation/attempts.ts';
 import { createUpstreams, type Upstreams } from './federation/registry.ts';
 import { assets } from './http/assets.ts';
 import { CsrfTokens, sameOriginOnly } from './http/csrf.ts';
-import { errorMapper } from './http/errors.ts';
+import { errorMapper, koaErrorLogger, providerErrors } from './http/errors.ts';
 import { healthRoutes } from './http/health.ts';
 import { HttpProblem } from './http/http-errors.ts';
 import { pinToIssuer } from './http/issuer-host.ts';
@@ -48,6 +49,8 @@ export interface AppDeps {
   clients: readonly ClientEntry[];
   jwks: { keys: JWK[] };
   cookieKeys: readonly string[];
+  /** Outage tracking for Postgres and Redis (from boot); absent, outages are not logged. */
+  outages?: StoreOutages;
   /** Overrides the sign-in and sign-up throttles (tests). */
   throttleLimits?: ThrottleLimits;
   /** Ends an account's other sessions after its password changed (see AccountPageDeps). */
@@ -119,6 +122,7 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     consents,
     pages: oidcPages(views),
     trustProxy: config.trustProxy,
+    trustProxyHops: config.trustProxyHops,
     logger,
   });
   // The provider is a Koa app of its own: give its context our request id, logger and nonce.
@@ -129,10 +133,12 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     ctx.state.log = info?.log ?? logger;
     await next();
   });
+  providerErrors(provider, { views, logger, outages: deps.outages });
 
   let draining = false;
   const health = healthRoutes({
     draining: () => draining,
+    ...(deps.outages ? { outages: deps.outages } : {}),
     probes: {
       postgres: async () => {
         await db.query('SELECT 1');
@@ -180,11 +186,17 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     corsOrigins: new Set(origins.filter((o) => o.startsWith('http'))),
   });
 
-  const app = new Koa({ proxy: config.trustProxy, keys: [...deps.cookieKeys] });
-  app.on('error', (error: Error) => logger.warn({ err: error }, 'unhandled koa error'));
+  // maxIpsCount: the client address is the entry this many hops from the right of
+  // X-Forwarded-For; entries further left were written by the client and are ignored.
+  const app = new Koa({
+    proxy: config.trustProxy,
+    maxIpsCount: config.trustProxyHops,
+    keys: [...deps.cookieKeys],
+  });
+  app.on('error', koaErrorLogger(logger));
   app.use(requestContext(logger, { trustProxy: config.trustProxy }));
   app.use(pinToIssuer(config.issuer, config.trustProxy));
-  app.use(errorMapper(views));
+  app.use(errorMapper(views, deps.outages));
   app.use(securityHeaders({ https, formTargets: [...origins, ...upstreamOrigins(config)] }));
   app.use(async (ctx, next) => {
     // Methods nothing here implements get 405 rather than the routers' 501.

@@ -6,6 +6,7 @@ import { type Config, describeUrl } from './config.ts';
 import { createDataSource } from './db/data-source.ts';
 import { ensureDatabase, migrate } from './db/migrate.ts';
 import { createRedis } from './db/redis.ts';
+import { StoreOutages } from './db/store-outages.ts';
 import { loadCookieKeys } from './keys/cookie-keys.ts';
 import { KeyRing, StoredKeysUnreadable } from './keys/key-encryption.ts';
 import { SigningKeyStore } from './keys/signing-keys.ts';
@@ -19,6 +20,8 @@ export interface Resources {
   clients: ClientEntry[];
   jwks: { keys: JWK[] };
   cookieKeys: string[];
+  /** Outages of Postgres and Redis after boot: logged once each, probed until they end. */
+  outages: StoreOutages;
   close(): Promise<void>;
 }
 
@@ -33,10 +36,14 @@ async function reaching<T>(what: string, work: () => Promise<T>): Promise<T> {
 }
 
 /** Opens Postgres (migrating first unless disabled). */
-export async function connectDatabase(config: Config, logger: Logger): Promise<DataSource> {
+export async function connectDatabase(
+  config: Config,
+  logger: Logger,
+  onPoolError?: (error: Error) => void,
+): Promise<DataSource> {
   const where = `PostgreSQL at ${describeUrl(config.databaseUrl)}`;
   if (config.migrateOnBoot) await reaching(where, () => ensureDatabase(config.databaseUrl));
-  const db = createDataSource(config);
+  const db = createDataSource(config, onPoolError ? { onPoolError } : {});
   await reaching(where, () => db.initialize());
   if (config.migrateOnBoot) {
     const { applied } = await migrate(db, config.databaseSchema);
@@ -94,16 +101,14 @@ async function loadKeys(db: DataSource, config: Config, logger: Logger) {
 export async function connect(config: Config, logger: Logger): Promise<Resources> {
   // Clients first: a bad file should stop the boot before anything is opened.
   const clients = await loadClients(config.clientsFile);
-  const db = await connectDatabase(config, logger);
+  // Failures before the boot completes stop it; afterwards they are outages, logged once each.
+  let outages: StoreOutages | undefined;
+  const db = await connectDatabase(config, logger, (error) => outages?.failed('postgres', error));
   const redis = createRedis(config.redisUrl);
   // ioredis reconnects by itself; without a listener it would print each failure to stderr.
-  let reported = 0;
-  redis.on('error', (error: Error) => {
-    const now = Date.now();
-    if (now - reported < 10_000) return;
-    reported = now;
-    logger.warn({ err: error }, 'redis connection error');
-  });
+  redis.on('error', (error: Error) => outages?.failed('redis', error));
+  redis.on('close', () => outages?.failed('redis', new Error('connection closed')));
+  redis.on('ready', () => outages?.answered('redis'));
   try {
     await reaching(`Redis at ${describeUrl(config.redisUrl)}`, () => redis.connect());
     const { jwks, cookieKeys } = await loadKeys(db, config, logger);
@@ -116,13 +121,25 @@ export async function connect(config: Config, logger: Logger): Promise<Resources
       },
       'configuration loaded',
     );
+    outages = new StoreOutages(logger, {
+      postgres: async () => {
+        await db.query('SELECT 1');
+      },
+      redis: async () => {
+        await redis.ping();
+      },
+    });
+    const tracked = outages;
     return {
       db,
       redis,
       clients,
       jwks,
       cookieKeys,
+      outages: tracked,
       async close() {
+        // Closing our own connections is not an outage.
+        tracked.close();
         await Promise.allSettled([redis.quit(), db.destroy()]);
       },
     };

@@ -22,6 +22,8 @@ export interface Config {
   /** NODE_ENV is "production": settings meant for tests only are refused, optional ones required. */
   readonly production: boolean;
   readonly trustProxy: boolean;
+  /** Proxies in front that each append to X-Forwarded-For; 0 unless trustProxy. */
+  readonly trustProxyHops: number;
   readonly logLevel: LogLevel;
   readonly migrateOnBoot: boolean;
   readonly allowInsecureIssuer: boolean;
@@ -384,6 +386,22 @@ function readKeyEncryptionKeys(r: Reader, production: boolean): readonly KeyEncr
   return Object.freeze(keys);
 }
 
+/** How many proxies append to X-Forwarded-For: the client address is that many entries from the right. */
+function readProxyHops(r: Reader, trustProxy: boolean): number {
+  const text = r.raw('TRUST_PROXY_HOPS');
+  if (text === undefined) return trustProxy ? 1 : 0;
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value < 1 || value > 10) {
+    r.problems.push(`TRUST_PROXY_HOPS must be an integer from 1 to 10 (got "${text}")`);
+    return 1;
+  }
+  if (!trustProxy) {
+    r.problems.push('TRUST_PROXY_HOPS is set but TRUST_PROXY is false');
+    return 0;
+  }
+  return value;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const r = new Reader(env);
 
@@ -414,6 +432,7 @@ export function loadConfig(env: Env = process.env): Config {
       `BCRYPT_COST must be at least 10 when NODE_ENV is production (got ${bcryptCost}); lower costs are for tests only`,
     );
   }
+  const trustProxy = r.boolean('TRUST_PROXY');
   const config: Config = {
     issuer: readIssuer(r, allowInsecureIssuer, port),
     port,
@@ -427,7 +446,8 @@ export function loadConfig(env: Env = process.env): Config {
     bcryptQueueLimit:
       r.optionalInteger('BCRYPT_QUEUE_LIMIT', 0, 10_000) ?? defaultHashingQueueLimit(bcryptCost),
     production,
-    trustProxy: r.boolean('TRUST_PROXY'),
+    trustProxy,
+    trustProxyHops: readProxyHops(r, trustProxy),
     logLevel,
     migrateOnBoot: r.boolean('MIGRATE_ON_BOOT'),
     allowInsecureIssuer,

@@ -1,5 +1,5 @@
 // Process entry: load config, connect, listen, and close everything on SIGTERM/SIGINT.
-import { createServer } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
 import { createApp } from './app.ts';
 import { connect } from './boot.ts';
 import { ConfigError, loadConfig } from './config.ts';
@@ -37,9 +37,19 @@ async function main(): Promise<void> {
   }
 
   const latchkey = createApp({ config, logger, ...resources });
+  const handle = latchkey.app.callback();
+  // While draining, every answer says Connection: close, so keep-alive clients move away (to
+  // another instance) after their current request instead of sending more on this connection.
+  let draining = false;
+  const inFlight = new Set<ServerResponse>();
   const server = createServer(
     { requestTimeout: 30_000, headersTimeout: 15_000, keepAliveTimeout: 5_000 },
-    latchkey.app.callback(),
+    (req, res) => {
+      if (draining) res.setHeader('Connection', 'close');
+      inFlight.add(res);
+      res.once('close', () => inFlight.delete(res));
+      handle(req, res);
+    },
   );
   server.listen(config.port, () => {
     logger.info({ issuer: config.issuer, port: config.port }, 'latchkey listening');
@@ -49,14 +59,21 @@ async function main(): Promise<void> {
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'shutting down');
+    logger.info({ signal, inFlight: inFlight.size }, 'shutting down');
     latchkey.startDraining();
+    draining = true;
+    for (const res of inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
+    // A connection between two requests is closed at once; one a request was about to use is
+    // closed before that request is read, so nothing accepted is lost. Repeated, because requests
+    // in flight leave connections idle as they finish.
+    const sweep = setInterval(() => server.closeIdleConnections(), 100);
     const force = setTimeout(() => {
       logger.warn('shutdown timeout: closing remaining connections');
       server.closeAllConnections();
     }, config.shutdownTimeoutMs);
     force.unref();
     server.close(() => {
+      clearInterval(sweep);
       clearTimeout(force);
       resources.close().then(
         () => logger.info('stopped'),

@@ -16,6 +16,7 @@ import {
   nameProblem,
   normalizeEmail,
   normalizeName,
+  normalizePicture,
   pictureProblem,
 } from './profile-fields.ts';
 
@@ -231,7 +232,7 @@ export class AccountService {
       update.name = name;
     }
     if (changes.picture !== undefined) {
-      const picture = changes.picture === null ? null : changes.picture.trim();
+      const picture = changes.picture === null ? null : normalizePicture(changes.picture);
       const issue = picture === null ? undefined : pictureProblem(picture);
       if (issue) problems.picture = issue;
       update.picture = picture;

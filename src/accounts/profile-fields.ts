@@ -41,6 +41,11 @@ export function nameProblem(name: string): string | undefined {
   return undefined;
 }
 
+/** The URL as WHATWG serialises it (what browsers fetch), so only one spelling is ever stored. */
+export function normalizePicture(picture: string): string {
+  return URL.parse(picture.trim())?.href ?? picture.trim();
+}
+
 export function pictureProblem(picture: string): string | undefined {
   if (picture.length > MAX_PICTURE_URL_LENGTH) {
     return `Picture URLs can be at most ${MAX_PICTURE_URL_LENGTH} characters.`;

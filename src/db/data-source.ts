@@ -9,7 +9,7 @@ export const ENTITIES = [AccountEntity, FederatedIdentityEntity, ConsentEntity];
 
 export function createDataSource(
   config: Pick<Config, 'databaseUrl' | 'databaseSchema'>,
-  options: { poolSize?: number } = {},
+  options: { poolSize?: number; onPoolError?: (error: Error) => void } = {},
 ): DataSource {
   return new DataSource({
     type: 'postgres',
@@ -23,7 +23,11 @@ export function createDataSource(
     logging: false,
     poolSize: options.poolSize ?? 10,
     applicationName: 'latchkey',
-    connectTimeoutMS: 5000,
+    // The pool's connectionTimeoutMillis: waiting for a connection (a free one, or a new one to a
+    // server that does not answer) ends after 2 s, so an outage gives 503s, not a queue.
+    connectTimeoutMS: 2000,
+    // An idle connection the server closed (restart, failover) is reported here, not thrown.
+    poolErrorHandler: options.onPoolError ?? (() => {}),
     // Unqualified names in migrations and raw queries resolve to the configured schema.
     extra: { options: `-c search_path=${config.databaseSchema}` },
   });

@@ -2,12 +2,25 @@
 import { Redis } from 'ioredis';
 import type { AttemptCounter, Counter, TakeResult } from '../accounts/login-throttle.ts';
 
+export const REDIS_COMMAND_TIMEOUT_MS = 2000;
+
+/**
+ * A client that fails fast while Redis is unreachable (callers answer 503) and reconnects by
+ * itself. Call connect() before use: commands are never queued while there is no connection.
+ */
 export function createRedis(url: string, options: { lazy?: boolean } = {}): Redis {
   return new Redis(url, {
     lazyConnect: options.lazy ?? true,
-    maxRetriesPerRequest: 2,
+    // No queue while disconnected: a command is refused at once instead of waiting seconds.
+    enableOfflineQueue: false,
+    // Commands in flight when the connection drops fail at once and are never sent again: a
+    // script that consumes a code may already have run.
+    maxRetriesPerRequest: 0,
+    // A Redis that accepts connections but does not answer (stuck, paused) fails a command too.
+    commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
     connectTimeout: 5000,
-    enableOfflineQueue: true,
+    // Reconnect quickly: within a second of Redis coming back.
+    retryStrategy: (attempt: number) => Math.min(attempt * 100, 1000),
   });
 }
 

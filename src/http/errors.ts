@@ -1,6 +1,7 @@
 // The one place errors become responses: domain errors, library errors, then everything else.
 import type { Context, Middleware } from 'koa';
-import { errors as oidcErrors } from 'oidc-provider';
+import type Provider from 'oidc-provider';
+import { type KoaContextWithOIDC, errors as oidcErrors } from 'oidc-provider';
 import {
   AccountNotFound,
   DomainError,
@@ -12,7 +13,16 @@ import {
   LastSignInMethod,
   TooManyAttempts,
 } from '../accounts/errors.ts';
+import {
+  asStoreUnavailable,
+  isDataError,
+  RETRY_AFTER_SECONDS,
+  type Store,
+  type StoreOutages,
+} from '../db/store-outages.ts';
+import type { Logger } from '../logger.ts';
 import { HttpProblem } from './http-errors.ts';
+import { requestInfo } from './request-context.ts';
 import type { Views } from './views.ts';
 
 export interface MappedError {
@@ -28,6 +38,23 @@ export interface MappedError {
   internal: boolean;
   /** A condition operators watch for: logged as a warning with this event name. */
   event?: string;
+  /** The store whose outage caused this (logged once per outage, not per request). */
+  store?: Store;
+}
+
+const UNAVAILABLE_MESSAGE =
+  'The service is briefly unavailable. Try again in a few seconds; nothing you entered was lost.';
+
+export function storeUnavailable(store: Store): MappedError {
+  return {
+    status: 503,
+    code: 'temporarily_unavailable',
+    title: 'Temporarily unavailable',
+    message: UNAVAILABLE_MESSAGE,
+    headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) },
+    internal: false,
+    store,
+  };
 }
 
 const SESSION_EXPIRED =
@@ -151,6 +178,18 @@ export function mapError(error: unknown): MappedError {
       internal: false,
     };
   }
+  const outage = asStoreUnavailable(error);
+  if (outage) return storeUnavailable(outage.store);
+  // A value our checks let through but Postgres refuses (bad encoding, out of range): the input.
+  if (isDataError(error)) {
+    return {
+      status: 400,
+      code: 'invalid_request',
+      title: 'Request refused',
+      message: 'The request contains a value that cannot be stored.',
+      internal: false,
+    };
+  }
   // http-errors from Koa itself (ctx.throw, malformed URLs): trust only client errors it exposes.
   const status = (error as { status?: unknown } | null)?.status;
   if (
@@ -181,11 +220,16 @@ export function wantsJson(ctx: Context): boolean {
   return ctx.accepts(['html', 'json']) === 'json';
 }
 
-export function respondWithError(ctx: Context, mapped: MappedError, views: Views): void {
+export function respondWithError(
+  ctx: Context,
+  mapped: MappedError,
+  views: Views,
+  options: { html?: boolean } = {},
+): void {
   ctx.status = mapped.status;
   for (const [name, value] of Object.entries(mapped.headers ?? {})) ctx.set(name, value);
   const requestId = String(ctx.state.requestId ?? '');
-  if (wantsJson(ctx)) {
+  if (!options.html && wantsJson(ctx)) {
     ctx.body = {
       error: mapped.code,
       error_description: mapped.message,
@@ -201,7 +245,7 @@ export function respondWithError(ctx: Context, mapped: MappedError, views: Views
   });
 }
 
-export function errorMapper(views: Views): Middleware {
+export function errorMapper(views: Views, outages?: StoreOutages): Middleware {
   return async (ctx, next) => {
     try {
       await next();
@@ -221,15 +265,107 @@ export function errorMapper(views: Views): Middleware {
       }
     } catch (error) {
       const mapped = mapError(error);
-      if (mapped.internal) ctx.state.log?.error({ err: error }, 'request failed');
-      else if (mapped.event) {
-        ctx.state.log?.warn(
-          { event: mapped.event, code: mapped.code, status: mapped.status },
-          'request refused',
-        );
-      } else ctx.state.log?.info({ code: mapped.code, status: mapped.status }, 'request refused');
+      logMapped(ctx.state.log, mapped, error, outages);
       if (ctx.headerSent || !ctx.writable) return;
       respondWithError(ctx, mapped, views);
     }
   };
+}
+
+function logMapped(
+  log: Logger | undefined,
+  mapped: MappedError,
+  error: unknown,
+  outages: StoreOutages | undefined,
+): void {
+  // An outage is logged when it starts and ends; its requests only in their request lines.
+  if (mapped.store) outages?.failed(mapped.store, error);
+  else if (mapped.internal) log?.error({ err: error }, 'request failed');
+  else if (mapped.event) {
+    log?.warn({ event: mapped.event, code: mapped.code, status: mapped.status }, 'request refused');
+  } else log?.info({ code: mapped.code, status: mapped.status }, 'request refused');
+}
+
+// A client that hangs up mid-request is not a failure of ours.
+const CLIENT_GONE = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE']);
+
+/**
+ * Listener for a Koa app's 'error' event (errors no middleware answered, or a connection that
+ * failed under a response). Without one Koa prints raw stacks to stderr.
+ */
+export function koaErrorLogger(logger: Logger) {
+  return (error: Error & { code?: string; status?: number; expose?: boolean }, ctx?: Context) => {
+    const log =
+      (ctx?.state?.log as Logger | undefined) ??
+      (ctx ? requestInfo(ctx.req)?.log : undefined) ??
+      logger;
+    if (CLIENT_GONE.has(error.code ?? '') || error.message === 'aborted') {
+      log.debug({ code: error.code ?? error.message }, 'client closed the connection');
+    } else if (error.expose || (error.status !== undefined && error.status < 500)) {
+      log.debug({ status: error.status, message: error.message }, 'request refused');
+    } else {
+      log.error({ err: error }, 'unhandled error');
+    }
+  };
+}
+
+/**
+ * The mounted provider answers its own errors (a 500 server_error page or JSON, or a redirect
+ * to the client). Store outages there become 503s with Retry-After like ours, errors that escape
+ * its handlers (saving the session after the response was chosen) are answered here, and its
+ * server errors are logged through our logger.
+ */
+export function providerErrors(
+  provider: Provider,
+  deps: { views: Views; logger: Logger; outages?: StoreOutages },
+): void {
+  const { views, logger, outages } = deps;
+  const outageOf = new WeakMap<object, Store>();
+  const logOf = (ctx: KoaContextWithOIDC | undefined) =>
+    (ctx?.state?.log as Logger | undefined) ?? logger;
+
+  provider.on('server_error', (ctx: KoaContextWithOIDC, error: Error) => {
+    const outage = asStoreUnavailable(error);
+    if (outage) {
+      if (ctx) outageOf.set(ctx, outage.store);
+      outages?.failed(outage.store, error);
+      return;
+    }
+    logOf(ctx).error({ err: error, route: ctx?.oidc?.route }, 'oidc server error');
+  });
+  // The provider is a Koa app of its own; its typings leave out Koa's 'error' event.
+  (provider as unknown as NodeJS.EventEmitter).on('error', koaErrorLogger(logger));
+
+  provider.use(async (ctx, next) => {
+    try {
+      await next();
+    } catch (error) {
+      const mapped = mapError(error);
+      logMapped(logOf(ctx as KoaContextWithOIDC), mapped, error, outages);
+      ctx.remove('Location');
+      // As the library itself chooses: JSON unless HTML is preferred (an OAuth client sends */*).
+      if (ctx.accepts('json', 'html') === 'html') {
+        respondWithError(ctx, mapped, views, { html: true });
+      } else {
+        ctx.status = mapped.status;
+        for (const [name, value] of Object.entries(mapped.headers ?? {})) ctx.set(name, value);
+        ctx.body = { error: mapped.code, error_description: mapped.message };
+      }
+      return;
+    }
+    const store = outageOf.get(ctx);
+    if (store === undefined) return;
+    // The library answered 500 or redirected to the client with server_error: neither says
+    // "try again", which is what the person or client can usefully do.
+    const json = ctx.body !== null && typeof ctx.body === 'object' && !Buffer.isBuffer(ctx.body);
+    ctx.remove('Location');
+    const mapped = storeUnavailable(store);
+    if (json) {
+      ctx.status = mapped.status;
+      for (const [name, value] of Object.entries(mapped.headers ?? {})) ctx.set(name, value);
+      ctx.body = { error: mapped.code, error_description: mapped.message };
+    } else {
+      respondWithError(ctx, mapped, views, { html: true });
+    }
+  });
 }

@@ -1,29 +1,84 @@
-// Strict form and JSON bodies: one content type, a size limit, and string fields only.
+// Strict form and JSON bodies: one content type, a size limit, string fields only, and no
+// control characters (Postgres refuses NUL; bcrypt would stop reading a password at one).
 import type { Context } from 'koa';
 import { badRequest, HttpProblem } from './http-errors.ts';
 
 export const FORM_LIMIT_BYTES = 16 * 1024;
 export const JSON_LIMIT_BYTES = 16 * 1024;
 
+// C0 controls except tab, line feed and carriage return (which textareas send), and DEL.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+
+export function hasControlCharacters(text: string): boolean {
+  return CONTROL.test(text);
+}
+
 function tooLarge(limit: number) {
+  // The rest of the body is never read, so the connection cannot carry another request.
   return new HttpProblem(
     413,
     'payload_too_large',
     `The request body is larger than ${limit} bytes.`,
+    { Connection: 'close' },
   );
 }
 
+/**
+ * Reads the body up to `limit` bytes. Past the limit it stops keeping data and lets the rest
+ * drain unread: the socket stays whole, so the 413 reaches the client (then Connection: close).
+ */
 async function readBody(ctx: Context, limit: number): Promise<string> {
+  const encoding = ctx.get('content-encoding').trim().toLowerCase();
+  if (encoding !== '' && encoding !== 'identity') {
+    throw new HttpProblem(
+      415,
+      'unsupported_media_type',
+      'Compressed request bodies are not accepted.',
+    );
+  }
   const declared = Number(ctx.get('content-length') || '0');
   if (declared > limit) throw tooLarge(limit);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw tooLarge(limit);
-    chunks.push(chunk);
-  }
-  const buffer = Buffer.concat(chunks);
+  const req = ctx.req;
+  if (req.readableEnded) throw badRequest('The request body was already read.');
+  const buffer = await new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const cleanup = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) {
+        chunks.push(chunk);
+        return;
+      }
+      cleanup();
+      // Flowing with no listener: further chunks are dropped as they arrive.
+      req.resume();
+      reject(tooLarge(limit));
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(Buffer.concat(chunks));
+    };
+    const onError = () => {
+      cleanup();
+      reject(badRequest('The request body was cut off.'));
+    };
+    const onClose = () => {
+      if (req.complete) return;
+      cleanup();
+      reject(badRequest('The request body was cut off.'));
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
+  });
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(buffer);
   } catch {
@@ -58,7 +113,26 @@ export async function readForm(ctx: Context, limit = FORM_LIMIT_BYTES): Promise<
       'This form only accepts application/x-www-form-urlencoded bodies.',
     );
   }
-  return new Form(new URLSearchParams(await readBody(ctx, limit)));
+  const params = new URLSearchParams(await readBody(ctx, limit));
+  for (const [name, value] of params) {
+    if (hasControlCharacters(name) || hasControlCharacters(value)) {
+      throw badRequest(`The field "${name.slice(0, 40)}" contains control characters.`);
+    }
+  }
+  return new Form(params);
+}
+
+/** The first string (key or value) anywhere in `value` that holds a control character. */
+function controlCharacterIn(value: unknown, path: string): string | undefined {
+  if (typeof value === 'string') return hasControlCharacters(value) ? path : undefined;
+  if (value === null || typeof value !== 'object') return undefined;
+  for (const [key, inner] of Object.entries(value)) {
+    const where = Array.isArray(value) ? `${path}[${key}]` : path ? `${path}.${key}` : key;
+    if (hasControlCharacters(key)) return where;
+    const found = controlCharacterIn(inner, where);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }
 
 export async function readJsonObject(
@@ -77,6 +151,10 @@ export async function readJsonObject(
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw badRequest('The request body must be a JSON object.');
+  }
+  const where = controlCharacterIn(value, '');
+  if (where !== undefined) {
+    throw badRequest(`"${where.slice(0, 40)}" contains control characters.`);
   }
   return value as Record<string, unknown>;
 }

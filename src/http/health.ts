@@ -1,29 +1,15 @@
 // Liveness (/healthz: the process answers) and readiness (/readyz: Postgres and Redis answer).
+// Both are public: they say which store is unreachable, never why (that goes to the log).
 import Router from '@koa/router';
-
-export type Probe = () => Promise<void>;
+import { type Probe, type Store, type StoreOutages, withTimeout } from '../db/store-outages.ts';
 
 export interface HealthDeps {
-  probes: Record<string, Probe>;
+  probes: Record<Store, Probe>;
   /** True once shutdown has begun: readiness fails so load balancers drain us. */
   draining: () => boolean;
+  /** Told about every probe result, so an outage is logged once with its cause. */
+  outages?: StoreOutages;
   timeoutMs?: number;
-}
-
-function withTimeout(probe: Probe, ms: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-    probe().then(
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
 }
 
 export function healthRoutes(deps: HealthDeps): Router {
@@ -34,21 +20,36 @@ export function healthRoutes(deps: HealthDeps): Router {
   router.get('/readyz', async (ctx) => {
     if (deps.draining()) {
       ctx.status = 503;
-      ctx.body = { status: 'unavailable', reason: 'shutting down' };
+      ctx.body = { status: 'unavailable', reason: 'shutting_down' };
       return;
     }
-    const names = Object.keys(deps.probes);
+    const names = Object.keys(deps.probes) as Store[];
     const results = await Promise.allSettled(
-      names.map((name) => withTimeout(deps.probes[name] as Probe, deps.timeoutMs ?? 2000)),
+      names.map((name) => withTimeout(deps.probes[name](), deps.timeoutMs ?? 2000)),
     );
-    const checks: Record<string, string> = {};
+    const checks: Partial<Record<Store, 'ok' | 'unreachable'>> = {};
+    const failing: Store[] = [];
     results.forEach((result, i) => {
-      checks[names[i] as string] =
-        result.status === 'fulfilled' ? 'ok' : `unreachable: ${(result.reason as Error).message}`;
+      const name = names[i] as Store;
+      if (result.status === 'fulfilled') {
+        checks[name] = 'ok';
+        deps.outages?.answered(name);
+      } else {
+        checks[name] = 'unreachable';
+        failing.push(name);
+        deps.outages?.failed(name, result.reason);
+      }
     });
-    const ready = results.every((r) => r.status === 'fulfilled');
-    ctx.status = ready ? 200 : 503;
-    ctx.body = { status: ready ? 'ready' : 'unavailable', checks };
+    if (failing.length === 0) {
+      ctx.body = { status: 'ready', checks };
+      return;
+    }
+    ctx.status = 503;
+    ctx.body = {
+      status: 'unavailable',
+      checks,
+      reason: failing.length === 1 ? `${failing[0]}_unreachable` : 'stores_unreachable',
+    };
   });
   return router;
 }

@@ -9,6 +9,8 @@ export interface RequestInfo {
   /** CSP nonce for this response's scripts. */
   readonly nonce: string;
   readonly log: Logger;
+  /** The client address (behind proxies: TRUST_PROXY_HOPS entries from the right of X-Forwarded-For). */
+  readonly ip: string;
 }
 
 // Keyed by the Node request so the mounted provider (a separate Koa context) sees the same info.
@@ -25,10 +27,13 @@ export function requestContext(logger: Logger, options: { trustProxy: boolean })
     const incoming = ctx.get('x-request-id');
     // An id from a trusted proxy joins our logs to its logs; otherwise ours is authoritative.
     const id = options.trustProxy && INCOMING_ID.test(incoming) ? incoming : randomUUID();
+    // Read once while the socket is certainly there: Koa caches it, so every later ctx.ip agrees.
+    const ip = ctx.ip;
     const info: RequestInfo = {
       id,
       nonce: randomBytes(16).toString('base64'),
       log: logger.child({ reqId: id }),
+      ip,
     };
     infos.set(ctx.req, info);
     ctx.state.requestId = id;
@@ -46,7 +51,7 @@ export function requestContext(logger: Logger, options: { trustProxy: boolean })
         path: ctx.path,
         status: ctx.status,
         ms: Math.round(ms * 10) / 10,
-        ip: ctx.ip,
+        ip,
       };
       if (ctx.path === '/healthz' || ctx.path === '/readyz') info.log.debug(fields, 'request');
       else info.log.info(fields, 'request');

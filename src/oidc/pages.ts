@@ -1,5 +1,6 @@
 // Pages oidc-provider renders itself (errors, logout confirmation, signed out), in our layout.
 import type { ErrorOut, KoaContextWithOIDC } from 'oidc-provider';
+import { asStoreUnavailable } from '../db/store-outages.ts';
 import { requestInfo } from '../http/request-context.ts';
 import type { Views } from '../http/views.ts';
 
@@ -30,7 +31,10 @@ export function oidcPages(views: Views): OidcPages {
   return {
     async renderError(ctx, out, error) {
       const internal = ctx.status >= 500 || out.error === 'server_error';
-      if (internal) requestInfo(ctx.req)?.log.error({ err: error }, 'oidc error page');
+      // An outage is logged once, when it starts (http/errors.ts answers it with a 503).
+      if (internal && !asStoreUnavailable(error)) {
+        requestInfo(ctx.req)?.log.error({ err: error }, 'oidc error page');
+      }
       ctx.type = 'html';
       ctx.body = views.render('error', {
         ...page(ctx),

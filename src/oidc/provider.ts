@@ -57,6 +57,7 @@ export interface ProviderDeps {
   consents: ConsentStore;
   pages: OidcPages;
   trustProxy: boolean;
+  trustProxyHops: number;
   logger: Logger;
   /** The refresh grace window; without it every reuse of a rotated refresh token revokes. */
   refreshGrace?: RefreshGrace;
@@ -232,12 +233,11 @@ export function createProvider(deps: ProviderDeps): Provider {
   const provider = new Provider(deps.issuer, configuration);
   provider.proxy = deps.trustProxy;
   if (grace) provider.use(grace.middleware());
+  provider.maxIpsCount = deps.trustProxyHops;
 
   const log = (ctx: KoaContextWithOIDC | undefined) =>
     (ctx?.state?.log as Logger | undefined) ?? deps.logger;
-  provider.on('server_error', (ctx: KoaContextWithOIDC, error: Error) => {
-    log(ctx).error({ err: error, route: ctx?.oidc?.route }, 'oidc server error');
-  });
+  // Server errors (and store outages) are logged and answered by http/errors.ts.
   const refused = (event: string) => (ctx: KoaContextWithOIDC, error: errors.OIDCProviderError) => {
     if (error instanceof RefreshReplayed) {
       log(ctx).info(

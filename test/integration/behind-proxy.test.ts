@@ -19,7 +19,10 @@ describe('behind a TLS-terminating proxy', () => {
   });
 
   before(async () => {
-    server = await startTestServer({ env: { ISSUER: issuer, TRUST_PROXY: 'true' } });
+    server = await startTestServer({
+      env: { ISSUER: issuer, TRUST_PROXY: 'true' },
+      throttleLimits: { perAccount: 100, perSource: 3, signUpsPerSource: 20, windowSeconds: 60 },
+    });
     direct = `http://127.0.0.1:${server.port}`;
   });
   after(async () => {
@@ -31,6 +34,7 @@ describe('behind a TLS-terminating proxy', () => {
     method: string,
     path: string,
     data?: string,
+    forwardedFor = '203.0.113.7',
   ): Promise<AxiosResponse<string>> {
     const res = await http.request<string>({
       method,
@@ -38,7 +42,7 @@ describe('behind a TLS-terminating proxy', () => {
       data,
       headers: {
         'x-forwarded-proto': 'https',
-        'x-forwarded-for': '203.0.113.7',
+        'x-forwarded-for': forwardedFor,
         accept: 'text/html',
         cookie: [...cookies].map(([k, v]) => `${k}=${v}`).join('; '),
         ...(data ? { 'content-type': 'application/x-www-form-urlencoded', origin: issuer } : {}),
@@ -102,5 +106,75 @@ describe('behind a TLS-terminating proxy', () => {
   it('logs the client address the proxy reports', () => {
     const line = server.logs.find((l) => l.msg === 'request' && l.path === '/authorize');
     expect(line?.ip).to.equal('203.0.113.7');
+  });
+
+  it('ignores a made-up leftmost X-Forwarded-For entry, in the log and in the per-source sign-in limit', async () => {
+    // The proxy appends the address it saw; whatever the client sent stays on the left.
+    const c = TEST_CLIENTS.firstParty;
+    const challenge = await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier());
+    const query = new URLSearchParams({
+      client_id: c.client_id,
+      response_type: 'code',
+      scope: 'openid',
+      redirect_uri: c.redirect_uris[0],
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+      // The earlier story left a session: ask for the sign-in page anyway.
+      prompt: 'login',
+    });
+    const start = await viaProxy('GET', `/authorize?${query}`);
+    const page = await viaProxy('GET', start.headers.location as string);
+    const uid = /action="\/interaction\/([^/]+)\/login"/.exec(page.data)?.[1] as string;
+    const csrf = /name="csrf" value="([^"]+)"/.exec(page.data)?.[1] as string;
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const res = await viaProxy(
+        'POST',
+        `/interaction/${uid}/login`,
+        new URLSearchParams({
+          csrf,
+          email: `nobody-${i}@example.com`,
+          password: 'wrong password',
+        }).toString(),
+        `198.51.100.${i + 1}, 203.0.113.9`,
+      );
+      statuses.push(res.status);
+    }
+    // perSource is 3: the fourth failure from 203.0.113.9 is refused, whatever the left entry says.
+    expect(statuses).to.deep.equal([401, 401, 401, 429, 429, 429]);
+    const logged = server.logs.filter(
+      (l) => l.msg === 'request' && l.path === `/interaction/${uid}/login`,
+    );
+    expect(logged.map((l) => l.ip)).to.deep.equal(Array(6).fill('203.0.113.9'));
+  });
+
+  describe('with TRUST_PROXY_HOPS=2', () => {
+    let twoHops: TestServer;
+
+    before(async () => {
+      twoHops = await startTestServer({
+        env: { ISSUER: issuer, TRUST_PROXY: 'true', TRUST_PROXY_HOPS: '2' },
+      });
+    });
+    after(async () => {
+      await twoHops?.stop();
+    });
+
+    it('takes the address two entries from the right, or the leftmost when the header is shorter', async () => {
+      const cases: [string | undefined, string][] = [
+        ['198.51.100.66, 203.0.113.20, 10.0.0.5', '203.0.113.20'],
+        ['203.0.113.21, 10.0.0.5', '203.0.113.21'],
+        ['203.0.113.22', '203.0.113.22'],
+        [undefined, '127.0.0.1'],
+      ];
+      for (const [header, expected] of cases) {
+        const res = await http.get(`http://127.0.0.1:${twoHops.port}/healthz`, {
+          headers: header === undefined ? {} : { 'x-forwarded-for': header },
+        });
+        const id = res.headers['x-request-id'];
+        const line = twoHops.logs.find((l) => l.msg === 'request' && l.reqId === id);
+        expect(line?.ip, header).to.equal(expected);
+      }
+    });
   });
 });

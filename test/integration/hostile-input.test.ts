@@ -1,6 +1,17 @@
 // Odd and hostile requests get a clear 4xx answer, never a 500, a hang or a stack trace.
+import { Agent } from 'node:http';
+import { connect } from 'node:net';
 import axios from 'axios';
 import { expect } from 'chai';
+import { Browser, formByAction } from '../support/browser.ts';
+import {
+  authorizationUrl,
+  pageOf,
+  relyingParty,
+  signUpAndAuthorize,
+  visit,
+} from '../support/oidc.ts';
+import { rawRequest } from '../support/raw-http.ts';
 import { startTestServer, TEST_CLIENTS, type TestServer } from '../support/server.ts';
 
 describe('hostile and malformed requests', () => {
@@ -166,5 +177,206 @@ describe('hostile and malformed requests', () => {
     expect(res.status).to.be.within(200, 499);
     const after = await http.get(`${server.issuer}/healthz`);
     expect(after.status).to.equal(200);
+  });
+  /** A browser on a fresh sign-in page: the interaction, its CSRF token and the cookie for it. */
+  async function signInPage() {
+    const c = TEST_CLIENTS.firstParty;
+    const rp = await relyingParty(server.issuer, c);
+    const browser = new Browser(server.issuer);
+    const auth = await authorizationUrl(rp, c.redirect_uris[0]);
+    const html = pageOf(await visit(browser, auth.url));
+    const form = formByAction(html, '/login');
+    const uid = /\/interaction\/([^/]+)\/login/.exec(form.action)?.[1] as string;
+    const cookie = await browser.jar.getCookieString(`${server.issuer}/interaction/${uid}/login`);
+    return { browser, uid, csrf: form.fields.csrf as string, cookie };
+  }
+
+  async function apiToken(): Promise<string> {
+    const resource = `${server.issuer}/api`;
+    const { tokens } = await signUpAndAuthorize(
+      server.issuer,
+      TEST_CLIENTS.firstParty,
+      { scope: 'openid profile email', resource },
+      { resource },
+    );
+    return tokens.access_token;
+  }
+
+  const FORMS = ['login', 'signup', 'consent', 'abort'];
+  // 15 KiB at once, then a slow tail: the client is still sending when the limit is crossed.
+  const oversized = () => [
+    'a'.repeat(15 * 1024),
+    ...Array.from({ length: 20 }, () => 'a'.repeat(1024)),
+  ];
+
+  describe('bodies over 16 KiB without a Content-Length (chunked)', () => {
+    // A browser-like client that would reuse the connection unless told otherwise.
+    const keepAlive = new Agent({ keepAlive: true });
+    after(() => keepAlive.destroy());
+
+    for (const form of FORMS) {
+      it(`POST /interaction/:uid/${form} answers 413 and closes the connection`, async () => {
+        const { uid, csrf, cookie } = await signInPage();
+        const res = await rawRequest({
+          method: 'POST',
+          url: `${server.issuer}/interaction/${uid}/${form}`,
+          headers: {
+            cookie,
+            origin: server.issuer,
+            accept: 'text/html',
+            'content-type': 'application/x-www-form-urlencoded',
+          },
+          chunks: [`csrf=${csrf}&email=`, ...oversized()],
+          intervalMs: 10,
+          agent: keepAlive,
+        });
+        expect(res.status, res.body.slice(0, 300)).to.equal(413);
+        expect(res.headers.connection).to.equal('close');
+        expect(res.body).to.include('larger than 16384 bytes');
+        const line = server.logs.find(
+          (l) => l.msg === 'request' && l.reqId === res.headers['x-request-id'],
+        );
+        expect(line).to.include({ status: 413, ip: '127.0.0.1' });
+      });
+    }
+
+    it('PATCH /api/me answers 413 in JSON and closes the connection', async () => {
+      const token = await apiToken();
+      const res = await rawRequest({
+        method: 'PATCH',
+        url: `${server.issuer}/api/me`,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        chunks: ['{"name":"', ...oversized(), '"}'],
+        intervalMs: 10,
+        agent: keepAlive,
+      });
+      expect(res.status, res.body.slice(0, 300)).to.equal(413);
+      expect(res.headers.connection).to.equal('close');
+      expect(JSON.parse(res.body).error).to.equal('payload_too_large');
+    });
+
+    it('leaves no unhandled error behind', () => {
+      const unhandled = server.logs.filter(
+        (l) => l.msg === 'unhandled error' || l.msg === 'request failed',
+      );
+      expect(unhandled).to.deep.equal([]);
+    });
+  });
+
+  it('refuses compressed form and JSON bodies with 415 instead of reading them as text', async () => {
+    const { uid, csrf, cookie } = await signInPage();
+    const res = await rawRequest({
+      method: 'POST',
+      url: `${server.issuer}/interaction/${uid}/login`,
+      headers: {
+        cookie,
+        origin: server.issuer,
+        accept: 'text/html',
+        'content-type': 'application/x-www-form-urlencoded',
+        'content-encoding': 'gzip',
+      },
+      chunks: [`csrf=${csrf}&email=a%40example.com&password=x`],
+    });
+    expect(res.status).to.equal(415);
+    expect(res.body).to.include('Compressed request bodies are not accepted.');
+  });
+
+  describe('control characters', () => {
+    const CONTROLS = ['\u0000', '\u0001', '\u0008', '\u000b', '\u001b', '\u007f'];
+    const visible = (c: string) => `U+${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+    const FIELDS: Record<string, Record<string, string>> = {
+      login: { email: 'someone@example.com', password: 'correct horse battery' },
+      signup: { name: 'Some One', email: 'someone@example.com', password: 'correct horse battery' },
+    };
+
+    for (const [form, fields] of Object.entries(FIELDS)) {
+      for (const field of Object.keys(fields)) {
+        it(`are refused with 400 in the ${field} of the ${form} form`, async () => {
+          const { uid, csrf, cookie } = await signInPage();
+          for (const control of CONTROLS) {
+            const body = new URLSearchParams({
+              csrf,
+              ...fields,
+              [field]: `some${control}one@example.com`,
+            }).toString();
+            const res = await rawRequest({
+              method: 'POST',
+              url: `${server.issuer}/interaction/${uid}/${form}`,
+              headers: {
+                cookie,
+                origin: server.issuer,
+                accept: 'text/html',
+                'content-type': 'application/x-www-form-urlencoded',
+              },
+              chunks: [body],
+            });
+            expect(res.status, `${visible(control)}: ${res.body.slice(0, 300)}`).to.equal(400);
+            expect(res.body).to.include('control characters');
+          }
+        });
+      }
+    }
+
+    it('are refused with 400 in every field of PATCH /api/me, and in field names', async () => {
+      const token = await apiToken();
+      for (const control of CONTROLS) {
+        for (const body of [
+          { name: `Ada${control}Lovelace` },
+          { picture: `https://example.com/a${control}b.png` },
+          { [`name${control}`]: 'Ada' },
+        ]) {
+          const res = await http.patch(`${server.issuer}/api/me`, JSON.stringify(body), {
+            headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          });
+          expect(res.status, `${visible(control)} ${res.data}`).to.equal(400);
+          expect(JSON.parse(res.data).error_description).to.include('control characters');
+        }
+      }
+    });
+
+    it('stores a picture URL in its normalised form', async () => {
+      const token = await apiToken();
+      const res = await http.patch(
+        `${server.issuer}/api/me`,
+        JSON.stringify({ picture: 'HTTPS://Example.COM:443/a b/../pic.png?x=1 2' }),
+        { headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } },
+      );
+      expect(res.status, res.data).to.equal(200);
+      expect(JSON.parse(res.data).picture).to.equal('https://example.com/pic.png?x=1%202');
+    });
+  });
+  describe('errors the mounted provider does not answer itself', () => {
+    /** Opens a request, sends half its body, then resets the connection (a TCP RST). */
+    function resetMidRequest(path: string): Promise<void> {
+      return new Promise((resolve, reject) => {
+        const socket = connect(server.port, '127.0.0.1', () => {
+          socket.write(
+            `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\ngrant_type=`,
+          );
+          setTimeout(() => {
+            socket.resetAndDestroy();
+            setTimeout(resolve, 150);
+          }, 150);
+        });
+        socket.on('error', reject);
+      });
+    }
+
+    it('are logged as JSON through our logger, not printed as stacks on stderr', async () => {
+      const printed: string[] = [];
+      const original = console.error;
+      console.error = (...args: unknown[]) => printed.push(args.map(String).join(' '));
+      try {
+        for (const path of ['/token', '/userinfo', '/token/introspection', '/logout']) {
+          await resetMidRequest(path);
+        }
+      } finally {
+        console.error = original;
+      }
+      expect(printed).to.deep.equal([]);
+      const gone = server.logs.filter((l) => l.msg === 'client closed the connection');
+      expect(gone.length).to.be.at.least(4);
+      for (const line of gone) expect(line.reqId).to.be.a('string');
+    });
   });
 });

@@ -37,6 +37,7 @@ describe('loadConfig', () => {
         bcryptQueueLimit: 16,
         production: false,
         trustProxy: false,
+        trustProxyHops: 0,
         logLevel: 'info',
         migrateOnBoot: true,
         allowInsecureIssuer: false,
@@ -98,6 +99,7 @@ describe('loadConfig', () => {
         bcryptQueueLimit: 64,
         production: false,
         trustProxy: true,
+        trustProxyHops: 1,
         logLevel: 'debug',
         migrateOnBoot: false,
         allowInsecureIssuer: false,
@@ -381,6 +383,31 @@ describe('loadConfig', () => {
     it('refuses a list made only of commas', () => {
       expect(problemsOf({ COOKIE_KEYS: ' , ,' })).to.deep.equal([
         'COOKIE_KEYS must list at least one key',
+      ]);
+    });
+  });
+
+  describe('TRUST_PROXY_HOPS', () => {
+    it('is 1 behind a proxy and 0 otherwise when unset', () => {
+      expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxyHops).to.equal(1);
+      expect(loadConfig({}).trustProxyHops).to.equal(0);
+    });
+
+    it('counts the proxies that append to X-Forwarded-For', () => {
+      expect(loadConfig({ TRUST_PROXY: 'true', TRUST_PROXY_HOPS: '3' }).trustProxyHops).to.equal(3);
+    });
+
+    it('refuses anything but a whole number from 1 to 10', () => {
+      for (const hops of ['0', '11', '-1', '1.5', 'two']) {
+        expect(problemsOf({ TRUST_PROXY: 'true', TRUST_PROXY_HOPS: hops }), hops).to.deep.equal([
+          `TRUST_PROXY_HOPS must be an integer from 1 to 10 (got "${hops}")`,
+        ]);
+      }
+    });
+
+    it('is refused without TRUST_PROXY, which it would silently not apply', () => {
+      expect(problemsOf({ TRUST_PROXY_HOPS: '2' })).to.deep.equal([
+        'TRUST_PROXY_HOPS is set but TRUST_PROXY is false',
       ]);
     });
   });

@@ -2,6 +2,7 @@
 import { expect } from 'chai';
 import Koa from 'koa';
 import { errors } from 'oidc-provider';
+import { QueryFailedError } from 'typeorm';
 import {
   AccountNotFound,
   DomainError,
@@ -13,6 +14,7 @@ import {
   LastSignInMethod,
   TooManyAttempts,
 } from '../../src/accounts/errors.ts';
+import { StoreUnavailable } from '../../src/db/store-outages.ts';
 import { mapError } from '../../src/http/errors.ts';
 import { badRequest, forbidden, HttpProblem, notFound } from '../../src/http/http-errors.ts';
 
@@ -281,6 +283,75 @@ describe('mapError', () => {
     it('hide a server error even when it is marked as exposed', () => {
       const error = Object.assign(koaError(502, 'bad gateway to 10.0.0.7'), { expose: true });
       expect(mapError(error)).to.deep.equal(GENERIC_500);
+    });
+  });
+
+  describe('store outages', () => {
+    const UNAVAILABLE = (store: string) => ({
+      status: 503,
+      code: 'temporarily_unavailable',
+      title: 'Temporarily unavailable',
+      message:
+        'The service is briefly unavailable. Try again in a few seconds; nothing you entered was lost.',
+      headers: { 'Retry-After': '5' },
+      internal: false,
+      store,
+    });
+    const pgError = (code: string, message: string) =>
+      Object.assign(new Error(message), { code, severity: 'FATAL' });
+
+    it('answer 503 with Retry-After when Redis does not answer', () => {
+      for (const message of [
+        "Stream isn't writeable and enableOfflineQueue options is false",
+        'Connection is closed.',
+        'Command timed out',
+        'Reached the max retries per request limit (which is 0). Refer to "maxRetriesPerRequest" option for details.',
+        'LOADING Redis is loading the dataset in memory',
+      ]) {
+        expect(mapError(new Error(message)), message).to.deep.equal(UNAVAILABLE('redis'));
+      }
+    });
+
+    it('answer 503 with Retry-After when Postgres does not answer, also inside TypeORM errors', () => {
+      const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), {
+        code: 'ECONNREFUSED',
+        syscall: 'connect',
+      });
+      for (const error of [
+        refused,
+        new AggregateError([refused], 'connect ECONNREFUSED'),
+        new Error('Connection terminated unexpectedly'),
+        new Error('timeout exceeded when trying to connect'),
+        pgError('57P01', 'terminating connection due to administrator command'),
+        pgError('57P03', 'the database system is starting up'),
+        pgError('08006', 'connection failure'),
+        new QueryFailedError('SELECT 1', [], pgError('57P01', 'terminating connection')),
+        new StoreUnavailable('postgres'),
+      ]) {
+        expect(mapError(error), error.message).to.deep.equal(UNAVAILABLE('postgres'));
+      }
+    });
+
+    it('leave other database errors alone: a syntax error is still our 500', () => {
+      const syntax = new QueryFailedError('SELEC 1', [], pgError('42601', 'syntax error'));
+      expect(mapError(syntax)).to.deep.equal(GENERIC_500);
+    });
+  });
+
+  describe('values Postgres refuses as data', () => {
+    it('answer 400: the request carried them', () => {
+      const nul = Object.assign(new Error('invalid byte sequence for encoding "UTF8": 0x00'), {
+        code: '22021',
+      });
+      for (const error of [nul, new QueryFailedError('SELECT $1', ['a\u0000'], nul)]) {
+        expect(mapError(error)).to.deep.equal({
+          status: 400,
+          code: 'invalid_request',
+          title: 'Request refused',
+          message: 'The request contains a value that cannot be stored.',
+          internal: false,
+        });
+      }
     });
   });
 

@@ -8,6 +8,7 @@ import {
   nameProblem,
   normalizeEmail,
   normalizeName,
+  normalizePicture,
   pictureProblem,
 } from '../../src/accounts/profile-fields.ts';
 
@@ -186,5 +187,15 @@ describe('picture URLs', () => {
   it('are refused with credentials in them', () => {
     expect(pictureProblem('https://user:pw@img.example.com/ada.png')).to.equal(PICTURE_HTTPS);
     expect(pictureProblem('https://user@img.example.com/ada.png')).to.equal(PICTURE_HTTPS);
+  });
+
+  it('are kept in the form browsers serialise them, so one spelling is stored', () => {
+    expect(normalizePicture(' HTTPS://Img.Example.COM:443/a b/../ada.png?s=1 2#x ')).to.equal(
+      'https://img.example.com/ada.png?s=1%202#x',
+    );
+    expect(normalizePicture('https://img.example.com/a\u0000b')).to.equal(
+      'https://img.example.com/a%00b',
+    );
+    expect(normalizePicture('not a url')).to.equal('not a url');
   });
 });
