@@ -4,6 +4,7 @@ import type { DataSource, Repository } from 'typeorm';
 import { type Account, AccountEntity, type Profile, toProfile } from './account.ts';
 import {
   AccountNotFound,
+  DomainError,
   EmailTaken,
   HashingBusy,
   InvalidCredentials,
@@ -50,6 +51,10 @@ export interface ProfileChanges {
 
 const UNIQUE_VIOLATION = '23505';
 
+/** An attempt that failed before it was judged: hashing was busy, or a store did not answer. */
+const notJudged = (error: unknown) =>
+  error instanceof HashingBusy || !(error instanceof DomainError);
+
 export function isUniqueViolation(error: unknown): boolean {
   const code = (error as { driverError?: { code?: string }; code?: string } | null)?.driverError
     ?.code;
@@ -82,15 +87,15 @@ export class AccountService {
     if (Object.keys(problems).length > 0) throw new InvalidInput(problems);
     await this.#throttle.countSignUp(input.source);
 
-    // Hash before looking at the email, so an existing address takes as long as a new one.
-    let passwordHash: string;
     try {
-      passwordHash = await this.#hasher.hash(input.password);
+      // Hash before looking at the email, so an existing address takes as long as a new one.
+      const passwordHash = await this.#hasher.hash(input.password);
+      return await this.#insert({ email, emailVerified: false, name, picture: null, passwordHash });
     } catch (error) {
-      if (error instanceof HashingBusy) await this.#throttle.signUpNotAttempted(input.source);
+      // Hashing busy or a store unreachable: nothing was tried, so nothing is counted.
+      if (notJudged(error)) await this.#throttle.signUpNotAttempted(input.source).catch(() => {});
       throw error;
     }
-    return this.#insert({ email, emailVerified: false, name, picture: null, passwordHash });
   }
 
   async signInWithPassword(input: PasswordSignIn): Promise<Profile> {
@@ -114,13 +119,14 @@ export class AccountService {
     load: () => Promise<Account | null>,
   ): Promise<Account> {
     await this.#throttle.countPasswordCheck(email, source);
-    const account = await load();
+    let account: Account | null;
     let verdict: Verdict;
     try {
+      account = await load();
       verdict = await this.#hasher.verify(password, account?.passwordHash ?? null);
     } catch (error) {
-      // Not judged, so not counted: a full hashing queue must not lock anyone out.
-      if (error instanceof HashingBusy) await this.#throttle.passwordNotChecked(email, source);
+      // Not judged, so not counted: a full hashing queue or a store outage must lock no one out.
+      if (notJudged(error)) await this.#throttle.passwordNotChecked(email, source).catch(() => {});
       throw error;
     }
     if (!account || !verdict.ok) throw new InvalidCredentials();

@@ -271,7 +271,7 @@ export async function runFaults(options: FaultOptions = {}): Promise<FaultReport
     const postgres = await startOwnPostgres();
     stores.push(postgres);
     server = await startServerProcess({
-      NODE_ENV: 'production',
+      NODE_ENV: 'test',
       DATABASE_URL: postgres.url,
       REDIS_URL: redis.url,
       CLIENTS_FILE: clientsFile,

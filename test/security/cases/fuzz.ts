@@ -391,7 +391,7 @@ export async function runFuzz(
     ...upstreams.env,
     PORT: String(port),
     ISSUER: issuer,
-    NODE_ENV: 'production',
+    NODE_ENV: 'test',
     DATABASE_URL: TEST_DATABASE_URL,
     DATABASE_SCHEMA: namespace,
     REDIS_URL: TEST_REDIS_URL,
