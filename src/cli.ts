@@ -8,12 +8,13 @@ import { AccountService } from './accounts/account-service.ts';
 import { AccountNotFound, DomainError, EmailTaken, InvalidInput } from './accounts/errors.ts';
 import { type AttemptCounter, LoginThrottle } from './accounts/login-throttle.ts';
 import { PasswordHasher } from './accounts/passwords.ts';
-import { type Config, ConfigError, describeUrl, loadConfig } from './config.ts';
+import { type Config, ConfigError, loadConfig } from './config.ts';
 import { createDataSource } from './db/data-source.ts';
 import { ensureDatabase, migrate } from './db/migrate.ts';
 import { KeyRing, StoredKeysUnreadable } from './keys/key-encryption.ts';
 import { type KeyInfo, SigningKeyStore } from './keys/signing-keys.ts';
 import { rewrapSecrets, type WrapCounts } from './keys/stored-secrets.ts';
+import { describeUrl } from './net.ts';
 import { ClientsFileError, loadClients } from './oidc/clients.ts';
 
 const EXIT_OK = 0;
