@@ -18,6 +18,12 @@ const uncounted: AttemptCounter = {
   reset: () => Promise.resolve(),
 };
 
+/** The flags both commands take: which account, and whether the password comes on stdin. */
+const ACCOUNT_FLAGS = {
+  email: { type: 'string' },
+  'password-stdin': { type: 'boolean' },
+} as const;
+
 function accountService(db: DataSource, config: Config): AccountService {
   return new AccountService({
     dataSource: db,
@@ -31,10 +37,9 @@ export const createAccountCommand: Command = {
   summary: 'create an account, print its id (OIDC sub)',
   parse(args) {
     const values = options(args, {
-      email: { type: 'string' },
+      ...ACCOUNT_FLAGS,
       name: { type: 'string' },
       verified: { type: 'boolean' },
-      'password-stdin': { type: 'boolean' },
       'no-password': { type: 'boolean' },
     });
     const email = required(values.email, '--email');
@@ -76,10 +81,7 @@ export const setPasswordCommand: Command = {
   usage: 'accounts:set-password --email E [--password-stdin]',
   summary: "replace an account's password",
   parse(args) {
-    const values = options(args, {
-      email: { type: 'string' },
-      'password-stdin': { type: 'boolean' },
-    });
+    const values = options(args, ACCOUNT_FLAGS);
     const email = required(values.email, '--email');
     const source = passwordSource(values['password-stdin'] === true);
     return (config) =>
