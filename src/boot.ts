@@ -2,7 +2,7 @@
 import type { Redis } from 'ioredis';
 import type { JWK } from 'jose';
 import type { DataSource } from 'typeorm';
-import { type Config, describeUrl } from './config.ts';
+import type { Config } from './config.ts';
 import { createDataSource } from './db/data-source.ts';
 import { ensureDatabase, migrate } from './db/migrate.ts';
 import { createRedis } from './db/redis.ts';
@@ -12,6 +12,7 @@ import { KeyRing, StoredKeysUnreadable } from './keys/key-encryption.ts';
 import { SigningKeyStore } from './keys/signing-keys.ts';
 import { protectionSummary, sealPlainSecrets } from './keys/stored-secrets.ts';
 import type { Logger } from './logger.ts';
+import { describeUrl } from './net.ts';
 import { type ClientEntry, loadClients } from './oidc/clients.ts';
 
 export interface Resources {

@@ -1,5 +1,6 @@
 // The only reader of process.env: parses every setting once and reports every problem at once.
 import { defaultHashingQueueLimit } from './accounts/passwords.ts';
+import { isLoopbackHost } from './net.ts';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -131,26 +132,6 @@ export const DEFAULTS = {
   REFRESH_REUSE_GRACE_SECONDS: '30',
   RECENT_SIGN_IN_SECONDS: '300',
 } as const;
-
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
-
-/** True for hosts that never leave the machine: plain http is acceptable there. */
-export function isLoopbackHost(hostname: string): boolean {
-  // URL hostnames hold IPv4 addresses as four decimal parts; a name like 127.example.com is not one.
-  return (
-    LOOPBACK_HOSTS.has(hostname) ||
-    hostname.endsWith('.localhost') ||
-    /^127(?:\.\d{1,3}){3}$/.test(hostname)
-  );
-}
-
-/** Where a service is, for messages: host, port and database, never credentials. */
-export function describeUrl(url: string): string {
-  const parsed = URL.parse(url);
-  return parsed
-    ? `${parsed.host}${parsed.pathname === '/' ? '' : parsed.pathname}`
-    : 'an unparsable URL';
-}
 
 /** Collects problems instead of throwing at the first one. */
 class Reader {

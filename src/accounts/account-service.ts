@@ -1,7 +1,7 @@
 // Account use cases: sign-up, password sign-in, profile and password changes.
-import { randomUUID } from 'node:crypto';
-import type { DataSource, Repository } from 'typeorm';
-import { type Account, AccountEntity, type Profile, toProfile } from './account.ts';
+import type { DataSource } from 'typeorm';
+import { type Account, type Profile, toProfile } from './account.ts';
+import { type AccountFields, AccountRepository, isUniqueViolation } from './account-repository.ts';
 import {
   AccountNotFound,
   DomainError,
@@ -49,27 +49,17 @@ export interface ProfileChanges {
   picture?: string | null;
 }
 
-const UNIQUE_VIOLATION = '23505';
-
 /** An attempt that failed before it was judged: hashing was busy, or a store did not answer. */
 const notJudged = (error: unknown) =>
   error instanceof HashingBusy || !(error instanceof DomainError);
 
-export function isUniqueViolation(error: unknown): boolean {
-  const code = (error as { driverError?: { code?: string }; code?: string } | null)?.driverError
-    ?.code;
-  return (
-    code === UNIQUE_VIOLATION || (error as { code?: string } | null)?.code === UNIQUE_VIOLATION
-  );
-}
-
 export class AccountService {
-  readonly #accounts: Repository<Account>;
+  readonly #accounts: AccountRepository;
   readonly #hasher: PasswordHasher;
   readonly #throttle: LoginThrottle;
 
   constructor(deps: { dataSource: DataSource; hasher: PasswordHasher; throttle: LoginThrottle }) {
-    this.#accounts = deps.dataSource.getRepository(AccountEntity);
+    this.#accounts = new AccountRepository(deps.dataSource);
     this.#hasher = deps.hasher;
     this.#throttle = deps.throttle;
   }
@@ -144,20 +134,16 @@ export class AccountService {
       if (error instanceof HashingBusy) return;
       throw error;
     }
-    await this.#accounts.update({ id: accountId }, { passwordHash });
+    await this.#accounts.update(accountId, { passwordHash });
   }
 
   async findProfile(id: string): Promise<Profile | undefined> {
-    if (!isUuid(id)) return undefined;
-    const account = await this.#accounts.findOneBy({ id });
+    const account = await this.#accounts.byId(id);
     return account ? toProfile(account) : undefined;
   }
 
-  async findAccountByEmail(email: string): Promise<Account | null> {
-    return this.#accounts
-      .createQueryBuilder('account')
-      .where('lower(account.email) = lower(:email)', { email: normalizeEmail(email) })
-      .getOne();
+  findAccountByEmail(email: string): Promise<Account | null> {
+    return this.#accounts.byEmail(email);
   }
 
   /** Creates an account directly (administration, upstream sign-in). */
@@ -190,14 +176,11 @@ export class AccountService {
   }
 
   async setPassword(accountId: string, password: string): Promise<void> {
-    const account = isUuid(accountId) ? await this.#accounts.findOneBy({ id: accountId }) : null;
+    const account = await this.#accounts.byId(accountId);
     if (!account) throw new AccountNotFound();
     const issue = passwordProblem(password, account.email ?? undefined);
     if (issue) throw new InvalidInput({ password: issue });
-    await this.#accounts.update(
-      { id: accountId },
-      { passwordHash: await this.#hasher.hash(password) },
-    );
+    await this.#accounts.update(accountId, { passwordHash: await this.#hasher.hash(password) });
   }
 
   /**
@@ -210,9 +193,7 @@ export class AccountService {
     next: string;
     source: string;
   }): Promise<void> {
-    const account = isUuid(input.accountId)
-      ? await this.#accounts.findOneBy({ id: input.accountId })
-      : null;
+    const account = await this.#accounts.byId(input.accountId);
     if (!account) throw new AccountNotFound();
     if (account.email === null) {
       throw new InvalidInput({ password: 'Add an email address before setting a password.' });
@@ -227,7 +208,7 @@ export class AccountService {
   }
 
   async updateProfile(accountId: string, changes: ProfileChanges): Promise<Profile> {
-    const account = isUuid(accountId) ? await this.#accounts.findOneBy({ id: accountId }) : null;
+    const account = await this.#accounts.byId(accountId);
     if (!account) throw new AccountNotFound();
     const problems: Record<string, string> = {};
     const update: Partial<Account> = {};
@@ -250,21 +231,12 @@ export class AccountService {
     return toProfile(saved);
   }
 
-  async #insert(fields: Omit<Account, 'id' | 'createdAt' | 'updatedAt'>): Promise<Profile> {
-    const now = new Date();
-    const account: Account = { id: randomUUID(), ...fields, createdAt: now, updatedAt: now };
+  async #insert(fields: AccountFields): Promise<Profile> {
     try {
-      await this.#accounts.insert(account);
+      return toProfile(await this.#accounts.insert(fields));
     } catch (error) {
       if (isUniqueViolation(error)) throw new EmailTaken();
       throw error;
     }
-    return toProfile(account);
   }
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export function isUuid(value: string): boolean {
-  return UUID.test(value);
 }

@@ -2,27 +2,17 @@
 // and an email match with an existing account is never linked without proof of ownership.
 import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
+import type { UpstreamIdentity } from '../federation/upstream-identity.ts';
 import {
   type Account,
-  AccountEntity,
   type FederatedIdentity,
   FederatedIdentityEntity,
   type Profile,
   toProfile,
 } from './account.ts';
-import { isUniqueViolation, isUuid } from './account-service.ts';
+import { AccountRepository, isUniqueViolation, isUuid } from './account-repository.ts';
 import { AccountNotFound, IdentityAlreadyLinked, LastSignInMethod } from './errors.ts';
 import { emailProblem, nameProblem, normalizeName, pictureProblem } from './profile-fields.ts';
-
-/** What an upstream provider says about the person, after our trust policy was applied. */
-export interface ExternalIdentity {
-  provider: string;
-  subject: string;
-  email: string | null;
-  emailVerified: boolean;
-  name: string | null;
-  picture: string | null;
-}
 
 export type UpstreamSignIn =
   | { kind: 'signed-in'; profile: Profile; created: boolean }
@@ -59,15 +49,7 @@ export class FederatedAccounts {
     this.#db = db;
   }
 
-  async #accountByEmail(tx: EntityManager, email: string): Promise<Account | null> {
-    return tx
-      .getRepository(AccountEntity)
-      .createQueryBuilder('account')
-      .where('lower(account.email) = lower(:email)', { email })
-      .getOne();
-  }
-
-  async #insertIdentity(tx: EntityManager, accountId: string, identity: ExternalIdentity) {
+  async #insertIdentity(tx: EntityManager, accountId: string, identity: UpstreamIdentity) {
     const now = new Date();
     const row: FederatedIdentity = {
       id: randomUUID(),
@@ -84,7 +66,7 @@ export class FederatedAccounts {
   }
 
   /** Signs in with an upstream identity: finds it, creates an account for it, or asks for proof. */
-  async signIn(identity: ExternalIdentity): Promise<UpstreamSignIn> {
+  async signIn(identity: UpstreamIdentity): Promise<UpstreamSignIn> {
     try {
       return await this.#db.transaction((tx) => this.#signIn(tx, identity));
     } catch (error) {
@@ -94,16 +76,16 @@ export class FederatedAccounts {
     }
   }
 
-  async #signIn(tx: EntityManager, identity: ExternalIdentity): Promise<UpstreamSignIn> {
+  async #signIn(tx: EntityManager, identity: UpstreamIdentity): Promise<UpstreamSignIn> {
     const identities = tx.getRepository(FederatedIdentityEntity);
-    const accounts = tx.getRepository(AccountEntity);
+    const accounts = new AccountRepository(tx);
     const email = cleanEmail(identity.email);
     const known = await identities.findOneBy({
       provider: identity.provider,
       subject: identity.subject,
     });
     if (known) {
-      const account = await accounts.findOneBy({ id: known.accountId });
+      const account = await accounts.byId(known.accountId);
       if (!account) throw new AccountNotFound();
       await identities.update(
         { id: known.id },
@@ -120,7 +102,7 @@ export class FederatedAccounts {
     }
 
     if (email !== null) {
-      const existing = await this.#accountByEmail(tx, email);
+      const existing = await accounts.byEmail(email);
       if (existing) return { kind: 'link-required', accountId: existing.id, email };
     }
 
@@ -128,27 +110,27 @@ export class FederatedAccounts {
     return { kind: 'signed-in', profile: toProfile(account), created: true };
   }
 
-  async #createAccount(tx: EntityManager, identity: ExternalIdentity, email: string | null) {
-    const now = new Date();
-    const account: Account = {
-      id: randomUUID(),
+  async #createAccount(
+    tx: EntityManager,
+    identity: UpstreamIdentity,
+    email: string | null,
+  ): Promise<Account> {
+    const account = await new AccountRepository(tx).insert({
       email,
       emailVerified: email !== null && identity.emailVerified,
       passwordHash: null,
       name: cleanName(identity.name),
       picture: cleanPicture(identity.picture),
-      createdAt: now,
-      updatedAt: now,
-    };
-    await tx.getRepository(AccountEntity).insert(account);
+    });
     await this.#insertIdentity(tx, account.id, identity);
     return account;
   }
 
   /** Links an identity to an account whose owner has just proved they own it. */
-  async link(accountId: string, identity: ExternalIdentity): Promise<Profile> {
+  async link(accountId: string, identity: UpstreamIdentity): Promise<Profile> {
     return this.#db.transaction(async (tx) => {
-      const account = await tx.getRepository(AccountEntity).findOneBy({ id: accountId });
+      const accounts = new AccountRepository(tx);
+      const account = await accounts.byId(accountId);
       if (!account) throw new AccountNotFound();
       try {
         await this.#insertIdentity(tx, accountId, identity);
@@ -161,7 +143,7 @@ export class FederatedAccounts {
         const same = identity.email?.trim().toLowerCase() === account.email.toLowerCase();
         if (same) {
           account.emailVerified = true;
-          await tx.getRepository(AccountEntity).save(account);
+          await accounts.save(account);
         }
       }
       return toProfile(account);
@@ -169,7 +151,7 @@ export class FederatedAccounts {
   }
 
   /** A new account for the identity without the email another account already uses. */
-  async createSeparate(identity: ExternalIdentity): Promise<Profile> {
+  async createSeparate(identity: UpstreamIdentity): Promise<Profile> {
     try {
       return await this.#db.transaction(async (tx) =>
         toProfile(await this.#createAccount(tx, identity, null)),
@@ -195,7 +177,7 @@ export class FederatedAccounts {
 
   /** Whether the account can sign in with a password. */
   async hasPassword(accountId: string): Promise<boolean> {
-    const account = await this.#db.getRepository(AccountEntity).findOneBy({ id: accountId });
+    const account = await new AccountRepository(this.#db).byId(accountId);
     return account?.passwordHash != null;
   }
 
@@ -204,12 +186,7 @@ export class FederatedAccounts {
     if (!isUuid(accountId) || !isUuid(identityId)) throw new AccountNotFound();
     await this.#db.transaction(async (tx) => {
       // Lock the account row so two concurrent unlinks cannot both pass the check.
-      const account = await tx
-        .getRepository(AccountEntity)
-        .createQueryBuilder('account')
-        .setLock('pessimistic_write')
-        .where('account.id = :accountId', { accountId })
-        .getOne();
+      const account = await new AccountRepository(tx).byIdForUpdate(accountId);
       if (!account) throw new AccountNotFound();
       const identities = await tx.getRepository(FederatedIdentityEntity).findBy({ accountId });
       const target = identities.find((i) => i.id === identityId);

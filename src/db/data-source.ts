@@ -4,6 +4,7 @@ import { migrations } from '../../migrations/index.ts';
 import { AccountEntity, FederatedIdentityEntity } from '../accounts/account.ts';
 import type { Config } from '../config.ts';
 import { ConsentEntity } from '../oidc/consent-store.ts';
+import { MIGRATIONS_TABLE } from './migrate.ts';
 
 export const ENTITIES = [AccountEntity, FederatedIdentityEntity, ConsentEntity];
 
@@ -17,7 +18,7 @@ export function createDataSource(
     schema: config.databaseSchema,
     entities: ENTITIES,
     migrations,
-    migrationsTableName: 'latchkey_migrations',
+    migrationsTableName: MIGRATIONS_TABLE,
     migrationsTransactionMode: 'all',
     synchronize: false,
     logging: false,

@@ -1,6 +1,10 @@
-// Applies pending migrations; an advisory lock makes concurrent boots take turns.
+// Applies pending migrations and tells which are pending; an advisory lock makes concurrent boots
+// take turns.
 import pg from 'pg';
 import type { DataSource } from 'typeorm';
+
+/** The table TypeORM records applied migrations in, one row per migration name. */
+export const MIGRATIONS_TABLE = 'latchkey_migrations';
 
 const UNDEFINED_DATABASE = '3D000';
 const DUPLICATE_DATABASE = '42P04';
@@ -49,4 +53,18 @@ export async function migrate(dataSource: DataSource, schema: string): Promise<M
   } finally {
     await runner.release();
   }
+}
+
+/** The names of the migrations the data source knows and the database has not applied, in order. */
+export async function pendingMigrations(dataSource: DataSource): Promise<string[]> {
+  const known = dataSource.migrations.map((m) => m.name ?? m.constructor.name);
+  const [table] = await dataSource.query('SELECT to_regclass($1) IS NOT NULL AS present', [
+    MIGRATIONS_TABLE,
+  ]);
+  if (!table?.present) return known;
+  const applied: { name: string }[] = await dataSource.query(
+    `SELECT name FROM ${pg.escapeIdentifier(MIGRATIONS_TABLE)}`,
+  );
+  const done = new Set(applied.map((row) => row.name));
+  return known.filter((name) => !done.has(name));
 }

@@ -1,17 +1,8 @@
 // The one interface every upstream sign-in provider implements, and the errors it may raise.
 import * as client from 'openid-client';
+import type { UpstreamIdentity } from './upstream-identity.ts';
 
-/** Who the upstream says signed in, already mapped to our terms and trust policy. */
-export interface UpstreamIdentity {
-  provider: string;
-  /** The provider's stable, never-reassigned identifier for the person. */
-  subject: string;
-  email: string | null;
-  /** True only when the provider asserts the email belongs to this person AND we trust it to. */
-  emailVerified: boolean;
-  name: string | null;
-  picture: string | null;
-}
+export type { UpstreamIdentity };
 
 /** What one sign-in attempt sends upstream and must present again at the callback. */
 export interface UpstreamRequest {

@@ -26,23 +26,26 @@ interface SecretTable {
   label(id: string): string;
 }
 
-export const SIGNING_KEYS: SecretTable = {
-  table: 'signing_keys',
-  id: 'kid',
-  plain: 'private_jwk',
-  sealed: 'sealed_private_jwk',
-  context: (kid) => `signing_keys:${kid}`,
-  label: (kid) => `signing key ${kid}`,
-};
+/** A table with one secret per row; the sealed value is bound to the table and the row's id. */
+function secretTable(
+  table: string,
+  columns: Pick<SecretTable, 'id' | 'plain' | 'sealed'>,
+  label: (id: string) => string,
+): SecretTable {
+  return { table, ...columns, context: (id) => `${table}:${id}`, label };
+}
 
-export const INSTANCE_SECRETS: SecretTable = {
-  table: 'instance_secrets',
-  id: 'name',
-  plain: 'value',
-  sealed: 'sealed_value',
-  context: (name) => `instance_secrets:${name}`,
-  label: (name) => `instance secret "${name}"`,
-};
+export const SIGNING_KEYS = secretTable(
+  'signing_keys',
+  { id: 'kid', plain: 'private_jwk', sealed: 'sealed_private_jwk' },
+  (kid) => `signing key ${kid}`,
+);
+
+export const INSTANCE_SECRETS = secretTable(
+  'instance_secrets',
+  { id: 'name', plain: 'value', sealed: 'sealed_value' },
+  (name) => `instance secret "${name}"`,
+);
 
 const TABLES = [SIGNING_KEYS, INSTANCE_SECRETS] as const;
 
@@ -93,8 +96,7 @@ export async function sealPlainSecrets(db: DataSource, ring: KeyRing): Promise<W
   if (!ring.enabled) return {};
   // Checked without the lock first: after the first sealing boot there is nothing to do.
   const [pending] = await db.query(
-    `SELECT (SELECT count(*) FROM signing_keys WHERE kek_id IS NULL)
-          + (SELECT count(*) FROM instance_secrets WHERE kek_id IS NULL) AS n`,
+    `SELECT ${TABLES.map((t) => `(SELECT count(*) FROM ${t.table} WHERE kek_id IS NULL)`).join(' + ')} AS n`,
   );
   if (Number(pending?.n ?? 0) === 0) return {};
   return db.transaction(async (tx) => {
@@ -148,7 +150,7 @@ export async function protectionSummary(
   const [row] = await db.query(
     `SELECT count(*) FILTER (WHERE kek_id IS NULL) AS plaintext,
             count(*) FILTER (WHERE kek_id IS NOT NULL AND kek_id <> $1) AS older
-     FROM (SELECT kek_id FROM signing_keys UNION ALL SELECT kek_id FROM instance_secrets) AS s`,
+     FROM (${TABLES.map((t) => `SELECT kek_id FROM ${t.table}`).join(' UNION ALL ')}) AS s`,
     [ring.newestId ?? ''],
   );
   return { plaintext: Number(row?.plaintext ?? 0), olderKek: Number(row?.older ?? 0) };

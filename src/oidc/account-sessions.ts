@@ -3,7 +3,8 @@
 // records up by account).
 import type { Redis } from 'ioredis';
 import type Provider from 'oidc-provider';
-import { accountIndexKey, RedisAdapter, storageId } from './redis-adapter.ts';
+import { RedisAdapter } from './redis-adapter.ts';
+import { accountIndexKey, storageId } from './redis-keys.ts';
 
 export interface AccountSession {
   /** Stable handle of the session (a hash of its cookie value, never the value itself). */

@@ -1,7 +1,7 @@
 // The OIDC clients from CLIENTS_FILE: read, checked against our policy, defaults applied.
 import { readFile } from 'node:fs/promises';
 import type { ClientMetadata } from 'oidc-provider';
-import { isLoopbackHost } from '../config.ts';
+import { isLoopbackHost } from '../net.ts';
 
 export interface ClientEntry extends ClientMetadata {
   client_id: string;

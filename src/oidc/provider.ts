@@ -13,7 +13,7 @@ import { isFirstParty, loadExistingGrant } from './consent-policy.ts';
 import type { ConsentStore } from './consent-store.ts';
 import { CLAIMS_BY_SCOPE } from './find-account.ts';
 import type { OidcPages } from './pages.ts';
-import { AlreadyConsumed } from './redis-adapter.ts';
+import { AlreadyConsumed } from './redis-revocation.ts';
 import { type RefreshGrace, RefreshReplayed } from './refresh-grace.ts';
 
 /** Our own account API is a resource server; its tokens are audience-restricted to it. */

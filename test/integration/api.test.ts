@@ -2,7 +2,7 @@
 import axios from 'axios';
 import { expect } from 'chai';
 import * as client from 'openid-client';
-import { recordKey } from '../../src/oidc/redis-adapter.ts';
+import { recordKey } from '../../src/oidc/redis-keys.ts';
 import { Browser } from '../support/browser.ts';
 import {
   authorizationUrl,

@@ -13,7 +13,7 @@ import {
   uniqueNamespace,
 } from '../support/server.ts';
 
-const CLI = path.join(import.meta.dirname, '../../src/cli.ts');
+const CLI = path.join(import.meta.dirname, '../../src/cli/main.ts');
 
 interface CliResult {
   status: number | null;

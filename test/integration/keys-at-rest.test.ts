@@ -10,6 +10,7 @@ import { DataSource } from 'typeorm';
 import { InitialSchema1763769600000 } from '../../migrations/1763769600000-initial-schema.ts';
 import { connect, type Resources } from '../../src/boot.ts';
 import { type Env, loadConfig } from '../../src/config.ts';
+import { MIGRATIONS_TABLE } from '../../src/db/migrate.ts';
 import { StoredKeysUnreadable } from '../../src/keys/key-encryption.ts';
 import { createLogger } from '../../src/logger.ts';
 import { signUpAndAuthorize } from '../support/oidc.ts';
@@ -25,7 +26,7 @@ import {
   uniqueNamespace,
 } from '../support/server.ts';
 
-const CLI = path.join(import.meta.dirname, '../../src/cli.ts');
+const CLI = path.join(import.meta.dirname, '../../src/cli/main.ts');
 const PRIVATE_PARAMS = ['d', 'p', 'q', 'dp', 'dq', 'qi'] as const;
 
 interface Rows {
@@ -337,7 +338,7 @@ describe('keys at rest', function () {
         url: TEST_DATABASE_URL,
         schema: namespace,
         migrations: [InitialSchema1763769600000],
-        migrationsTableName: 'latchkey_migrations',
+        migrationsTableName: MIGRATIONS_TABLE,
         extra: { options: `-c search_path=${namespace}` },
       });
       const lines: Record<string, unknown>[] = [];

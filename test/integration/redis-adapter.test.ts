@@ -3,13 +3,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import type { AdapterPayload } from 'oidc-provider';
-import {
-  AlreadyConsumed,
-  accountIndexKey,
-  RedisAdapter,
-  recordKey,
-  userCodeKey,
-} from '../../src/oidc/redis-adapter.ts';
+import { RedisAdapter } from '../../src/oidc/redis-adapter.ts';
+import { accountIndexKey, recordKey, userCodeKey } from '../../src/oidc/redis-keys.ts';
+import { AlreadyConsumed } from '../../src/oidc/redis-revocation.ts';
 import { TEST_REDIS_URL, uniqueNamespace } from '../support/server.ts';
 
 /** A little over the 1 s TTLs used below, so Redis has certainly expired the keys. */

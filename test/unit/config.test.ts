@@ -1,6 +1,6 @@
 // loadConfig: defaults, every refused value, and all problems reported together.
 import { expect } from 'chai';
-import { ConfigError, type Env, isLoopbackHost, loadConfig } from '../../src/config.ts';
+import { ConfigError, type Env, loadConfig } from '../../src/config.ts';
 
 const GOOD_KEY = 'k'.repeat(32);
 const OTHER_KEY = 'o'.repeat(40);
@@ -614,19 +614,5 @@ describe('loadConfig', () => {
       }).to.throw(TypeError);
       expect(config.port).to.equal(3000);
     });
-  });
-});
-
-describe('isLoopbackHost', () => {
-  it('knows localhost, its subdomains and the whole 127/8 block', () => {
-    for (const host of ['localhost', 'app.localhost', '127.0.0.1', '127.255.0.9', '[::1]']) {
-      expect(isLoopbackHost(host), host).to.equal(true);
-    }
-  });
-
-  it('does not mistake names that merely start with 127. or localhost for loopback', () => {
-    for (const host of ['127.example.com', '127.0.0.1.nip.io', 'localhost.example.com']) {
-      expect(isLoopbackHost(host), host).to.equal(false);
-    }
   });
 });

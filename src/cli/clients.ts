@@ -1,0 +1,29 @@
+// clients:list: the relying parties in CLIENTS_FILE, without their secrets.
+import { loadClients } from '../oidc/clients.ts';
+import { withoutOptions } from './command.ts';
+import { say } from './output.ts';
+
+export const listClientsCommand = withoutOptions(
+  'clients:list',
+  'list the clients in CLIENTS_FILE (no secrets)',
+  async (config) => {
+    if (config.clientsFile === undefined) {
+      say('CLIENTS_FILE is not set: no clients are configured.');
+      return;
+    }
+    const clients = await loadClients(config.clientsFile);
+    say(`${clients.length} client(s) in ${config.clientsFile}`);
+    for (const client of clients) {
+      const method = client.token_endpoint_auth_method ?? 'client_secret_basic';
+      say();
+      say(client.client_id);
+      say(`  name:          ${client.client_name ?? '-'}`);
+      say(`  type:          ${method === 'none' ? 'public' : `confidential (${method})`}`);
+      say(`  first party:   ${client.first_party === true ? 'yes' : 'no'}`);
+      say(`  redirect URIs: ${(client.redirect_uris ?? []).join(', ')}`);
+      if (client.post_logout_redirect_uris?.length) {
+        say(`  after logout:  ${client.post_logout_redirect_uris.join(', ')}`);
+      }
+    }
+  },
+);

@@ -1,0 +1,13 @@
+// Who an upstream says signed in: produced by each upstream, stored by the account use cases.
+
+/** Who the upstream says signed in, already mapped to our terms and trust policy. */
+export interface UpstreamIdentity {
+  provider: string;
+  /** The provider's stable, never-reassigned identifier for the person. */
+  subject: string;
+  email: string | null;
+  /** True only when the provider asserts the email belongs to this person AND we trust it to. */
+  emailVerified: boolean;
+  name: string | null;
+  picture: string | null;
+}
