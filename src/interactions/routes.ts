@@ -3,8 +3,7 @@ import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import { errors as oidcErrors } from 'oidc-provider';
 import type { AccountService } from '../accounts/account-service.ts';
-import type { Expected } from '../http/form-rejected.ts';
-import { onForm } from '../http/form-rejected.ts';
+import { type Expected, onForm, type Rejection } from '../http/form-rejected.ts';
 import { badRequest } from '../http/http-errors.ts';
 import { isFirstParty } from '../oidc/consent-policy.ts';
 import type { ConsentStore } from '../oidc/consent-store.ts';
@@ -114,7 +113,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     kit.step({ prompt: 'login', form: true }, async (ctx, { details, form }) => {
       const values = { name: kit.field(form, 'name'), email: kit.field(form, 'email').trim() };
       const password = kit.field(form, 'password');
-      const again = (r: { status: number; message: string; fields?: Record<string, string> }) =>
+      const again = (r: Rejection) =>
         kit.signUpPage(ctx, details, r.status, {
           values,
           ...(r.fields ? { errors: { ...r.fields } } : { error: r.message }),
