@@ -38,7 +38,7 @@ export interface ConsentLocals extends InteractionLocals {
 }
 
 export interface LinkLocals extends InteractionLocals {
-  providerName: string;
+  upstreamName: string;
   email: string;
   others: UpstreamButton[];
   error?: string | undefined;

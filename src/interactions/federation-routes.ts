@@ -49,7 +49,7 @@ export function federationRoutes(deps: FederationDeps): Router {
   router.use(deps.sameOrigin);
 
   function upstreamOf(ctx: Context): UpstreamProvider {
-    const upstream = upstreams.get(String(ctx.params.provider));
+    const upstream = upstreams.get(String(ctx.params.upstream));
     if (!upstream) throw notFound('interaction.upstream_not_enabled');
     return upstream;
   }
@@ -90,7 +90,7 @@ export function federationRoutes(deps: FederationDeps): Router {
     const upstream = upstreams.get(link.identity.provider);
     kit.pages.link(ctx, status, {
       ...(await kit.interactionLocals(details)),
-      providerName: upstream?.name ?? link.identity.provider,
+      upstreamName: upstream?.name ?? link.identity.provider,
       email: link.identity.email ?? '',
       others: kit.upstreamButtons().filter((u) => u.id !== link.identity.provider),
       error,
@@ -124,7 +124,7 @@ export function federationRoutes(deps: FederationDeps): Router {
   }
 
   router.post(
-    '/interaction/:uid/federated/:provider',
+    '/interaction/:uid/federated/:upstream',
     kit.step({ prompt: 'login', form: true }, async (ctx, { details }) => {
       const upstream = upstreamOf(ctx);
       const attempt = await attempts.start({
@@ -149,7 +149,7 @@ export function federationRoutes(deps: FederationDeps): Router {
 
   // Upstreams return to one fixed address; the interaction cookie lives under /interaction/:uid,
   // so the browser is sent on to that path, where the state is checked and used up.
-  router.get('/federation/:provider/callback', async (ctx) => {
+  router.get('/federation/:upstream/callback', async (ctx) => {
     const upstream = upstreamOf(ctx);
     const state = typeof ctx.query.state === 'string' ? ctx.query.state : '';
     const attempt = await attempts.peek(state);
@@ -168,7 +168,7 @@ export function federationRoutes(deps: FederationDeps): Router {
   });
 
   router.get(
-    '/interaction/:uid/federated/:provider/callback',
+    '/interaction/:uid/federated/:upstream/callback',
     kit.step({ prompt: 'login' }, async (ctx, { details }) => {
       const upstream = upstreamOf(ctx);
       const state = typeof ctx.query.state === 'string' ? ctx.query.state : '';
