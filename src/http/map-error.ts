@@ -60,7 +60,7 @@ interface Answer {
   store?: Store;
 }
 
-type Rule = Pick<Answer, 'status' | 'code' | 'event'>;
+type Rule = Pick<Answer, 'status' | 'code' | 'event' | 'retryAfterSeconds'>;
 
 /** Account errors, by their code; the catalogue entry has the same name. */
 const DOMAIN: Readonly<Record<DomainCode, Rule>> = {
@@ -96,6 +96,7 @@ const UPSTREAM = [
     {
       status: 503,
       code: 'temporarily_unavailable',
+      retryAfterSeconds: 30,
       event: { name: 'upstream.unavailable', level: 'warn', withError: true },
     },
   ],
@@ -110,10 +111,8 @@ const UPSTREAM = [
   ],
 ] as const satisfies readonly (readonly [new (...args: never[]) => Error, Entry, Rule])[];
 
-const UPSTREAM_RETRY_AFTER_SECONDS = 30;
-
+/** The wait an error asks for itself (the throttle's window, the hashing queue's estimate). */
 function retryAfterOf(error: unknown): number | undefined {
-  if (error instanceof UpstreamUnavailable) return UPSTREAM_RETRY_AFTER_SECONDS;
   const seconds = (error as { retryAfterSeconds?: unknown } | null)?.retryAfterSeconds;
   return typeof seconds === 'number' ? seconds : undefined;
 }

@@ -63,11 +63,6 @@ export const en = {
       message:
         '{{upstream}} did not answer in time or had a problem. Try again in a few minutes, or sign in another way.',
     },
-    upstream_unreachable: {
-      title: '{{upstream}} is unavailable',
-      message:
-        '{{upstream}} cannot be reached right now. Try again in a few minutes, or sign in another way.',
-    },
     upstream_rejected: {
       title: '{{upstream}} sign-in failed',
       message:
@@ -113,6 +108,8 @@ export const en = {
     step_unsupported: 'This sign-in step is not supported.',
     choose_decision: 'Choose whether to allow or deny access.',
     upstream_not_enabled: 'This sign-in provider is not enabled.',
+    upstream_unreachable:
+      '{{upstream}} cannot be reached right now. Try again in a few minutes, or sign in another way.',
     back_to_sign_in: 'Back to sign-in',
   },
   login: {

@@ -134,7 +134,7 @@ export function federationRoutes(deps: FederationDeps): Router {
       });
       const url = await onForm(
         problemPage(ctx, details),
-        { upstream_unavailable: { key: 'error.upstream_unreachable.message' } },
+        { upstream_unavailable: { key: 'interaction.upstream_unreachable' } },
         // Any failure before the person leaves (discovery, a bad answer) means it is unreachable.
         () =>
           upstream.authorizationUrl(attempt).catch((error: unknown) => {

@@ -9,11 +9,11 @@ import { MAX_EMAIL_LENGTH } from '../accounts/profile-fields.ts';
 import type { Upstreams } from '../federation/registry.ts';
 import type { CsrfTokens } from '../http/csrf.ts';
 import { type Form, readForm } from '../http/form.ts';
-import { FormRejected, type Rejection, type ShowAgain } from '../http/form-rejected.ts';
+import type { Rejection, ShowAgain } from '../http/form-rejected.ts';
 import { badRequest, forbidden } from '../http/http-errors.ts';
 import { type LoginLocals, Pages, type SignUpLocals, type UpstreamButton } from '../http/pages.ts';
 import type { Views } from '../http/views.ts';
-import { type MessageKey, t } from '../i18n/t.ts';
+import { t } from '../i18n/t.ts';
 
 export type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 
@@ -177,10 +177,5 @@ export class InteractionKit {
       error: extra.error,
       upstreams: this.upstreamButtons(),
     });
-  }
-
-  /** Refuses the form with the route's own reason, showing `show` again. */
-  reject(show: ShowAgain, status: number, key: MessageKey): FormRejected {
-    return new FormRejected(show, { status, key });
   }
 }

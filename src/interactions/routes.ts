@@ -3,7 +3,7 @@ import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import { errors as oidcErrors } from 'oidc-provider';
 import type { AccountService } from '../accounts/account-service.ts';
-import { type Expected, onForm, type Rejection } from '../http/form-rejected.ts';
+import { type Expected, FormRejected, onForm, type Rejection } from '../http/form-rejected.ts';
 import { badRequest } from '../http/http-errors.ts';
 import { isFirstParty } from '../oidc/consent-policy.ts';
 import type { ConsentStore } from '../oidc/consent-store.ts';
@@ -100,7 +100,9 @@ export function interactionRoutes(deps: InteractionDeps): Router {
       const password = kit.field(form, 'password');
       const remember = form.text('remember') === 'yes';
       const again = kit.loginAgain(ctx, details, email);
-      if (email === '' || password === '') throw kit.reject(again, 400, 'login.missing');
+      if (email === '' || password === '') {
+        throw new FormRejected(again, { status: 400, key: 'login.missing' });
+      }
       const profile = await onForm(again, SIGN_IN_REFUSALS, () =>
         accounts.signInWithPassword({ email, password, source: ctx.ip }),
       );
