@@ -156,8 +156,10 @@ export function createApp(deps: AppDeps): LatchkeyApp {
       const ended = await accountSessions.endAll(accountId, { exceptSessionId: sessionId });
       logger.info({ event: 'sessions.ended', accountId, ...ended }, 'other sessions ended');
     });
+  // Each router that mounts browser forms refuses cross-site posts to them.
+  const sameOrigin = sameOriginOnly(issuerOrigin);
   const kit = new InteractionKit({ provider, views, csrf, upstreams });
-  const interactions = interactionRoutes({ kit, accounts, consents });
+  const interactions = interactionRoutes({ kit, accounts, consents, sameOrigin });
   const federation = federationRoutes({
     kit,
     accounts,
@@ -165,6 +167,7 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     attempts,
     upstreams,
     issuer: config.issuer,
+    sameOrigin,
   });
   const account = accountRoutes({
     provider,
@@ -177,6 +180,7 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     https,
     recentSignInSeconds: config.recentSignInSeconds,
     endOtherSessions,
+    sameOrigin,
   });
   const origins = clientOrigins(clients);
   const api = apiRoutes({
@@ -202,25 +206,14 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     // Methods nothing here implements get 405 rather than the routers' 501.
     if (!KNOWN_METHODS.has(ctx.method)) {
       ctx.set('Allow', [...KNOWN_METHODS].join(', '));
-      throw new HttpProblem(405, 'method_not_allowed', `${ctx.method} is not supported.`);
+      throw new HttpProblem(405, 'method_not_allowed', 'request.method_not_allowed', {
+        method: ctx.method,
+      });
     }
     await next();
   });
   app.use(assets(`${VIEWS_DIR}/assets`));
   app.use(health.routes());
-  const checkOrigin = sameOriginOnly(issuerOrigin);
-  app.use(async (ctx, next) => {
-    // Our browser forms, and the provider's logout confirmation form.
-    const path = ctx.path;
-    if (
-      path.startsWith('/interaction/') ||
-      path.startsWith('/account/') ||
-      path.startsWith(`${ROUTES.end_session}/`)
-    ) {
-      return checkOrigin(ctx, next);
-    }
-    return next();
-  });
   app.use(interactions.routes());
   app.use(interactions.allowedMethods());
   app.use(federation.routes());
@@ -233,6 +226,8 @@ export function createApp(deps: AppDeps): LatchkeyApp {
   const handle = provider.callback();
   app.use(async (ctx, next) => {
     if (!isProviderPath(ctx.path)) return next();
+    // The provider's one browser form of its own, the logout confirmation.
+    if (ctx.path.startsWith(`${ROUTES.end_session}/`)) await sameOrigin(ctx, async () => {});
     // The provider writes its own response to the same Node request.
     ctx.respond = false;
     await handle(ctx.req, ctx.res);

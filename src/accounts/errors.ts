@@ -9,6 +9,30 @@ export abstract class DomainError extends Error {
   }
 }
 
+/** A domain fact with a fixed code and log message, and nothing else to say. */
+function fact<C extends string>(code: C, message: string) {
+  return class extends DomainError {
+    readonly code: C = code;
+
+    constructor() {
+      super(message);
+    }
+  };
+}
+
+/** A refusal that lifts by itself after the given number of seconds. */
+function retryLater<C extends string>(code: C, message: string) {
+  return class extends DomainError {
+    readonly code: C = code;
+    readonly retryAfterSeconds: number;
+
+    constructor(retryAfterSeconds: number) {
+      super(message);
+      this.retryAfterSeconds = retryAfterSeconds;
+    }
+  };
+}
+
 /** One or more fields are unacceptable; messages are meant for the person filling the form. */
 export class InvalidInput extends DomainError {
   readonly code = 'invalid_input';
@@ -21,67 +45,38 @@ export class InvalidInput extends DomainError {
 }
 
 /** Sign-up with an email that already belongs to an account. */
-export class EmailTaken extends DomainError {
-  readonly code = 'email_taken';
-
-  constructor() {
-    super('email already registered');
-  }
-}
+export class EmailTaken extends fact('email_taken', 'email already registered') {}
 
 /** Wrong password, unknown email or an account without a password: deliberately indistinct. */
-export class InvalidCredentials extends DomainError {
-  readonly code = 'invalid_credentials';
+export class InvalidCredentials extends fact('invalid_credentials', 'invalid email or password') {}
 
-  constructor() {
-    super('invalid email or password');
-  }
-}
+/** Too many failed attempts for this email or source. */
+export class TooManyAttempts extends retryLater('too_many_attempts', 'too many attempts') {}
 
-/** Too many failed attempts for this email or source; retry after the given number of seconds. */
-export class TooManyAttempts extends DomainError {
-  readonly code = 'too_many_attempts';
-  readonly retryAfterSeconds: number;
+/** Too many passwords are already waiting to be hashed or checked. */
+export class HashingBusy extends retryLater('hashing_busy', 'password hashing is busy') {}
 
-  constructor(retryAfterSeconds: number) {
-    super('too many attempts');
-    this.retryAfterSeconds = retryAfterSeconds;
-  }
-}
-
-/** Too many passwords are already waiting to be hashed or checked; retry after a few seconds. */
-export class HashingBusy extends DomainError {
-  readonly code = 'hashing_busy';
-  readonly retryAfterSeconds: number;
-
-  constructor(retryAfterSeconds: number) {
-    super('password hashing is busy');
-    this.retryAfterSeconds = retryAfterSeconds;
-  }
-}
-
-export class AccountNotFound extends DomainError {
-  readonly code = 'account_not_found';
-
-  constructor() {
-    super('account not found');
-  }
-}
+export class AccountNotFound extends fact('account_not_found', 'account not found') {}
 
 /** The upstream identity already belongs to another account. */
-export class IdentityAlreadyLinked extends DomainError {
-  readonly code = 'identity_already_linked';
-
-  constructor() {
-    super('this sign-in is already linked to another account');
-  }
-}
+export class IdentityAlreadyLinked extends fact(
+  'identity_already_linked',
+  'this sign-in is already linked to another account',
+) {}
 
 /** Removing this sign-in method would leave the account with no way to sign in. */
-export class LastSignInMethod extends DomainError {
-  readonly code = 'last_sign_in_method';
+export class LastSignInMethod extends fact(
+  'last_sign_in_method',
+  'the last way to sign in cannot be removed',
+) {}
 
-  constructor() {
-    super('the last way to sign in cannot be removed');
-  }
-}
+/** Every account error's code: the keys the HTTP edge words and answers. */
+export type DomainCode =
+  | InvalidInput['code']
+  | EmailTaken['code']
+  | InvalidCredentials['code']
+  | TooManyAttempts['code']
+  | HashingBusy['code']
+  | AccountNotFound['code']
+  | IdentityAlreadyLinked['code']
+  | LastSignInMethod['code'];

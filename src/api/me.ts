@@ -6,6 +6,7 @@ import type Provider from 'oidc-provider';
 import type { AccountService } from '../accounts/account-service.ts';
 import { readJsonObject } from '../http/form.ts';
 import { badRequest, HttpProblem } from '../http/http-errors.ts';
+import { type MessageKey, t } from '../i18n/t.ts';
 import { isFirstParty } from '../oidc/consent-policy.ts';
 import { claimsForScopes } from '../oidc/find-account.ts';
 
@@ -30,14 +31,15 @@ export function apiRoutes(deps: ApiDeps): Router {
   const realm = audience;
   const router = new Router({ prefix: '/api' });
 
-  function unauthorized(error?: string, description?: string): HttpProblem {
+  function unauthorized(error?: string, description?: MessageKey): HttpProblem {
     const parts = [`realm="${realm}"`];
     if (error) parts.push(`error="${error}"`);
-    if (description) parts.push(`error_description="${description}"`);
+    if (description) parts.push(`error_description="${t(description)}"`);
     return new HttpProblem(
       401,
       error ?? 'unauthorized',
-      description ?? 'A bearer access token is required.',
+      description ?? 'api.token_required',
+      {},
       { 'WWW-Authenticate': `Bearer ${parts.join(', ')}` },
     );
   }
@@ -48,35 +50,33 @@ export function apiRoutes(deps: ApiDeps): Router {
     const match = /^Bearer +(\S+)$/i.exec(header);
     if (!match) {
       if (header === '' || !/^Bearer\b/i.test(header)) throw unauthorized();
-      throw unauthorized('invalid_request', 'Malformed Authorization header');
+      throw unauthorized('invalid_request', 'api.malformed_header');
     }
     const value = match[1] as string;
     const token = TOKEN68.test(value) ? await provider.AccessToken.find(value) : undefined;
-    if (!token) throw unauthorized('invalid_token', 'The access token is invalid or has expired');
+    if (!token) throw unauthorized('invalid_token', 'api.token_invalid');
     if (token.aud !== audience && !(Array.isArray(token.aud) && token.aud.includes(audience))) {
-      throw unauthorized('invalid_token', 'The access token was not issued for this API');
+      throw unauthorized('invalid_token', 'api.wrong_audience');
     }
     if (token.jkt || token['x5t#S256']) {
-      throw unauthorized('invalid_token', 'Sender-constrained tokens are not accepted here');
+      throw unauthorized('invalid_token', 'api.sender_constrained');
     }
     // Tokens for this audience are only issued to first-party clients; one minted for another
     // client (before that policy, or by any mistake) is refused all the same.
     if (!isFirstParty(await provider.Client.find(token.clientId ?? ''))) {
-      throw unauthorized(
-        'invalid_token',
-        'The access token was not issued to a first-party application',
-      );
+      throw unauthorized('invalid_token', 'api.not_first_party');
     }
     const grant = await provider.Grant.find(token.grantId ?? '');
     if (!grant || grant.accountId !== token.accountId || grant.clientId !== token.clientId) {
-      throw unauthorized('invalid_token', 'The access token has been revoked');
+      throw unauthorized('invalid_token', 'api.token_revoked');
     }
     if (!anyScope.some((s) => token.scopes.has(s))) {
       const wanted = anyScope.join(' ');
       throw new HttpProblem(
         403,
         'insufficient_scope',
-        `The access token needs scope "${wanted}".`,
+        'api.scope_needed',
+        { scope: wanted },
         {
           'WWW-Authenticate': `Bearer realm="${realm}", error="insufficient_scope", scope="${wanted}"`,
         },
@@ -87,7 +87,7 @@ export function apiRoutes(deps: ApiDeps): Router {
 
   async function profileOf(caller: Caller) {
     const profile = await accounts.findProfile(caller.accountId);
-    if (!profile) throw unauthorized('invalid_token', 'The account no longer exists');
+    if (!profile) throw unauthorized('invalid_token', 'api.account_gone');
     return claimsForScopes(profile, caller.scopes);
   }
 
@@ -125,12 +125,11 @@ export function apiRoutes(deps: ApiDeps): Router {
     const caller = await authenticate(ctx, ['profile']);
     const body = await readJsonObject(ctx);
     const unknown = Object.keys(body).filter((k) => k !== 'name' && k !== 'picture');
-    if (unknown.length > 0) throw badRequest(`Unknown field(s): ${unknown.join(', ')}.`);
+    if (unknown.length > 0) throw badRequest('api.unknown_fields', { fields: unknown.join(', ') });
     const { name, picture } = body;
-    if (name !== undefined && typeof name !== 'string')
-      throw badRequest('"name" must be a string.');
+    if (name !== undefined && typeof name !== 'string') throw badRequest('api.name_type');
     if (picture !== undefined && picture !== null && typeof picture !== 'string') {
-      throw badRequest('"picture" must be a string or null.');
+      throw badRequest('api.picture_type');
     }
     await accounts.updateProfile(caller.accountId, {
       ...(name === undefined ? {} : { name }),

@@ -44,10 +44,10 @@ export function sameOriginOnly(issuerOrigin: string): Middleware {
       const origin = ctx.get('origin');
       if (site !== '') {
         if (site !== 'same-origin' && site !== 'none') {
-          throw forbidden('This form was submitted from another site and was refused.');
+          throw forbidden('request.cross_site');
         }
       } else if (origin !== '' && origin !== issuerOrigin) {
-        throw forbidden('This form was submitted from another site and was refused.');
+        throw forbidden('request.cross_site');
       }
     }
     await next();

@@ -1,223 +1,35 @@
-// The one place errors become responses: domain errors, library errors, then everything else.
+// The one place errors become responses: map-error.ts words them, this answers and logs them,
+// as an error page, JSON, or the form they refused shown again.
 import type { Context, Middleware } from 'koa';
 import type Provider from 'oidc-provider';
-import { type KoaContextWithOIDC, errors as oidcErrors } from 'oidc-provider';
-import {
-  AccountNotFound,
-  DomainError,
-  EmailTaken,
-  HashingBusy,
-  IdentityAlreadyLinked,
-  InvalidCredentials,
-  InvalidInput,
-  LastSignInMethod,
-  TooManyAttempts,
-} from '../accounts/errors.ts';
-import {
-  asStoreUnavailable,
-  isDataError,
-  RETRY_AFTER_SECONDS,
-  type Store,
-  type StoreOutages,
-} from '../db/store-outages.ts';
+import type { KoaContextWithOIDC } from 'oidc-provider';
+import { asStoreUnavailable, type Store, type StoreOutages } from '../db/store-outages.ts';
+import { t } from '../i18n/t.ts';
 import type { Logger } from '../logger.ts';
-import { HttpProblem } from './http-errors.ts';
+import { FormRejected, type Rejection } from './form-rejected.ts';
+import {
+  codeOf,
+  type MappedError,
+  mapError,
+  pageNotFound,
+  paramsOf,
+  storeUnavailable,
+} from './map-error.ts';
+import { Pages } from './pages.ts';
 import { requestInfo } from './request-context.ts';
 import type { Views } from './views.ts';
 
-export interface MappedError {
-  status: number;
-  /** Stable machine-readable code (OAuth style). */
-  code: string;
-  title: string;
-  /** Safe to show: never a stack or internal detail. */
-  message: string;
-  headers?: Record<string, string>;
-  fields?: Readonly<Record<string, string>>;
-  /** Whether this is our fault (logged as an error) rather than the request's. */
-  internal: boolean;
-  /** A condition operators watch for: logged as a warning with this event name. */
-  event?: string;
-  /** The store whose outage caused this (logged once per outage, not per request). */
-  store?: Store;
-}
-
-const UNAVAILABLE_MESSAGE =
-  'The service is briefly unavailable. Try again in a few seconds; nothing you entered was lost.';
-
-export function storeUnavailable(store: Store): MappedError {
-  return {
-    status: 503,
-    code: 'temporarily_unavailable',
-    title: 'Temporarily unavailable',
-    message: UNAVAILABLE_MESSAGE,
-    headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) },
-    internal: false,
-    store,
-  };
-}
-
-const SESSION_EXPIRED =
-  'This sign-in page has expired or was opened in a different browser. Go back to the application and start signing in again.';
-
-export function mapError(error: unknown): MappedError {
-  if (error instanceof DomainError) {
-    if (error instanceof InvalidInput) {
-      return {
-        status: 400,
-        code: 'invalid_request',
-        title: 'Check your details',
-        message: error.message,
-        fields: error.fields,
-        internal: false,
-      };
-    }
-    if (error instanceof EmailTaken) {
-      return {
-        status: 409,
-        code: 'conflict',
-        title: 'Email unavailable',
-        message: 'That email address cannot be used for a new account.',
-        internal: false,
-      };
-    }
-    if (error instanceof InvalidCredentials) {
-      return {
-        status: 401,
-        code: 'invalid_credentials',
-        title: 'Sign-in failed',
-        message: 'The email or password is incorrect.',
-        internal: false,
-      };
-    }
-    if (error instanceof TooManyAttempts) {
-      return {
-        status: 429,
-        code: 'too_many_attempts',
-        title: 'Too many attempts',
-        message: `Too many attempts. Try again in ${Math.ceil(error.retryAfterSeconds / 60)} minute(s).`,
-        headers: { 'Retry-After': String(error.retryAfterSeconds) },
-        internal: false,
-      };
-    }
-    if (error instanceof HashingBusy) {
-      return {
-        status: 503,
-        code: 'temporarily_unavailable',
-        title: 'Busy right now',
-        message: `Too many sign-ins are being checked at this moment. Wait ${error.retryAfterSeconds} second(s) and try again.`,
-        headers: { 'Retry-After': String(error.retryAfterSeconds) },
-        internal: false,
-        event: 'password_hashing.busy',
-      };
-    }
-    if (error instanceof IdentityAlreadyLinked) {
-      return {
-        status: 409,
-        code: 'conflict',
-        title: 'Already linked',
-        message: 'This sign-in is already linked to another account.',
-        internal: false,
-      };
-    }
-    if (error instanceof LastSignInMethod) {
-      return {
-        status: 409,
-        code: 'conflict',
-        title: 'Cannot remove',
-        message: 'This is the only way to sign in to the account, so it cannot be removed.',
-        internal: false,
-      };
-    }
-    if (error instanceof AccountNotFound) {
-      return {
-        status: 404,
-        code: 'not_found',
-        title: 'Not found',
-        message: 'The account does not exist.',
-        internal: false,
-      };
-    }
-    return {
-      status: 400,
-      code: error.code,
-      title: 'Request refused',
-      message: error.message,
-      internal: false,
-    };
-  }
-  if (error instanceof oidcErrors.SessionNotFound) {
-    return {
-      status: 400,
-      code: 'session_not_found',
-      title: 'This page has expired',
-      message: SESSION_EXPIRED,
-      internal: false,
-    };
-  }
-  if (error instanceof oidcErrors.OIDCProviderError) {
-    const status = error.statusCode ?? error.status ?? 400;
-    const internal = status >= 500;
-    return {
-      status,
-      code: internal ? 'server_error' : error.error,
-      title: internal ? 'Something went wrong' : 'Request refused',
-      message: internal
-        ? 'An unexpected error occurred.'
-        : (error.error_description ?? error.error),
-      internal,
-    };
-  }
-  if (error instanceof HttpProblem) {
-    return {
-      status: error.status,
-      code: error.code,
-      title: error.status === 404 ? 'Page not found' : 'Request refused',
-      message: error.message,
-      headers: { ...error.headers },
-      internal: false,
-    };
-  }
-  const outage = asStoreUnavailable(error);
-  if (outage) return storeUnavailable(outage.store);
-  // A value our checks let through but Postgres refuses (bad encoding, out of range): the input.
-  if (isDataError(error)) {
-    return {
-      status: 400,
-      code: 'invalid_request',
-      title: 'Request refused',
-      message: 'The request contains a value that cannot be stored.',
-      internal: false,
-    };
-  }
-  // http-errors from Koa itself (ctx.throw, malformed URLs): trust only client errors it exposes.
-  const status = (error as { status?: unknown } | null)?.status;
-  if (
-    typeof status === 'number' &&
-    status >= 400 &&
-    status < 500 &&
-    (error as { expose?: boolean }).expose
-  ) {
-    return {
-      status,
-      code: 'invalid_request',
-      title: 'Request refused',
-      message: (error as Error).message,
-      internal: false,
-    };
-  }
-  return {
-    status: 500,
-    code: 'server_error',
-    title: 'Something went wrong',
-    message: 'An unexpected error occurred. If it keeps happening, quote the request id below.',
-    internal: true,
-  };
-}
+export { type MappedError, mapError, storeUnavailable } from './map-error.ts';
 
 export function wantsJson(ctx: Context): boolean {
   if (ctx.path.startsWith('/api/')) return true;
   return ctx.accepts(['html', 'json']) === 'json';
+}
+
+function answerJson(ctx: Context, mapped: MappedError, extra: Record<string, unknown> = {}) {
+  ctx.status = mapped.status;
+  for (const [name, value] of Object.entries(mapped.headers ?? {})) ctx.set(name, value);
+  ctx.body = { error: mapped.code, error_description: mapped.message, ...extra };
 }
 
 export function respondWithError(
@@ -226,48 +38,73 @@ export function respondWithError(
   views: Views,
   options: { html?: boolean } = {},
 ): void {
-  ctx.status = mapped.status;
-  for (const [name, value] of Object.entries(mapped.headers ?? {})) ctx.set(name, value);
-  const requestId = String(ctx.state.requestId ?? '');
   if (!options.html && wantsJson(ctx)) {
-    ctx.body = {
-      error: mapped.code,
-      error_description: mapped.message,
+    answerJson(ctx, mapped, {
       ...(mapped.fields ? { fields: mapped.fields } : {}),
-      request_id: requestId,
-    };
+      request_id: String(ctx.state.requestId ?? ''),
+    });
     return;
   }
-  views.respond(ctx, 'error', mapped.status, {
+  ctx.status = mapped.status;
+  for (const [name, value] of Object.entries(mapped.headers ?? {})) ctx.set(name, value);
+  new Pages(views).error(ctx, {
     title: mapped.title,
     status: mapped.status,
     message: mapped.message,
   });
 }
 
+/** The answer to a refused form (status, headers, log line) and the words its page shows. */
+export function rejectionOf(rejected: FormRejected): { mapped: MappedError; rejection: Rejection } {
+  const { reason } = rejected;
+  if (!('as' in reason)) {
+    const mapped: MappedError = {
+      status: reason.status,
+      code: reason.code ?? 'invalid_request',
+      title: t('error.refused.title'),
+      message: t(reason.key, reason.params),
+      internal: false,
+    };
+    return { mapped, rejection: mapped };
+  }
+  const mapped = mapError(reason.error, reason.params);
+  const { key, field } = reason.as;
+  const message = key ? t(key, paramsOf(reason.error, reason.params)) : mapped.message;
+  const fields = field ? { [field]: message } : mapped.fields;
+  const code = codeOf(reason.error) ?? mapped.code;
+  return { mapped, rejection: { ...mapped, code, message, ...(fields ? { fields } : {}) } };
+}
+
 export function errorMapper(views: Views, outages?: StoreOutages): Middleware {
+  async function answer(ctx: Context, error: unknown): Promise<void> {
+    if (error instanceof FormRejected) {
+      const { mapped, rejection } = rejectionOf(error);
+      const cause = 'error' in error.reason ? error.reason.error : error;
+      logMapped(ctx.state.log, mapped, cause, outages);
+      if (ctx.headerSent || !ctx.writable) return;
+      for (const [name, value] of Object.entries(mapped.headers ?? {})) ctx.set(name, value);
+      try {
+        await error.show(rejection);
+      } catch (failure) {
+        await answer(ctx, failure);
+      }
+      return;
+    }
+    const mapped = mapError(error);
+    logMapped(ctx.state.log, mapped, error, outages);
+    if (ctx.headerSent || !ctx.writable) return;
+    respondWithError(ctx, mapped, views);
+  }
+
   return async (ctx, next) => {
     try {
       await next();
       // ctx.respond is false when the mounted provider answered by itself.
       if (ctx.respond !== false && ctx.status === 404 && ctx.body === undefined) {
-        respondWithError(
-          ctx,
-          {
-            status: 404,
-            code: 'not_found',
-            title: 'Page not found',
-            message: 'The page you asked for does not exist.',
-            internal: false,
-          },
-          views,
-        );
+        respondWithError(ctx, pageNotFound(), views);
       }
     } catch (error) {
-      const mapped = mapError(error);
-      logMapped(ctx.state.log, mapped, error, outages);
-      if (ctx.headerSent || !ctx.writable) return;
-      respondWithError(ctx, mapped, views);
+      await answer(ctx, error);
     }
   };
 }
@@ -278,12 +115,14 @@ function logMapped(
   error: unknown,
   outages: StoreOutages | undefined,
 ): void {
+  const { code, status, event } = mapped;
   // An outage is logged when it starts and ends; its requests only in their request lines.
   if (mapped.store) outages?.failed(mapped.store, error);
   else if (mapped.internal) log?.error({ err: error }, 'request failed');
-  else if (mapped.event) {
-    log?.warn({ event: mapped.event, code: mapped.code, status: mapped.status }, 'request refused');
-  } else log?.info({ code: mapped.code, status: mapped.status }, 'request refused');
+  else if (event) {
+    const line = { event: event.name, code, status, ...(event.withError ? { err: error } : {}) };
+    log?.[event.level](line, 'request refused');
+  } else log?.info({ code, status }, 'request refused');
 }
 
 // A client that hangs up mid-request is not a failure of ours.
@@ -344,13 +183,9 @@ export function providerErrors(
       logMapped(logOf(ctx as KoaContextWithOIDC), mapped, error, outages);
       ctx.remove('Location');
       // As the library itself chooses: JSON unless HTML is preferred (an OAuth client sends */*).
-      if (ctx.accepts('json', 'html') === 'html') {
+      if (ctx.accepts('json', 'html') === 'html')
         respondWithError(ctx, mapped, views, { html: true });
-      } else {
-        ctx.status = mapped.status;
-        for (const [name, value] of Object.entries(mapped.headers ?? {})) ctx.set(name, value);
-        ctx.body = { error: mapped.code, error_description: mapped.message };
-      }
+      else answerJson(ctx, mapped);
       return;
     }
     const store = outageOf.get(ctx);
@@ -360,12 +195,7 @@ export function providerErrors(
     const json = ctx.body !== null && typeof ctx.body === 'object' && !Buffer.isBuffer(ctx.body);
     ctx.remove('Location');
     const mapped = storeUnavailable(store);
-    if (json) {
-      ctx.status = mapped.status;
-      for (const [name, value] of Object.entries(mapped.headers ?? {})) ctx.set(name, value);
-      ctx.body = { error: mapped.code, error_description: mapped.message };
-    } else {
-      respondWithError(ctx, mapped, views, { html: true });
-    }
+    if (json) answerJson(ctx, mapped);
+    else respondWithError(ctx, mapped, views, { html: true });
   });
 }

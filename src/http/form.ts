@@ -19,8 +19,11 @@ function tooLarge(limit: number) {
   return new HttpProblem(
     413,
     'payload_too_large',
-    `The request body is larger than ${limit} bytes.`,
-    { Connection: 'close' },
+    'request.too_large',
+    { limit },
+    {
+      Connection: 'close',
+    },
   );
 }
 
@@ -31,16 +34,12 @@ function tooLarge(limit: number) {
 async function readBody(ctx: Context, limit: number): Promise<string> {
   const encoding = ctx.get('content-encoding').trim().toLowerCase();
   if (encoding !== '' && encoding !== 'identity') {
-    throw new HttpProblem(
-      415,
-      'unsupported_media_type',
-      'Compressed request bodies are not accepted.',
-    );
+    throw new HttpProblem(415, 'unsupported_media_type', 'request.compressed');
   }
   const declared = Number(ctx.get('content-length') || '0');
   if (declared > limit) throw tooLarge(limit);
   const req = ctx.req;
-  if (req.readableEnded) throw badRequest('The request body was already read.');
+  if (req.readableEnded) throw badRequest('request.already_read');
   const buffer = await new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -67,12 +66,12 @@ async function readBody(ctx: Context, limit: number): Promise<string> {
     };
     const onError = () => {
       cleanup();
-      reject(badRequest('The request body was cut off.'));
+      reject(badRequest('request.cut_off'));
     };
     const onClose = () => {
       if (req.complete) return;
       cleanup();
-      reject(badRequest('The request body was cut off.'));
+      reject(badRequest('request.cut_off'));
     };
     req.on('data', onData);
     req.on('end', onEnd);
@@ -82,7 +81,7 @@ async function readBody(ctx: Context, limit: number): Promise<string> {
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(buffer);
   } catch {
-    throw badRequest('The request body is not valid UTF-8.');
+    throw badRequest('request.not_utf8');
   }
 }
 
@@ -96,7 +95,7 @@ export class Form {
   /** The single value of a field, '' when absent; a repeated field is refused. */
   text(name: string): string {
     const values = this.#params.getAll(name);
-    if (values.length > 1) throw badRequest(`The field "${name}" was sent more than once.`);
+    if (values.length > 1) throw badRequest('request.field_repeated', { field: name });
     return values[0] ?? '';
   }
 
@@ -107,16 +106,12 @@ export class Form {
 
 export async function readForm(ctx: Context, limit = FORM_LIMIT_BYTES): Promise<Form> {
   if (!ctx.is('application/x-www-form-urlencoded')) {
-    throw new HttpProblem(
-      415,
-      'unsupported_media_type',
-      'This form only accepts application/x-www-form-urlencoded bodies.',
-    );
+    throw new HttpProblem(415, 'unsupported_media_type', 'request.form_only');
   }
   const params = new URLSearchParams(await readBody(ctx, limit));
   for (const [name, value] of params) {
     if (hasControlCharacters(name) || hasControlCharacters(value)) {
-      throw badRequest(`The field "${name.slice(0, 40)}" contains control characters.`);
+      throw badRequest('request.field_control', { field: name.slice(0, 40) });
     }
   }
   return new Form(params);
@@ -140,21 +135,21 @@ export async function readJsonObject(
   limit = JSON_LIMIT_BYTES,
 ): Promise<Record<string, unknown>> {
   if (!ctx.is('application/json')) {
-    throw new HttpProblem(415, 'unsupported_media_type', 'Send the body as application/json.');
+    throw new HttpProblem(415, 'unsupported_media_type', 'request.json_only');
   }
   const text = await readBody(ctx, limit);
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    throw badRequest('The request body is not valid JSON.');
+    throw badRequest('request.json_invalid');
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw badRequest('The request body must be a JSON object.');
+    throw badRequest('request.json_not_object');
   }
   const where = controlCharacterIn(value, '');
   if (where !== undefined) {
-    throw badRequest(`"${where.slice(0, 40)}" contains control characters.`);
+    throw badRequest('request.json_control', { field: where.slice(0, 40) });
   }
   return value as Record<string, unknown>;
 }

@@ -5,6 +5,20 @@ import ejs from 'ejs';
 import type { Context } from 'koa';
 
 export type Locals = Record<string, unknown>;
+
+/** Every page in views/; each is compiled when a caching Views starts, so a broken one stops boot. */
+export const VIEW_NAMES = [
+  'layout',
+  'login',
+  'signup',
+  'consent',
+  'link',
+  'account',
+  'error',
+  'logout',
+  'logged-out',
+] as const;
+export type ViewName = (typeof VIEW_NAMES)[number];
 export type Template = (locals: Locals) => string;
 
 export interface PageLocals {
@@ -20,9 +34,10 @@ export class Views {
   constructor(dir: string, options: { cache: boolean }) {
     this.#dir = dir;
     this.#cache = options.cache ? new Map() : undefined;
+    if (this.#cache) for (const name of VIEW_NAMES) this.#template(name);
   }
 
-  #template(name: string): Template {
+  #template(name: ViewName): Template {
     const cached = this.#cache?.get(name);
     if (cached) return cached;
     const filename = path.join(this.#dir, `${name}.ejs`);
@@ -38,7 +53,7 @@ export class Views {
   }
 
   /** Answers with page `name`, carrying this request's CSP nonce and request id. */
-  respond(ctx: Context, name: string, status: number, locals: Locals & { title: string }): void {
+  respond(ctx: Context, name: ViewName, status: number, locals: Locals & { title: string }): void {
     ctx.status = status;
     ctx.type = 'html';
     ctx.body = this.render(name, {
@@ -49,7 +64,7 @@ export class Views {
   }
 
   /** Renders `name` and wraps it in the layout. */
-  render(name: string, locals: PageLocals & Locals): string {
+  render(name: ViewName, locals: PageLocals & Locals): string {
     const body = this.#template(name)(locals);
     return this.#template('layout')({ ...locals, body });
   }

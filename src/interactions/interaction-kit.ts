@@ -1,5 +1,6 @@
-// What every interaction route needs: the interaction behind the cookie, CSRF-checked forms,
-// pages in our layout, and finishing the interaction back into the authorization request.
+// What every interaction route needs: the step it serves (interaction, form, prompt), pages in
+// our layout, and finishing the interaction back into the authorization request.
+import type { RouterContext } from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import { type InteractionResults, errors as oidcErrors } from 'oidc-provider';
@@ -8,8 +9,11 @@ import { MAX_EMAIL_LENGTH } from '../accounts/profile-fields.ts';
 import type { Upstreams } from '../federation/registry.ts';
 import type { CsrfTokens } from '../http/csrf.ts';
 import { type Form, readForm } from '../http/form.ts';
+import type { Rejection, ShowAgain } from '../http/form-rejected.ts';
 import { badRequest, forbidden } from '../http/http-errors.ts';
-import type { Locals, Views } from '../http/views.ts';
+import { type LoginLocals, Pages, type SignUpLocals, type UpstreamButton } from '../http/pages.ts';
+import type { Views } from '../http/views.ts';
+import { t } from '../i18n/t.ts';
 
 export type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 
@@ -23,26 +27,54 @@ export interface KitDeps {
   upstreams: Upstreams;
 }
 
+/** What a step declares: the prompt it serves (none: any) and whether it reads a posted form. */
+export interface StepSpec<F extends boolean> {
+  prompt?: 'login' | 'consent';
+  form?: F;
+}
+
+/** What a step's handler is given: the interaction and, for a form step, its checked form. */
+export type Step<F extends boolean> = {
+  details: Details;
+} & (F extends true ? { form: Form } : { form?: undefined });
+
+type Handler<F extends boolean> = (ctx: RouterContext, step: Step<F>) => Promise<void>;
+
 export class InteractionKit {
   readonly provider: Provider;
-  readonly #views: Views;
+  readonly pages: Pages;
   readonly #csrf: CsrfTokens;
   readonly #upstreams: Upstreams;
 
   constructor(deps: KitDeps) {
     this.provider = deps.provider;
-    this.#views = deps.views;
+    this.pages = new Pages(deps.views);
     this.#csrf = deps.csrf;
     this.#upstreams = deps.upstreams;
   }
 
-  /** The interaction named by the cookie; it must be the one in the URL. */
-  async load(ctx: Context): Promise<Details> {
-    const details = await this.provider.interactionDetails(ctx.req, ctx.res);
-    if (details.uid !== ctx.params.uid) {
-      throw new oidcErrors.SessionNotFound('interaction mismatch');
-    }
-    return details;
+  /**
+   * One interaction step: the interaction behind the cookie (it must be the one in the URL),
+   * then the form with its CSRF token checked against it, then the prompt the step serves.
+   */
+  step<F extends boolean = false>(spec: StepSpec<F>, handler: Handler<F>) {
+    return async (ctx: RouterContext) => {
+      const details = await this.provider.interactionDetails(ctx.req, ctx.res);
+      if (details.uid !== ctx.params.uid) {
+        throw new oidcErrors.SessionNotFound('interaction mismatch');
+      }
+      const form = spec.form ? await this.#form(ctx, details) : undefined;
+      if (spec.prompt && details.prompt.name !== spec.prompt) {
+        throw badRequest('interaction.step_done');
+      }
+      await handler(ctx, { details, form } as Step<F>);
+    };
+  }
+
+  async #form(ctx: Context, details: Details): Promise<Form> {
+    const body = await readForm(ctx);
+    if (!this.#csrf.verify(details.uid, body.text('csrf'))) throw forbidden('request.form_expired');
+    return body;
   }
 
   async clientOf(details: Details) {
@@ -56,35 +88,19 @@ export class InteractionKit {
     return client.clientName ?? client.clientId;
   }
 
-  csrfToken(details: Details): string {
-    return this.#csrf.issue(details.uid);
-  }
-
-  /** The posted form, after its CSRF token was checked against this interaction. */
-  async form(ctx: Context, details: Details): Promise<Form> {
-    const body = await readForm(ctx);
-    if (!this.#csrf.verify(details.uid, body.text('csrf'))) {
-      throw forbidden(
-        'This form has expired or was not sent from this site. Go back and try again.',
-      );
-    }
-    return body;
+  /** The form fields every interaction page carries. */
+  async interactionLocals(details: Details) {
+    return {
+      uid: details.uid,
+      csrf: this.#csrf.issue(details.uid),
+      clientName: await this.clientName(details),
+    };
   }
 
   field(body: Form, name: string): string {
     const value = body.text(name);
-    if (value.length > MAX_FIELD) throw badRequest(`The field "${name}" is too long.`);
+    if (value.length > MAX_FIELD) throw badRequest('request.field_too_long', { field: name });
     return value;
-  }
-
-  expectPrompt(details: Details, name: string): void {
-    if (details.prompt.name !== name) {
-      throw badRequest('This step of signing in is already done. Go back to the application.');
-    }
-  }
-
-  render(ctx: Context, view: string, status: number, locals: Locals & { title: string }): void {
-    this.#views.respond(ctx, view, status, locals);
   }
 
   async finish(ctx: Context, result: InteractionResults, merge = false): Promise<void> {
@@ -113,8 +129,8 @@ export class InteractionKit {
     });
   }
 
-  /** Buttons for the enabled upstream providers, in registry order. */
-  upstreamButtons(): { id: string; name: string }[] {
+  /** Buttons for the enabled upstreams, in registry order. */
+  upstreamButtons(): UpstreamButton[] {
     return [...this.#upstreams.values()].map((u) => ({ id: u.id, name: u.name }));
   }
 
@@ -122,41 +138,40 @@ export class InteractionKit {
     ctx: Context,
     details: Details,
     status: number,
-    extra: { email?: string; error?: string; notice?: string } = {},
+    extra: Partial<Pick<LoginLocals, 'email' | 'error' | 'notice'>> = {},
   ): Promise<void> {
     const hint = typeof details.params.login_hint === 'string' ? details.params.login_hint : '';
-    this.render(ctx, 'login', status, {
-      title: 'Sign in',
-      uid: details.uid,
-      csrf: this.csrfToken(details),
-      clientName: await this.clientName(details),
+    this.pages.login(ctx, status, {
+      ...(await this.interactionLocals(details)),
       email: extra.email ?? hint.slice(0, MAX_EMAIL_LENGTH),
       error: extra.error,
       // prompt=login over an existing session: the account page asking to confirm it is them.
       notice:
         extra.notice ??
         (details.session?.accountId && details.prompt.reasons.includes('login_prompt')
-          ? "Sign in again to confirm it's you."
+          ? t('login.confirm')
           : undefined),
       upstreams: this.upstreamButtons(),
     });
+  }
+
+  /** The sign-in page shown again with a refusal, keeping the email typed. */
+  loginAgain(ctx: Context, details: Details, email?: string): ShowAgain {
+    return (r: Rejection) =>
+      this.loginPage(ctx, details, r.status, {
+        ...(email === undefined ? {} : { email }),
+        error: r.message,
+      });
   }
 
   async signUpPage(
     ctx: Context,
     details: Details,
     status: number,
-    extra: {
-      values?: { name: string; email: string };
-      errors?: Record<string, string>;
-      error?: string;
-    } = {},
+    extra: Partial<Pick<SignUpLocals, 'values' | 'errors' | 'error'>> = {},
   ): Promise<void> {
-    this.render(ctx, 'signup', status, {
-      title: 'Create your account',
-      uid: details.uid,
-      csrf: this.csrfToken(details),
-      clientName: await this.clientName(details),
+    this.pages.signUp(ctx, status, {
+      ...(await this.interactionLocals(details)),
       values: extra.values ?? { name: '', email: '' },
       errors: extra.errors ?? {},
       error: extra.error,

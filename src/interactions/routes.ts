@@ -1,14 +1,9 @@
 // The pages between an authorization request and its answer: sign-in, sign-up, consent, abort.
 import Router from '@koa/router';
-import type { Context } from 'koa';
+import type { Context, Middleware } from 'koa';
 import { errors as oidcErrors } from 'oidc-provider';
 import type { AccountService } from '../accounts/account-service.ts';
-import {
-  EmailTaken,
-  InvalidCredentials,
-  InvalidInput,
-  TooManyAttempts,
-} from '../accounts/errors.ts';
+import { type Expected, FormRejected, onForm, type Rejection } from '../http/form-rejected.ts';
 import { badRequest } from '../http/http-errors.ts';
 import { isFirstParty } from '../oidc/consent-policy.ts';
 import type { ConsentStore } from '../oidc/consent-store.ts';
@@ -20,6 +15,8 @@ export interface InteractionDeps {
   kit: InteractionKit;
   accounts: AccountService;
   consents: ConsentStore;
+  /** Refuses cross-site posts to these pages (see http/csrf.ts). */
+  sameOrigin: Middleware;
 }
 
 type MissingGrants = {
@@ -28,13 +25,20 @@ type MissingGrants = {
   missingResourceScopes?: Record<string, string[]>;
 };
 
-export const waitMessage = (seconds: number) =>
-  `Too many attempts. Wait ${Math.ceil(seconds / 60)} minute(s) and try again.`;
+/** What the sign-in form shows itself: a wrong password, and the throttle's wait. */
+const SIGN_IN_REFUSALS: Expected = { invalid_credentials: {}, too_many_attempts: {} };
+
+const SIGN_UP_REFUSALS: Expected = {
+  invalid_input: {},
+  email_taken: { key: 'signup.email_taken', field: 'email' },
+  too_many_attempts: { key: 'signup.too_many' },
+};
 
 export function interactionRoutes(deps: InteractionDeps): Router {
   const { kit, accounts, consents } = deps;
   const { provider } = kit;
   const router = new Router({ prefix: '/interaction' });
+  router.use(deps.sameOrigin);
 
   async function grantConsent(ctx: Context, details: Details, remember: boolean) {
     const accountId = details.session?.accountId;
@@ -64,18 +68,16 @@ export function interactionRoutes(deps: InteractionDeps): Router {
     await kit.finish(ctx, { consent: details.grantId ? {} : { grantId } }, true);
   }
 
-  router.get('/:uid', async (ctx) => {
-    const details = await kit.load(ctx);
-    if (details.prompt.name === 'login') return kit.loginPage(ctx, details, 200);
-    if (details.prompt.name === 'consent') {
+  router.get(
+    '/:uid',
+    kit.step({}, async (ctx, { details }) => {
+      if (details.prompt.name === 'login') return kit.loginPage(ctx, details, 200);
+      if (details.prompt.name !== 'consent') throw badRequest('interaction.step_unsupported');
       const client = await kit.clientOf(details);
       if (isFirstParty(client)) return grantConsent(ctx, details, false);
       const missing = details.prompt.details as MissingGrants;
-      return kit.render(ctx, 'consent', 200, {
-        title: 'Allow access',
-        uid: details.uid,
-        csrf: kit.csrfToken(details),
-        clientName: client.clientName ?? client.clientId,
+      kit.pages.consent(ctx, 200, {
+        ...(await kit.interactionLocals(details)),
         clientUri: typeof client.clientUri === 'string' ? client.clientUri : undefined,
         scopes: describeScopes(
           missing.missingOIDCScope ?? [],
@@ -83,106 +85,72 @@ export function interactionRoutes(deps: InteractionDeps): Router {
           apiResource(provider.issuer),
         ),
       });
-    }
-    throw badRequest('This sign-in step is not supported.');
-  });
+    }),
+  );
 
-  router.get('/:uid/signup', async (ctx) => {
-    const details = await kit.load(ctx);
-    kit.expectPrompt(details, 'login');
-    await kit.signUpPage(ctx, details, 200);
-  });
+  router.get(
+    '/:uid/signup',
+    kit.step({ prompt: 'login' }, (ctx, { details }) => kit.signUpPage(ctx, details, 200)),
+  );
 
-  router.post('/:uid/login', async (ctx) => {
-    const details = await kit.load(ctx);
-    const body = await kit.form(ctx, details);
-    kit.expectPrompt(details, 'login');
-    const email = kit.field(body, 'email').trim();
-    const password = kit.field(body, 'password');
-    const remember = body.text('remember') === 'yes';
-    if (email === '' || password === '') {
-      return kit.loginPage(ctx, details, 400, { email, error: 'Enter your email and password.' });
-    }
-    try {
-      const profile = await accounts.signInWithPassword({ email, password, source: ctx.ip });
+  router.post(
+    '/:uid/login',
+    kit.step({ prompt: 'login', form: true }, async (ctx, { details, form }) => {
+      const email = kit.field(form, 'email').trim();
+      const password = kit.field(form, 'password');
+      const remember = form.text('remember') === 'yes';
+      const again = kit.loginAgain(ctx, details, email);
+      if (email === '' || password === '') {
+        throw new FormRejected(again, { status: 400, key: 'login.missing' });
+      }
+      const profile = await onForm(again, SIGN_IN_REFUSALS, () =>
+        accounts.signInWithPassword({ email, password, source: ctx.ip }),
+      );
       await kit.signIn(ctx, profile, { remember, amr: ['pwd'], via: 'password' });
-    } catch (error) {
-      if (error instanceof InvalidCredentials) {
-        ctx.state.log.info({ event: 'login.failed' }, 'sign-in refused');
-        return kit.loginPage(ctx, details, 401, {
-          email,
-          error: 'The email or password is incorrect.',
-        });
-      }
-      if (error instanceof TooManyAttempts) {
-        ctx.set('Retry-After', String(error.retryAfterSeconds));
-        return kit.loginPage(ctx, details, 429, {
-          email,
-          error: waitMessage(error.retryAfterSeconds),
-        });
-      }
-      throw error;
-    }
-  });
+    }),
+  );
 
-  router.post('/:uid/signup', async (ctx) => {
-    const details = await kit.load(ctx);
-    const body = await kit.form(ctx, details);
-    kit.expectPrompt(details, 'login');
-    const values = { name: kit.field(body, 'name'), email: kit.field(body, 'email').trim() };
-    const password = kit.field(body, 'password');
-    try {
-      const profile = await accounts.signUp({ ...values, password, source: ctx.ip });
+  router.post(
+    '/:uid/signup',
+    kit.step({ prompt: 'login', form: true }, async (ctx, { details, form }) => {
+      const values = { name: kit.field(form, 'name'), email: kit.field(form, 'email').trim() };
+      const password = kit.field(form, 'password');
+      const again = (r: Rejection) =>
+        kit.signUpPage(ctx, details, r.status, {
+          values,
+          ...(r.fields ? { errors: { ...r.fields } } : { error: r.message }),
+        });
+      const profile = await onForm(again, SIGN_UP_REFUSALS, () =>
+        accounts.signUp({ ...values, password, source: ctx.ip }),
+      );
       ctx.state.log.info({ event: 'account.created', accountId: profile.id }, 'account created');
       await kit.signIn(ctx, profile, { remember: true, amr: ['pwd'], via: 'sign-up' });
-    } catch (error) {
-      if (error instanceof InvalidInput) {
-        return kit.signUpPage(ctx, details, 400, { values, errors: { ...error.fields } });
-      }
-      if (error instanceof EmailTaken) {
-        return kit.signUpPage(ctx, details, 409, {
-          values,
-          errors: {
-            email:
-              'That email address cannot be used for a new account. If it is yours, sign in instead.',
-          },
-        });
-      }
-      if (error instanceof TooManyAttempts) {
-        ctx.set('Retry-After', String(error.retryAfterSeconds));
-        return kit.signUpPage(ctx, details, 429, {
-          values,
-          error: 'Too many accounts were created from your network. Try again later.',
-        });
-      }
-      throw error;
-    }
-  });
+    }),
+  );
 
-  router.post('/:uid/consent', async (ctx) => {
-    const details = await kit.load(ctx);
-    const body = await kit.form(ctx, details);
-    kit.expectPrompt(details, 'consent');
-    const decision = body.text('decision');
-    if (decision === 'allow') return grantConsent(ctx, details, true);
-    if (decision === 'deny') {
+  router.post(
+    '/:uid/consent',
+    kit.step({ prompt: 'consent', form: true }, async (ctx, { details, form }) => {
+      const decision = form.text('decision');
+      if (decision === 'allow') return grantConsent(ctx, details, true);
+      if (decision !== 'deny') throw badRequest('interaction.choose_decision');
       ctx.state.log.info({ event: 'consent.denied' }, 'consent denied');
-      return kit.finish(ctx, {
+      await kit.finish(ctx, {
         error: 'access_denied',
         error_description: 'End-User denied the request',
       });
-    }
-    throw badRequest('Choose whether to allow or deny access.');
-  });
+    }),
+  );
 
-  router.post('/:uid/abort', async (ctx) => {
-    const details = await kit.load(ctx);
-    await kit.form(ctx, details);
-    await kit.finish(ctx, {
-      error: 'access_denied',
-      error_description: 'End-User aborted interaction',
-    });
-  });
+  router.post(
+    '/:uid/abort',
+    kit.step({ form: true }, (ctx) =>
+      kit.finish(ctx, {
+        error: 'access_denied',
+        error_description: 'End-User aborted interaction',
+      }),
+    ),
+  );
 
   return router;
 }

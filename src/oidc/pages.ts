@@ -1,8 +1,10 @@
 // Pages oidc-provider renders itself (errors, logout confirmation, signed out), in our layout.
 import type { ErrorOut, KoaContextWithOIDC } from 'oidc-provider';
 import { asStoreUnavailable } from '../db/store-outages.ts';
+import { Pages } from '../http/pages.ts';
 import { requestInfo } from '../http/request-context.ts';
 import type { Views } from '../http/views.ts';
+import { isMessageKey, t } from '../i18n/t.ts';
 
 export interface OidcPages {
   renderError(ctx: KoaContextWithOIDC, out: ErrorOut, error: Error): Promise<void>;
@@ -13,17 +15,8 @@ export interface OidcPages {
 const clientName = (ctx: KoaContextWithOIDC) =>
   ctx.oidc?.client?.clientName ?? ctx.oidc?.client?.clientId;
 
-const FRIENDLY: Record<string, string> = {
-  invalid_request: 'The application sent an invalid sign-in request.',
-  invalid_client: 'The application is not registered with this sign-in service.',
-  invalid_redirect_uri: 'The application asked to return to an address it has not registered.',
-  unauthorized_client: 'The application is not allowed to make this request.',
-  invalid_scope: 'The application asked for access that is not available.',
-  access_denied: 'Access was denied.',
-  server_error: 'Something went wrong on our side.',
-};
-
 export function oidcPages(views: Views): OidcPages {
+  const { html } = new Pages(views);
   const page = (ctx: KoaContextWithOIDC) => {
     const info = requestInfo(ctx.req);
     return { nonce: info?.nonce ?? '', requestId: info?.id ?? '' };
@@ -35,12 +28,12 @@ export function oidcPages(views: Views): OidcPages {
       if (internal && !asStoreUnavailable(error)) {
         requestInfo(ctx.req)?.log.error({ err: error }, 'oidc error page');
       }
+      const reason = `oidc.reason.${out.error}`;
       ctx.type = 'html';
-      ctx.body = views.render('error', {
-        ...page(ctx),
-        title: 'Sign-in could not continue',
+      ctx.body = html.error(page(ctx), {
+        title: t('oidc.title'),
         status: ctx.status,
-        message: FRIENDLY[out.error] ?? 'The sign-in request could not be completed.',
+        message: t(isMessageKey(reason) ? reason : 'oidc.fallback'),
         // The description is the library's precise reason, safe to show except for server errors.
         detail: internal ? undefined : out.error_description,
         code: out.error,
@@ -48,21 +41,11 @@ export function oidcPages(views: Views): OidcPages {
     },
     async logoutSource(ctx, form) {
       ctx.type = 'html';
-      ctx.body = views.render('logout', {
-        ...page(ctx),
-        title: 'Sign out',
-        // The library's own form: a POST with its CSRF token, nothing a person typed.
-        form,
-        clientName: clientName(ctx),
-      });
+      ctx.body = html.logout(page(ctx), { form, clientName: clientName(ctx) });
     },
     async postLogoutSuccessSource(ctx) {
       ctx.type = 'html';
-      ctx.body = views.render('logged-out', {
-        ...page(ctx),
-        title: 'Signed out',
-        clientName: clientName(ctx),
-      });
+      ctx.body = html.loggedOut(page(ctx), { clientName: clientName(ctx) });
     },
   };
 }

@@ -1,25 +1,30 @@
-// The person's own account page: who they are, how they sign in, and removing a linked provider.
+// The person's own account page: who they are, how they sign in, and removing a linked upstream.
 // It signs people in through Latchkey itself, as a built-in first-party client. Sensitive changes
 // need a recent sign-in; an older one is sent through the sign-in page again (prompt=login).
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import Router from '@koa/router';
-import type { Context } from 'koa';
+import type { Context, Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import type { AccountService } from '../accounts/account-service.ts';
-import {
-  AccountNotFound,
-  InvalidCredentials,
-  InvalidInput,
-  LastSignInMethod,
-  TooManyAttempts,
-} from '../accounts/errors.ts';
 import type { FederatedAccounts } from '../accounts/federated-accounts.ts';
 import type { Upstreams } from '../federation/registry.ts';
 import type { CsrfTokens } from '../http/csrf.ts';
 import { readForm } from '../http/form.ts';
+import { type Expected, FormRejected, onForm, type Rejection } from '../http/form-rejected.ts';
 import { forbidden } from '../http/http-errors.ts';
+import { type AccountMessages, Pages } from '../http/pages.ts';
 import type { Views } from '../http/views.ts';
+import { t } from '../i18n/t.ts';
 import type { ClientEntry } from '../oidc/clients.ts';
+import {
+  decodeState,
+  encodeState,
+  isSection,
+  SECTIONS,
+  type Section,
+  type SignInState,
+  sameSecret,
+} from './sign-in-state.ts';
 
 export const ACCOUNT_CLIENT_ID = 'latchkey-account';
 
@@ -54,43 +59,30 @@ export interface AccountPageDeps {
    * stays signed in. Optional until the account-to-sessions index exists.
    */
   endOtherSessions?: (accountId: string, currentSessionId: string) => Promise<void>;
+  /** Refuses cross-site posts to these pages (see http/csrf.ts). */
+  sameOrigin: Middleware;
 }
 
 const STATE_COOKIE = 'latchkey.account-state';
 const NOTICE_COOKIE = 'latchkey.account-notice';
 
-/** The parts of the page a re-authentication can lead back to, and what to say on return. */
-const SECTIONS = {
-  password: 'You signed in again. You can now change your password.',
-  methods: 'You signed in again. You can now remove a sign-in method.',
-} as const;
-type Section = keyof typeof SECTIONS;
-const isSection = (value: unknown): value is Section =>
-  typeof value === 'string' && Object.hasOwn(SECTIONS, value);
+/** The password form's expected refusals, shown beside the new password. */
+const PASSWORD_REFUSALS: Expected = {
+  invalid_credentials: { key: 'account.wrong_password' },
+  invalid_input: {},
+  too_many_attempts: {},
+};
 
-/** What the state cookie remembers: the state, and for a re-authentication who asked and why. */
-interface SignInState {
-  state: string;
-  reauth?: { section: Section; accountId: string };
-}
-
-const encodeState = (s: SignInState) =>
-  s.reauth ? `${s.state}.${s.reauth.section}.${s.reauth.accountId}` : s.state;
-
-function decodeState(value: string | undefined): SignInState | undefined {
-  const [state, section, accountId] = (value ?? '').split('.');
-  if (!state) return undefined;
-  if (isSection(section) && accountId) return { state, reauth: { section, accountId } };
-  return { state };
-}
-
-function sameSecret(a: string, b: string): boolean {
-  return a !== '' && a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
-}
+const UNLINK_REFUSALS: Expected = {
+  last_sign_in_method: { key: 'account.only_method' },
+  account_not_found: { key: 'account.method_not_linked' },
+};
 
 export function accountRoutes(deps: AccountPageDeps): Router {
   const { provider, accounts, federated, upstreams, views, csrf, issuer } = deps;
+  const pages = new Pages(views);
   const router = new Router();
+  router.use(deps.sameOrigin);
   const cookie = {
     httpOnly: true,
     sameSite: 'lax' as const,
@@ -99,10 +91,6 @@ export function accountRoutes(deps: AccountPageDeps): Router {
     signed: true,
     overwrite: true,
   };
-
-  function render(ctx: Context, status: number, locals: Record<string, unknown>) {
-    views.respond(ctx, 'account', status, { title: 'Your account', ...locals });
-  }
 
   async function signedIn(ctx: Context) {
     const session = await provider.Session.get(ctx);
@@ -118,20 +106,14 @@ export function accountRoutes(deps: AccountPageDeps): Router {
     return url.toString();
   };
 
-  async function page(
-    ctx: Context,
-    status: number,
-    extra: { error?: string; notice?: string; passwordError?: string; reauth?: Section } = {},
-  ) {
+  async function page(ctx: Context, status: number, extra: AccountMessages = {}) {
     const current = await signedIn(ctx);
-    if (!current) {
-      return render(ctx, status, { signedIn: false, ...extra });
-    }
+    if (!current) return pages.account(ctx, status, { signedIn: false, ...extra });
     const { session, profile } = current;
     const identities = await federated.identities(profile.id);
     const hasPassword = await federated.hasPassword(profile.id);
     const removable = hasPassword || identities.length > 1;
-    render(ctx, status, {
+    pages.account(ctx, status, {
       signedIn: true,
       profile,
       hasPassword,
@@ -159,10 +141,10 @@ export function accountRoutes(deps: AccountPageDeps): Router {
     const current = flash === undefined ? undefined : await signedIn(ctx);
     let notice: string | undefined;
     if (flash === 'switched' && current) {
-      const who = current.profile.email ?? current.profile.name ?? 'another account';
-      notice = `You are now signed in as ${who}. Nothing was changed.`;
+      const who = current.profile.email ?? current.profile.name ?? t('account.another_account');
+      notice = t('account.switched', { who });
     } else if (isSection(flash) && current) {
-      notice = SECTIONS[flash];
+      notice = t(SECTIONS[flash]);
     }
     await page(ctx, 200, notice ? { notice } : {});
   });
@@ -198,10 +180,10 @@ export function accountRoutes(deps: AccountPageDeps): Router {
     ctx.cookies.set(STATE_COOKIE, null, cookie);
     const state = typeof ctx.query.state === 'string' ? ctx.query.state : '';
     if (!expected || !sameSecret(expected.state, state)) {
-      return page(ctx, 400, { error: 'That sign-in could not be verified. Please sign in again.' });
+      return page(ctx, 400, { error: t('account.not_verified') });
     }
     if (typeof ctx.query.error === 'string') {
-      return page(ctx, 200, { notice: 'Sign-in was cancelled.' });
+      return page(ctx, 200, { notice: t('account.cancelled') });
     }
     let target = '/account';
     if (expected.reauth) {
@@ -222,9 +204,7 @@ export function accountRoutes(deps: AccountPageDeps): Router {
     const current = await signedIn(ctx);
     const body = await readForm(ctx);
     if (!current || !csrf.verify(`account:${current.session.jti}`, body.text('csrf'))) {
-      throw forbidden(
-        'This form has expired or was not sent from this site. Reload the page and try again.',
-      );
+      throw forbidden('request.account_form_expired');
     }
     return { current, body };
   }
@@ -248,56 +228,38 @@ export function accountRoutes(deps: AccountPageDeps): Router {
     const { current, body } = await signedInForm(ctx);
     if (!(await recentOrReprompt(ctx, current, 'password'))) return;
     const next = body.text('new_password');
-    if (next.length > 1024) return page(ctx, 400, { passwordError: 'That password is too long.' });
-    try {
-      await accounts.changePassword({
+    const again = (r: Rejection) => page(ctx, r.status, { passwordError: r.message });
+    if (next.length > 1024) {
+      throw new FormRejected(again, { status: 400, key: 'account.password_too_long' });
+    }
+    await onForm(again, PASSWORD_REFUSALS, () =>
+      accounts.changePassword({
         accountId: current.profile.id,
         current: body.text('current_password').slice(0, 1024),
         next,
         source: ctx.ip,
-      });
-    } catch (error) {
-      if (error instanceof InvalidCredentials) {
-        return page(ctx, 401, { passwordError: 'Your current password is incorrect.' });
-      }
-      if (error instanceof InvalidInput) {
-        return page(ctx, 400, { passwordError: Object.values(error.fields).join(' ') });
-      }
-      if (error instanceof TooManyAttempts) {
-        ctx.set('Retry-After', String(error.retryAfterSeconds));
-        return page(ctx, 429, { passwordError: 'Too many attempts. Try again later.' });
-      }
-      throw error;
-    }
+      }),
+    );
     ctx.state.log.info(
       { event: 'password.changed', accountId: current.profile.id },
       'password changed',
     );
     // This browser stays signed in; every other session of the account ends.
     await deps.endOtherSessions?.(current.profile.id, current.session.jti);
-    await page(ctx, 200, { notice: 'Your password was saved.' });
+    await page(ctx, 200, { notice: t('account.password_saved') });
   });
 
   router.post('/account/identities/:id/remove', async (ctx) => {
     const { current } = await signedInForm(ctx);
     if (!(await recentOrReprompt(ctx, current, 'methods'))) return;
-    try {
-      await federated.unlink(current.profile.id, String(ctx.params.id));
-      ctx.state.log.info(
-        { event: 'identity.unlinked', accountId: current.profile.id },
-        'identity unlinked',
-      );
-    } catch (error) {
-      if (error instanceof LastSignInMethod) {
-        return page(ctx, 409, {
-          error: 'This is your only way to sign in, so it cannot be removed.',
-        });
-      }
-      if (error instanceof AccountNotFound) {
-        return page(ctx, 404, { error: 'That sign-in method is not linked to your account.' });
-      }
-      throw error;
-    }
+    const again = (r: Rejection) => page(ctx, r.status, { error: r.message });
+    await onForm(again, UNLINK_REFUSALS, () =>
+      federated.unlink(current.profile.id, String(ctx.params.id)),
+    );
+    ctx.state.log.info(
+      { event: 'identity.unlinked', accountId: current.profile.id },
+      'identity unlinked',
+    );
     ctx.status = 303;
     ctx.redirect('/account');
   });

@@ -114,6 +114,27 @@ describe('the account page', () => {
     expect(res.status).to.equal(403);
   });
 
+  it("refuses a password change posted from another site, even with the page's token", async () => {
+    const browser = new Browser(server.issuer);
+    const login = pageOf(await browser.follow(await browser.get('/account/signin')));
+    const who = person('cross-site');
+    const page = (await signUp(browser, login, who)).response.data;
+    const form = formByAction(page, '/account/password');
+    const res = await browser.post(
+      form.action,
+      { ...form.fields, current_password: who.password, new_password: 'changed from afar' },
+      { 'sec-fetch-site': 'cross-site', origin: 'https://evil.example' },
+    );
+    expect(res.status).to.equal(403);
+    expect(res.data).to.include('another site');
+    const still = await server.latchkey.accounts.signInWithPassword({
+      email: who.email,
+      password: who.password,
+      source: 'test',
+    });
+    expect(still.email).to.equal(who.email);
+  });
+
   it('does not let a client file claim the reserved account client id', async () => {
     const { parseClients } = await import('../../src/oidc/clients.ts');
     expect(() =>

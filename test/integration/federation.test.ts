@@ -308,6 +308,17 @@ describe('sign-in with upstream providers', () => {
       expect(stolen.response.status).to.equal(400);
     });
 
+    it('refuses to start an upstream sign-in posted from another site', async () => {
+      const { browser, login } = await atSignIn();
+      const form = formByAction(login, '/federated/google');
+      const res = await browser.post(form.action, form.fields, {
+        'sec-fetch-site': 'cross-site',
+        origin: 'https://evil.example',
+      });
+      expect(res.status).to.equal(403);
+      expect(res.data).to.include('another site');
+    });
+
     it('rejects a provider that is not enabled with a 404', async () => {
       const { browser, login } = await atSignIn();
       const form = formByAction(login, '/federated/google');

@@ -1,0 +1,130 @@
+// One typed function per page in views/: a page called with a missing or misspelt value fails
+// type-checking, and a missing view fails at start (Views compiles them all).
+import type { Context } from 'koa';
+import type { Profile } from '../accounts/account.ts';
+import { t } from '../i18n/t.ts';
+import type { ScopeLine } from '../interactions/scope-descriptions.ts';
+import type { PageLocals, Views } from './views.ts';
+
+export interface UpstreamButton {
+  id: string;
+  name: string;
+}
+
+/** What every interaction page shows: which interaction, its form token and the application. */
+interface InteractionLocals {
+  uid: string;
+  csrf: string;
+  clientName: string;
+}
+
+export interface LoginLocals extends InteractionLocals {
+  email: string;
+  error?: string | undefined;
+  notice?: string | undefined;
+  upstreams: UpstreamButton[];
+}
+
+export interface SignUpLocals extends InteractionLocals {
+  values: { name: string; email: string };
+  errors: Readonly<Record<string, string>>;
+  error?: string | undefined;
+  upstreams: UpstreamButton[];
+}
+
+export interface ConsentLocals extends InteractionLocals {
+  clientUri?: string | undefined;
+  scopes: ScopeLine[];
+}
+
+export interface LinkLocals extends InteractionLocals {
+  upstreamName: string;
+  email: string;
+  others: UpstreamButton[];
+  error?: string | undefined;
+}
+
+/** What the account page says above its content, whoever is signed in. */
+export interface AccountMessages {
+  error?: string | undefined;
+  notice?: string | undefined;
+  passwordError?: string | undefined;
+  /** The section a re-authentication leads back to, when one is needed first. */
+  reauth?: string | undefined;
+}
+
+export type AccountLocals = AccountMessages &
+  (
+    | { signedIn: false }
+    | {
+        signedIn: true;
+        profile: Profile;
+        hasPassword: boolean;
+        csrf: string;
+        identities: { id: string; provider: string; email: string | null; removable: boolean }[];
+        logoutUrl: string;
+      }
+  );
+
+export interface ErrorLocals {
+  title: string;
+  status: number;
+  message: string;
+  /** The library's precise reason, when safe to show. */
+  detail?: string | undefined;
+  code?: string | undefined;
+  backUrl?: string | undefined;
+  backLabel?: string | undefined;
+}
+
+export interface LogoutLocals {
+  /** oidc-provider's own confirmation form (its CSRF token), nothing a person typed. */
+  form: string;
+  clientName?: string | undefined;
+}
+
+export interface LoggedOutLocals {
+  clientName?: string | undefined;
+}
+
+export class Pages {
+  readonly #views: Views;
+
+  constructor(views: Views) {
+    this.#views = views;
+  }
+
+  login(ctx: Context, status: number, locals: LoginLocals): void {
+    this.#views.respond(ctx, 'login', status, { title: t('login.title'), ...locals });
+  }
+
+  signUp(ctx: Context, status: number, locals: SignUpLocals): void {
+    this.#views.respond(ctx, 'signup', status, { title: t('signup.title'), ...locals });
+  }
+
+  consent(ctx: Context, status: number, locals: ConsentLocals): void {
+    this.#views.respond(ctx, 'consent', status, { title: t('consent.title'), ...locals });
+  }
+
+  link(ctx: Context, status: number, locals: LinkLocals): void {
+    this.#views.respond(ctx, 'link', status, { title: t('link.title'), ...locals });
+  }
+
+  account(ctx: Context, status: number, locals: AccountLocals): void {
+    this.#views.respond(ctx, 'account', status, { title: t('account.title'), ...locals });
+  }
+
+  error(ctx: Context, locals: ErrorLocals): void {
+    this.#views.respond(ctx, 'error', locals.status, { ...locals });
+  }
+
+  /** The provider's own pages, rendered to a string: their nonce comes from the request map. */
+  readonly html = {
+    error: (page: Omit<PageLocals, 'title'>, locals: ErrorLocals) =>
+      this.#views.render('error', { ...page, ...locals }),
+    logout: (page: Omit<PageLocals, 'title'>, locals: LogoutLocals) =>
+      this.#views.render('logout', { ...page, title: t('logout.title'), ...locals }),
+    loggedOut: (page: Omit<PageLocals, 'title'>, locals: LoggedOutLocals) =>
+      this.#views.render('logged-out', { ...page, title: t('logged_out.title'), ...locals }),
+  };
+}

@@ -1,0 +1,171 @@
+// Every sentence Latchkey says to people, in English. Keys are stable; `{{name}}` marks a
+// parameter. Another language is a copy of this object with the same keys (i18next's format).
+export const en = {
+  error: {
+    invalid_input: { title: 'Check your details' },
+    email_taken: {
+      title: 'Email unavailable',
+      message: 'That email address cannot be used for a new account.',
+    },
+    invalid_credentials: {
+      title: 'Sign-in failed',
+      message: 'The email or password is incorrect.',
+    },
+    too_many_attempts: {
+      title: 'Too many attempts',
+      message: 'Too many attempts. Try again in {{minutes}} minute(s).',
+    },
+    hashing_busy: {
+      title: 'Busy right now',
+      message:
+        'Too many sign-ins are being checked at this moment. Wait {{seconds}} second(s) and try again.',
+    },
+    identity_already_linked: {
+      title: 'Already linked',
+      message: 'This sign-in is already linked to another account.',
+    },
+    last_sign_in_method: {
+      title: 'Cannot remove',
+      message: 'This is the only way to sign in to the account, so it cannot be removed.',
+    },
+    account_not_found: { title: 'Not found', message: 'The account does not exist.' },
+    refused: { title: 'Request refused' },
+    session_expired: {
+      title: 'This page has expired',
+      message:
+        'This sign-in page has expired or was opened in a different browser. Go back to the application and start signing in again.',
+    },
+    page_not_found: {
+      title: 'Page not found',
+      message: 'The page you asked for does not exist.',
+    },
+    store_unavailable: {
+      title: 'Temporarily unavailable',
+      message:
+        'The service is briefly unavailable. Try again in a few seconds; nothing you entered was lost.',
+    },
+    unstorable_value: {
+      title: 'Request refused',
+      message: 'The request contains a value that cannot be stored.',
+    },
+    provider_failed: { title: 'Something went wrong', message: 'An unexpected error occurred.' },
+    server_error: {
+      title: 'Something went wrong',
+      message: 'An unexpected error occurred. If it keeps happening, quote the request id below.',
+    },
+    upstream_denied: {
+      title: 'Sign-in cancelled',
+      message: 'You cancelled signing in with {{upstream}}. Choose another way to sign in.',
+    },
+    upstream_account_not_allowed: { title: 'Account not allowed' },
+    upstream_unavailable: {
+      title: '{{upstream}} is unavailable',
+      message:
+        '{{upstream}} did not answer in time or had a problem. Try again in a few minutes, or sign in another way.',
+    },
+    upstream_rejected: {
+      title: '{{upstream}} sign-in failed',
+      message:
+        'The answer from {{upstream}} could not be accepted. Try again, or sign in another way.',
+    },
+  },
+  request: {
+    method_not_allowed: '{{method}} is not supported.',
+    compressed: 'Compressed request bodies are not accepted.',
+    too_large: 'The request body is larger than {{limit}} bytes.',
+    already_read: 'The request body was already read.',
+    cut_off: 'The request body was cut off.',
+    not_utf8: 'The request body is not valid UTF-8.',
+    field_repeated: 'The field "{{field}}" was sent more than once.',
+    field_too_long: 'The field "{{field}}" is too long.',
+    field_control: 'The field "{{field}}" contains control characters.',
+    form_only: 'This form only accepts application/x-www-form-urlencoded bodies.',
+    json_only: 'Send the body as application/json.',
+    json_invalid: 'The request body is not valid JSON.',
+    json_not_object: 'The request body must be a JSON object.',
+    json_control: '"{{field}}" contains control characters.',
+    cross_site: 'This form was submitted from another site and was refused.',
+    form_expired: 'This form has expired or was not sent from this site. Go back and try again.',
+    account_form_expired:
+      'This form has expired or was not sent from this site. Reload the page and try again.',
+  },
+  api: {
+    token_required: 'A bearer access token is required.',
+    malformed_header: 'Malformed Authorization header',
+    token_invalid: 'The access token is invalid or has expired',
+    wrong_audience: 'The access token was not issued for this API',
+    sender_constrained: 'Sender-constrained tokens are not accepted here',
+    not_first_party: 'The access token was not issued to a first-party application',
+    token_revoked: 'The access token has been revoked',
+    account_gone: 'The account no longer exists',
+    scope_needed: 'The access token needs scope "{{scope}}".',
+    unknown_fields: 'Unknown field(s): {{fields}}.',
+    name_type: '"name" must be a string.',
+    picture_type: '"picture" must be a string or null.',
+  },
+  interaction: {
+    step_done: 'This step of signing in is already done. Go back to the application.',
+    step_unsupported: 'This sign-in step is not supported.',
+    choose_decision: 'Choose whether to allow or deny access.',
+    upstream_not_enabled: 'This sign-in provider is not enabled.',
+    upstream_unreachable:
+      '{{upstream}} cannot be reached right now. Try again in a few minutes, or sign in another way.',
+    back_to_sign_in: 'Back to sign-in',
+  },
+  login: {
+    title: 'Sign in',
+    missing: 'Enter your email and password.',
+    confirm: "Sign in again to confirm it's you.",
+    state_mismatch: 'That {{upstream}} sign-in could not be verified. Please try again.',
+  },
+  signup: {
+    title: 'Create your account',
+    email_taken:
+      'That email address cannot be used for a new account. If it is yours, sign in instead.',
+    too_many: 'Too many accounts were created from your network. Try again later.',
+  },
+  consent: { title: 'Allow access' },
+  logout: { title: 'Sign out' },
+  logged_out: { title: 'Signed out' },
+  /** The provider's own error page, by OAuth error code. */
+  oidc: {
+    title: 'Sign-in could not continue',
+    fallback: 'The sign-in request could not be completed.',
+    reason: {
+      invalid_request: 'The application sent an invalid sign-in request.',
+      invalid_client: 'The application is not registered with this sign-in service.',
+      invalid_redirect_uri: 'The application asked to return to an address it has not registered.',
+      unauthorized_client: 'The application is not allowed to make this request.',
+      invalid_scope: 'The application asked for access that is not available.',
+      access_denied: 'Access was denied.',
+      server_error: 'Something went wrong on our side.',
+    },
+  },
+  link: {
+    title: 'Link your account',
+    wrong_password: 'That password does not sign in to that account.',
+    already_linked:
+      'This sign-in is already linked to another account. Sign in with that account instead.',
+  },
+  callback: {
+    expired_title: 'This sign-in has expired',
+    expired:
+      'This {{upstream}} sign-in is unknown, expired or already used. Go back to the application and start signing in again.',
+  },
+  account: {
+    title: 'Your account',
+    switched: 'You are now signed in as {{who}}. Nothing was changed.',
+    another_account: 'another account',
+    reauth_password: 'You signed in again. You can now change your password.',
+    reauth_methods: 'You signed in again. You can now remove a sign-in method.',
+    not_verified: 'That sign-in could not be verified. Please sign in again.',
+    cancelled: 'Sign-in was cancelled.',
+    password_too_long: 'That password is too long.',
+    wrong_password: 'Your current password is incorrect.',
+    password_saved: 'Your password was saved.',
+    only_method: 'This is your only way to sign in, so it cannot be removed.',
+    method_not_linked: 'That sign-in method is not linked to your account.',
+  },
+} as const;
+
+export type Catalogue = typeof en;
