@@ -484,6 +484,10 @@ export function judgeFaults(report: FaultReport): Finding[] {
       line: `${phase}: ${unavailable} answers were 503, /readyz named ${store} ${readiness} time(s)`,
       held: unavailable > 0 && readiness > 0,
     });
+    findings.push({
+      line: `${phase}: p99 ${stats.p99} ms, failing fast instead of waiting for the store (goal: under 1 s)`,
+      held: stats.p99 < 1000,
+    });
     const log = report.outageLog[store];
     findings.push({
       line: `${store} outage logged on ${log.down} start line(s) and ${log.up} end line(s)`,
