@@ -1,4 +1,4 @@
-// The one interface every upstream sign-in provider implements, and the errors it may raise.
+// The one interface every upstream implements, its definition (settings, origins), and the errors it may raise.
 import * as client from 'openid-client';
 
 /** Who the upstream says signed in, already mapped to our terms and trust policy. */
@@ -76,8 +76,45 @@ export class UpstreamAccountNotAllowed extends UpstreamRejected {
 }
 
 export interface UpstreamOptions {
-  /** How long to wait for any answer from the provider. */
+  /** How long to wait for any answer from the upstream. */
   timeoutMs: number;
+}
+
+/** Both halves of a client registration with an upstream. */
+export interface UpstreamCredentials {
+  readonly clientId: string;
+  readonly clientSecret: string;
+}
+
+/**
+ * How an upstream reads its settings: config.ts passes one in, so it stays the only reader of the
+ * environment and lists every problem together.
+ */
+export interface SettingsReader {
+  /** The trimmed value, or undefined when unset or blank. */
+  optional(name: string): string | undefined;
+  /** An endpoint: https, or plain http on loopback hosts (or anywhere when insecure upstreams are allowed). */
+  url(name: string, fallback: string): string;
+  boolean(name: string, fallback: boolean): boolean;
+  problem(message: string): void;
+}
+
+/**
+ * Everything about one upstream: its settings, how it is created and where it sends the browser.
+ * Adding an upstream is one file exporting one of these plus one line in registry.ts.
+ */
+export interface UpstreamDefinition<Id extends string = string, Settings = unknown> {
+  /** Our name for it, in URLs (/federation/{id}/callback) and stored identities. */
+  readonly id: Id;
+  /** Shown on buttons: "Continue with {name}". */
+  readonly name: string;
+  /** Its variables start with this: {PREFIX}_CLIENT_ID and {PREFIX}_CLIENT_SECRET turn it on. */
+  readonly envPrefix: string;
+  /** Reads its other settings; called only when both credentials are set. */
+  readSettings(env: SettingsReader, credentials: UpstreamCredentials): Settings;
+  /** Origins the browser is sent to from our pages (the CSP form-action must allow them). */
+  origins(settings: Settings): string[];
+  create(settings: Settings, options: UpstreamOptions): UpstreamProvider;
 }
 
 function isNetworkFailure(error: unknown): boolean {
