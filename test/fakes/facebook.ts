@@ -15,6 +15,7 @@ import {
   type FakeClient,
   type FakeRequest,
   type FakeResponse,
+  type FakeUpstream,
   type FakeUser,
   findClient,
   htmlResponse,
@@ -63,6 +64,8 @@ export interface FakeFacebookOptions extends FakeNetwork {
   tokenTimeoutMs?: number;
 }
 
+/** The version Latchkey pins by default. */
+const GRAPH_VERSION = 'v23.0';
 const ACCESS_TOKEN_SECONDS = 5183944;
 const KNOWN_PERMISSIONS = new Set([
   'public_profile',
@@ -140,7 +143,7 @@ function pictureSize(field: string): { width: number; height: number } {
 }
 
 export async function startFakeFacebook(options: FakeFacebookOptions): Promise<FakeFacebook> {
-  const graphVersion = options.graphVersion ?? 'v23.0';
+  const graphVersion = options.graphVersion ?? GRAPH_VERSION;
   if (!/^v\d+\.\d+$/.test(graphVersion)) {
     throw new TypeError(`Bad Graph API version ${graphVersion}`);
   }
@@ -495,3 +498,18 @@ export async function startFakeFacebook(options: FakeFacebookOptions): Promise<F
   };
   return fake;
 }
+
+export const fakeFacebook = {
+  id: 'facebook',
+  envPrefix: 'FACEBOOK',
+  port: 4102,
+  clientId: 'fake-facebook-app',
+  start: startFakeFacebook,
+  env: (url, credentials) => ({
+    FACEBOOK_AUTHORIZATION_ENDPOINT: `${url}/${GRAPH_VERSION}/dialog/oauth`,
+    FACEBOOK_TOKEN_ENDPOINT: `${url}/${GRAPH_VERSION}/oauth/access_token`,
+    FACEBOOK_GRAPH_URL: `${url}/${GRAPH_VERSION}`,
+    FACEBOOK_CLIENT_ID: credentials.clientId,
+    FACEBOOK_CLIENT_SECRET: credentials.clientSecret,
+  }),
+} satisfies FakeUpstream<FakeFacebook>;

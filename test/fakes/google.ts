@@ -17,6 +17,7 @@ import {
   type FakeClient,
   type FakeRequest,
   type FakeResponse,
+  type FakeUpstream,
   type FakeUser,
   findClient,
   htmlResponse,
@@ -614,3 +615,16 @@ export async function startFakeGoogle(options: FakeGoogleOptions): Promise<FakeG
   };
   return fake;
 }
+
+export const fakeGoogle = {
+  id: 'google',
+  envPrefix: 'GOOGLE',
+  port: 4101,
+  clientId: 'fake-google-client',
+  start: startFakeGoogle,
+  env: (url, credentials) => ({
+    GOOGLE_ISSUER: url,
+    GOOGLE_CLIENT_ID: credentials.clientId,
+    GOOGLE_CLIENT_SECRET: credentials.clientSecret,
+  }),
+} satisfies FakeUpstream<FakeGoogle>;

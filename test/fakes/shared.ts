@@ -84,6 +84,27 @@ export interface FakeHttpServer {
   close(): Promise<void>;
 }
 
+/** An app's credentials, as Latchkey is given them. */
+export type FakeCredentials = Pick<FakeClient, 'clientId' | 'clientSecret'>;
+
+/**
+ * One fake upstream as the demo, the compose stacks and the tests use it: how to start it and the
+ * settings that point Latchkey at it. Every list of fakes loops over ALL_FAKES (all.ts).
+ */
+export interface FakeUpstream<F extends Fake<string> = Fake<string>> {
+  /** The upstream's id in src/federation/registry.ts. */
+  id: string;
+  /** Its variables' prefix, as the upstream's definition reads them (GOOGLE_CLIENT_ID...). */
+  envPrefix: string;
+  /** Its fixed port in demos and compose stacks. */
+  port: number;
+  /** The app id registered with it in demos and compose stacks. */
+  clientId: string;
+  start(options: FakeNetwork & { port?: number; clients: FakeClient[] }): Promise<F>;
+  /** Latchkey's settings for this fake reached at `url` (its base URL) with these credentials. */
+  env(url: string, credentials: FakeCredentials): Record<string, string>;
+}
+
 const MAX_BODY_BYTES = 1_000_000;
 
 /** Where a fake listens and the host name it puts in the URLs it hands out. */

@@ -16,6 +16,7 @@ import {
   type FakeClient,
   type FakeRequest,
   type FakeResponse,
+  type FakeUpstream,
   type FakeUser,
   findClient,
   htmlResponse,
@@ -419,3 +420,18 @@ export async function startFakeX(options: FakeXOptions): Promise<FakeX> {
   };
   return fake;
 }
+
+export const fakeX = {
+  id: 'x',
+  envPrefix: 'X',
+  port: 4103,
+  clientId: 'fake-x-client',
+  start: startFakeX,
+  env: (url, credentials) => ({
+    X_AUTHORIZATION_ENDPOINT: `${url}${PATHS.authorization}`,
+    X_TOKEN_ENDPOINT: `${url}${PATHS.token}`,
+    X_API_URL: `${url}/2`,
+    X_CLIENT_ID: credentials.clientId,
+    X_CLIENT_SECRET: credentials.clientSecret,
+  }),
+} satisfies FakeUpstream<FakeX>;
