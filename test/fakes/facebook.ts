@@ -2,6 +2,7 @@
 import { createHmac } from 'node:crypto';
 import type { FakeNetwork } from './shared.ts';
 import {
+  answerSignInPage,
   assembleFake,
   authorize,
   bearerToken,
@@ -27,10 +28,8 @@ import {
   paramsOf,
   randomToken,
   redirectBack,
-  SIGN_IN_PATH,
   safeEqual,
   signInPage,
-  splitSignInForm,
   stableNumericId,
   startHttpServer,
   type ValidAuthorization,
@@ -276,18 +275,7 @@ export async function startFakeFacebook(options: FakeFacebookOptions): Promise<F
     },
     approve(a: ValidAuthorization, user: FakeUser) {
       const code = `AQ${randomToken(96)}`;
-      store.codes.set(code, {
-        clientId: a.client.clientId,
-        redirectUri: a.redirectUri,
-        user,
-        scopes: a.scopes,
-        codeChallenge: a.codeChallenge,
-        codeChallengeMethod: a.codeChallengeMethod,
-        request: a.params,
-        expiresAt: Date.now() + codeLifetimeMs,
-        used: false,
-        accessTokens: [],
-      });
+      store.issueCode(code, a, user, codeLifetimeMs);
       return redirectBack(a.redirectUri, { code, state: a.state }, { fragment: '_=_' });
     },
   };
@@ -450,10 +438,8 @@ export async function startFakeFacebook(options: FakeFacebookOptions): Promise<F
 
   async function handle(request: FakeRequest): Promise<FakeResponse | undefined> {
     const path = request.url.pathname;
-    if (path === SIGN_IN_PATH && request.method === 'POST') {
-      const { answers, request: original } = splitSignInForm(request.body);
-      return authorize(rules, controls, authorizations, original, answers);
-    }
+    const answered = answerSignInPage(request, rules, controls, authorizations);
+    if (answered) return answered;
     const versioned = VERSIONED_PATH.exec(path);
     if (!versioned) {
       // Facebook would fall back to the app's oldest version; the fake makes that mistake visible.

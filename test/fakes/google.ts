@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import type { FakeNetwork } from './shared.ts';
 import {
+  answerSignInPage,
   assembleFake,
   authorize,
   basicCredentials,
@@ -31,12 +32,11 @@ import {
   randomToken,
   redirectBack,
   repeatedParams,
-  SIGN_IN_PATH,
   safeEqual,
   signInPage,
-  splitSignInForm,
   stableNumericId,
   startHttpServer,
+  tokenError,
   type ValidAuthorization,
   verifierMatches,
 } from './shared.ts';
@@ -118,10 +118,6 @@ function profileClaims(user: FakeUser, scopes: string[]): Record<string, unknown
     if (user.picture) claims.picture = user.picture;
   }
   return claims;
-}
-
-function tokenError(status: number, error: string, description: string): FakeResponse {
-  return jsonResponse(status, { error, error_description: description }, NO_STORE);
 }
 
 function authorizationErrorPage(code: string, detail: string): FakeResponse {
@@ -247,12 +243,6 @@ export async function startFakeGoogle(options: FakeGoogleOptions): Promise<FakeG
         params,
       };
     },
-    denied(a: ValidAuthorization) {
-      return redirectBack(a.redirectUri, { error: 'access_denied', state: a.state });
-    },
-    failed(a: ValidAuthorization) {
-      return redirectBack(a.redirectUri, { error: 'server_error', state: a.state });
-    },
     withoutInteraction(a: ValidAuthorization) {
       return a.params.prompt === 'none'
         ? redirectBack(a.redirectUri, { error: 'login_required', state: a.state })
@@ -316,18 +306,7 @@ export async function startFakeGoogle(options: FakeGoogleOptions): Promise<FakeG
     approve(a: ValidAuthorization, user: FakeUser) {
       // Google's codes contain a slash, so clients must URL-decode the callback properly.
       const code = `4/0A${randomToken(48)}`;
-      store.codes.set(code, {
-        clientId: a.client.clientId,
-        redirectUri: a.redirectUri,
-        user,
-        scopes: a.scopes,
-        codeChallenge: a.codeChallenge,
-        codeChallengeMethod: a.codeChallengeMethod,
-        request: a.params,
-        expiresAt: Date.now() + codeLifetimeMs,
-        used: false,
-        accessTokens: [],
-      });
+      store.issueCode(code, a, user, codeLifetimeMs);
       return redirectBack(a.redirectUri, {
         state: a.state,
         code,
@@ -582,10 +561,8 @@ export async function startFakeGoogle(options: FakeGoogleOptions): Promise<FakeG
       }
       return authorize(rules, controls, authorizations, paramsOf(search));
     }
-    if (path === SIGN_IN_PATH && request.method === 'POST') {
-      const { answers, request: original } = splitSignInForm(request.body);
-      return authorize(rules, controls, authorizations, original, answers);
-    }
+    const answered = answerSignInPage(request, rules, controls, authorizations);
+    if (answered) return answered;
     if (path === PATHS.token) return tokenEndpoint(request);
     if (path === PATHS.userinfo && (request.method === 'GET' || request.method === 'POST')) {
       return userinfoEndpoint(request);

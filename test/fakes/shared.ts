@@ -560,14 +560,33 @@ export interface ValidAuthorization {
 export interface AuthorizationRules {
   /** A valid request, or the error page/redirect to answer with. */
   validate(params: Record<string, string>): ValidAuthorization | FakeResponse;
-  denied(authorization: ValidAuthorization): FakeResponse;
-  failed(authorization: ValidAuthorization): FakeResponse;
+  /** The person declined; RFC 6749's access_denied with the state unless given. */
+  denied?(authorization: ValidAuthorization): FakeResponse;
+  /** The upstream failed; RFC 6749's server_error with the state unless given. */
+  failed?(authorization: ValidAuthorization): FakeResponse;
   /** Answer when nobody is signed in and no page may be shown (Google's prompt=none). */
   withoutInteraction?(authorization: ValidAuthorization): FakeResponse | undefined;
   page(authorization: ValidAuthorization): FakeResponse;
   /** The person typed on the page, or the page again with a complaint. */
   userFromAnswers(answers: Record<string, string>): FakeUser | FakeResponse;
   approve(authorization: ValidAuthorization, user: FakeUser): FakeResponse;
+}
+
+/** The interactive page's form posted back: the original request, re-validated, with the answers. */
+export function answerSignInPage<Kind extends string>(
+  request: FakeRequest,
+  rules: AuthorizationRules,
+  controls: FakeControls<Kind | 'deny' | 'authorize_error'>,
+  authorizations: Record<string, string>[],
+): FakeResponse | undefined {
+  if (request.url.pathname !== SIGN_IN_PATH || request.method !== 'POST') return undefined;
+  const { answers, request: original } = splitSignInForm(request.body);
+  return authorize(rules, controls, authorizations, original, answers);
+}
+
+/** An OAuth 2.0 error from a token endpoint (RFC 6749 5.2), never cached. */
+export function tokenError(status: number, error: string, description: string): FakeResponse {
+  return jsonResponse(status, { error, error_description: description }, NO_STORE);
 }
 
 function isResponse(value: object): value is FakeResponse {
@@ -587,13 +606,18 @@ export function authorize<Kind extends string>(
 ): FakeResponse {
   const authorization = rules.validate(params);
   if (isResponse(authorization)) return authorization;
+  const back = (error: string) =>
+    redirectBack(authorization.redirectUri, { error, state: authorization.state });
+  const denied = () => rules.denied?.(authorization) ?? back('access_denied');
   if (!answers) authorizations.push(params);
-  if (controls.take('deny')) return rules.denied(authorization);
-  if (controls.take('authorize_error')) return rules.failed(authorization);
+  if (controls.take('deny')) return denied();
+  if (controls.take('authorize_error')) {
+    return rules.failed?.(authorization) ?? back('server_error');
+  }
   if (answers) {
     const user = answers.decision === 'deny' ? undefined : rules.userFromAnswers(answers);
     if (user && isResponse(user)) return user;
-    const response = user ? rules.approve(authorization, user) : rules.denied(authorization);
+    const response = user ? rules.approve(authorization, user) : denied();
     // After the page's POST, 303 makes the browser follow with a GET.
     return response.status === 302 ? { ...response, status: 303 } : response;
   }
@@ -606,6 +630,8 @@ export function authorize<Kind extends string>(
 export interface GrantStore {
   codes: Map<string, IssuedCode>;
   tokens: Map<string, IssuedToken>;
+  /** Records a code for an approved authorization; it lives `lifetimeMs`. */
+  issueCode(code: string, a: ValidAuthorization, user: FakeUser, lifetimeMs: number): void;
   clear(): void;
 }
 
@@ -615,6 +641,20 @@ export function createGrantStore(): GrantStore {
   return {
     codes,
     tokens,
+    issueCode(code, a, user, lifetimeMs) {
+      codes.set(code, {
+        clientId: a.client.clientId,
+        redirectUri: a.redirectUri,
+        user,
+        scopes: a.scopes,
+        codeChallenge: a.codeChallenge,
+        codeChallengeMethod: a.codeChallengeMethod,
+        request: a.params,
+        expiresAt: Date.now() + lifetimeMs,
+        used: false,
+        accessTokens: [],
+      });
+    },
     clear() {
       codes.clear();
       tokens.clear();

@@ -2,6 +2,7 @@
 
 import type { FakeNetwork } from './shared.ts';
 import {
+  answerSignInPage,
   assembleFake,
   authorize,
   basicCredentials,
@@ -29,12 +30,11 @@ import {
   randomToken,
   redirectBack,
   repeatedParams,
-  SIGN_IN_PATH,
   safeEqual,
   signInPage,
-  splitSignInForm,
   stableNumericId,
   startHttpServer,
+  tokenError,
   type ValidAuthorization,
   verifierMatches,
 } from './shared.ts';
@@ -126,10 +126,6 @@ const USER_FIELDS = [
 const DEFAULT_PROFILE_IMAGE =
   'https://abs.twimg.com/sticky/default_profile_images/default_profile_normal.png';
 
-function tokenError(status: number, error: string, description: string): FakeResponse {
-  return jsonResponse(status, { error, error_description: description }, NO_STORE);
-}
-
 const INVALID_CODE = 'Value passed for the authorization code was invalid.';
 
 function problem(status: number, title: string): FakeResponse {
@@ -203,12 +199,6 @@ export async function startFakeX(options: FakeXOptions): Promise<FakeX> {
         params,
       };
     },
-    denied(a: ValidAuthorization) {
-      return redirectBack(a.redirectUri, { error: 'access_denied', state: a.state });
-    },
-    failed(a: ValidAuthorization) {
-      return redirectBack(a.redirectUri, { error: 'server_error', state: a.state });
-    },
     page(a: ValidAuthorization) {
       return htmlResponse(
         200,
@@ -243,18 +233,7 @@ export async function startFakeX(options: FakeXOptions): Promise<FakeX> {
     },
     approve(a: ValidAuthorization, user: FakeUser) {
       const code = randomToken(64);
-      store.codes.set(code, {
-        clientId: a.client.clientId,
-        redirectUri: a.redirectUri,
-        user,
-        scopes: a.scopes,
-        codeChallenge: a.codeChallenge,
-        codeChallengeMethod: a.codeChallengeMethod,
-        request: a.params,
-        expiresAt: Date.now() + codeLifetimeMs,
-        used: false,
-        accessTokens: [],
-      });
+      store.issueCode(code, a, user, codeLifetimeMs);
       return redirectBack(a.redirectUri, { state: a.state, code });
     },
   };
@@ -397,10 +376,8 @@ export async function startFakeX(options: FakeXOptions): Promise<FakeX> {
       }
       return authorize(rules, controls, authorizations, paramsOf(request.url.searchParams));
     }
-    if (path === SIGN_IN_PATH && request.method === 'POST') {
-      const { answers, request: original } = splitSignInForm(request.body);
-      return authorize(rules, controls, authorizations, original, answers);
-    }
+    const answered = answerSignInPage(request, rules, controls, authorizations);
+    if (answered) return answered;
     if (path === PATHS.token) return tokenEndpoint(request);
     if (path === PATHS.profile && request.method === 'GET') return profileEndpoint(request);
     return jsonResponse(404, {
