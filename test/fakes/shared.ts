@@ -115,6 +115,17 @@ export interface FakeNetwork {
   publicHost?: string;
 }
 
+/** What every fake is started with. */
+export interface FakeOptions extends FakeNetwork {
+  /** A random free port unless given. */
+  port?: number;
+  clients: FakeClient[];
+  /** How long authorization codes live; each fake defaults to its upstream's lifetime. */
+  codeLifetimeMs?: number;
+  /** How long 'token_timeout' stalls the token endpoint; 30 s by default. */
+  tokenTimeoutMs?: number;
+}
+
 /** Listens on 127.0.0.1 by default; close() also destroys open and stalled connections so tests never hang. */
 export async function startHttpServer(
   port: number | undefined,
@@ -589,7 +600,25 @@ export function tokenError(status: number, error: string, description: string): 
   return jsonResponse(status, { error, error_description: description }, NO_STORE);
 }
 
-function isResponse(value: object): value is FakeResponse {
+/** A token request's form, or the error for a body that is not a form or repeats a parameter. */
+export function tokenForm(
+  request: FakeRequest,
+  duplicated: (names: string[]) => string,
+): Record<string, string> | FakeResponse {
+  if (!isFormBody(request.headers)) {
+    return tokenError(
+      400,
+      'invalid_request',
+      'Content-Type must be application/x-www-form-urlencoded.',
+    );
+  }
+  const form = new URLSearchParams(request.body);
+  const repeated = repeatedParams(form);
+  if (repeated.length > 0) return tokenError(400, 'invalid_request', duplicated(repeated));
+  return paramsOf(form);
+}
+
+export function isResponse(value: object): value is FakeResponse {
   return 'status' in value;
 }
 
@@ -632,6 +661,8 @@ export interface GrantStore {
   tokens: Map<string, IssuedToken>;
   /** Records a code for an approved authorization; it lives `lifetimeMs`. */
   issueCode(code: string, a: ValidAuthorization, user: FakeUser, lifetimeMs: number): void;
+  /** Records an access token redeemed from `code`; it lives `lifetimeSeconds`. */
+  issueToken(token: string, code: IssuedCode, lifetimeSeconds: number): IssuedToken;
   clear(): void;
 }
 
@@ -654,6 +685,17 @@ export function createGrantStore(): GrantStore {
         used: false,
         accessTokens: [],
       });
+    },
+    issueToken(token, code, lifetimeSeconds) {
+      const issued = {
+        clientId: code.clientId,
+        user: code.user,
+        scopes: code.scopes,
+        expiresAt: Date.now() + lifetimeSeconds * 1000,
+      };
+      tokens.set(token, issued);
+      code.accessTokens.push(token);
+      return issued;
     },
     clear() {
       codes.clear();
