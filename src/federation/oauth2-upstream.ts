@@ -5,9 +5,9 @@ import {
   classifyUpstreamError,
   oauth2Configuration,
   readJson,
+  type Upstream,
   type UpstreamIdentity,
   type UpstreamOptions,
-  type UpstreamProvider,
 } from './upstream.ts';
 
 export interface OAuth2Upstream {
@@ -61,5 +61,5 @@ export function oauth2Upstream(upstream: OAuth2Upstream, options: UpstreamOption
       }
       return upstream.identity(profile);
     },
-  } satisfies UpstreamProvider;
+  } satisfies Upstream;
 }

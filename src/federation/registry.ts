@@ -3,12 +3,7 @@
 import { facebook } from './providers/facebook.ts';
 import { google } from './providers/google.ts';
 import { x } from './providers/x.ts';
-import type {
-  SettingsReader,
-  UpstreamDefinition,
-  UpstreamOptions,
-  UpstreamProvider,
-} from './upstream.ts';
+import type { SettingsReader, Upstream, UpstreamDefinition, UpstreamOptions } from './upstream.ts';
 
 export const UPSTREAMS = [google, facebook, x] as const satisfies readonly UpstreamDefinition[];
 
@@ -19,7 +14,7 @@ export type UpstreamSettings = {
   readonly [D in Definition as D['id']]?: ReturnType<D['readSettings']>;
 };
 
-export type Upstreams = ReadonlyMap<string, UpstreamProvider>;
+export type Upstreams = ReadonlyMap<string, Upstream>;
 
 /** The enabled upstreams and their settings, in registry order (the order of the buttons). */
 function enabled(settings: UpstreamSettings): [UpstreamDefinition, unknown][] {

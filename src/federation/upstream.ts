@@ -4,10 +4,10 @@ import * as client from 'openid-client';
 /** Who the upstream says signed in, already mapped to our terms and trust policy. */
 export interface UpstreamIdentity {
   provider: string;
-  /** The provider's stable, never-reassigned identifier for the person. */
+  /** The upstream's stable, never-reassigned identifier for the person. */
   subject: string;
   email: string | null;
-  /** True only when the provider asserts the email belongs to this person AND we trust it to. */
+  /** True only when the upstream asserts the email belongs to this person AND we trust it to. */
   emailVerified: boolean;
   name: string | null;
   picture: string | null;
@@ -15,14 +15,14 @@ export interface UpstreamIdentity {
 
 /** What one sign-in attempt sends upstream and must present again at the callback. */
 export interface UpstreamRequest {
-  /** Our callback URL as registered with the provider. */
+  /** Our callback URL as registered with the upstream. */
   redirectUri: string;
   state: string;
   nonce: string;
   codeVerifier: string;
 }
 
-export interface UpstreamProvider {
+export interface Upstream {
   readonly id: string;
   /** Shown on buttons: "Continue with {name}". */
   readonly name: string;
@@ -31,7 +31,10 @@ export interface UpstreamProvider {
   complete(callback: URLSearchParams, request: UpstreamRequest): Promise<UpstreamIdentity>;
 }
 
-/** The person declined at the provider. */
+/** The former name of Upstream, still imported by src/interactions until its rename. */
+export type UpstreamProvider = Upstream;
+
+/** The person declined at the upstream. */
 export class UpstreamDenied extends Error {
   readonly provider: string;
 
@@ -42,7 +45,7 @@ export class UpstreamDenied extends Error {
   }
 }
 
-/** The provider could not be reached, timed out or failed on its side. */
+/** The upstream could not be reached, timed out or failed on its side. */
 export class UpstreamUnavailable extends Error {
   readonly provider: string;
 
@@ -53,7 +56,7 @@ export class UpstreamUnavailable extends Error {
   }
 }
 
-/** The provider answered, but not acceptably (bad token, failed check, misconfiguration). */
+/** The upstream answered, but not acceptably (bad token, failed check, misconfiguration). */
 export class UpstreamRejected extends Error {
   readonly provider: string;
 
@@ -114,7 +117,7 @@ export interface UpstreamDefinition<Id extends string = string, Settings = unkno
   readSettings(env: SettingsReader, credentials: UpstreamCredentials): Settings;
   /** Origins the browser is sent to from our pages (the CSP form-action must allow them). */
   origins(settings: Settings): string[];
-  create(settings: Settings, options: UpstreamOptions): UpstreamProvider;
+  create(settings: Settings, options: UpstreamOptions): Upstream;
 }
 
 function isNetworkFailure(error: unknown): boolean {

@@ -6,11 +6,11 @@ import {
   callbackUrl,
   classifyUpstreamError,
   text,
+  type Upstream,
   UpstreamAccountNotAllowed,
   type UpstreamCredentials,
   type UpstreamDefinition,
   type UpstreamOptions,
-  type UpstreamProvider,
   UpstreamRejected,
 } from '../upstream.ts';
 
@@ -128,7 +128,7 @@ function createGoogle(settings: GoogleSettings, options: UpstreamOptions) {
         picture: text(claims.picture),
       };
     },
-  } satisfies UpstreamProvider;
+  } satisfies Upstream;
 }
 
 export const google = {
