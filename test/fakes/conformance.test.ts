@@ -5,18 +5,7 @@ import { createHmac } from 'node:crypto';
 import { expect } from 'chai';
 import { fakeFacebook } from './facebook.ts';
 import { fakeGoogle } from './google.ts';
-import {
-  basicAuth,
-  callbackParams,
-  expectErrorPage,
-  get,
-  hiddenFields,
-  json,
-  pkcePair,
-  postForm,
-  requestArrived,
-  urlWith,
-} from './http.ts';
+import * as http from './http.ts';
 import type { Fake, FakeClient, FakeUser } from './shared.ts';
 import { fakeX } from './x.ts';
 
@@ -50,9 +39,23 @@ interface Conformance {
 
 const redirectUri = (id: string) => `http://localhost:3000/federation/${id}/callback`;
 
+/** A token request as a form, the client authenticated with HTTP Basic (Google, X). */
+function basicRedeem(fake: Running, client: FakeClient, code: string, verifier?: string) {
+  return http.postForm(
+    fake.endpoints.token as string,
+    {
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: client.redirectUris[0] as string,
+      ...(verifier === undefined ? {} : { code_verifier: verifier }),
+    },
+    { authorization: http.basicAuth(client.clientId, client.clientSecret) },
+  );
+}
+
 async function oauthError(response: Response, error: string, description?: string) {
   expect(response.status).to.equal(400);
-  const body = await json(response);
+  const body = await http.json(response);
   expect(body.error).to.equal(error);
   if (description === undefined) expect(body.error_description).to.be.a('string');
   else expect(body.error_description).to.equal(description);
@@ -60,7 +63,7 @@ async function oauthError(response: Response, error: string, description?: strin
 
 async function graphError(response: Response, message: RegExp, subcode?: number) {
   expect(response.status).to.equal(400);
-  const { error } = (await json(response)) as { error: Record<string, unknown> };
+  const { error } = (await http.json(response)) as { error: Record<string, unknown> };
   expect(error.code).to.equal(100);
   expect(error.message).to.match(message);
   expect(error.type).to.match(/Exception$/);
@@ -78,7 +81,7 @@ const google: Conformance = {
   user: { sub: '108765432109876543210', name: 'Alice Example', email: 'alice@example.com' },
   start: (options) => fakeGoogle.start(options),
   authorize: (fake, params) =>
-    urlWith(fake.endpoints.authorization as string, {
+    http.urlWith(fake.endpoints.authorization as string, {
       client_id: google.client.clientId,
       redirect_uri: redirectUri('google'),
       response_type: 'code',
@@ -86,19 +89,9 @@ const google: Conformance = {
       nonce: 'nonce-456',
       ...params,
     }),
-  redeem: (fake, code, verifier) =>
-    postForm(
-      fake.endpoints.token as string,
-      {
-        grant_type: 'authorization_code',
-        code,
-        redirect_uri: redirectUri('google'),
-        ...(verifier === undefined ? {} : { code_verifier: verifier }),
-      },
-      { authorization: basicAuth(google.client.clientId, google.client.clientSecret) },
-    ),
+  redeem: (fake, code, verifier) => basicRedeem(fake, google.client, code, verifier),
   profile: (fake, token) =>
-    get(fake.endpoints.userinfo as string, { authorization: `Bearer ${token}` }),
+    http.get(fake.endpoints.userinfo as string, { authorization: `Bearer ${token}` }),
   identity: (profile) => ({ subject: profile.sub, email: profile.email }),
   expectRefused: (response) => oauthError(response, 'invalid_grant'),
   outageStatus: 503,
@@ -116,7 +109,7 @@ const facebook: Conformance = {
   user: { sub: '10160000000000001', name: 'Bob Example', email: 'bob@example.com' },
   start: (options) => fakeFacebook.start(options),
   authorize: (fake, params) =>
-    urlWith(fake.endpoints.authorization as string, {
+    http.urlWith(fake.endpoints.authorization as string, {
       client_id: facebook.client.clientId,
       redirect_uri: redirectUri('facebook'),
       response_type: 'code',
@@ -124,8 +117,8 @@ const facebook: Conformance = {
       ...params,
     }),
   redeem: (fake, code, verifier) =>
-    get(
-      urlWith(fake.endpoints.token as string, {
+    http.get(
+      http.urlWith(fake.endpoints.token as string, {
         client_id: facebook.client.clientId,
         client_secret: facebook.client.clientSecret,
         redirect_uri: redirectUri('facebook'),
@@ -134,8 +127,8 @@ const facebook: Conformance = {
       }),
     ),
   profile: (fake, token) =>
-    get(
-      urlWith(fake.endpoints.profile as string, {
+    http.get(
+      http.urlWith(fake.endpoints.profile as string, {
         fields: 'id,name,email',
         access_token: token,
         appsecret_proof: createHmac('sha256', facebook.client.clientSecret)
@@ -176,26 +169,16 @@ const x: Conformance = {
   user: { sub: '1234567890123456789', name: 'Carol', username: 'carol_x', email: 'carol@x.io' },
   start: (options) => fakeX.start(options),
   authorize: (fake, params) =>
-    urlWith(fake.endpoints.authorization as string, {
+    http.urlWith(fake.endpoints.authorization as string, {
       response_type: 'code',
       client_id: x.client.clientId,
       redirect_uri: redirectUri('x'),
       scope: 'users.read tweet.read users.email',
       ...params,
     }),
-  redeem: (fake, code, verifier) =>
-    postForm(
-      fake.endpoints.token as string,
-      {
-        grant_type: 'authorization_code',
-        code,
-        redirect_uri: redirectUri('x'),
-        ...(verifier === undefined ? {} : { code_verifier: verifier }),
-      },
-      { authorization: basicAuth(x.client.clientId, x.client.clientSecret) },
-    ),
+  redeem: (fake, code, verifier) => basicRedeem(fake, x.client, code, verifier),
   profile: (fake, token) =>
-    get(`${fake.endpoints.profile}?user.fields=profile_image_url,confirmed_email`, {
+    http.get(`${fake.endpoints.profile}?user.fields=profile_image_url,confirmed_email`, {
       authorization: `Bearer ${token}`,
     }),
   identity: (profile) => {
@@ -233,14 +216,14 @@ for (const upstream of [google, facebook, x]) {
 
     /** An authorization with PKCE S256 and state, answered with a code. */
     async function codeFor(on: Running = fake, params: Record<string, string | undefined> = {}) {
-      const { verifier, challenge } = pkcePair();
+      const { verifier, challenge } = http.pkcePair();
       const url = upstream.authorize(on, {
         state: 'conformance-state',
         code_challenge: challenge,
         code_challenge_method: 'S256',
         ...params,
       });
-      const answer = callbackParams(await get(url), uri);
+      const answer = http.callbackParams(await http.get(url), uri);
       expect(answer.state).to.equal('conformance-state');
       expect(answer.code).to.be.a('string');
       return { code: answer.code as string, verifier };
@@ -249,7 +232,7 @@ for (const upstream of [google, facebook, x]) {
     async function tokenFor(code: string, verifier: string): Promise<string> {
       const response = await upstream.redeem(fake, code, verifier);
       expect(response.status).to.equal(200);
-      const token = (await json(response)).access_token;
+      const token = (await http.json(response)).access_token;
       expect(token).to.be.a('string');
       return token as string;
     }
@@ -258,7 +241,7 @@ for (const upstream of [google, facebook, x]) {
       const { code, verifier } = await codeFor();
       const profile = await upstream.profile(fake, await tokenFor(code, verifier));
       expect(profile.status).to.equal(200);
-      expect(upstream.identity(await json(profile))).to.deep.equal({
+      expect(upstream.identity(await http.json(profile))).to.deep.equal({
         subject: upstream.user.sub,
         email: upstream.user.email,
       });
@@ -272,13 +255,13 @@ for (const upstream of [google, facebook, x]) {
       );
       const wrong = await codeFor();
       await upstream.expectRefused(
-        await upstream.redeem(fake, wrong.code, pkcePair().verifier),
+        await upstream.redeem(fake, wrong.code, http.pkcePair().verifier),
         'wrong verifier',
       );
     });
 
     it('accepts the plain PKCE method', async () => {
-      const { verifier } = pkcePair();
+      const { verifier } = http.pkcePair();
       const { code } = await codeFor(fake, {
         code_challenge: verifier,
         code_challenge_method: 'plain',
@@ -310,9 +293,14 @@ for (const upstream of [google, facebook, x]) {
 
     it('shows an error page, never redirecting, for an unknown client or redirect_uri', async () => {
       const page = /./;
-      await expectErrorPage(await get(upstream.authorize(fake, { client_id: '999' })), page);
-      await expectErrorPage(
-        await get(upstream.authorize(fake, { redirect_uri: 'http://localhost:3000/elsewhere' })),
+      await http.expectErrorPage(
+        await http.get(upstream.authorize(fake, { client_id: '999' })),
+        page,
+      );
+      await http.expectErrorPage(
+        await http.get(
+          upstream.authorize(fake, { redirect_uri: 'http://localhost:3000/elsewhere' }),
+        ),
         page,
       );
     });
@@ -320,20 +308,20 @@ for (const upstream of [google, facebook, x]) {
     it('redirects with access_denied, then server_error, for the deny and authorize_error knobs', async () => {
       const url = upstream.authorize(fake, {
         state: 'knob-state',
-        code_challenge: pkcePair().challenge,
+        code_challenge: http.pkcePair().challenge,
         code_challenge_method: 'S256',
       });
       fake.failNext('deny');
-      expect(callbackParams(await get(url), uri)).to.deep.equal({
+      expect(http.callbackParams(await http.get(url), uri)).to.deep.equal({
         ...upstream.denial,
         state: 'knob-state',
       });
       fake.failNext('authorize_error');
-      expect(callbackParams(await get(url), uri)).to.deep.equal({
+      expect(http.callbackParams(await http.get(url), uri)).to.deep.equal({
         ...upstream.failure,
         state: 'knob-state',
       });
-      expect(callbackParams(await get(url), uri).code).to.be.a('string');
+      expect(http.callbackParams(await http.get(url), uri).code).to.be.a('string');
     });
 
     it('fails the token and profile endpoints once for their knobs', async () => {
@@ -355,7 +343,7 @@ for (const upstream of [google, facebook, x]) {
         () => 'answered',
         () => 'connection closed',
       );
-      await requestArrived(stalling, new URL(stalling.endpoints.token as string).pathname);
+      await http.requestArrived(stalling, new URL(stalling.endpoints.token as string).pathname);
       const started = Date.now();
       await stalling.close();
       expect(await pending).to.equal('connection closed');
@@ -373,8 +361,8 @@ for (const upstream of [google, facebook, x]) {
 
     it('runs the interactive page: a stable subject per email, and Deny', async () => {
       fake.signInAs(undefined);
-      const { verifier, challenge } = pkcePair();
-      const page = await get(
+      const { verifier, challenge } = http.pkcePair();
+      const page = await http.get(
         upstream.authorize(fake, {
           state: 'page-state',
           code_challenge: challenge,
@@ -384,17 +372,17 @@ for (const upstream of [google, facebook, x]) {
       expect(page.status).to.equal(200);
       const html = await page.text();
       expect(html).to.include(`Sign in to Fake ${upstream.name}`);
-      const original = hiddenFields(html);
+      const original = http.hiddenFields(html);
       const submit = (answers: Record<string, string>) =>
-        postForm(`${fake.url}/fake/sign-in`, { ...original, ...answers });
+        http.postForm(`${fake.url}/fake/sign-in`, { ...original, ...answers });
       const signIn = async (email: string) => {
-        const answer = callbackParams(
+        const answer = http.callbackParams(
           await submit({ fake_name: 'Page Person', fake_email: email, fake_decision: 'continue' }),
           uri,
         );
         expect(answer.state).to.equal('page-state');
         const token = await tokenFor(answer.code as string, verifier);
-        return upstream.identity(await json(await upstream.profile(fake, token)));
+        return upstream.identity(await http.json(await upstream.profile(fake, token)));
       };
       const first = await signIn('page.person@example.org');
       expect(first.email).to.equal('page.person@example.org');
@@ -402,7 +390,7 @@ for (const upstream of [google, facebook, x]) {
       expect((await signIn('someone.else@example.org')).subject).not.to.equal(first.subject);
 
       const denied = await submit({ fake_decision: 'deny' });
-      expect(callbackParams(denied, uri)).to.deep.equal({
+      expect(http.callbackParams(denied, uri)).to.deep.equal({
         ...upstream.denial,
         state: 'page-state',
       });
@@ -410,7 +398,7 @@ for (const upstream of [google, facebook, x]) {
 
     it('logs every request', async () => {
       const profile = new URL(fake.endpoints.profile ?? (fake.endpoints.userinfo as string));
-      await get(profile.href);
+      await http.get(profile.href);
       expect(fake.requests.map((r) => `${r.method} ${r.path}`)).to.deep.equal([
         `GET ${profile.pathname}`,
       ]);

@@ -2,17 +2,7 @@
 import { createHmac } from 'node:crypto';
 import { expect } from 'chai';
 import { type FakeFacebook, startFakeFacebook } from './facebook.ts';
-import {
-  basicAuth,
-  callbackParams,
-  expectErrorPage,
-  get,
-  hiddenFields,
-  json,
-  locationOf,
-  postForm,
-  urlWith,
-} from './http.ts';
+import * as http from './http.ts';
 import type { FakeClient } from './shared.ts';
 
 describe('fake Facebook', () => {
@@ -37,7 +27,7 @@ describe('fake Facebook', () => {
   });
 
   const dialogUrl = (overrides: Record<string, string | undefined> = {}) =>
-    urlWith(facebook.endpoints.authorization, {
+    http.urlWith(facebook.endpoints.authorization, {
       client_id: client.clientId,
       redirect_uri: redirectUri,
       response_type: 'code',
@@ -47,9 +37,9 @@ describe('fake Facebook', () => {
     });
 
   async function codeFor(overrides: Record<string, string | undefined> = {}) {
-    const response = await get(dialogUrl(overrides));
-    expect(locationOf(response).hash).to.equal('#_=_');
-    const { code } = callbackParams(response, redirectUri);
+    const response = await http.get(dialogUrl(overrides));
+    expect(http.locationOf(response).hash).to.equal('#_=_');
+    const { code } = http.callbackParams(response, redirectUri);
     return code as string;
   }
 
@@ -61,11 +51,11 @@ describe('fake Facebook', () => {
   });
 
   async function accessToken(overrides: Record<string, string | undefined> = {}): Promise<string> {
-    const response = await get(
-      urlWith(facebook.endpoints.token, tokenParams(await codeFor(overrides))),
+    const response = await http.get(
+      http.urlWith(facebook.endpoints.token, tokenParams(await codeFor(overrides))),
     );
     expect(response.status).to.equal(200);
-    return (await json(response)).access_token as string;
+    return (await http.json(response)).access_token as string;
   }
 
   const proof = (token: string, secret = client.clientSecret) =>
@@ -78,7 +68,7 @@ describe('fake Facebook', () => {
     subcode?: number,
   ) {
     expect(response.status).to.equal(400);
-    const { error } = (await json(response)) as { error: Record<string, unknown> };
+    const { error } = (await http.json(response)) as { error: Record<string, unknown> };
     expect(error.code).to.equal(code);
     expect(error.message).to.match(message);
     expect(error.type).to.match(/Exception$/);
@@ -87,28 +77,28 @@ describe('fake Facebook', () => {
   }
 
   it('runs the code flow with a GET token exchange and a Graph /me call', async () => {
-    const response = await get(dialogUrl());
-    const params = callbackParams(response, redirectUri);
+    const response = await http.get(dialogUrl());
+    const params = http.callbackParams(response, redirectUri);
     expect(Object.keys(params).sort()).to.deep.equal(['code', 'state']);
     expect(params.state).to.equal('fb-state');
 
-    const tokenResponse = await get(
-      urlWith(facebook.endpoints.token, tokenParams(params.code as string)),
+    const tokenResponse = await http.get(
+      http.urlWith(facebook.endpoints.token, tokenParams(params.code as string)),
     );
     expect(tokenResponse.status).to.equal(200);
-    const tokens = await json(tokenResponse);
+    const tokens = await http.json(tokenResponse);
     expect(tokens).to.include({ token_type: 'bearer', expires_in: 5183944 });
     const token = tokens.access_token as string;
 
-    const me = await get(
-      urlWith(facebook.endpoints.profile, {
+    const me = await http.get(
+      http.urlWith(facebook.endpoints.profile, {
         fields: 'id,name,email,picture',
         access_token: token,
         appsecret_proof: proof(token),
       }),
     );
     expect(me.status).to.equal(200);
-    const profile = await json(me);
+    const profile = await http.json(me);
     expect(profile).to.include({ id: bob.sub, name: bob.name, email: bob.email });
     expect(profile.picture).to.deep.equal({
       data: {
@@ -123,38 +113,46 @@ describe('fake Facebook', () => {
 
   it('accepts a POST token exchange and the token as a Bearer header', async () => {
     const code = await codeFor();
-    const response = await postForm(facebook.endpoints.token, tokenParams(code));
+    const response = await http.postForm(facebook.endpoints.token, tokenParams(code));
     expect(response.status).to.equal(200);
-    const token = (await json(response)).access_token as string;
-    const me = await get(
-      urlWith(facebook.endpoints.profile, { fields: 'id,name', appsecret_proof: proof(token) }),
+    const token = (await http.json(response)).access_token as string;
+    const me = await http.get(
+      http.urlWith(facebook.endpoints.profile, {
+        fields: 'id,name',
+        appsecret_proof: proof(token),
+      }),
       { authorization: `Bearer ${token}` },
     );
-    expect(await json(me)).to.deep.equal({ id: bob.sub, name: bob.name });
+    expect(await http.json(me)).to.deep.equal({ id: bob.sub, name: bob.name });
   });
 
   it('returns only id and name without fields, and no email without the email permission', async () => {
     const token = await accessToken();
-    const bare = await get(
-      urlWith(facebook.endpoints.profile, { access_token: token, appsecret_proof: proof(token) }),
+    const bare = await http.get(
+      http.urlWith(facebook.endpoints.profile, {
+        access_token: token,
+        appsecret_proof: proof(token),
+      }),
     );
-    expect(await json(bare)).to.deep.equal({ id: bob.sub, name: bob.name });
+    expect(await http.json(bare)).to.deep.equal({ id: bob.sub, name: bob.name });
 
     const noEmail = await accessToken({ scope: 'public_profile' });
-    const me = await get(
-      urlWith(facebook.endpoints.profile, {
+    const me = await http.get(
+      http.urlWith(facebook.endpoints.profile, {
         fields: 'name,email',
         access_token: noEmail,
         appsecret_proof: proof(noEmail),
       }),
     );
-    expect(await json(me)).to.deep.equal({ name: bob.name, id: bob.sub });
+    expect(await http.json(me)).to.deep.equal({ name: bob.name, id: bob.sub });
   });
 
   it('requires a correct appsecret_proof', async () => {
     const token = await accessToken();
     const call = (extra: Record<string, string>) =>
-      get(urlWith(facebook.endpoints.profile, { fields: 'id', access_token: token, ...extra }));
+      http.get(
+        http.urlWith(facebook.endpoints.profile, { fields: 'id', access_token: token, ...extra }),
+      );
     await expectGraphError(await call({}), 100, /appsecret_proof/);
     await expectGraphError(
       await call({ appsecret_proof: proof(token, 'wrong-secret') }),
@@ -162,8 +160,8 @@ describe('fake Facebook', () => {
       /^Invalid appsecret_proof provided in the API argument$/,
     );
     await expectGraphError(
-      await get(
-        urlWith(facebook.endpoints.profile, {
+      await http.get(
+        http.urlWith(facebook.endpoints.profile, {
           fields: 'id',
           access_token: 'EAAbogus',
           appsecret_proof: 'x',
@@ -173,7 +171,7 @@ describe('fake Facebook', () => {
       /Invalid OAuth access token/,
     );
     await expectGraphError(
-      await get(urlWith(facebook.endpoints.profile, { fields: 'id' })),
+      await http.get(http.urlWith(facebook.endpoints.profile, { fields: 'id' })),
       2500,
       /access token/,
     );
@@ -187,33 +185,39 @@ describe('fake Facebook', () => {
   it('refuses unversioned and other-version paths', async () => {
     const token = await accessToken();
     const unversioned = `${facebook.url}/me?${new URLSearchParams({ fields: 'id', access_token: token, appsecret_proof: proof(token) })}`;
-    await expectGraphError(await get(unversioned), 100, /version is required/);
+    await expectGraphError(await http.get(unversioned), 100, /version is required/);
     await expectGraphError(
-      await get(`${facebook.url}/oauth/access_token?${new URLSearchParams(tokenParams('x'))}`),
+      await http.get(`${facebook.url}/oauth/access_token?${new URLSearchParams(tokenParams('x'))}`),
       100,
       /version is required/,
     );
-    await expectErrorPage(await get(dialogUrl().replace('/v23.0', '')), /version/);
-    await expectGraphError(await get(dialogUrl().replace('/v23.0/', '/v2.0/')), 100, /version/);
+    await http.expectErrorPage(await http.get(dialogUrl().replace('/v23.0', '')), /version/);
+    await expectGraphError(
+      await http.get(dialogUrl().replace('/v23.0/', '/v2.0/')),
+      100,
+      /version/,
+    );
   });
 
   it('reads client credentials from parameters only, never from HTTP Basic', async () => {
     const code = await codeFor();
-    const response = await postForm(
+    const response = await http.postForm(
       facebook.endpoints.token,
       { client_id: client.clientId, redirect_uri: redirectUri, code },
-      { authorization: basicAuth(client.clientId, client.clientSecret) },
+      { authorization: http.basicAuth(client.clientId, client.clientSecret) },
     );
     await expectGraphError(response, 1, /client_secret/);
     await expectGraphError(
-      await get(
-        urlWith(facebook.endpoints.token, { ...tokenParams(code), client_secret: 'wrong' }),
+      await http.get(
+        http.urlWith(facebook.endpoints.token, { ...tokenParams(code), client_secret: 'wrong' }),
       ),
       1,
       /^Error validating client secret\.$/,
     );
     await expectGraphError(
-      await get(urlWith(facebook.endpoints.token, { ...tokenParams(code), client_id: undefined })),
+      await http.get(
+        http.urlWith(facebook.endpoints.token, { ...tokenParams(code), client_id: undefined }),
+      ),
       101,
       /client_id/,
     );
@@ -222,8 +226,8 @@ describe('fake Facebook', () => {
   it('requires the same redirect_uri at the token endpoint', async () => {
     const mismatched = await codeFor();
     await expectGraphError(
-      await get(
-        urlWith(facebook.endpoints.token, {
+      await http.get(
+        http.urlWith(facebook.endpoints.token, {
           ...tokenParams(mismatched),
           redirect_uri: `${redirectUri}/`,
         }),
@@ -233,8 +237,8 @@ describe('fake Facebook', () => {
       36008,
     );
     await expectGraphError(
-      await get(
-        urlWith(facebook.endpoints.token, {
+      await http.get(
+        http.urlWith(facebook.endpoints.token, {
           ...tokenParams(await codeFor()),
           redirect_uri: undefined,
         }),
@@ -245,15 +249,18 @@ describe('fake Facebook', () => {
   });
 
   it('shows an error page for a bad client, redirect_uri, state, response_type or scope', async () => {
-    await expectErrorPage(await get(dialogUrl({ client_id: '999' })), /Invalid App ID/);
-    await expectErrorPage(
-      await get(dialogUrl({ redirect_uri: 'http://localhost:3000/other' })),
+    await http.expectErrorPage(await http.get(dialogUrl({ client_id: '999' })), /Invalid App ID/);
+    await http.expectErrorPage(
+      await http.get(dialogUrl({ redirect_uri: 'http://localhost:3000/other' })),
       /URL Blocked/,
     );
-    await expectErrorPage(await get(dialogUrl({ state: undefined })), /state/);
-    await expectErrorPage(await get(dialogUrl({ response_type: 'token' })), /response_type/);
-    await expectErrorPage(
-      await get(dialogUrl({ scope: 'email,openid_connect_everything' })),
+    await http.expectErrorPage(await http.get(dialogUrl({ state: undefined })), /state/);
+    await http.expectErrorPage(
+      await http.get(dialogUrl({ response_type: 'token' })),
+      /response_type/,
+    );
+    await http.expectErrorPage(
+      await http.get(dialogUrl({ scope: 'email,openid_connect_everything' })),
       /Invalid Scopes/,
     );
   });
@@ -266,17 +273,19 @@ describe('fake Facebook', () => {
 
   it('ends its redirects with #_=_ and encodes spaces in them as +', async () => {
     facebook.failNext('deny');
-    const denied = await get(dialogUrl());
-    expect(locationOf(denied).hash).to.equal('#_=_');
-    expect(locationOf(denied).search).to.include('error_description=Permissions+error');
+    const denied = await http.get(dialogUrl());
+    expect(http.locationOf(denied).hash).to.equal('#_=_');
+    expect(http.locationOf(denied).search).to.include('error_description=Permissions+error');
   });
 
   it('marks a failed token exchange as transient', async () => {
     const code = await codeFor();
     facebook.failNext('token_5xx');
-    const failed = await get(urlWith(facebook.endpoints.token, tokenParams(code)));
+    const failed = await http.get(http.urlWith(facebook.endpoints.token, tokenParams(code)));
     expect(failed.status).to.equal(500);
-    expect(((await json(failed)).error as Record<string, unknown>).is_transient).to.equal(true);
+    expect(((await http.json(failed)).error as Record<string, unknown>).is_transient).to.equal(
+      true,
+    );
   });
 
   it('has no JWKS or discovery knobs', () => {
@@ -285,31 +294,31 @@ describe('fake Facebook', () => {
 
   it('runs the interactive page with a stable id per email', async () => {
     facebook.signInAs(undefined);
-    const page = await get(dialogUrl());
+    const page = await http.get(dialogUrl());
     const html = await page.text();
     expect(html).to.include('Sign in to Fake Facebook');
     expect(html).not.to.include('fake_email_verified');
-    const original = hiddenFields(html);
+    const original = http.hiddenFields(html);
     const signIn = async (email: string) => {
-      const response = await postForm(`${facebook.url}/fake/sign-in`, {
+      const response = await http.postForm(`${facebook.url}/fake/sign-in`, {
         ...original,
         fake_name: 'Erin',
         fake_email: email,
         fake_decision: 'continue',
       });
       const token = (
-        await json(
-          await get(
-            urlWith(
+        await http.json(
+          await http.get(
+            http.urlWith(
               facebook.endpoints.token,
-              tokenParams(callbackParams(response, redirectUri).code as string),
+              tokenParams(http.callbackParams(response, redirectUri).code as string),
             ),
           ),
         )
       ).access_token as string;
-      return json(
-        await get(
-          urlWith(facebook.endpoints.profile, {
+      return http.json(
+        await http.get(
+          http.urlWith(facebook.endpoints.profile, {
             fields: 'id,name,email',
             access_token: token,
             appsecret_proof: proof(token),
@@ -321,11 +330,11 @@ describe('fake Facebook', () => {
     expect(first).to.include({ name: 'Erin', email: 'erin@example.com' });
     expect((await signIn('erin@example.com')).id).to.equal(first.id);
     expect((await signIn('frank@example.com')).id).not.to.equal(first.id);
-    const denied = await postForm(`${facebook.url}/fake/sign-in`, {
+    const denied = await http.postForm(`${facebook.url}/fake/sign-in`, {
       ...original,
       fake_decision: 'deny',
     });
-    expect(callbackParams(denied, redirectUri)).to.include({
+    expect(http.callbackParams(denied, redirectUri)).to.include({
       error: 'access_denied',
       error_reason: 'user_denied',
     });

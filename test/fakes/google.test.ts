@@ -3,18 +3,7 @@ import { createHash } from 'node:crypto';
 import { expect } from 'chai';
 import { createLocalJWKSet, decodeJwt, type JSONWebKeySet, jwtVerify } from 'jose';
 import { type FakeGoogle, GOOGLE_LEGACY_ISSUER, startFakeGoogle } from './google.ts';
-import {
-  alice,
-  basicAuth,
-  callbackParams,
-  expectErrorPage,
-  get,
-  hiddenFields,
-  json,
-  pkcePair,
-  postForm,
-  urlWith,
-} from './http.ts';
+import * as http from './http.ts';
 import type { FakeClient } from './shared.ts';
 
 describe('fake Google', () => {
@@ -40,32 +29,35 @@ describe('fake Google', () => {
   });
   beforeEach(() => {
     google.reset();
-    google.signInAs(alice);
+    google.signInAs(http.alice);
   });
 
   function authorizeUrl(overrides: Record<string, string | undefined> = {}, challenge?: string) {
-    return urlWith(google.endpoints.authorization, {
+    return http.urlWith(google.endpoints.authorization, {
       client_id: client.clientId,
       redirect_uri: redirectUri,
       response_type: 'code',
       scope: 'openid email profile',
       state: 'state-123',
       nonce: 'nonce-456',
-      code_challenge: challenge ?? pkcePair().challenge,
+      code_challenge: challenge ?? http.pkcePair().challenge,
       code_challenge_method: 'S256',
       ...overrides,
     });
   }
 
   async function codeFor(overrides: Record<string, string | undefined> = {}) {
-    const { verifier, challenge } = pkcePair();
-    const params = callbackParams(await get(authorizeUrl(overrides, challenge)), redirectUri);
+    const { verifier, challenge } = http.pkcePair();
+    const params = http.callbackParams(
+      await http.get(authorizeUrl(overrides, challenge)),
+      redirectUri,
+    );
     expect(params.code).to.be.a('string');
     return { code: params.code as string, verifier, params };
   }
 
   function exchange(params: Record<string, string>, headers: Record<string, string> = {}) {
-    return postForm(google.endpoints.token, params, headers);
+    return http.postForm(google.endpoints.token, params, headers);
   }
 
   function basicExchange(code: string, verifier: string, extra: Record<string, string> = {}) {
@@ -77,21 +69,21 @@ describe('fake Google', () => {
         code_verifier: verifier,
         ...extra,
       },
-      { authorization: basicAuth(client.clientId, client.clientSecret) },
+      { authorization: http.basicAuth(client.clientId, client.clientSecret) },
     );
   }
 
   async function expectTokenError(response: Response, status: number, error: string) {
     expect(response.status).to.equal(status);
-    const body = await json(response);
+    const body = await http.json(response);
     expect(body.error).to.equal(error);
     expect(body.error_description).to.be.a('string');
   }
 
   it('publishes a discovery document whose issuer is the base URL', async () => {
-    const response = await get(google.endpoints.discovery);
+    const response = await http.get(google.endpoints.discovery);
     expect(response.status).to.equal(200);
-    const doc = await json(response);
+    const doc = await http.json(response);
     expect(doc.issuer).to.equal(google.url).and.equal(google.issuer);
     expect(doc.issuer).not.to.match(/\/$/);
     expect(doc.authorization_endpoint).to.equal(`${google.url}/o/oauth2/v2/auth`);
@@ -118,13 +110,13 @@ describe('fake Google', () => {
     const response = await basicExchange(code, verifier);
     expect(response.status).to.equal(200);
     expect(response.headers.get('cache-control')).to.equal('no-store');
-    const tokens = await json(response);
+    const tokens = await http.json(response);
     expect(tokens).to.include({ expires_in: 3599, token_type: 'Bearer' });
     expect(tokens.access_token).to.be.a('string');
     expect(tokens.scope).to.be.a('string');
     expect(tokens).not.to.have.property('refresh_token');
 
-    const jwks = (await (await get(google.endpoints.jwks)).json()) as JSONWebKeySet;
+    const jwks = (await (await http.get(google.endpoints.jwks)).json()) as JSONWebKeySet;
     expect(jwks.keys[0]).to.include({ kty: 'RSA', alg: 'RS256', use: 'sig' });
     const { payload, protectedHeader } = await jwtVerify(
       tokens.id_token as string,
@@ -134,13 +126,13 @@ describe('fake Google', () => {
     expect(protectedHeader.kid).to.equal(jwks.keys[0]?.kid);
     expect(payload).to.include({
       azp: client.clientId,
-      sub: alice.sub,
-      email: alice.email,
+      sub: http.alice.sub,
+      email: http.alice.email,
       email_verified: true,
-      name: alice.name,
+      name: http.alice.name,
       given_name: 'Alice',
       family_name: 'Example',
-      picture: alice.picture,
+      picture: http.alice.picture,
       hd: 'example.com',
       nonce: 'nonce-456',
     });
@@ -150,19 +142,19 @@ describe('fake Google', () => {
       .digest();
     expect(payload.at_hash).to.equal(digest.subarray(0, 16).toString('base64url'));
 
-    const userinfo = await get(google.endpoints.userinfo, {
+    const userinfo = await http.get(google.endpoints.userinfo, {
       authorization: `Bearer ${tokens.access_token}`,
     });
     expect(userinfo.status).to.equal(200);
-    expect(await json(userinfo)).to.deep.equal({
-      sub: alice.sub,
+    expect(await http.json(userinfo)).to.deep.equal({
+      sub: http.alice.sub,
       hd: 'example.com',
-      email: alice.email,
+      email: http.alice.email,
       email_verified: true,
-      name: alice.name,
+      name: http.alice.name,
       given_name: 'Alice',
       family_name: 'Example',
-      picture: alice.picture,
+      picture: http.alice.picture,
     });
   });
 
@@ -188,7 +180,7 @@ describe('fake Google', () => {
         redirect_uri: redirectUri,
         code_verifier: verifier,
       },
-      { authorization: basicAuth(client.clientId, client.clientSecret, false) },
+      { authorization: http.basicAuth(client.clientId, client.clientSecret, false) },
     );
     await expectTokenError(response, 401, 'invalid_client');
   });
@@ -211,7 +203,7 @@ describe('fake Google', () => {
       code_verifier: verifier,
     };
     await expectTokenError(
-      await exchange(base, { authorization: basicAuth(client.clientId, 'wrong') }),
+      await exchange(base, { authorization: http.basicAuth(client.clientId, 'wrong') }),
       401,
       'invalid_client',
     );
@@ -224,54 +216,66 @@ describe('fake Google', () => {
   });
 
   it('shows an error page, without redirecting, for an unknown client or redirect_uri', async () => {
-    await expectErrorPage(
-      await get(authorizeUrl({ client_id: 'nobody' })),
+    await http.expectErrorPage(
+      await http.get(authorizeUrl({ client_id: 'nobody' })),
       /Error 401: invalid_client/,
     );
-    await expectErrorPage(
-      await get(authorizeUrl({ redirect_uri: `${redirectUri}/` })),
+    await http.expectErrorPage(
+      await http.get(authorizeUrl({ redirect_uri: `${redirectUri}/` })),
       /Error 400: redirect_uri_mismatch/,
     );
-    await expectErrorPage(
-      await get(
+    await http.expectErrorPage(
+      await http.get(
         authorizeUrl({ redirect_uri: 'http://localhost:3000/federation/google/callback?x=1' }),
       ),
       /redirect_uri_mismatch/,
     );
-    await expectErrorPage(await get(authorizeUrl({ redirect_uri: undefined })), /redirect_uri/);
+    await http.expectErrorPage(
+      await http.get(authorizeUrl({ redirect_uri: undefined })),
+      /redirect_uri/,
+    );
     // Another client's URI does not count either.
-    await expectErrorPage(
-      await get(authorizeUrl({ redirect_uri: other.redirectUris[0] })),
+    await http.expectErrorPage(
+      await http.get(authorizeUrl({ redirect_uri: other.redirectUris[0] })),
       /redirect_uri_mismatch/,
     );
   });
 
   it('refuses a wrong response_type, a scope without openid and a missing PKCE challenge', async () => {
-    await expectErrorPage(
-      await get(authorizeUrl({ response_type: 'token' })),
+    await http.expectErrorPage(
+      await http.get(authorizeUrl({ response_type: 'token' })),
       /unsupported_response_type/,
     );
-    await expectErrorPage(await get(authorizeUrl({ response_type: undefined })), /response_type/);
-    await expectErrorPage(await get(authorizeUrl({ scope: 'email profile' })), /openid/);
-    await expectErrorPage(await get(authorizeUrl({ scope: 'openid bogus' })), /invalid_scope/);
-    await expectErrorPage(
-      await get(authorizeUrl({ code_challenge: undefined, code_challenge_method: undefined })),
+    await http.expectErrorPage(
+      await http.get(authorizeUrl({ response_type: undefined })),
+      /response_type/,
+    );
+    await http.expectErrorPage(await http.get(authorizeUrl({ scope: 'email profile' })), /openid/);
+    await http.expectErrorPage(
+      await http.get(authorizeUrl({ scope: 'openid bogus' })),
+      /invalid_scope/,
+    );
+    await http.expectErrorPage(
+      await http.get(authorizeUrl({ code_challenge: undefined, code_challenge_method: undefined })),
       /code_challenge/,
     );
-    await expectErrorPage(
-      await get(authorizeUrl({ code_challenge_method: 'S512' })),
+    await http.expectErrorPage(
+      await http.get(authorizeUrl({ code_challenge_method: 'S512' })),
       /code_challenge_method/,
     );
-    await expectErrorPage(await get(authorizeUrl({ code_challenge: 'short' })), /code_challenge/);
-    await expectErrorPage(await get(authorizeUrl({ prompt: 'login' })), /prompt/);
+    await http.expectErrorPage(
+      await http.get(authorizeUrl({ code_challenge: 'short' })),
+      /code_challenge/,
+    );
+    await http.expectErrorPage(await http.get(authorizeUrl({ prompt: 'login' })), /prompt/);
   });
 
   it('accepts a missing state and the plain PKCE method, and records both', async () => {
-    const verifier = pkcePair().verifier;
-    const response = await get(
+    const verifier = http.pkcePair().verifier;
+    const response = await http.get(
       authorizeUrl({ state: undefined, code_challenge_method: 'plain' }, verifier),
     );
-    const params = callbackParams(response, redirectUri);
+    const params = http.callbackParams(response, redirectUri);
     expect(params).not.to.have.property('state');
     expect(google.authorizations).to.have.length(1);
     expect(google.authorizations[0]).not.to.have.property('state');
@@ -289,16 +293,16 @@ describe('fake Google', () => {
     const second = await codeFor();
     const response = await exchange(
       { grant_type: 'authorization_code', code: second.code, code_verifier: second.verifier },
-      { authorization: basicAuth(client.clientId, client.clientSecret) },
+      { authorization: http.basicAuth(client.clientId, client.clientSecret) },
     );
     await expectTokenError(response, 400, 'invalid_request');
   });
 
   it('refuses a reused code, and revokes what the first use produced', async () => {
     const { code, verifier } = await codeFor();
-    const first = await json(await basicExchange(code, verifier));
+    const first = await http.json(await basicExchange(code, verifier));
     await expectTokenError(await basicExchange(code, verifier), 400, 'invalid_grant');
-    const userinfo = await get(google.endpoints.userinfo, {
+    const userinfo = await http.get(google.endpoints.userinfo, {
       authorization: `Bearer ${first.access_token}`,
     });
     expect(userinfo.status).to.equal(401);
@@ -307,16 +311,16 @@ describe('fake Google', () => {
 
   it("refuses an unknown code and another client's code", async () => {
     await expectTokenError(
-      await basicExchange('4/0Aunknown', pkcePair().verifier),
+      await basicExchange('4/0Aunknown', http.pkcePair().verifier),
       400,
       'invalid_grant',
     );
-    google.signInAs(alice);
-    const { verifier, challenge } = pkcePair();
-    const response = await get(
+    google.signInAs(http.alice);
+    const { verifier, challenge } = http.pkcePair();
+    const response = await http.get(
       authorizeUrl({ client_id: other.clientId, redirect_uri: other.redirectUris[0] }, challenge),
     );
-    const { code } = callbackParams(response, other.redirectUris[0] as string);
+    const { code } = http.callbackParams(response, other.redirectUris[0] as string);
     await expectTokenError(await basicExchange(code as string, verifier), 400, 'invalid_grant');
   });
 
@@ -324,7 +328,7 @@ describe('fake Google', () => {
     await expectTokenError(
       await exchange(
         { grant_type: 'password' },
-        { authorization: basicAuth(client.clientId, client.clientSecret) },
+        { authorization: http.basicAuth(client.clientId, client.clientSecret) },
       ),
       400,
       'unsupported_grant_type',
@@ -339,18 +343,20 @@ describe('fake Google', () => {
 
   it('releases email and profile claims only for their scopes', async () => {
     const { code, verifier } = await codeFor({ scope: 'openid' });
-    const tokens = await json(await basicExchange(code, verifier));
+    const tokens = await http.json(await basicExchange(code, verifier));
     expect(tokens.scope).to.equal('openid');
     const claims = decodeJwt(tokens.id_token as string);
     expect(claims).not.to.have.property('email');
     expect(claims).not.to.have.property('name');
-    expect(claims.sub).to.equal(alice.sub);
+    expect(claims.sub).to.equal(http.alice.sub);
   });
 
   it('says email_verified false unless the user opts in, and omits hd for personal accounts', async () => {
     google.signInAs({ sub: '1', email: 'bob@gmail.com', name: 'Bob' });
     const { code, verifier } = await codeFor();
-    const claims = decodeJwt((await json(await basicExchange(code, verifier))).id_token as string);
+    const claims = decodeJwt(
+      (await http.json(await basicExchange(code, verifier))).id_token as string,
+    );
     expect(claims.email_verified).to.equal(false);
     expect(claims).not.to.have.property('hd');
     expect(claims).not.to.have.property('family_name');
@@ -358,48 +364,52 @@ describe('fake Google', () => {
 
   it('issues a refresh token for access_type=offline', async () => {
     const { code, verifier } = await codeFor({ access_type: 'offline', prompt: 'consent' });
-    expect((await json(await basicExchange(code, verifier))).refresh_token).to.match(/^1\/\//);
+    expect((await http.json(await basicExchange(code, verifier))).refresh_token).to.match(/^1\/\//);
   });
 
   it('emits the legacy issuer once for the legacy_iss knob, and always for a legacy user', async () => {
     google.failNext('legacy_iss');
     const once = await codeFor();
     const legacy = decodeJwt(
-      (await json(await basicExchange(once.code, once.verifier))).id_token as string,
+      (await http.json(await basicExchange(once.code, once.verifier))).id_token as string,
     );
     expect(legacy.iss).to.equal(GOOGLE_LEGACY_ISSUER);
     const next = await codeFor();
     expect(
-      decodeJwt((await json(await basicExchange(next.code, next.verifier))).id_token as string).iss,
+      decodeJwt((await http.json(await basicExchange(next.code, next.verifier))).id_token as string)
+        .iss,
     ).to.equal(google.issuer);
-    google.signInAs({ ...alice, legacyIssuer: true });
+    google.signInAs({ ...http.alice, legacyIssuer: true });
     const user = await codeFor();
     expect(
-      decodeJwt((await json(await basicExchange(user.code, user.verifier))).id_token as string).iss,
+      decodeJwt((await http.json(await basicExchange(user.code, user.verifier))).id_token as string)
+        .iss,
     ).to.equal('accounts.google.com');
   });
 
   it("fails userinfo in Google's UNAVAILABLE shape, and JWKS and discovery once for their knobs", async () => {
     const { code, verifier } = await codeFor();
-    const tokens = await json(await basicExchange(code, verifier));
+    const tokens = await http.json(await basicExchange(code, verifier));
     google.failNext('profile_5xx');
-    const failed = await get(google.endpoints.userinfo, {
+    const failed = await http.get(google.endpoints.userinfo, {
       authorization: `Bearer ${tokens.access_token}`,
     });
     expect(failed.status).to.equal(503);
-    expect(((await json(failed)).error as { status: string }).status).to.equal('UNAVAILABLE');
+    expect(((await http.json(failed)).error as { status: string }).status).to.equal('UNAVAILABLE');
 
     google.failNext('jwks_5xx');
-    expect((await get(google.endpoints.jwks)).status).to.equal(503);
-    expect((await get(google.endpoints.jwks)).status).to.equal(200);
+    expect((await http.get(google.endpoints.jwks)).status).to.equal(503);
+    expect((await http.get(google.endpoints.jwks)).status).to.equal(200);
     google.failNext('discovery_5xx');
-    expect((await get(google.endpoints.discovery)).status).to.equal(503);
-    expect((await get(google.endpoints.discovery)).status).to.equal(200);
+    expect((await http.get(google.endpoints.discovery)).status).to.equal(503);
+    expect((await http.get(google.endpoints.discovery)).status).to.equal(200);
   });
 
   it('answers prompt=none with login_required when nobody is signed in', async () => {
     google.signInAs(undefined);
-    expect(callbackParams(await get(authorizeUrl({ prompt: 'none' })), redirectUri)).to.deep.equal({
+    expect(
+      http.callbackParams(await http.get(authorizeUrl({ prompt: 'none' })), redirectUri),
+    ).to.deep.equal({
       error: 'login_required',
       state: 'state-123',
     });
@@ -407,14 +417,14 @@ describe('fake Google', () => {
 
   it('runs the interactive page: stable subject per email, Deny, request kept in hidden fields', async () => {
     google.signInAs(undefined);
-    const { verifier, challenge } = pkcePair();
-    const page = await get(authorizeUrl({ login_hint: 'carol@example.org' }, challenge));
+    const { verifier, challenge } = http.pkcePair();
+    const page = await http.get(authorizeUrl({ login_hint: 'carol@example.org' }, challenge));
     expect(page.status).to.equal(200);
     const html = await page.text();
     expect(html).to.include('Sign in to Fake Google');
     expect(html).to.include('name="fake_email_verified"');
     expect(html).not.to.match(/<script|https?:\/\/(?!localhost)[^"]*\.(css|js)/);
-    const original = hiddenFields(html);
+    const original = http.hiddenFields(html);
     expect(original).to.include({
       client_id: client.clientId,
       state: 'state-123',
@@ -422,9 +432,9 @@ describe('fake Google', () => {
     });
 
     const submit = (answers: Record<string, string>) =>
-      postForm(`${google.url}/fake/sign-in`, { ...original, ...answers });
+      http.postForm(`${google.url}/fake/sign-in`, { ...original, ...answers });
     const signIn = async (email: string) => {
-      const params = callbackParams(
+      const params = http.callbackParams(
         await submit({
           fake_name: 'Carol',
           fake_email: email,
@@ -435,7 +445,7 @@ describe('fake Google', () => {
       );
       expect(params.state).to.equal('state-123');
       return decodeJwt(
-        (await json(await basicExchange(params.code as string, verifier))).id_token as string,
+        (await http.json(await basicExchange(params.code as string, verifier))).id_token as string,
       );
     };
     const first = await signIn('carol@example.org');
@@ -448,12 +458,12 @@ describe('fake Google', () => {
 
     const denied = await submit({ fake_decision: 'deny' });
     expect(denied.status).to.equal(303);
-    expect(callbackParams(denied, redirectUri)).to.deep.equal({
+    expect(http.callbackParams(denied, redirectUri)).to.deep.equal({
       error: 'access_denied',
       state: 'state-123',
     });
     // Hidden fields are re-validated, so editing them cannot smuggle in another redirect_uri.
-    await expectErrorPage(
+    await http.expectErrorPage(
       await submit({
         redirect_uri: 'http://evil.example/cb',
         fake_email: 'e@x.io',

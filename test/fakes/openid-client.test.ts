@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import * as oidc from 'openid-client';
 import { type FakeFacebook, startFakeFacebook } from './facebook.ts';
 import { type FakeGoogle, startFakeGoogle } from './google.ts';
-import { alice, get, locationOf } from './http.ts';
+import * as http from './http.ts';
 import type { FakeClient } from './shared.ts';
 import { type FakeX, startFakeX } from './x.ts';
 
@@ -50,12 +50,12 @@ describe('the fakes with openid-client', () => {
       state,
       ...params,
     });
-    const callback = locationOf(await get(url.href));
+    const callback = http.locationOf(await http.get(url.href));
     return { callback, checks: { pkceCodeVerifier: verifier, expectedState: state } };
   }
 
   it('signs in with Google through discovery, client_secret_basic, id_token and userinfo', async () => {
-    fakeGoogle.signInAs(alice);
+    fakeGoogle.signInAs(http.alice);
     const config = await oidc.discovery(
       new URL(fakeGoogle.issuer),
       google.clientId,
@@ -74,13 +74,13 @@ describe('the fakes with openid-client', () => {
       expectedNonce: nonce,
     });
     const claims = tokens.claims();
-    expect(claims).to.include({ sub: alice.sub, email_verified: true, hd: 'example.com' });
-    const userinfo = await oidc.fetchUserInfo(config, tokens.access_token, alice.sub);
-    expect(userinfo.email).to.equal(alice.email);
+    expect(claims).to.include({ sub: http.alice.sub, email_verified: true, hd: 'example.com' });
+    const userinfo = await oidc.fetchUserInfo(config, tokens.access_token, http.alice.sub);
+    expect(userinfo.email).to.equal(http.alice.email);
   });
 
   it('emits a legacy issuer that openid-client refuses by default, so the knob bites', async () => {
-    fakeGoogle.signInAs(alice);
+    fakeGoogle.signInAs(http.alice);
     const config = await oidc.discovery(
       new URL(fakeGoogle.issuer),
       google.clientId,

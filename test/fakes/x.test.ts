@@ -1,16 +1,6 @@
 // Fake X's own shapes and quirks over raw HTTP; what every fake does is in conformance.test.ts.
 import { expect } from 'chai';
-import {
-  basicAuth,
-  callbackParams,
-  expectErrorPage,
-  get,
-  hiddenFields,
-  json,
-  pkcePair,
-  postForm,
-  urlWith,
-} from './http.ts';
+import * as http from './http.ts';
 import type { FakeClient } from './shared.ts';
 import { type FakeX, startFakeX } from './x.ts';
 
@@ -41,20 +31,23 @@ describe('fake X', () => {
   });
 
   const authorizeUrl = (overrides: Record<string, string | undefined> = {}, challenge?: string) =>
-    urlWith(x.endpoints.authorization, {
+    http.urlWith(x.endpoints.authorization, {
       response_type: 'code',
       client_id: client.clientId,
       redirect_uri: redirectUri,
       scope: 'users.read tweet.read offline.access',
       state: 'x-state',
-      code_challenge: challenge ?? pkcePair().challenge,
+      code_challenge: challenge ?? http.pkcePair().challenge,
       code_challenge_method: 'S256',
       ...overrides,
     });
 
   async function codeFor(overrides: Record<string, string | undefined> = {}) {
-    const { verifier, challenge } = pkcePair();
-    const params = callbackParams(await get(authorizeUrl(overrides, challenge)), redirectUri);
+    const { verifier, challenge } = http.pkcePair();
+    const params = http.callbackParams(
+      await http.get(authorizeUrl(overrides, challenge)),
+      redirectUri,
+    );
     expect(Object.keys(params).sort()).to.deep.equal(['code', 'state']);
     return { code: params.code as string, verifier };
   }
@@ -65,7 +58,7 @@ describe('fake X', () => {
     extra: Record<string, string> = {},
     headers?: Record<string, string>,
   ) =>
-    postForm(
+    http.postForm(
       x.endpoints.token,
       {
         grant_type: 'authorization_code',
@@ -74,22 +67,22 @@ describe('fake X', () => {
         code_verifier: verifier,
         ...extra,
       },
-      headers ?? { authorization: basicAuth(client.clientId, client.clientSecret) },
+      headers ?? { authorization: http.basicAuth(client.clientId, client.clientSecret) },
     );
 
   async function tokenFor(overrides: Record<string, string | undefined> = {}) {
     const { code, verifier } = await codeFor(overrides);
     const response = await exchange(code, verifier);
     expect(response.status).to.equal(200);
-    return json(response);
+    return http.json(response);
   }
 
   const me = (token: string, fields = 'profile_image_url,confirmed_email') =>
-    get(`${x.endpoints.profile}?user.fields=${fields}`, { authorization: `Bearer ${token}` });
+    http.get(`${x.endpoints.profile}?user.fields=${fields}`, { authorization: `Bearer ${token}` });
 
   async function expectInvalidCode(response: Response) {
     expect(response.status).to.equal(400);
-    expect(await json(response)).to.deep.equal({
+    expect(await http.json(response)).to.deep.equal({
       error: 'invalid_request',
       error_description: 'Value passed for the authorization code was invalid.',
     });
@@ -107,7 +100,7 @@ describe('fake X', () => {
 
     const response = await me(tokens.access_token as string);
     expect(response.status).to.equal(200);
-    expect(await json(response)).to.deep.equal({
+    expect(await http.json(response)).to.deep.equal({
       data: {
         id: carol.sub,
         name: 'Carol',
@@ -121,14 +114,14 @@ describe('fake X', () => {
   it('gives confirmed_email only with the users.email scope, and no refresh token without offline.access', async () => {
     const tokens = await tokenFor({ scope: 'users.read tweet.read users.email' });
     expect(tokens).not.to.have.property('refresh_token');
-    const { data } = (await json(await me(tokens.access_token as string))) as {
+    const { data } = (await http.json(await me(tokens.access_token as string))) as {
       data: Record<string, unknown>;
     };
     expect(data.confirmed_email).to.equal(carol.email);
 
     x.signInAs({ sub: '42', name: 'No Mail' });
     const without = await tokenFor({ scope: 'users.read tweet.read users.email' });
-    const body = (await json(await me(without.access_token as string))) as {
+    const body = (await http.json(await me(without.access_token as string))) as {
       data: Record<string, unknown>;
     };
     expect(body.data).not.to.have.property('confirmed_email');
@@ -148,19 +141,19 @@ describe('fake X', () => {
       {},
     );
     expect(inBody.status).to.equal(401);
-    expect(await json(inBody)).to.deep.equal(refused);
+    expect(await http.json(inBody)).to.deep.equal(refused);
     const wrong = await exchange(
       code,
       verifier,
       {},
-      { authorization: basicAuth(client.clientId, 'nope') },
+      { authorization: http.basicAuth(client.clientId, 'nope') },
     );
     expect(wrong.status).to.equal(401);
     const raw = await exchange(
       code,
       verifier,
       {},
-      { authorization: basicAuth(client.clientId, client.clientSecret, false) },
+      { authorization: http.basicAuth(client.clientId, client.clientSecret, false) },
     );
     expect(raw.status).to.equal(401);
     // Failed client authentication leaves the code usable.
@@ -176,25 +169,34 @@ describe('fake X', () => {
 
   it('shows an error page, never redirecting, for any bad authorization request', async () => {
     const page = /Something went wrong/;
-    await expectErrorPage(await get(authorizeUrl({ client_id: 'nobody' })), page);
-    await expectErrorPage(
-      await get(authorizeUrl({ redirect_uri: 'http://localhost:3000/elsewhere' })),
+    await http.expectErrorPage(await http.get(authorizeUrl({ client_id: 'nobody' })), page);
+    await http.expectErrorPage(
+      await http.get(authorizeUrl({ redirect_uri: 'http://localhost:3000/elsewhere' })),
       page,
     );
-    await expectErrorPage(await get(authorizeUrl({ state: undefined })), /state/);
-    await expectErrorPage(await get(authorizeUrl({ code_challenge: undefined })), /code_challenge/);
-    await expectErrorPage(
-      await get(authorizeUrl({ code_challenge_method: 'S512' })),
+    await http.expectErrorPage(await http.get(authorizeUrl({ state: undefined })), /state/);
+    await http.expectErrorPage(
+      await http.get(authorizeUrl({ code_challenge: undefined })),
+      /code_challenge/,
+    );
+    await http.expectErrorPage(
+      await http.get(authorizeUrl({ code_challenge_method: 'S512' })),
       /code_challenge_method/,
     );
-    await expectErrorPage(await get(authorizeUrl({ response_type: 'token' })), /response_type/);
-    await expectErrorPage(await get(authorizeUrl({ scope: 'users.read,tweet.read' })), /scope/);
+    await http.expectErrorPage(
+      await http.get(authorizeUrl({ response_type: 'token' })),
+      /response_type/,
+    );
+    await http.expectErrorPage(
+      await http.get(authorizeUrl({ scope: 'users.read,tweet.read' })),
+      /scope/,
+    );
   });
 
   it("answers /2/users/me with X's problem shapes", async () => {
-    const unauthorized = await get(x.endpoints.profile);
+    const unauthorized = await http.get(x.endpoints.profile);
     expect(unauthorized.status).to.equal(401);
-    expect(await json(unauthorized)).to.deep.equal({
+    expect(await http.json(unauthorized)).to.deep.equal({
       title: 'Unauthorized',
       type: 'about:blank',
       status: 401,
@@ -208,26 +210,27 @@ describe('fake X', () => {
     const tokens = await tokenFor();
     const invalid = await me(tokens.access_token as string, 'profile_image_url,shoe_size');
     expect(invalid.status).to.equal(400);
-    expect((await json(invalid)).title).to.equal('Invalid Request');
+    expect((await http.json(invalid)).title).to.equal('Invalid Request');
   });
 
   it('runs the interactive page with a stable id per email and a username field', async () => {
     x.signInAs(undefined);
-    const { verifier, challenge } = pkcePair();
+    const { verifier, challenge } = http.pkcePair();
     const html = await (
-      await get(authorizeUrl({ scope: 'users.read tweet.read users.email' }, challenge))
+      await http.get(authorizeUrl({ scope: 'users.read tweet.read users.email' }, challenge))
     ).text();
     expect(html).to.include('Sign in to Fake X');
-    const original = hiddenFields(html);
+    const original = http.hiddenFields(html);
     const signIn = async (answers: Record<string, string>) => {
-      const response = await postForm(`${x.url}/fake/sign-in`, {
+      const response = await http.postForm(`${x.url}/fake/sign-in`, {
         ...original,
         ...answers,
         fake_decision: 'continue',
       });
-      const { code } = callbackParams(response, redirectUri);
-      const token = (await json(await exchange(code as string, verifier))).access_token as string;
-      return ((await json(await me(token))) as { data: Record<string, string> }).data;
+      const { code } = http.callbackParams(response, redirectUri);
+      const token = (await http.json(await exchange(code as string, verifier)))
+        .access_token as string;
+      return ((await http.json(await me(token))) as { data: Record<string, string> }).data;
     };
     const first = await signIn({ fake_name: 'Gina', fake_email: 'gina@example.com' });
     expect(first).to.include({
