@@ -1,4 +1,4 @@
-// Every upstream Latchkey can sign in through, one line each. Settings, the CSP's form-action
+// Every upstream Latchkey can sign in through, one entry each in UPSTREAMS. Settings, the CSP's
 // origins and the sign-in buttons all come from this list; nothing else names an upstream.
 import { facebook } from './providers/facebook.ts';
 import { google } from './providers/google.ts';
