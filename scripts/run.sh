@@ -76,17 +76,15 @@ if [ "$fakes" != 1 ]; then
   exec node src/main.ts
 fi
 
-# The fakes and the server run side by side; Ctrl-C (or SIGTERM) stops both.
+# The fakes and the server run side by side; Ctrl-C (or SIGTERM) stops both. Where the fakes are
+# comes from docker/fakes-demo.env (written by test/fakes/env.ts), their apps from here.
+set -a
+# shellcheck source=docker/fakes-demo.env
+. docker/fakes-demo.env
+set +a
 export GOOGLE_CLIENT_ID=fake-google-client GOOGLE_CLIENT_SECRET=$FAKE_GOOGLE_SECRET
 export FACEBOOK_CLIENT_ID=fake-facebook-app FACEBOOK_CLIENT_SECRET=$FAKE_FACEBOOK_SECRET
 export X_CLIENT_ID=fake-x-client X_CLIENT_SECRET=$FAKE_X_SECRET
-export GOOGLE_ISSUER=http://127.0.0.1:4101
-export FACEBOOK_AUTHORIZATION_ENDPOINT=http://127.0.0.1:4102/v23.0/dialog/oauth
-export FACEBOOK_TOKEN_ENDPOINT=http://127.0.0.1:4102/v23.0/oauth/access_token
-export FACEBOOK_GRAPH_URL=http://127.0.0.1:4102/v23.0
-export X_AUTHORIZATION_ENDPOINT=http://127.0.0.1:4103/i/oauth2/authorize
-export X_TOKEN_ENDPOINT=http://127.0.0.1:4103/2/oauth2/token
-export X_API_URL=http://127.0.0.1:4103/2
 FAKE_REDIRECT_BASE=$ISSUER node test/fakes/serve.ts >/dev/null &
 fakes_pid=$!
 node src/main.ts &

@@ -13,7 +13,7 @@ import type { Config } from './config.ts';
 import { RedisAttemptCounter } from './db/redis.ts';
 import type { StoreOutages } from './db/store-outages.ts';
 import { FederationAttempts } from './federation/attempts.ts';
-import { createUpstreams, type Upstreams } from './federation/registry.ts';
+import { createUpstreams, type Upstreams, upstreamOrigins } from './federation/registry.ts';
 import { assets } from './http/assets.ts';
 import { CsrfTokens, sameOriginOnly } from './http/csrf.ts';
 import { errorMapper, koaErrorLogger, providerErrors } from './http/errors.ts';
@@ -77,14 +77,6 @@ const PROVIDER_PATHS = ['/.well-known/openid-configuration', ...Object.values(RO
 
 function isProviderPath(path: string): boolean {
   return PROVIDER_PATHS.some((p) => path === p || path.startsWith(`${p}/`));
-}
-
-/** Where our sign-in buttons send the browser: the providers' authorization endpoints. */
-function upstreamOrigins(config: Config): string[] {
-  const { google, facebook, x } = config.upstreams;
-  return [google?.issuer, facebook?.authorizationEndpoint, x?.authorizationEndpoint]
-    .filter((u): u is string => u !== undefined)
-    .map((u) => new URL(u).origin);
 }
 
 export function createApp(deps: AppDeps): LatchkeyApp {
@@ -201,7 +193,9 @@ export function createApp(deps: AppDeps): LatchkeyApp {
   app.use(requestContext(logger, { trustProxy: config.trustProxy }));
   app.use(pinToIssuer(config.issuer, config.trustProxy));
   app.use(errorMapper(views, deps.outages));
-  app.use(securityHeaders({ https, formTargets: [...origins, ...upstreamOrigins(config)] }));
+  app.use(
+    securityHeaders({ https, formTargets: [...origins, ...upstreamOrigins(config.upstreams)] }),
+  );
   app.use(async (ctx, next) => {
     // Methods nothing here implements get 405 rather than the routers' 501.
     if (!KNOWN_METHODS.has(ctx.method)) {

@@ -1,5 +1,7 @@
 // The only reader of process.env: parses every setting once and reports every problem at once.
 import { defaultHashingQueueLimit } from './accounts/passwords.ts';
+import { readUpstreamSettings, type UpstreamSettings } from './federation/registry.ts';
+import type { SettingsReader } from './federation/upstream.ts';
 import { isLoopbackHost } from './net.ts';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -29,9 +31,9 @@ export interface Config {
   readonly migrateOnBoot: boolean;
   readonly allowInsecureIssuer: boolean;
   readonly shutdownTimeoutMs: number;
-  /** Upstream sign-in providers; a provider is present only when its id and secret are set. */
+  /** Each upstream's settings (src/federation/registry.ts); present only when its id and secret are set. */
   readonly upstreams: UpstreamSettings;
-  /** How long to wait for any answer from an upstream provider. */
+  /** How long to wait for any answer from an upstream. */
   readonly upstreamTimeoutMs: number;
   /** Seconds in which a rotated refresh token presented again gets the same answer; 0: never. */
   readonly refreshReuseGraceSeconds: number;
@@ -48,40 +50,6 @@ export interface Config {
 export interface KeyEncryptionKey {
   readonly id: string;
   readonly key: Buffer;
-}
-
-export interface UpstreamCredentials {
-  readonly clientId: string;
-  readonly clientSecret: string;
-}
-
-export interface GoogleSettings extends UpstreamCredentials {
-  /** Discovery base, https://accounts.google.com unless overridden. */
-  readonly issuer: string;
-  /** When set, only Google Workspace accounts of this domain (the id_token `hd` claim) may sign in. */
-  readonly hostedDomain: string | undefined;
-}
-
-export interface FacebookSettings extends UpstreamCredentials {
-  readonly authorizationEndpoint: string;
-  readonly tokenEndpoint: string;
-  /** Graph API base including the pinned version, e.g. https://graph.facebook.com/v23.0 */
-  readonly graphUrl: string;
-}
-
-export interface XSettings extends UpstreamCredentials {
-  readonly authorizationEndpoint: string;
-  readonly tokenEndpoint: string;
-  /** API base, e.g. https://api.x.com/2 */
-  readonly apiUrl: string;
-  /** Ask for the users.email scope (needs elevated access on the X app). */
-  readonly requestEmail: boolean;
-}
-
-export interface UpstreamSettings {
-  readonly google?: GoogleSettings;
-  readonly facebook?: FacebookSettings;
-  readonly x?: XSettings;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -118,15 +86,6 @@ export const DEFAULTS = {
   MIGRATE_ON_BOOT: 'true',
   ALLOW_INSECURE_ISSUER: 'false',
   SHUTDOWN_TIMEOUT_MS: '10000',
-  GOOGLE_ISSUER: 'https://accounts.google.com',
-  // Facebook falls back to the oldest version an app supports when none is given: pin one.
-  FACEBOOK_AUTHORIZATION_ENDPOINT: 'https://www.facebook.com/v23.0/dialog/oauth',
-  FACEBOOK_TOKEN_ENDPOINT: 'https://graph.facebook.com/v23.0/oauth/access_token',
-  FACEBOOK_GRAPH_URL: 'https://graph.facebook.com/v23.0',
-  X_AUTHORIZATION_ENDPOINT: 'https://x.com/i/oauth2/authorize',
-  X_TOKEN_ENDPOINT: 'https://api.x.com/2/oauth2/token',
-  X_API_URL: 'https://api.x.com/2',
-  X_REQUEST_EMAIL: 'false',
   ALLOW_INSECURE_UPSTREAMS: 'false',
   UPSTREAM_TIMEOUT_MS: '10000',
   REFRESH_REUSE_GRACE_SECONDS: '30',
@@ -164,11 +123,16 @@ class Reader {
   }
 
   boolean(name: keyof typeof DEFAULTS): boolean {
-    const text = this.string(name).toLowerCase();
+    return this.booleanOr(name, DEFAULTS[name] === 'true');
+  }
+
+  booleanOr(name: string, fallback: boolean): boolean {
+    const text = this.raw(name)?.toLowerCase();
+    if (text === undefined) return fallback;
     if (['true', '1', 'yes', 'on'].includes(text)) return true;
     if (['false', '0', 'no', 'off'].includes(text)) return false;
     this.problems.push(`${name} must be true or false (got "${text}")`);
-    return DEFAULTS[name] === 'true';
+    return fallback;
   }
 
   /** An integer setting whose default is computed elsewhere: undefined when unset or invalid. */
@@ -216,85 +180,28 @@ function readIssuer(r: Reader, allowInsecure: boolean, port: number): string {
   return `${url.protocol}//${url.host}${url.pathname}`.replace(/\/+$/, '');
 }
 
-/** An upstream endpoint: https, or plain http only on loopback (local fakes). */
-function readUpstreamUrl(r: Reader, name: keyof typeof DEFAULTS, allowHttp: boolean): string {
-  const value = r.string(name);
-  const url = URL.parse(value);
-  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
-    r.problems.push(`${name} must be an absolute https URL`);
-  } else if (url.protocol === 'http:' && !isLoopbackHost(url.hostname) && !allowHttp) {
-    r.problems.push(`${name} must use https (plain http is accepted only for loopback hosts)`);
-  } else if (url.search || url.hash) {
-    r.problems.push(`${name} must not have a query or fragment`);
-  }
-  return value.replace(/\/+$/, '');
-}
-
-/** Both halves of a client registration, or neither. */
-function readCredentials(r: Reader, prefix: string): UpstreamCredentials | undefined {
-  const clientId = r.raw(`${prefix}_CLIENT_ID`);
-  const clientSecret = r.raw(`${prefix}_CLIENT_SECRET`);
-  if (clientId === undefined && clientSecret === undefined) return undefined;
-  if (clientId === undefined) {
-    r.problems.push(`${prefix}_CLIENT_SECRET is set without ${prefix}_CLIENT_ID`);
-    return undefined;
-  }
-  if (clientSecret === undefined) {
-    r.problems.push(`${prefix}_CLIENT_ID is set without ${prefix}_CLIENT_SECRET`);
-    return undefined;
-  }
-  return { clientId, clientSecret };
-}
-
-const GRAPH_VERSION = /\/v\d+\.\d+(\/|$)/;
-
+/** Upstream settings are read by each upstream's definition through this. */
 function readUpstreams(r: Reader): UpstreamSettings {
   // Plain http upstreams beyond loopback only for test networks, and only when asked for.
-  const insecure = r.boolean('ALLOW_INSECURE_UPSTREAMS');
-  const url = (name: keyof typeof DEFAULTS) => readUpstreamUrl(r, name, insecure);
-  const upstreams: {
-    google?: GoogleSettings;
-    facebook?: FacebookSettings;
-    x?: XSettings;
-  } = {};
-  const google = readCredentials(r, 'GOOGLE');
-  if (google) {
-    const hostedDomain = r.raw('GOOGLE_HOSTED_DOMAIN')?.toLowerCase();
-    if (hostedDomain !== undefined && !/^[a-z0-9.-]+\.[a-z]{2,}$/.test(hostedDomain)) {
-      r.problems.push('GOOGLE_HOSTED_DOMAIN must be a domain name such as example.com');
-    }
-    upstreams.google = { ...google, issuer: url('GOOGLE_ISSUER'), hostedDomain };
-  }
-  const facebook = readCredentials(r, 'FACEBOOK');
-  if (facebook) {
-    const settings: FacebookSettings = {
-      ...facebook,
-      authorizationEndpoint: url('FACEBOOK_AUTHORIZATION_ENDPOINT'),
-      tokenEndpoint: url('FACEBOOK_TOKEN_ENDPOINT'),
-      graphUrl: url('FACEBOOK_GRAPH_URL'),
-    };
-    for (const [name, url] of [
-      ['FACEBOOK_AUTHORIZATION_ENDPOINT', settings.authorizationEndpoint],
-      ['FACEBOOK_TOKEN_ENDPOINT', settings.tokenEndpoint],
-      ['FACEBOOK_GRAPH_URL', settings.graphUrl],
-    ] as const) {
-      if (!GRAPH_VERSION.test(URL.parse(url)?.pathname ?? '')) {
-        r.problems.push(`${name} must name a Graph API version, e.g. .../v23.0/...`);
+  const allowHttp = r.boolean('ALLOW_INSECURE_UPSTREAMS');
+  const env: SettingsReader = {
+    optional: (name) => r.raw(name),
+    problem: (message) => r.problems.push(message),
+    boolean: (name, fallback) => r.booleanOr(name, fallback),
+    url(name, fallback) {
+      const value = r.raw(name) ?? fallback;
+      const url = URL.parse(value);
+      if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+        r.problems.push(`${name} must be an absolute https URL`);
+      } else if (url.protocol === 'http:' && !isLoopbackHost(url.hostname) && !allowHttp) {
+        r.problems.push(`${name} must use https (plain http is accepted only for loopback hosts)`);
+      } else if (url.search || url.hash) {
+        r.problems.push(`${name} must not have a query or fragment`);
       }
-    }
-    upstreams.facebook = settings;
-  }
-  const x = readCredentials(r, 'X');
-  if (x) {
-    upstreams.x = {
-      ...x,
-      authorizationEndpoint: url('X_AUTHORIZATION_ENDPOINT'),
-      tokenEndpoint: url('X_TOKEN_ENDPOINT'),
-      apiUrl: url('X_API_URL'),
-      requestEmail: r.boolean('X_REQUEST_EMAIL'),
-    };
-  }
-  return upstreams;
+      return value.replace(/\/+$/, '');
+    },
+  };
+  return readUpstreamSettings(env);
 }
 
 function readCookieKeys(r: Reader): readonly string[] | undefined {

@@ -1,4 +1,4 @@
-// The one interface every upstream sign-in provider implements, and the errors it may raise.
+// The one interface every upstream implements, its definition (settings, origins), and the errors it may raise.
 import * as client from 'openid-client';
 import type { UpstreamIdentity } from './upstream-identity.ts';
 
@@ -6,14 +6,14 @@ export type { UpstreamIdentity };
 
 /** What one sign-in attempt sends upstream and must present again at the callback. */
 export interface UpstreamRequest {
-  /** Our callback URL as registered with the provider. */
+  /** Our callback URL as registered with the upstream. */
   redirectUri: string;
   state: string;
   nonce: string;
   codeVerifier: string;
 }
 
-export interface UpstreamProvider {
+export interface Upstream {
   readonly id: string;
   /** Shown on buttons: "Continue with {name}". */
   readonly name: string;
@@ -22,7 +22,10 @@ export interface UpstreamProvider {
   complete(callback: URLSearchParams, request: UpstreamRequest): Promise<UpstreamIdentity>;
 }
 
-/** The person declined at the provider. */
+/** The former name of Upstream, still imported by src/interactions until its rename. */
+export type UpstreamProvider = Upstream;
+
+/** The person declined at the upstream. */
 export class UpstreamDenied extends Error {
   readonly provider: string;
 
@@ -33,7 +36,7 @@ export class UpstreamDenied extends Error {
   }
 }
 
-/** The provider could not be reached, timed out or failed on its side. */
+/** The upstream could not be reached, timed out or failed on its side. */
 export class UpstreamUnavailable extends Error {
   readonly provider: string;
 
@@ -44,7 +47,7 @@ export class UpstreamUnavailable extends Error {
   }
 }
 
-/** The provider answered, but not acceptably (bad token, failed check, misconfiguration). */
+/** The upstream answered, but not acceptably (bad token, failed check, misconfiguration). */
 export class UpstreamRejected extends Error {
   readonly provider: string;
 
@@ -67,8 +70,45 @@ export class UpstreamAccountNotAllowed extends UpstreamRejected {
 }
 
 export interface UpstreamOptions {
-  /** How long to wait for any answer from the provider. */
+  /** How long to wait for any answer from the upstream. */
   timeoutMs: number;
+}
+
+/** Both halves of a client registration with an upstream. */
+export interface UpstreamCredentials {
+  readonly clientId: string;
+  readonly clientSecret: string;
+}
+
+/**
+ * How an upstream reads its settings: config.ts passes one in, so it stays the only reader of the
+ * environment and lists every problem together.
+ */
+export interface SettingsReader {
+  /** The trimmed value, or undefined when unset or blank. */
+  optional(name: string): string | undefined;
+  /** An endpoint: https, or plain http on loopback hosts (or anywhere when insecure upstreams are allowed). */
+  url(name: string, fallback: string): string;
+  boolean(name: string, fallback: boolean): boolean;
+  problem(message: string): void;
+}
+
+/**
+ * Everything about one upstream: its settings, how it is created and where it sends the browser.
+ * Adding an upstream is one file exporting one of these plus one line in registry.ts.
+ */
+export interface UpstreamDefinition<Id extends string = string, Settings = unknown> {
+  /** Our name for it, in URLs (/federation/{id}/callback) and stored identities. */
+  readonly id: Id;
+  /** Shown on buttons: "Continue with {name}". */
+  readonly name: string;
+  /** Its variables start with this: {PREFIX}_CLIENT_ID and {PREFIX}_CLIENT_SECRET turn it on. */
+  readonly envPrefix: string;
+  /** Reads its other settings; called only when both credentials are set. */
+  readSettings(env: SettingsReader, credentials: UpstreamCredentials): Settings;
+  /** Origins the browser is sent to from our pages (the CSP form-action must allow them). */
+  origins(settings: Settings): string[];
+  create(settings: Settings, options: UpstreamOptions): Upstream;
 }
 
 function isNetworkFailure(error: unknown): boolean {

@@ -1,45 +1,11 @@
 // Fake Facebook: the OAuth dialog, token exchange and Graph API `/me`, with Facebook's error shapes.
 import { createHmac } from 'node:crypto';
-import type { FakeNetwork } from './shared.ts';
-import {
-  assembleFake,
-  authorize,
-  bearerToken,
-  consumeCode,
-  createControls,
-  createGrantStore,
-  displayNameFor,
-  errorPage,
-  type FailureKind,
-  type Fake,
-  type FakeClient,
-  type FakeRequest,
-  type FakeResponse,
-  type FakeUser,
-  findClient,
-  htmlResponse,
-  isFormBody,
-  isValidCodeChallenge,
-  jsonResponse,
-  liveToken,
-  NO_STORE,
-  paramsOf,
-  randomToken,
-  redirectBack,
-  SIGN_IN_PATH,
-  safeEqual,
-  signInPage,
-  splitSignInForm,
-  stableNumericId,
-  startHttpServer,
-  type ValidAuthorization,
-  verifierMatches,
-} from './shared.ts';
+import * as shared from './shared.ts';
 
 /** Facebook's web login has no discovery document and no JWKS. */
-export type FacebookFailureKind = Exclude<FailureKind, 'jwks_5xx' | 'discovery_5xx'>;
+export type FacebookFailureKind = Exclude<shared.FailureKind, 'jwks_5xx' | 'discovery_5xx'>;
 
-export interface FakeFacebook extends Fake<FacebookFailureKind> {
+export interface FakeFacebook extends shared.Fake<FacebookFailureKind> {
   graphVersion: string;
   endpoints: {
     /** The dialog, served by www.facebook.com in production. */
@@ -52,17 +18,14 @@ export interface FakeFacebook extends Fake<FacebookFailureKind> {
   };
 }
 
-export interface FakeFacebookOptions extends FakeNetwork {
-  port?: number;
-  clients: FakeClient[];
+/** Authorization codes live 10 minutes by default. */
+export interface FakeFacebookOptions extends shared.FakeOptions {
   /** The only Graph API version the fake answers; 'v23.0' by default. */
   graphVersion?: string;
-  /** Authorization codes live 10 minutes by default. */
-  codeLifetimeMs?: number;
-  /** How long 'token_timeout' stalls the token endpoint; 30 s by default. */
-  tokenTimeoutMs?: number;
 }
 
+/** The version Latchkey pins by default. */
+const GRAPH_VERSION = 'v23.0';
 const ACCESS_TOKEN_SECONDS = 5183944;
 const KNOWN_PERMISSIONS = new Set([
   'public_profile',
@@ -88,7 +51,7 @@ const VERSIONED_PATH = /^\/(v\d+\.\d+)(\/.*)$/;
 const VERSIONED_ENDPOINTS = new Set(['/dialog/oauth', '/oauth/access_token', '/me']);
 
 function traceId(): string {
-  return randomToken(8).replace(/[-_]/g, 'A');
+  return shared.randomToken(8).replace(/[-_]/g, 'A');
 }
 
 /** Facebook's error envelope; Graph answers 400 for OAuth and permission errors. */
@@ -96,17 +59,22 @@ function graphError(
   message: string,
   code: number,
   extra: { type?: string; error_subcode?: number; is_transient?: boolean; status?: number } = {},
-): FakeResponse {
+): shared.FakeResponse {
   const { status = 400, type = 'OAuthException', ...rest } = extra;
-  return jsonResponse(
+  return shared.jsonResponse(
     status,
     { error: { message, type, code, ...rest, fbtrace_id: traceId() } },
-    NO_STORE,
+    shared.NO_STORE,
   );
 }
 
-function dialogErrorPage(heading: string, detail: string): FakeResponse {
-  return htmlResponse(400, errorPage('Error | Facebook', heading, detail));
+/** Facebook's redirects back carry the state and end with #_=_. */
+function back(a: shared.ValidAuthorization, params: Record<string, string>): shared.FakeResponse {
+  return shared.redirectBack(a.redirectUri, { ...params, state: a.state }, { fragment: '_=_' });
+}
+
+function dialogErrorPage(heading: string, detail: string): shared.FakeResponse {
+  return shared.htmlResponse(400, shared.errorPage('Error | Facebook', heading, detail));
 }
 
 /** Graph's `fields` list, split on top-level commas (nested `{...}` lists keep theirs). */
@@ -140,15 +108,15 @@ function pictureSize(field: string): { width: number; height: number } {
 }
 
 export async function startFakeFacebook(options: FakeFacebookOptions): Promise<FakeFacebook> {
-  const graphVersion = options.graphVersion ?? 'v23.0';
+  const graphVersion = options.graphVersion ?? GRAPH_VERSION;
   if (!/^v\d+\.\d+$/.test(graphVersion)) {
     throw new TypeError(`Bad Graph API version ${graphVersion}`);
   }
   const codeLifetimeMs = options.codeLifetimeMs ?? 600_000;
   const tokenTimeoutMs = options.tokenTimeoutMs ?? 30_000;
-  const store = createGrantStore();
+  const store = shared.createGrantStore();
   const authorizations: Record<string, string>[] = [];
-  const controls = createControls<FacebookFailureKind>(
+  const controls = shared.createControls<FacebookFailureKind>(
     'Fake Facebook',
     ['deny', 'authorize_error', 'token_5xx', 'token_timeout', 'profile_5xx'],
     () => store.clear(),
@@ -157,8 +125,8 @@ export async function startFakeFacebook(options: FakeFacebookOptions): Promise<F
   const clients = () => fake?.clients ?? options.clients;
 
   const rules = {
-    validate(params: Record<string, string>): ValidAuthorization | FakeResponse {
-      const client = findClient(clients(), params.client_id);
+    validate(params: Record<string, string>): shared.ValidAuthorization | shared.FakeResponse {
+      const client = shared.findClient(clients(), params.client_id);
       if (!client) {
         return dialogErrorPage(
           'Invalid App ID',
@@ -204,7 +172,7 @@ export async function startFakeFacebook(options: FakeFacebookOptions): Promise<F
         codeChallenge !== undefined &&
         codeChallengeMethod !== undefined &&
         ((codeChallengeMethod !== 'S256' && codeChallengeMethod !== 'plain') ||
-          !isValidCodeChallenge(codeChallengeMethod, codeChallenge))
+          !shared.isValidCodeChallenge(codeChallengeMethod, codeChallenge))
       ) {
         return dialogErrorPage(
           'Invalid code_challenge',
@@ -221,35 +189,23 @@ export async function startFakeFacebook(options: FakeFacebookOptions): Promise<F
         params,
       };
     },
-    denied(a: ValidAuthorization) {
-      return redirectBack(
-        a.redirectUri,
-        {
-          error: 'access_denied',
-          error_code: '200',
-          error_description: 'Permissions error',
-          error_reason: 'user_denied',
-          state: a.state,
-        },
-        { fragment: '_=_' },
-      );
-    },
-    failed(a: ValidAuthorization) {
-      return redirectBack(
-        a.redirectUri,
-        {
-          error: 'server_error',
-          error_code: '2',
-          error_description: 'An unexpected error has occurred. Please retry your request later.',
-          state: a.state,
-        },
-        { fragment: '_=_' },
-      );
-    },
-    page(a: ValidAuthorization) {
-      return htmlResponse(
+    denied: (a: shared.ValidAuthorization) =>
+      back(a, {
+        error: 'access_denied',
+        error_code: '200',
+        error_description: 'Permissions error',
+        error_reason: 'user_denied',
+      }),
+    failed: (a: shared.ValidAuthorization) =>
+      back(a, {
+        error: 'server_error',
+        error_code: '2',
+        error_description: 'An unexpected error has occurred. Please retry your request later.',
+      }),
+    page(a: shared.ValidAuthorization) {
+      return shared.htmlResponse(
         200,
-        signInPage({
+        shared.signInPage({
           providerName: 'Fake Facebook',
           clientId: a.client.clientId,
           scope: a.scopes.join(','),
@@ -261,35 +217,26 @@ export async function startFakeFacebook(options: FakeFacebookOptions): Promise<F
         }),
       );
     },
-    userFromAnswers(answers: Record<string, string>): FakeUser {
+    userFromAnswers(answers: Record<string, string>): shared.FakeUser {
       const email = answers.email ? answers.email.toLowerCase() : undefined;
-      const name = displayNameFor(answers.name, email);
+      const name = shared.displayNameFor(answers.name, email);
       return {
         // Same email (or name when there is none), same app-scoped id.
-        sub: stableNumericId(`facebook:${email ?? name}`, 17),
+        sub: shared.stableNumericId(`facebook:${email ?? name}`, 17),
         name,
         email,
       };
     },
-    approve(a: ValidAuthorization, user: FakeUser) {
-      const code = `AQ${randomToken(96)}`;
-      store.codes.set(code, {
-        clientId: a.client.clientId,
-        redirectUri: a.redirectUri,
-        user,
-        scopes: a.scopes,
-        codeChallenge: a.codeChallenge,
-        codeChallengeMethod: a.codeChallengeMethod,
-        request: a.params,
-        expiresAt: Date.now() + codeLifetimeMs,
-        used: false,
-        accessTokens: [],
-      });
-      return redirectBack(a.redirectUri, { code, state: a.state }, { fragment: '_=_' });
+    approve(a: shared.ValidAuthorization, user: shared.FakeUser) {
+      const code = `AQ${shared.randomToken(96)}`;
+      store.issueCode(code, a, user, codeLifetimeMs);
+      return back(a, { code });
     },
   };
 
-  async function tokenEndpoint(request: FakeRequest): Promise<FakeResponse | undefined> {
+  async function tokenEndpoint(
+    request: shared.FakeRequest,
+  ): Promise<shared.FakeResponse | undefined> {
     if (controls.take('token_timeout') && !(await http.sleep(tokenTimeoutMs))) return undefined;
     if (controls.take('token_5xx')) {
       return graphError('An unexpected error has occurred. Please retry your request later.', 2, {
@@ -299,11 +246,14 @@ export async function startFakeFacebook(options: FakeFacebookOptions): Promise<F
     }
     // Facebook reads parameters from the query and from a form body alike; HTTP Basic is ignored.
     const params =
-      request.method === 'POST' && isFormBody(request.headers)
-        ? { ...paramsOf(request.url.searchParams), ...paramsOf(new URLSearchParams(request.body)) }
-        : paramsOf(request.url.searchParams);
+      request.method === 'POST' && shared.isFormBody(request.headers)
+        ? {
+            ...shared.paramsOf(request.url.searchParams),
+            ...shared.paramsOf(new URLSearchParams(request.body)),
+          }
+        : shared.paramsOf(request.url.searchParams);
     if (params.client_id === undefined) return graphError('Missing client_id parameter.', 101);
-    const client = findClient(clients(), params.client_id);
+    const client = shared.findClient(clients(), params.client_id);
     if (!client) return graphError('Error validating application. Invalid application ID.', 101);
     if (params.redirect_uri === undefined) {
       return graphError('Missing redirect_uri parameter.', 191);
@@ -311,7 +261,7 @@ export async function startFakeFacebook(options: FakeFacebookOptions): Promise<F
     if (params.client_secret === undefined) {
       return graphError('Missing client_secret parameter.', 1);
     }
-    if (!safeEqual(params.client_secret, client.clientSecret)) {
+    if (!shared.safeEqual(params.client_secret, client.clientSecret)) {
       return graphError('Error validating client secret.', 1);
     }
     if (params.grant_type !== undefined && params.grant_type !== 'authorization_code') {
@@ -324,7 +274,7 @@ export async function startFakeFacebook(options: FakeFacebookOptions): Promise<F
       return graphError('Error validating verification code.', 100);
     }
     const replayed = issued.used;
-    consumeCode(store, issued);
+    shared.consumeCode(store, issued);
     if (replayed) {
       return graphError('This authorization code has been used.', 100, { error_subcode: 36009 });
     }
@@ -341,7 +291,7 @@ export async function startFakeFacebook(options: FakeFacebookOptions): Promise<F
     if (issued.codeChallenge !== undefined) {
       if (
         params.code_verifier === undefined ||
-        !verifierMatches(
+        !shared.verifierMatches(
           issued.codeChallengeMethod ?? 'plain',
           issued.codeChallenge,
           params.code_verifier,
@@ -350,22 +300,16 @@ export async function startFakeFacebook(options: FakeFacebookOptions): Promise<F
         return graphError('Invalid code_verifier.', 100);
       }
     }
-    const accessToken = `EAA${randomToken(120).replace(/[-_]/g, 'Z')}`;
-    store.tokens.set(accessToken, {
-      clientId: client.clientId,
-      user: issued.user,
-      scopes: issued.scopes,
-      expiresAt: Date.now() + ACCESS_TOKEN_SECONDS * 1000,
-    });
-    issued.accessTokens.push(accessToken);
-    return jsonResponse(
+    const accessToken = `EAA${shared.randomToken(120).replace(/[-_]/g, 'Z')}`;
+    store.issueToken(accessToken, issued, ACCESS_TOKEN_SECONDS);
+    return shared.jsonResponse(
       200,
       { access_token: accessToken, token_type: 'bearer', expires_in: ACCESS_TOKEN_SECONDS },
-      NO_STORE,
+      shared.NO_STORE,
     );
   }
 
-  function meEndpoint(request: FakeRequest): FakeResponse {
+  function meEndpoint(request: shared.FakeRequest): shared.FakeResponse {
     if (controls.take('profile_5xx')) {
       return graphError('An unexpected error has occurred. Please retry your request later.', 2, {
         status: 500,
@@ -374,16 +318,16 @@ export async function startFakeFacebook(options: FakeFacebookOptions): Promise<F
     }
     const query = request.url.searchParams;
     const presented =
-      query.get('access_token') ?? bearerToken(request.headers, ['bearer', 'oauth']);
+      query.get('access_token') ?? shared.bearerToken(request.headers, ['bearer', 'oauth']);
     if (!presented) {
       return graphError(
         'An active access token must be used to query information about the current user.',
         2500,
       );
     }
-    const token = liveToken(store, presented);
+    const token = shared.liveToken(store, presented);
     if (!token) return graphError('Invalid OAuth access token - Cannot parse access token', 190);
-    const client = findClient(clients(), token.clientId);
+    const client = shared.findClient(clients(), token.clientId);
     if (!client) {
       return graphError('Error validating application. Application has been deleted.', 190);
     }
@@ -397,7 +341,7 @@ export async function startFakeFacebook(options: FakeFacebookOptions): Promise<F
     const time = query.get('appsecret_time');
     const signed = time === null ? presented : `${presented}|${time}`;
     const expected = createHmac('sha256', client.clientSecret).update(signed).digest('hex');
-    if (!safeEqual(proof.toLowerCase(), expected)) {
+    if (!shared.safeEqual(proof.toLowerCase(), expected)) {
       return graphError('Invalid appsecret_proof provided in the API argument', 100, {
         type: 'GraphMethodException',
       });
@@ -442,15 +386,13 @@ export async function startFakeFacebook(options: FakeFacebookOptions): Promise<F
     }
     // Graph always includes the id, after the requested fields.
     if (!('id' in profile)) profile.id = user.sub;
-    return jsonResponse(200, profile);
+    return shared.jsonResponse(200, profile);
   }
 
-  async function handle(request: FakeRequest): Promise<FakeResponse | undefined> {
+  async function handle(request: shared.FakeRequest): Promise<shared.FakeResponse | undefined> {
     const path = request.url.pathname;
-    if (path === SIGN_IN_PATH && request.method === 'POST') {
-      const { answers, request: original } = splitSignInForm(request.body);
-      return authorize(rules, controls, authorizations, original, answers);
-    }
+    const answered = shared.answerSignInPage(request, rules, controls, authorizations);
+    if (answered) return answered;
     const versioned = VERSIONED_PATH.exec(path);
     if (!versioned) {
       // Facebook would fall back to the app's oldest version; the fake makes that mistake visible.
@@ -469,7 +411,12 @@ export async function startFakeFacebook(options: FakeFacebookOptions): Promise<F
       return graphError(`Unsupported API version ${version}: this app calls ${graphVersion}.`, 100);
     }
     if (endpoint === '/dialog/oauth' && request.method === 'GET') {
-      return authorize(rules, controls, authorizations, paramsOf(request.url.searchParams));
+      return shared.authorize(
+        rules,
+        controls,
+        authorizations,
+        shared.paramsOf(request.url.searchParams),
+      );
     }
     if (
       endpoint === '/oauth/access_token' &&
@@ -481,10 +428,10 @@ export async function startFakeFacebook(options: FakeFacebookOptions): Promise<F
     return graphError(`Unknown path components: ${endpoint}`, 2500);
   }
 
-  const http = await startHttpServer(options.port, handle, options);
+  const http = await shared.startHttpServer(options.port, handle, options);
   const base = `${http.url}/${graphVersion}`;
   fake = {
-    ...assembleFake(http, controls, options.clients, authorizations),
+    ...shared.assembleFake(http, controls, options.clients, authorizations),
     graphVersion,
     endpoints: {
       authorization: `${base}/dialog/oauth`,
@@ -495,3 +442,18 @@ export async function startFakeFacebook(options: FakeFacebookOptions): Promise<F
   };
   return fake;
 }
+
+export const fakeFacebook = {
+  id: 'facebook',
+  envPrefix: 'FACEBOOK',
+  port: 4102,
+  clientId: 'fake-facebook-app',
+  start: startFakeFacebook,
+  env: (url, credentials) => ({
+    FACEBOOK_AUTHORIZATION_ENDPOINT: `${url}/${GRAPH_VERSION}/dialog/oauth`,
+    FACEBOOK_TOKEN_ENDPOINT: `${url}/${GRAPH_VERSION}/oauth/access_token`,
+    FACEBOOK_GRAPH_URL: `${url}/${GRAPH_VERSION}`,
+    FACEBOOK_CLIENT_ID: credentials.clientId,
+    FACEBOOK_CLIENT_SECRET: credentials.clientSecret,
+  }),
+} satisfies shared.FakeUpstream<FakeFacebook>;

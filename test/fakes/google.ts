@@ -1,51 +1,14 @@
 // Fake Google: an OpenID Connect provider with Google's endpoints, parameters and error shapes.
 import { createHash } from 'node:crypto';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT } from 'jose';
-import type { FakeNetwork } from './shared.ts';
-import {
-  assembleFake,
-  authorize,
-  basicCredentials,
-  bearerToken,
-  consumeCode,
-  createControls,
-  createGrantStore,
-  displayNameFor,
-  errorPage,
-  type FailureKind,
-  type Fake,
-  type FakeClient,
-  type FakeRequest,
-  type FakeResponse,
-  type FakeUser,
-  findClient,
-  htmlResponse,
-  type IssuedToken,
-  isFormBody,
-  isValidCodeChallenge,
-  jsonResponse,
-  liveToken,
-  NO_STORE,
-  paramsOf,
-  randomToken,
-  redirectBack,
-  repeatedParams,
-  SIGN_IN_PATH,
-  safeEqual,
-  signInPage,
-  splitSignInForm,
-  stableNumericId,
-  startHttpServer,
-  type ValidAuthorization,
-  verifierMatches,
-} from './shared.ts';
+import * as shared from './shared.ts';
 
 /** 'legacy_iss': the next id_token says `iss: "accounts.google.com"`, as Google sometimes does. */
-export type GoogleFailureKind = FailureKind | 'legacy_iss';
+export type GoogleFailureKind = shared.FailureKind | 'legacy_iss';
 
 export const GOOGLE_LEGACY_ISSUER = 'accounts.google.com';
 
-export interface FakeGoogle extends Fake<GoogleFailureKind> {
+export interface FakeGoogle extends shared.Fake<GoogleFailureKind> {
   /** Equals url: no trailing slash, like https://accounts.google.com */
   issuer: string;
   endpoints: {
@@ -57,14 +20,8 @@ export interface FakeGoogle extends Fake<GoogleFailureKind> {
   };
 }
 
-export interface FakeGoogleOptions extends FakeNetwork {
-  port?: number;
-  clients: FakeClient[];
-  /** Authorization codes live 60 s by default. */
-  codeLifetimeMs?: number;
-  /** How long 'token_timeout' stalls the token endpoint; 30 s by default. */
-  tokenTimeoutMs?: number;
-}
+/** Authorization codes live 60 s by default. */
+export type FakeGoogleOptions = shared.FakeOptions;
 
 const PATHS = {
   discovery: '/.well-known/openid-configuration',
@@ -105,7 +62,7 @@ function splitName(name: string | undefined): { given_name?: string; family_name
 }
 
 /** The profile claims that the granted scopes release, shared by the id_token and userinfo. */
-function profileClaims(user: FakeUser, scopes: string[]): Record<string, unknown> {
+function profileClaims(user: shared.FakeUser, scopes: string[]): Record<string, unknown> {
   const claims: Record<string, unknown> = { sub: user.sub };
   if (user.hd) claims.hd = user.hd;
   if (scopes.includes('email') && user.email) {
@@ -119,23 +76,19 @@ function profileClaims(user: FakeUser, scopes: string[]): Record<string, unknown
   return claims;
 }
 
-function tokenError(status: number, error: string, description: string): FakeResponse {
-  return jsonResponse(status, { error, error_description: description }, NO_STORE);
-}
-
-function authorizationErrorPage(code: string, detail: string): FakeResponse {
-  return htmlResponse(
+function authorizationErrorPage(code: string, detail: string): shared.FakeResponse {
+  return shared.htmlResponse(
     400,
-    errorPage('Access blocked: Authorization Error', `Error ${code}`, detail),
+    shared.errorPage('Access blocked: Authorization Error', `Error ${code}`, detail),
   );
 }
 
 export async function startFakeGoogle(options: FakeGoogleOptions): Promise<FakeGoogle> {
   const codeLifetimeMs = options.codeLifetimeMs ?? 60_000;
   const tokenTimeoutMs = options.tokenTimeoutMs ?? 30_000;
-  const store = createGrantStore();
+  const store = shared.createGrantStore();
   const authorizations: Record<string, string>[] = [];
-  const controls = createControls<GoogleFailureKind>(
+  const controls = shared.createControls<GoogleFailureKind>(
     'Fake Google',
     [
       'deny',
@@ -161,8 +114,8 @@ export async function startFakeGoogle(options: FakeGoogleOptions): Promise<FakeG
   const clients = () => fake?.clients ?? options.clients;
 
   const rules = {
-    validate(params: Record<string, string>): ValidAuthorization | FakeResponse {
-      const client = findClient(clients(), params.client_id);
+    validate(params: Record<string, string>): shared.ValidAuthorization | shared.FakeResponse {
+      const client = shared.findClient(clients(), params.client_id);
       if (params.client_id === undefined) {
         return authorizationErrorPage(
           '400: invalid_request',
@@ -226,7 +179,7 @@ export async function startFakeGoogle(options: FakeGoogleOptions): Promise<FakeG
       if (codeChallengeMethod !== 'S256' && codeChallengeMethod !== 'plain') {
         return authorizationErrorPage('400: invalid_request', 'Invalid code_challenge_method');
       }
-      if (!isValidCodeChallenge(codeChallengeMethod, codeChallenge)) {
+      if (!shared.isValidCodeChallenge(codeChallengeMethod, codeChallenge)) {
         return authorizationErrorPage('400: invalid_request', 'Invalid code_challenge');
       }
       const prompts = (params.prompt ?? '').split(' ').filter((p) => p !== '');
@@ -246,22 +199,16 @@ export async function startFakeGoogle(options: FakeGoogleOptions): Promise<FakeG
         params,
       };
     },
-    denied(a: ValidAuthorization) {
-      return redirectBack(a.redirectUri, { error: 'access_denied', state: a.state });
-    },
-    failed(a: ValidAuthorization) {
-      return redirectBack(a.redirectUri, { error: 'server_error', state: a.state });
-    },
-    withoutInteraction(a: ValidAuthorization) {
+    withoutInteraction(a: shared.ValidAuthorization) {
       return a.params.prompt === 'none'
-        ? redirectBack(a.redirectUri, { error: 'login_required', state: a.state })
+        ? shared.redirectBack(a.redirectUri, { error: 'login_required', state: a.state })
         : undefined;
     },
-    page(a: ValidAuthorization) {
+    page(a: shared.ValidAuthorization) {
       const hint = a.params.login_hint ?? '';
-      return htmlResponse(
+      return shared.htmlResponse(
         200,
-        signInPage({
+        shared.signInPage({
           providerName: 'Fake Google',
           clientId: a.client.clientId,
           scope: a.params.scope ?? '',
@@ -291,13 +238,13 @@ export async function startFakeGoogle(options: FakeGoogleOptions): Promise<FakeG
         }),
       );
     },
-    userFromAnswers(answers: Record<string, string>): FakeUser | FakeResponse {
+    userFromAnswers(answers: Record<string, string>): shared.FakeUser | shared.FakeResponse {
       const email = answers.email?.toLowerCase();
       if (!email?.includes('@')) {
-        return htmlResponse(
+        return shared.htmlResponse(
           400,
-          errorPage(
-            'Sign in to Fake Google',
+          shared.errorPage(
+            'Sign in to shared.Fake Google',
             'Email required',
             'Go back and enter an email address.',
           ),
@@ -305,29 +252,18 @@ export async function startFakeGoogle(options: FakeGoogleOptions): Promise<FakeG
       }
       return {
         // Same email, same subject, so a person finds the same account again.
-        sub: stableNumericId(`google:${email}`, 21),
-        name: displayNameFor(answers.name, email),
+        sub: shared.stableNumericId(`google:${email}`, 21),
+        name: shared.displayNameFor(answers.name, email),
         email,
         emailVerified: answers.email_verified === 'true',
         hd: answers.hd || undefined,
       };
     },
-    approve(a: ValidAuthorization, user: FakeUser) {
+    approve(a: shared.ValidAuthorization, user: shared.FakeUser) {
       // Google's codes contain a slash, so clients must URL-decode the callback properly.
-      const code = `4/0A${randomToken(48)}`;
-      store.codes.set(code, {
-        clientId: a.client.clientId,
-        redirectUri: a.redirectUri,
-        user,
-        scopes: a.scopes,
-        codeChallenge: a.codeChallenge,
-        codeChallengeMethod: a.codeChallengeMethod,
-        request: a.params,
-        expiresAt: Date.now() + codeLifetimeMs,
-        used: false,
-        accessTokens: [],
-      });
-      return redirectBack(a.redirectUri, {
+      const code = `4/0A${shared.randomToken(48)}`;
+      store.issueCode(code, a, user, codeLifetimeMs);
+      return shared.redirectBack(a.redirectUri, {
         state: a.state,
         code,
         scope: grantedScopeString(a.scopes),
@@ -340,7 +276,7 @@ export async function startFakeGoogle(options: FakeGoogleOptions): Promise<FakeG
 
   async function idTokenFor(
     clientId: string,
-    user: FakeUser,
+    user: shared.FakeUser,
     scopes: string[],
     accessToken: string,
     nonce: string | undefined,
@@ -363,33 +299,27 @@ export async function startFakeGoogle(options: FakeGoogleOptions): Promise<FakeG
       .sign(privateKey);
   }
 
-  async function tokenEndpoint(request: FakeRequest): Promise<FakeResponse | undefined> {
+  async function tokenEndpoint(
+    request: shared.FakeRequest,
+  ): Promise<shared.FakeResponse | undefined> {
     if (request.method !== 'POST') {
-      return tokenError(405, 'invalid_request', 'Invalid HTTP method.');
+      return shared.tokenError(405, 'invalid_request', 'Invalid HTTP method.');
     }
     if (controls.take('token_timeout') && !(await http.sleep(tokenTimeoutMs))) return undefined;
     if (controls.take('token_5xx')) {
-      return tokenError(503, 'internal_failure', 'The service is currently unavailable.');
+      return shared.tokenError(503, 'internal_failure', 'The service is currently unavailable.');
     }
-    if (!isFormBody(request.headers)) {
-      return tokenError(
-        400,
-        'invalid_request',
-        'Content-Type must be application/x-www-form-urlencoded.',
-      );
-    }
-    const form = new URLSearchParams(request.body);
-    const repeated = repeatedParams(form);
-    if (repeated.length > 0) {
-      return tokenError(400, 'invalid_request', `Duplicate parameter: ${repeated.join(', ')}`);
-    }
-    const params = paramsOf(form);
+    const params = shared.tokenForm(
+      request,
+      (repeated) => `Duplicate parameter: ${repeated.join(', ')}`,
+    );
+    if (shared.isResponse(params)) return params;
 
     // client_secret_basic or client_secret_post, never both (RFC 6749 2.3).
-    const basic = basicCredentials(request.headers);
-    if (basic.kind === 'malformed') return tokenError(401, 'invalid_client', 'Unauthorized');
+    const basic = shared.basicCredentials(request.headers);
+    if (basic.kind === 'malformed') return shared.tokenError(401, 'invalid_client', 'Unauthorized');
     if (basic.kind === 'present' && params.client_secret !== undefined) {
-      return tokenError(
+      return shared.tokenError(
         400,
         'invalid_request',
         'Client authentication must use exactly one method.',
@@ -400,7 +330,7 @@ export async function startFakeGoogle(options: FakeGoogleOptions): Promise<FakeG
       params.client_id !== undefined &&
       params.client_id !== basic.clientId
     ) {
-      return tokenError(
+      return shared.tokenError(
         400,
         'invalid_request',
         'client_id does not match the Authorization header.',
@@ -409,70 +339,68 @@ export async function startFakeGoogle(options: FakeGoogleOptions): Promise<FakeG
     const clientId = basic.kind === 'present' ? basic.clientId : params.client_id;
     const secret = basic.kind === 'present' ? basic.clientSecret : params.client_secret;
     if (clientId === undefined) {
-      return tokenError(400, 'invalid_request', 'Could not determine client ID from request.');
+      return shared.tokenError(
+        400,
+        'invalid_request',
+        'Could not determine client ID from request.',
+      );
     }
-    const client = findClient(clients(), clientId);
-    if (!client) return tokenError(401, 'invalid_client', 'The OAuth client was not found.');
-    if (secret === undefined || !safeEqual(secret, client.clientSecret)) {
-      return tokenError(401, 'invalid_client', 'Unauthorized');
+    const client = shared.findClient(clients(), clientId);
+    if (!client) return shared.tokenError(401, 'invalid_client', 'The OAuth client was not found.');
+    if (secret === undefined || !shared.safeEqual(secret, client.clientSecret)) {
+      return shared.tokenError(401, 'invalid_client', 'Unauthorized');
     }
 
     if (params.grant_type !== 'authorization_code') {
-      return tokenError(
+      return shared.tokenError(
         400,
         'unsupported_grant_type',
         `Invalid grant_type: ${params.grant_type ?? ''}`,
       );
     }
     if (params.code === undefined) {
-      return tokenError(400, 'invalid_request', 'Missing required parameter: code');
+      return shared.tokenError(400, 'invalid_request', 'Missing required parameter: code');
     }
     const issued = store.codes.get(params.code);
-    if (!issued) return tokenError(400, 'invalid_grant', 'Malformed auth code.');
+    if (!issued) return shared.tokenError(400, 'invalid_grant', 'Malformed auth code.');
     if (issued.clientId !== client.clientId) {
-      return tokenError(400, 'invalid_grant', 'Unauthorized');
+      return shared.tokenError(400, 'invalid_grant', 'Unauthorized');
     }
     // Any attempt by the owning client uses the code up, as a one-time credential should.
     const replayed = issued.used;
-    consumeCode(store, issued);
+    shared.consumeCode(store, issued);
     if (replayed || issued.expiresAt <= Date.now()) {
-      return tokenError(400, 'invalid_grant', 'Bad Request');
+      return shared.tokenError(400, 'invalid_grant', 'Bad Request');
     }
     if (params.redirect_uri === undefined) {
-      return tokenError(400, 'invalid_request', 'Missing parameter: redirect_uri');
+      return shared.tokenError(400, 'invalid_request', 'Missing parameter: redirect_uri');
     }
     if (params.redirect_uri !== issued.redirectUri) {
-      return tokenError(400, 'redirect_uri_mismatch', 'Bad Request');
+      return shared.tokenError(400, 'redirect_uri_mismatch', 'Bad Request');
     }
     if (issued.codeChallenge !== undefined) {
       if (params.code_verifier === undefined) {
-        return tokenError(400, 'invalid_grant', 'Missing code verifier.');
+        return shared.tokenError(400, 'invalid_grant', 'Missing code verifier.');
       }
       if (
-        !verifierMatches(
+        !shared.verifierMatches(
           issued.codeChallengeMethod ?? 'plain',
           issued.codeChallenge,
           params.code_verifier,
         )
       ) {
-        return tokenError(400, 'invalid_grant', 'Invalid code verifier.');
+        return shared.tokenError(400, 'invalid_grant', 'Invalid code verifier.');
       }
     }
 
-    const accessToken = `ya29.${randomToken(64)}`;
-    const token: IssuedToken = {
-      clientId: client.clientId,
-      user: issued.user,
-      scopes: issued.scopes,
-      expiresAt: Date.now() + ACCESS_TOKEN_SECONDS * 1000,
-    };
-    store.tokens.set(accessToken, token);
-    issued.accessTokens.push(accessToken);
+    const accessToken = `ya29.${shared.randomToken(64)}`;
+    store.issueToken(accessToken, issued, ACCESS_TOKEN_SECONDS);
     const body: Record<string, unknown> = {
       access_token: accessToken,
       expires_in: ACCESS_TOKEN_SECONDS,
     };
-    if (issued.request.access_type === 'offline') body.refresh_token = `1//${randomToken(48)}`;
+    if (issued.request.access_type === 'offline')
+      body.refresh_token = `1//${shared.randomToken(48)}`;
     body.scope = grantedScopeString(issued.scopes);
     body.token_type = 'Bearer';
     body.id_token = await idTokenFor(
@@ -482,12 +410,12 @@ export async function startFakeGoogle(options: FakeGoogleOptions): Promise<FakeG
       accessToken,
       issued.request.nonce,
     );
-    return jsonResponse(200, body, NO_STORE);
+    return shared.jsonResponse(200, body, shared.NO_STORE);
   }
 
-  function userinfoEndpoint(request: FakeRequest): FakeResponse {
+  function userinfoEndpoint(request: shared.FakeRequest): shared.FakeResponse {
     if (controls.take('profile_5xx')) {
-      return jsonResponse(503, {
+      return shared.jsonResponse(503, {
         error: {
           code: 503,
           message: 'The service is currently unavailable.',
@@ -495,18 +423,20 @@ export async function startFakeGoogle(options: FakeGoogleOptions): Promise<FakeG
         },
       });
     }
-    const token = liveToken(
+    const token = shared.liveToken(
       store,
-      bearerToken(request.headers) ?? request.url.searchParams.get('access_token') ?? undefined,
+      shared.bearerToken(request.headers) ??
+        request.url.searchParams.get('access_token') ??
+        undefined,
     );
     if (!token) {
-      return jsonResponse(
+      return shared.jsonResponse(
         401,
         { error: 'invalid_request', error_description: 'Invalid Credentials' },
         { 'www-authenticate': `Bearer realm="${issuer}/", error="invalid_token"` },
       );
     }
-    return jsonResponse(200, profileClaims(token.user, token.scopes));
+    return shared.jsonResponse(200, profileClaims(token.user, token.scopes));
   }
 
   function discoveryDocument() {
@@ -549,49 +479,49 @@ export async function startFakeGoogle(options: FakeGoogleOptions): Promise<FakeG
   }
 
   const unavailablePage = () =>
-    htmlResponse(
+    shared.htmlResponse(
       503,
-      errorPage(
+      shared.errorPage(
         'Error 503 (Service Unavailable)',
         '503.',
         'That’s an error. Please try again later.',
       ),
     );
 
-  async function handle(request: FakeRequest): Promise<FakeResponse | undefined> {
+  async function handle(request: shared.FakeRequest): Promise<shared.FakeResponse | undefined> {
     const path = request.url.pathname;
     if (path === PATHS.discovery && request.method === 'GET') {
       if (controls.take('discovery_5xx')) return unavailablePage();
-      return jsonResponse(200, discoveryDocument(), { 'cache-control': 'public, max-age=3600' });
+      return shared.jsonResponse(200, discoveryDocument(), {
+        'cache-control': 'public, max-age=3600',
+      });
     }
     if (path === PATHS.jwks && request.method === 'GET') {
       if (controls.take('jwks_5xx')) return unavailablePage();
-      return jsonResponse(200, jwks, { 'cache-control': 'public, max-age=21600' });
+      return shared.jsonResponse(200, jwks, { 'cache-control': 'public, max-age=21600' });
     }
     if (path === PATHS.authorization && (request.method === 'GET' || request.method === 'POST')) {
       // OpenID Connect lets the authorization request arrive as a GET query or a POST form.
       const search =
         request.method === 'GET' ? request.url.searchParams : new URLSearchParams(request.body);
-      const repeated = repeatedParams(search);
+      const repeated = shared.repeatedParams(search);
       if (repeated.length > 0) {
         return authorizationErrorPage(
           '400: invalid_request',
           `Duplicate parameter: ${repeated.join(', ')}`,
         );
       }
-      return authorize(rules, controls, authorizations, paramsOf(search));
+      return shared.authorize(rules, controls, authorizations, shared.paramsOf(search));
     }
-    if (path === SIGN_IN_PATH && request.method === 'POST') {
-      const { answers, request: original } = splitSignInForm(request.body);
-      return authorize(rules, controls, authorizations, original, answers);
-    }
+    const answered = shared.answerSignInPage(request, rules, controls, authorizations);
+    if (answered) return answered;
     if (path === PATHS.token) return tokenEndpoint(request);
     if (path === PATHS.userinfo && (request.method === 'GET' || request.method === 'POST')) {
       return userinfoEndpoint(request);
     }
-    return htmlResponse(
+    return shared.htmlResponse(
       404,
-      errorPage(
+      shared.errorPage(
         'Error 404 (Not Found)',
         '404.',
         `The requested URL ${path} was not found on this server.`,
@@ -599,10 +529,10 @@ export async function startFakeGoogle(options: FakeGoogleOptions): Promise<FakeG
     );
   }
 
-  const http = await startHttpServer(options.port, handle, options);
+  const http = await shared.startHttpServer(options.port, handle, options);
   issuer = http.url;
   fake = {
-    ...assembleFake(http, controls, options.clients, authorizations),
+    ...shared.assembleFake(http, controls, options.clients, authorizations),
     issuer,
     endpoints: {
       discovery: `${issuer}${PATHS.discovery}`,
@@ -614,3 +544,16 @@ export async function startFakeGoogle(options: FakeGoogleOptions): Promise<FakeG
   };
   return fake;
 }
+
+export const fakeGoogle = {
+  id: 'google',
+  envPrefix: 'GOOGLE',
+  port: 4101,
+  clientId: 'fake-google-client',
+  start: startFakeGoogle,
+  env: (url, credentials) => ({
+    GOOGLE_ISSUER: url,
+    GOOGLE_CLIENT_ID: credentials.clientId,
+    GOOGLE_CLIENT_SECRET: credentials.clientSecret,
+  }),
+} satisfies shared.FakeUpstream<FakeGoogle>;

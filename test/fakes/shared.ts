@@ -84,6 +84,27 @@ export interface FakeHttpServer {
   close(): Promise<void>;
 }
 
+/** An app's credentials, as Latchkey is given them. */
+export type FakeCredentials = Pick<FakeClient, 'clientId' | 'clientSecret'>;
+
+/**
+ * One fake upstream as the demo, the compose stacks and the tests use it: how to start it and the
+ * settings that point Latchkey at it. Every list of fakes loops over ALL_FAKES (all.ts).
+ */
+export interface FakeUpstream<F extends Fake<string> = Fake<string>> {
+  /** The upstream's id in src/federation/registry.ts. */
+  id: string;
+  /** Its variables' prefix, as the upstream's definition reads them (GOOGLE_CLIENT_ID...). */
+  envPrefix: string;
+  /** Its fixed port in demos and compose stacks. */
+  port: number;
+  /** The app id registered with it in demos and compose stacks. */
+  clientId: string;
+  start(options: FakeNetwork & { port?: number; clients: FakeClient[] }): Promise<F>;
+  /** Latchkey's settings for this fake reached at `url` (its base URL) with these credentials. */
+  env(url: string, credentials: FakeCredentials): Record<string, string>;
+}
+
 const MAX_BODY_BYTES = 1_000_000;
 
 /** Where a fake listens and the host name it puts in the URLs it hands out. */
@@ -92,6 +113,17 @@ export interface FakeNetwork {
   listenHost?: string;
   /** Host in advertised URLs (issuer, endpoints); 127.0.0.1 unless reached by a service name. */
   publicHost?: string;
+}
+
+/** What every fake is started with. */
+export interface FakeOptions extends FakeNetwork {
+  /** A random free port unless given. */
+  port?: number;
+  clients: FakeClient[];
+  /** How long authorization codes live; each fake defaults to its upstream's lifetime. */
+  codeLifetimeMs?: number;
+  /** How long 'token_timeout' stalls the token endpoint; 30 s by default. */
+  tokenTimeoutMs?: number;
 }
 
 /** Listens on 127.0.0.1 by default; close() also destroys open and stalled connections so tests never hang. */
@@ -539,8 +571,10 @@ export interface ValidAuthorization {
 export interface AuthorizationRules {
   /** A valid request, or the error page/redirect to answer with. */
   validate(params: Record<string, string>): ValidAuthorization | FakeResponse;
-  denied(authorization: ValidAuthorization): FakeResponse;
-  failed(authorization: ValidAuthorization): FakeResponse;
+  /** The person declined; RFC 6749's access_denied with the state unless given. */
+  denied?(authorization: ValidAuthorization): FakeResponse;
+  /** The upstream failed; RFC 6749's server_error with the state unless given. */
+  failed?(authorization: ValidAuthorization): FakeResponse;
   /** Answer when nobody is signed in and no page may be shown (Google's prompt=none). */
   withoutInteraction?(authorization: ValidAuthorization): FakeResponse | undefined;
   page(authorization: ValidAuthorization): FakeResponse;
@@ -549,7 +583,42 @@ export interface AuthorizationRules {
   approve(authorization: ValidAuthorization, user: FakeUser): FakeResponse;
 }
 
-function isResponse(value: object): value is FakeResponse {
+/** The interactive page's form posted back: the original request, re-validated, with the answers. */
+export function answerSignInPage<Kind extends string>(
+  request: FakeRequest,
+  rules: AuthorizationRules,
+  controls: FakeControls<Kind | 'deny' | 'authorize_error'>,
+  authorizations: Record<string, string>[],
+): FakeResponse | undefined {
+  if (request.url.pathname !== SIGN_IN_PATH || request.method !== 'POST') return undefined;
+  const { answers, request: original } = splitSignInForm(request.body);
+  return authorize(rules, controls, authorizations, original, answers);
+}
+
+/** An OAuth 2.0 error from a token endpoint (RFC 6749 5.2), never cached. */
+export function tokenError(status: number, error: string, description: string): FakeResponse {
+  return jsonResponse(status, { error, error_description: description }, NO_STORE);
+}
+
+/** A token request's form, or the error for a body that is not a form or repeats a parameter. */
+export function tokenForm(
+  request: FakeRequest,
+  duplicated: (names: string[]) => string,
+): Record<string, string> | FakeResponse {
+  if (!isFormBody(request.headers)) {
+    return tokenError(
+      400,
+      'invalid_request',
+      'Content-Type must be application/x-www-form-urlencoded.',
+    );
+  }
+  const form = new URLSearchParams(request.body);
+  const repeated = repeatedParams(form);
+  if (repeated.length > 0) return tokenError(400, 'invalid_request', duplicated(repeated));
+  return paramsOf(form);
+}
+
+export function isResponse(value: object): value is FakeResponse {
   return 'status' in value;
 }
 
@@ -566,13 +635,18 @@ export function authorize<Kind extends string>(
 ): FakeResponse {
   const authorization = rules.validate(params);
   if (isResponse(authorization)) return authorization;
+  const back = (error: string) =>
+    redirectBack(authorization.redirectUri, { error, state: authorization.state });
+  const denied = () => rules.denied?.(authorization) ?? back('access_denied');
   if (!answers) authorizations.push(params);
-  if (controls.take('deny')) return rules.denied(authorization);
-  if (controls.take('authorize_error')) return rules.failed(authorization);
+  if (controls.take('deny')) return denied();
+  if (controls.take('authorize_error')) {
+    return rules.failed?.(authorization) ?? back('server_error');
+  }
   if (answers) {
     const user = answers.decision === 'deny' ? undefined : rules.userFromAnswers(answers);
     if (user && isResponse(user)) return user;
-    const response = user ? rules.approve(authorization, user) : rules.denied(authorization);
+    const response = user ? rules.approve(authorization, user) : denied();
     // After the page's POST, 303 makes the browser follow with a GET.
     return response.status === 302 ? { ...response, status: 303 } : response;
   }
@@ -585,6 +659,10 @@ export function authorize<Kind extends string>(
 export interface GrantStore {
   codes: Map<string, IssuedCode>;
   tokens: Map<string, IssuedToken>;
+  /** Records a code for an approved authorization; it lives `lifetimeMs`. */
+  issueCode(code: string, a: ValidAuthorization, user: FakeUser, lifetimeMs: number): void;
+  /** Records an access token redeemed from `code`; it lives `lifetimeSeconds`. */
+  issueToken(token: string, code: IssuedCode, lifetimeSeconds: number): IssuedToken;
   clear(): void;
 }
 
@@ -594,6 +672,31 @@ export function createGrantStore(): GrantStore {
   return {
     codes,
     tokens,
+    issueCode(code, a, user, lifetimeMs) {
+      codes.set(code, {
+        clientId: a.client.clientId,
+        redirectUri: a.redirectUri,
+        user,
+        scopes: a.scopes,
+        codeChallenge: a.codeChallenge,
+        codeChallengeMethod: a.codeChallengeMethod,
+        request: a.params,
+        expiresAt: Date.now() + lifetimeMs,
+        used: false,
+        accessTokens: [],
+      });
+    },
+    issueToken(token, code, lifetimeSeconds) {
+      const issued = {
+        clientId: code.clientId,
+        user: code.user,
+        scopes: code.scopes,
+        expiresAt: Date.now() + lifetimeSeconds * 1000,
+      };
+      tokens.set(token, issued);
+      code.accessTokens.push(token);
+      return issued;
+    },
     clear() {
       codes.clear();
       tokens.clear();

@@ -1,47 +1,11 @@
 // Fake X (Twitter): OAuth 2.0 authorization code with PKCE, and `GET /2/users/me`, with X's shapes.
 
-import type { FakeNetwork } from './shared.ts';
-import {
-  assembleFake,
-  authorize,
-  basicCredentials,
-  bearerToken,
-  consumeCode,
-  createControls,
-  createGrantStore,
-  displayNameFor,
-  errorPage,
-  type FailureKind,
-  type Fake,
-  type FakeClient,
-  type FakeRequest,
-  type FakeResponse,
-  type FakeUser,
-  findClient,
-  htmlResponse,
-  isFormBody,
-  isValidCodeChallenge,
-  jsonResponse,
-  liveToken,
-  NO_STORE,
-  paramsOf,
-  randomToken,
-  redirectBack,
-  repeatedParams,
-  SIGN_IN_PATH,
-  safeEqual,
-  signInPage,
-  splitSignInForm,
-  stableNumericId,
-  startHttpServer,
-  type ValidAuthorization,
-  verifierMatches,
-} from './shared.ts';
+import * as shared from './shared.ts';
 
 /** X has no discovery document and no JWKS: it is not an OpenID Connect provider. */
-export type XFailureKind = Exclude<FailureKind, 'jwks_5xx' | 'discovery_5xx'>;
+export type XFailureKind = Exclude<shared.FailureKind, 'jwks_5xx' | 'discovery_5xx'>;
 
-export interface FakeX extends Fake<XFailureKind> {
+export interface FakeX extends shared.Fake<XFailureKind> {
   endpoints: {
     /** x.com in production. */
     authorization: string;
@@ -54,14 +18,8 @@ export interface FakeX extends Fake<XFailureKind> {
   };
 }
 
-export interface FakeXOptions extends FakeNetwork {
-  port?: number;
-  clients: FakeClient[];
-  /** Authorization codes live 30 s by default. */
-  codeLifetimeMs?: number;
-  /** How long 'token_timeout' stalls the token endpoint; 30 s by default. */
-  tokenTimeoutMs?: number;
-}
+/** Authorization codes live 30 s by default. */
+export type FakeXOptions = shared.FakeOptions;
 
 const PATHS = {
   authorization: '/i/oauth2/authorize',
@@ -125,21 +83,17 @@ const USER_FIELDS = [
 const DEFAULT_PROFILE_IMAGE =
   'https://abs.twimg.com/sticky/default_profile_images/default_profile_normal.png';
 
-function tokenError(status: number, error: string, description: string): FakeResponse {
-  return jsonResponse(status, { error, error_description: description }, NO_STORE);
-}
-
 const INVALID_CODE = 'Value passed for the authorization code was invalid.';
 
-function problem(status: number, title: string): FakeResponse {
-  return jsonResponse(status, { title, type: 'about:blank', status, detail: title });
+function problem(status: number, title: string): shared.FakeResponse {
+  return shared.jsonResponse(status, { title, type: 'about:blank', status, detail: title });
 }
 
 /** X shows this page, and never redirects, when an authorization request is wrong. */
-function authorizeErrorPage(detail: string): FakeResponse {
-  return htmlResponse(
+function authorizeErrorPage(detail: string): shared.FakeResponse {
+  return shared.htmlResponse(
     400,
-    errorPage(
+    shared.errorPage(
       'X',
       'Something went wrong',
       `You weren’t able to give access to the App. Go back and try logging in again. (${detail})`,
@@ -148,7 +102,7 @@ function authorizeErrorPage(detail: string): FakeResponse {
 }
 
 /** An X handle: letters, digits and underscores, at most 15 characters. */
-function usernameFor(user: FakeUser): string {
+function usernameFor(user: shared.FakeUser): string {
   if (user.username) return user.username;
   const base = (user.email?.split('@')[0] ?? user.name ?? 'fakeuser').replace(/\W/g, '');
   return (base === '' ? 'fakeuser' : base).slice(0, 15);
@@ -157,9 +111,9 @@ function usernameFor(user: FakeUser): string {
 export async function startFakeX(options: FakeXOptions): Promise<FakeX> {
   const codeLifetimeMs = options.codeLifetimeMs ?? 30_000;
   const tokenTimeoutMs = options.tokenTimeoutMs ?? 30_000;
-  const store = createGrantStore();
+  const store = shared.createGrantStore();
   const authorizations: Record<string, string>[] = [];
-  const controls = createControls<XFailureKind>(
+  const controls = shared.createControls<XFailureKind>(
     'Fake X',
     ['deny', 'authorize_error', 'token_5xx', 'token_timeout', 'profile_5xx'],
     () => store.clear(),
@@ -168,8 +122,8 @@ export async function startFakeX(options: FakeXOptions): Promise<FakeX> {
   const clients = () => fake?.clients ?? options.clients;
 
   const rules = {
-    validate(params: Record<string, string>): ValidAuthorization | FakeResponse {
-      const client = findClient(clients(), params.client_id);
+    validate(params: Record<string, string>): shared.ValidAuthorization | shared.FakeResponse {
+      const client = shared.findClient(clients(), params.client_id);
       if (!client) return authorizeErrorPage('unknown client_id');
       const redirectUri = params.redirect_uri;
       if (redirectUri === undefined || !client.redirectUris.includes(redirectUri)) {
@@ -189,7 +143,7 @@ export async function startFakeX(options: FakeXOptions): Promise<FakeX> {
       if (codeChallengeMethod !== 'S256' && codeChallengeMethod !== 'plain') {
         return authorizeErrorPage('code_challenge_method must be S256 or plain');
       }
-      if (!isValidCodeChallenge(codeChallengeMethod, codeChallenge)) {
+      if (!shared.isValidCodeChallenge(codeChallengeMethod, codeChallenge)) {
         return authorizeErrorPage('invalid code_challenge');
       }
       return {
@@ -202,16 +156,10 @@ export async function startFakeX(options: FakeXOptions): Promise<FakeX> {
         params,
       };
     },
-    denied(a: ValidAuthorization) {
-      return redirectBack(a.redirectUri, { error: 'access_denied', state: a.state });
-    },
-    failed(a: ValidAuthorization) {
-      return redirectBack(a.redirectUri, { error: 'server_error', state: a.state });
-    },
-    page(a: ValidAuthorization) {
-      return htmlResponse(
+    page(a: shared.ValidAuthorization) {
+      return shared.htmlResponse(
         200,
-        signInPage({
+        shared.signInPage({
           providerName: 'Fake X',
           clientId: a.client.clientId,
           scope: a.scopes.join(' '),
@@ -228,105 +176,91 @@ export async function startFakeX(options: FakeXOptions): Promise<FakeX> {
         }),
       );
     },
-    userFromAnswers(answers: Record<string, string>): FakeUser {
+    userFromAnswers(answers: Record<string, string>): shared.FakeUser {
       const email = answers.email ? answers.email.toLowerCase() : undefined;
-      const name = displayNameFor(answers.name, email);
+      const name = shared.displayNameFor(answers.name, email);
       const username = answers.username?.replace(/^@/, '') || undefined;
       return {
         // Same email (or handle, or name) finds the same account again.
-        sub: stableNumericId(`x:${email ?? username ?? name}`, 19),
+        sub: shared.stableNumericId(`x:${email ?? username ?? name}`, 19),
         name,
         email,
         username: usernameFor({ sub: '', name, email, username }),
       };
     },
-    approve(a: ValidAuthorization, user: FakeUser) {
-      const code = randomToken(64);
-      store.codes.set(code, {
-        clientId: a.client.clientId,
-        redirectUri: a.redirectUri,
-        user,
-        scopes: a.scopes,
-        codeChallenge: a.codeChallenge,
-        codeChallengeMethod: a.codeChallengeMethod,
-        request: a.params,
-        expiresAt: Date.now() + codeLifetimeMs,
-        used: false,
-        accessTokens: [],
-      });
-      return redirectBack(a.redirectUri, { state: a.state, code });
+    approve(a: shared.ValidAuthorization, user: shared.FakeUser) {
+      const code = shared.randomToken(64);
+      store.issueCode(code, a, user, codeLifetimeMs);
+      return shared.redirectBack(a.redirectUri, { state: a.state, code });
     },
   };
 
-  async function tokenEndpoint(request: FakeRequest): Promise<FakeResponse | undefined> {
+  async function tokenEndpoint(
+    request: shared.FakeRequest,
+  ): Promise<shared.FakeResponse | undefined> {
     if (request.method !== 'POST') return problem(405, 'Method Not Allowed');
     if (controls.take('token_timeout') && !(await http.sleep(tokenTimeoutMs))) return undefined;
     if (controls.take('token_5xx')) {
-      return jsonResponse(503, { errors: [{ message: 'Over capacity', code: 130 }] }, NO_STORE);
+      return shared.jsonResponse(
+        503,
+        { errors: [{ message: 'Over capacity', code: 130 }] },
+        shared.NO_STORE,
+      );
     }
     // Confidential clients authenticate with HTTP Basic only; secrets in the body do not count.
-    const basic = basicCredentials(request.headers);
-    const client = basic.kind === 'present' ? findClient(clients(), basic.clientId) : undefined;
+    const basic = shared.basicCredentials(request.headers);
+    const client =
+      basic.kind === 'present' ? shared.findClient(clients(), basic.clientId) : undefined;
     if (
       basic.kind !== 'present' ||
       !client ||
-      !safeEqual(basic.clientSecret, client.clientSecret)
+      !shared.safeEqual(basic.clientSecret, client.clientSecret)
     ) {
-      return tokenError(401, 'unauthorized_client', 'Missing valid authorization header');
+      return shared.tokenError(401, 'unauthorized_client', 'Missing valid authorization header');
     }
-    if (!isFormBody(request.headers)) {
-      return tokenError(
-        400,
-        'invalid_request',
-        'Content-Type must be application/x-www-form-urlencoded.',
-      );
-    }
-    const form = new URLSearchParams(request.body);
-    const repeated = repeatedParams(form);
-    if (repeated.length > 0) {
-      return tokenError(400, 'invalid_request', `Duplicate parameter [${repeated.join(', ')}].`);
-    }
-    const params = paramsOf(form);
+    const params = shared.tokenForm(
+      request,
+      (repeated) => `Duplicate parameter [${repeated.join(', ')}].`,
+    );
+    if (shared.isResponse(params)) return params;
     if (params.client_id !== undefined && params.client_id !== client.clientId) {
-      return tokenError(400, 'invalid_request', 'Value passed for client_id was invalid.');
+      return shared.tokenError(400, 'invalid_request', 'Value passed for client_id was invalid.');
     }
     for (const name of ['grant_type', 'code', 'redirect_uri', 'code_verifier']) {
       if (params[name] === undefined) {
-        return tokenError(400, 'invalid_request', `Missing required parameter [${name}].`);
+        return shared.tokenError(400, 'invalid_request', `Missing required parameter [${name}].`);
       }
     }
     if (params.grant_type !== 'authorization_code') {
-      return tokenError(400, 'invalid_request', 'Value passed for the grant type was invalid.');
+      return shared.tokenError(
+        400,
+        'invalid_request',
+        'Value passed for the grant type was invalid.',
+      );
     }
     const issued = store.codes.get(params.code ?? '');
     if (!issued || issued.clientId !== client.clientId) {
-      return tokenError(400, 'invalid_request', INVALID_CODE);
+      return shared.tokenError(400, 'invalid_request', INVALID_CODE);
     }
     const replayed = issued.used;
-    consumeCode(store, issued);
+    shared.consumeCode(store, issued);
     // X gives one description for a used, expired or mismatched code and for a wrong verifier.
     if (
       replayed ||
       issued.expiresAt <= Date.now() ||
       params.redirect_uri !== issued.redirectUri ||
       issued.codeChallenge === undefined ||
-      !verifierMatches(
+      !shared.verifierMatches(
         issued.codeChallengeMethod ?? 'plain',
         issued.codeChallenge,
         params.code_verifier ?? '',
       )
     ) {
-      return tokenError(400, 'invalid_request', INVALID_CODE);
+      return shared.tokenError(400, 'invalid_request', INVALID_CODE);
     }
 
-    const accessToken = `${randomToken(60)}:1:0:at:1`;
-    store.tokens.set(accessToken, {
-      clientId: client.clientId,
-      user: issued.user,
-      scopes: issued.scopes,
-      expiresAt: Date.now() + ACCESS_TOKEN_SECONDS * 1000,
-    });
-    issued.accessTokens.push(accessToken);
+    const accessToken = `${shared.randomToken(60)}:1:0:at:1`;
+    store.issueToken(accessToken, issued, ACCESS_TOKEN_SECONDS);
     const body: Record<string, unknown> = {
       token_type: 'bearer',
       expires_in: ACCESS_TOKEN_SECONDS,
@@ -334,14 +268,14 @@ export async function startFakeX(options: FakeXOptions): Promise<FakeX> {
       scope: issued.scopes.join(' '),
     };
     if (issued.scopes.includes('offline.access')) {
-      body.refresh_token = `${randomToken(60)}:1:0:rt:1`;
+      body.refresh_token = `${shared.randomToken(60)}:1:0:rt:1`;
     }
-    return jsonResponse(200, body, NO_STORE);
+    return shared.jsonResponse(200, body, shared.NO_STORE);
   }
 
-  function profileEndpoint(request: FakeRequest): FakeResponse {
+  function profileEndpoint(request: shared.FakeRequest): shared.FakeResponse {
     if (controls.take('profile_5xx')) return problem(503, 'Service Unavailable');
-    const token = liveToken(store, bearerToken(request.headers));
+    const token = shared.liveToken(store, shared.bearerToken(request.headers));
     if (!token) return problem(401, 'Unauthorized');
     // /2/users/me needs both scopes, whatever else was granted.
     if (!token.scopes.includes('users.read') || !token.scopes.includes('tweet.read')) {
@@ -352,7 +286,7 @@ export async function startFakeX(options: FakeXOptions): Promise<FakeX> {
       .filter((f) => f !== '');
     const invalid = requested.filter((f) => !USER_FIELDS.includes(f));
     if (invalid.length > 0) {
-      return jsonResponse(400, {
+      return shared.jsonResponse(400, {
         errors: [
           {
             parameters: { 'user.fields': invalid },
@@ -384,32 +318,35 @@ export async function startFakeX(options: FakeXOptions): Promise<FakeX> {
     if (requested.includes('protected')) data.protected = false;
     if (requested.includes('verified')) data.verified = false;
     if (requested.includes('description')) data.description = '';
-    return jsonResponse(200, { data });
+    return shared.jsonResponse(200, { data });
   }
 
-  async function handle(request: FakeRequest): Promise<FakeResponse | undefined> {
+  async function handle(request: shared.FakeRequest): Promise<shared.FakeResponse | undefined> {
     const path = request.url.pathname;
     if (path === PATHS.authorization && request.method === 'GET') {
-      const repeated = repeatedParams(request.url.searchParams);
+      const repeated = shared.repeatedParams(request.url.searchParams);
       if (repeated.length > 0) {
         return authorizeErrorPage(`duplicate parameter: ${repeated.join(', ')}`);
       }
-      return authorize(rules, controls, authorizations, paramsOf(request.url.searchParams));
+      return shared.authorize(
+        rules,
+        controls,
+        authorizations,
+        shared.paramsOf(request.url.searchParams),
+      );
     }
-    if (path === SIGN_IN_PATH && request.method === 'POST') {
-      const { answers, request: original } = splitSignInForm(request.body);
-      return authorize(rules, controls, authorizations, original, answers);
-    }
+    const answered = shared.answerSignInPage(request, rules, controls, authorizations);
+    if (answered) return answered;
     if (path === PATHS.token) return tokenEndpoint(request);
     if (path === PATHS.profile && request.method === 'GET') return profileEndpoint(request);
-    return jsonResponse(404, {
+    return shared.jsonResponse(404, {
       errors: [{ message: 'Sorry, that page does not exist', code: 34 }],
     });
   }
 
-  const http = await startHttpServer(options.port, handle, options);
+  const http = await shared.startHttpServer(options.port, handle, options);
   fake = {
-    ...assembleFake(http, controls, options.clients, authorizations),
+    ...shared.assembleFake(http, controls, options.clients, authorizations),
     endpoints: {
       authorization: `${http.url}${PATHS.authorization}`,
       token: `${http.url}${PATHS.token}`,
@@ -419,3 +356,18 @@ export async function startFakeX(options: FakeXOptions): Promise<FakeX> {
   };
   return fake;
 }
+
+export const fakeX = {
+  id: 'x',
+  envPrefix: 'X',
+  port: 4103,
+  clientId: 'fake-x-client',
+  start: startFakeX,
+  env: (url, credentials) => ({
+    X_AUTHORIZATION_ENDPOINT: `${url}${PATHS.authorization}`,
+    X_TOKEN_ENDPOINT: `${url}${PATHS.token}`,
+    X_API_URL: `${url}/2`,
+    X_CLIENT_ID: credentials.clientId,
+    X_CLIENT_SECRET: credentials.clientSecret,
+  }),
+} satisfies shared.FakeUpstream<FakeX>;

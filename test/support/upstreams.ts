@@ -1,14 +1,18 @@
-// Starts the fake Google, Facebook and X, and the settings that point Latchkey at them.
+// Starts every fake upstream (test/fakes/all.ts), and the settings that point Latchkey at them.
 import { randomBytes } from 'node:crypto';
-import { type FakeFacebook, startFakeFacebook } from '../fakes/facebook.ts';
-import { type FakeGoogle, startFakeGoogle } from '../fakes/google.ts';
-import { type FakeX, startFakeX } from '../fakes/x.ts';
+import { ALL_FAKES } from '../fakes/all.ts';
+import type { FakeFacebook } from '../fakes/facebook.ts';
+import type { FakeGoogle } from '../fakes/google.ts';
+import type { Fake, FakeCredentials } from '../fakes/shared.ts';
+import type { FakeX } from '../fakes/x.ts';
 
 export interface Upstreams {
   google: FakeGoogle;
   facebook: FakeFacebook;
   x: FakeX;
-  /** Environment for Latchkey: credentials and endpoints of the three fakes. */
+  /** Every fake by upstream id. */
+  all: ReadonlyMap<string, Fake<string>>;
+  /** Environment for Latchkey: credentials and endpoints of every fake. */
   env: Record<string, string>;
   /** Registers Latchkey's callback URLs once its issuer (and so its port) is known. */
   register(issuer: string): void;
@@ -17,50 +21,41 @@ export interface Upstreams {
 }
 
 export async function startUpstreams(): Promise<Upstreams> {
-  const secret = () => randomBytes(24).toString('base64url');
-  const credentials = {
-    google: { clientId: 'latchkey-google', clientSecret: secret() },
-    facebook: { clientId: '1234567890', clientSecret: secret() },
-    x: { clientId: 'latchkey-x', clientSecret: secret() },
-  };
-  const google = await startFakeGoogle({ clients: [] });
-  const facebook = await startFakeFacebook({ clients: [] });
-  const x = await startFakeX({ clients: [] });
+  const started = new Map<string, { fake: Fake<string>; credentials: FakeCredentials }>();
+  const env: Record<string, string> = {};
+  try {
+    for (const upstream of ALL_FAKES) {
+      const credentials = {
+        clientId: `latchkey-${upstream.id}`,
+        clientSecret: randomBytes(24).toString('base64url'),
+      };
+      const fake = await upstream.start({ clients: [] });
+      started.set(upstream.id, { fake, credentials });
+      Object.assign(env, upstream.env(fake.url, credentials));
+    }
+  } catch (error) {
+    await Promise.all([...started.values()].map(({ fake }) => fake.close()));
+    throw error;
+  }
+  const all = new Map([...started].map(([id, { fake }]) => [id, fake]));
+  const fake = <F>(id: string) => all.get(id) as F;
   return {
-    google,
-    facebook,
-    x,
-    env: {
-      GOOGLE_CLIENT_ID: credentials.google.clientId,
-      GOOGLE_CLIENT_SECRET: credentials.google.clientSecret,
-      GOOGLE_ISSUER: google.issuer,
-      FACEBOOK_CLIENT_ID: credentials.facebook.clientId,
-      FACEBOOK_CLIENT_SECRET: credentials.facebook.clientSecret,
-      FACEBOOK_AUTHORIZATION_ENDPOINT: facebook.endpoints.authorization,
-      FACEBOOK_TOKEN_ENDPOINT: facebook.endpoints.token,
-      FACEBOOK_GRAPH_URL: facebook.endpoints.graph,
-      X_CLIENT_ID: credentials.x.clientId,
-      X_CLIENT_SECRET: credentials.x.clientSecret,
-      X_AUTHORIZATION_ENDPOINT: x.endpoints.authorization,
-      X_TOKEN_ENDPOINT: x.endpoints.token,
-      X_API_URL: x.endpoints.api,
-    },
+    google: fake<FakeGoogle>('google'),
+    facebook: fake<FakeFacebook>('facebook'),
+    x: fake<FakeX>('x'),
+    all,
+    env,
     register(issuer) {
-      const client = (id: 'google' | 'facebook' | 'x') => ({
-        ...credentials[id],
-        redirectUris: [`${issuer}/federation/${id}/callback`],
-      });
-      google.clients.splice(0, google.clients.length, client('google'));
-      facebook.clients.splice(0, facebook.clients.length, client('facebook'));
-      x.clients.splice(0, x.clients.length, client('x'));
+      for (const [id, { fake, credentials }] of started) {
+        const client = { ...credentials, redirectUris: [`${issuer}/federation/${id}/callback`] };
+        fake.clients.splice(0, fake.clients.length, client);
+      }
     },
     reset() {
-      google.reset();
-      facebook.reset();
-      x.reset();
+      for (const fake of all.values()) fake.reset();
     },
     async close() {
-      await Promise.all([google.close(), facebook.close(), x.close()]);
+      await Promise.all([...all.values()].map((fake) => fake.close()));
     },
   };
 }

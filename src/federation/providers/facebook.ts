@@ -7,17 +7,20 @@
 // the app secret, so a code stolen from the redirect cannot be redeemed without the verifier.
 import { createHmac } from 'node:crypto';
 import * as client from 'openid-client';
-import type { FacebookSettings } from '../../config.ts';
+import { oauth2Upstream } from '../oauth2-upstream.ts';
 import {
-  callbackUrl,
-  classifyUpstreamError,
-  oauth2Configuration,
-  readJson,
   text,
-  type UpstreamOptions,
-  type UpstreamProvider,
+  type UpstreamCredentials,
+  type UpstreamDefinition,
   UpstreamRejected,
 } from '../upstream.ts';
+
+export interface FacebookSettings extends UpstreamCredentials {
+  readonly authorizationEndpoint: string;
+  readonly tokenEndpoint: string;
+  /** Graph API base including the pinned version, e.g. https://graph.facebook.com/v23.0 */
+  readonly graphUrl: string;
+}
 
 /** The Graph API fields we read; Graph returns only id and name unless fields are listed. */
 interface FacebookProfile {
@@ -27,67 +30,73 @@ interface FacebookProfile {
   picture?: { data?: { url?: unknown; is_silhouette?: unknown } };
 }
 
-export const facebook = (settings: FacebookSettings, options: UpstreamOptions) => {
-  const config = oauth2Configuration({
-    authorizationEndpoint: settings.authorizationEndpoint,
-    tokenEndpoint: settings.tokenEndpoint,
-    apiUrl: settings.graphUrl,
-    clientId: settings.clientId,
-    // Facebook reads client_id and client_secret from the request parameters.
-    clientAuthentication: client.ClientSecretPost(settings.clientSecret),
-    timeoutMs: options.timeoutMs,
-  });
+const GRAPH_VERSION = /\/v\d+\.\d+(\/|$)/;
 
-  return {
-    id: 'facebook',
-    name: 'Facebook',
-    async authorizationUrl(request) {
-      return client.buildAuthorizationUrl(config, {
-        redirect_uri: request.redirectUri,
-        response_type: 'code',
-        scope: 'public_profile,email',
-        state: request.state,
-        code_challenge: await client.calculatePKCECodeChallenge(request.codeVerifier),
-        code_challenge_method: 'S256',
-      });
-    },
-    async complete(callback, request) {
-      let profile: FacebookProfile;
-      try {
-        const tokens = await client.authorizationCodeGrant(
-          config,
-          callbackUrl(request.redirectUri, callback),
-          { pkceCodeVerifier: request.codeVerifier, expectedState: request.state },
-        );
-        // Proves the call comes from the app's server, as "Require App Secret" demands.
-        const proof = createHmac('sha256', settings.clientSecret)
-          .update(tokens.access_token)
-          .digest('hex');
-        const url = new URL(`${settings.graphUrl}/me`);
-        url.searchParams.set('fields', 'id,name,email,picture.type(large)');
-        url.searchParams.set('appsecret_proof', proof);
-        const response = await client.fetchProtectedResource(
-          config,
-          tokens.access_token,
-          url,
-          'GET',
-        );
-        profile = (await readJson('facebook', response)) as FacebookProfile;
-      } catch (error) {
-        throw classifyUpstreamError('facebook', error);
+export const facebook = {
+  id: 'facebook',
+  name: 'Facebook',
+  envPrefix: 'FACEBOOK',
+  readSettings(env, credentials): FacebookSettings {
+    // Facebook falls back to the oldest version an app supports when none is given: pin one.
+    const endpoints = {
+      authorizationEndpoint: env.url(
+        'FACEBOOK_AUTHORIZATION_ENDPOINT',
+        'https://www.facebook.com/v23.0/dialog/oauth',
+      ),
+      tokenEndpoint: env.url(
+        'FACEBOOK_TOKEN_ENDPOINT',
+        'https://graph.facebook.com/v23.0/oauth/access_token',
+      ),
+      graphUrl: env.url('FACEBOOK_GRAPH_URL', 'https://graph.facebook.com/v23.0'),
+    };
+    for (const [name, url] of [
+      ['FACEBOOK_AUTHORIZATION_ENDPOINT', endpoints.authorizationEndpoint],
+      ['FACEBOOK_TOKEN_ENDPOINT', endpoints.tokenEndpoint],
+      ['FACEBOOK_GRAPH_URL', endpoints.graphUrl],
+    ] as const) {
+      if (!GRAPH_VERSION.test(URL.parse(url)?.pathname ?? '')) {
+        env.problem(`${name} must name a Graph API version, e.g. .../v23.0/...`);
       }
-      const subject = typeof profile.id === 'string' ? profile.id : null;
-      if (!subject) throw new UpstreamRejected('facebook', 'profile has no id');
-      const picture = profile.picture?.data;
-      return {
-        provider: 'facebook',
-        subject,
-        email: text(profile.email),
-        // Facebook does not say whether an address was verified, so it never counts as verified.
-        emailVerified: false,
-        name: text(profile.name),
-        picture: picture?.is_silhouette === true ? null : text(picture?.url),
-      };
-    },
-  } satisfies UpstreamProvider;
-};
+    }
+    return { ...credentials, ...endpoints };
+  },
+  origins: (settings) => [new URL(settings.authorizationEndpoint).origin],
+  create: (settings, options) =>
+    oauth2Upstream(
+      {
+        id: 'facebook',
+        name: 'Facebook',
+        ...settings,
+        apiUrl: settings.graphUrl,
+        // Facebook reads client_id and client_secret from the request parameters.
+        clientAuthentication: client.ClientSecretPost(settings.clientSecret),
+        scope: 'public_profile,email',
+        profileUrl(accessToken) {
+          const url = new URL(`${settings.graphUrl}/me`);
+          url.searchParams.set('fields', 'id,name,email,picture.type(large)');
+          // Proves the call comes from the app's server, as "Require App Secret" demands.
+          const proof = createHmac('sha256', settings.clientSecret)
+            .update(accessToken)
+            .digest('hex');
+          url.searchParams.set('appsecret_proof', proof);
+          return url;
+        },
+        identity(answer) {
+          const profile = answer as FacebookProfile;
+          const subject = typeof profile.id === 'string' ? profile.id : null;
+          if (!subject) throw new UpstreamRejected('facebook', 'profile has no id');
+          const picture = profile.picture?.data;
+          return {
+            provider: 'facebook',
+            subject,
+            email: text(profile.email),
+            // Facebook does not say whether an address was verified, so it never counts as verified.
+            emailVerified: false,
+            name: text(profile.name),
+            picture: picture?.is_silhouette === true ? null : text(picture?.url),
+          };
+        },
+      },
+      options,
+    ),
+} satisfies UpstreamDefinition<'facebook', FacebookSettings>;

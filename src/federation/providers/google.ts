@@ -1,22 +1,30 @@
 // Google: OpenID Connect via discovery, code + PKCE S256, state and nonce, id_token verified.
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import * as client from 'openid-client';
-import type { GoogleSettings } from '../../config.ts';
 import {
   allowLoopbackHttp,
   callbackUrl,
   classifyUpstreamError,
   text,
+  type Upstream,
   UpstreamAccountNotAllowed,
+  type UpstreamCredentials,
+  type UpstreamDefinition,
   type UpstreamOptions,
-  type UpstreamProvider,
   UpstreamRejected,
 } from '../upstream.ts';
+
+export interface GoogleSettings extends UpstreamCredentials {
+  /** Discovery base, https://accounts.google.com unless overridden. */
+  readonly issuer: string;
+  /** When set, only Google Workspace accounts of this domain (the id_token `hd` claim) may sign in. */
+  readonly hostedDomain: string | undefined;
+}
 
 // Google writes its issuer either way in ID tokens (https://developers.google.com/identity/openid-connect/openid-connect#obtainuserinfo).
 const LEGACY_ISSUER = 'accounts.google.com';
 
-export const google = (settings: GoogleSettings, options: UpstreamOptions) => {
+function createGoogle(settings: GoogleSettings, options: UpstreamOptions) {
   let discovered: Promise<client.Configuration> | undefined;
 
   /** Discovery on first use, not at boot: an outage must not stop Latchkey from starting. */
@@ -120,5 +128,25 @@ export const google = (settings: GoogleSettings, options: UpstreamOptions) => {
         picture: text(claims.picture),
       };
     },
-  } satisfies UpstreamProvider;
-};
+  } satisfies Upstream;
+}
+
+export const google = {
+  id: 'google',
+  name: 'Google',
+  envPrefix: 'GOOGLE',
+  readSettings(env, credentials): GoogleSettings {
+    const hostedDomain = env.optional('GOOGLE_HOSTED_DOMAIN')?.toLowerCase();
+    if (hostedDomain !== undefined && !/^[a-z0-9.-]+\.[a-z]{2,}$/.test(hostedDomain)) {
+      env.problem('GOOGLE_HOSTED_DOMAIN must be a domain name such as example.com');
+    }
+    return {
+      ...credentials,
+      issuer: env.url('GOOGLE_ISSUER', 'https://accounts.google.com'),
+      hostedDomain,
+    };
+  },
+  // The authorization endpoint is discovered later; Google serves it on the issuer's origin.
+  origins: (settings) => [new URL(settings.issuer).origin],
+  create: createGoogle,
+} satisfies UpstreamDefinition<'google', GoogleSettings>;

@@ -1,16 +1,21 @@
 // X (Twitter): OAuth 2.0 code flow with PKCE S256 and client_secret_basic, then /2/users/me.
 import * as client from 'openid-client';
-import type { XSettings } from '../../config.ts';
+import { oauth2Upstream } from '../oauth2-upstream.ts';
 import {
-  callbackUrl,
-  classifyUpstreamError,
-  oauth2Configuration,
-  readJson,
   text,
-  type UpstreamOptions,
-  type UpstreamProvider,
+  type UpstreamCredentials,
+  type UpstreamDefinition,
   UpstreamRejected,
 } from '../upstream.ts';
+
+export interface XSettings extends UpstreamCredentials {
+  readonly authorizationEndpoint: string;
+  readonly tokenEndpoint: string;
+  /** API base, e.g. https://api.x.com/2 */
+  readonly apiUrl: string;
+  /** Ask for the users.email scope (needs elevated access on the X app). */
+  readonly requestEmail: boolean;
+}
 
 /** /2/users/me with user.fields=profile_image_url,confirmed_email. */
 interface XUser {
@@ -23,66 +28,51 @@ interface XUser {
   };
 }
 
-export const x = (settings: XSettings, options: UpstreamOptions) => {
-  const config = oauth2Configuration({
-    authorizationEndpoint: settings.authorizationEndpoint,
-    tokenEndpoint: settings.tokenEndpoint,
-    apiUrl: settings.apiUrl,
-    clientId: settings.clientId,
-    // X rejects credentials in the body; it requires client_secret_basic.
-    clientAuthentication: client.ClientSecretBasic(settings.clientSecret),
-    timeoutMs: options.timeoutMs,
-  });
-
-  return {
-    id: 'x',
-    name: 'X',
-    async authorizationUrl(request) {
-      return client.buildAuthorizationUrl(config, {
-        redirect_uri: request.redirectUri,
-        response_type: 'code',
+export const x = {
+  id: 'x',
+  name: 'X',
+  envPrefix: 'X',
+  readSettings: (env, credentials): XSettings => ({
+    ...credentials,
+    authorizationEndpoint: env.url('X_AUTHORIZATION_ENDPOINT', 'https://x.com/i/oauth2/authorize'),
+    tokenEndpoint: env.url('X_TOKEN_ENDPOINT', 'https://api.x.com/2/oauth2/token'),
+    apiUrl: env.url('X_API_URL', 'https://api.x.com/2'),
+    requestEmail: env.boolean('X_REQUEST_EMAIL', false),
+  }),
+  origins: (settings) => [new URL(settings.authorizationEndpoint).origin],
+  create: (settings, options) =>
+    oauth2Upstream(
+      {
+        id: 'x',
+        name: 'X',
+        ...settings,
+        // X rejects credentials in the body; it requires client_secret_basic.
+        clientAuthentication: client.ClientSecretBasic(settings.clientSecret),
         scope: settings.requestEmail
           ? 'users.read tweet.read users.email'
           : 'users.read tweet.read',
-        state: request.state,
-        code_challenge: await client.calculatePKCECodeChallenge(request.codeVerifier),
-        code_challenge_method: 'S256',
-      });
-    },
-    async complete(callback, request) {
-      let user: XUser;
-      try {
-        const tokens = await client.authorizationCodeGrant(
-          config,
-          callbackUrl(request.redirectUri, callback),
-          { pkceCodeVerifier: request.codeVerifier, expectedState: request.state },
-        );
-        const url = new URL(`${settings.apiUrl}/users/me`);
-        url.searchParams.set('user.fields', 'profile_image_url,confirmed_email');
-        const response = await client.fetchProtectedResource(
-          config,
-          tokens.access_token,
-          url,
-          'GET',
-        );
-        user = (await readJson('x', response)) as XUser;
-      } catch (error) {
-        throw classifyUpstreamError('x', error);
-      }
-      const data = user.data;
-      // Key on the numeric id: usernames can be changed and reassigned.
-      const subject = typeof data?.id === 'string' ? data.id : null;
-      if (!subject) throw new UpstreamRejected('x', 'profile has no id');
-      // X only returns an address under confirmed_email once its owner has confirmed it.
-      const email = text(data?.confirmed_email);
-      return {
-        provider: 'x',
-        subject,
-        email,
-        emailVerified: email !== null,
-        name: text(data?.name) ?? text(data?.username),
-        picture: text(data?.profile_image_url),
-      };
-    },
-  } satisfies UpstreamProvider;
-};
+        profileUrl() {
+          const url = new URL(`${settings.apiUrl}/users/me`);
+          url.searchParams.set('user.fields', 'profile_image_url,confirmed_email');
+          return url;
+        },
+        identity(answer) {
+          const data = (answer as XUser).data;
+          // Key on the numeric id: usernames can be changed and reassigned.
+          const subject = typeof data?.id === 'string' ? data.id : null;
+          if (!subject) throw new UpstreamRejected('x', 'profile has no id');
+          // X only returns an address under confirmed_email once its owner has confirmed it.
+          const email = text(data?.confirmed_email);
+          return {
+            provider: 'x',
+            subject,
+            email,
+            emailVerified: email !== null,
+            name: text(data?.name) ?? text(data?.username),
+            picture: text(data?.profile_image_url),
+          };
+        },
+      },
+      options,
+    ),
+} satisfies UpstreamDefinition<'x', XSettings>;
