@@ -5,15 +5,13 @@ import Koa from 'koa';
 import type Provider from 'oidc-provider';
 import type { DataSource } from 'typeorm';
 import { AccountService } from './accounts/account-service.ts';
-import { FederatedAccounts } from './accounts/federated-accounts.ts';
 import { LoginThrottle, type ThrottleLimits } from './accounts/login-throttle.ts';
 import { PasswordHasher } from './accounts/passwords.ts';
+import { UpstreamAccounts } from './accounts/upstream-accounts.ts';
 import { apiRoutes } from './api/me.ts';
 import type { Config } from './config.ts';
 import { RedisAttemptCounter } from './db/redis.ts';
 import type { StoreOutages } from './db/store-outages.ts';
-import { FederationAttempts } from './federation/attempts.ts';
-import { createUpstreams, type Upstreams, upstreamOrigins } from './federation/registry.ts';
 import { assets } from './http/assets.ts';
 import { CsrfTokens, sameOriginOnly } from './http/csrf.ts';
 import { errorMapper, koaErrorLogger, providerErrors } from './http/errors.ts';
@@ -23,9 +21,9 @@ import { pinToIssuer } from './http/issuer-host.ts';
 import { requestContext, requestInfo } from './http/request-context.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { VIEWS_DIR, Views } from './http/views.ts';
-import { federationRoutes } from './interactions/federation-routes.ts';
 import { InteractionKit } from './interactions/interaction-kit.ts';
 import { interactionRoutes } from './interactions/routes.ts';
+import { upstreamRoutes } from './interactions/upstream-routes.ts';
 import type { Logger } from './logger.ts';
 import { AccountSessionsIndex } from './oidc/account-sessions.ts';
 import { type ClientEntry, clientOrigins } from './oidc/clients.ts';
@@ -40,6 +38,8 @@ import {
   accountClient,
   accountRoutes,
 } from './self-service/account-routes.ts';
+import { UpstreamAttempts } from './upstreams/attempts.ts';
+import { createUpstreams, type Upstreams, upstreamOrigins } from './upstreams/registry.ts';
 
 export interface AppDeps {
   config: Config;
@@ -61,7 +61,7 @@ export interface LatchkeyApp {
   app: Koa;
   provider: Provider;
   accounts: AccountService;
-  federated: FederatedAccounts;
+  upstreamAccounts: UpstreamAccounts;
   consents: ConsentStore;
   upstreams: Upstreams;
   /** Each account's sessions and grants, and ending them (sign out everywhere). */
@@ -91,10 +91,10 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     deps.throttleLimits,
   );
   const accounts = new AccountService({ dataSource: db, hasher, throttle });
-  const federated = new FederatedAccounts(db);
+  const upstreamAccounts = new UpstreamAccounts(db);
   const consents = new ConsentStore(db);
   const upstreams = createUpstreams(config.upstreams, { timeoutMs: config.upstreamTimeoutMs });
-  const attempts = new FederationAttempts(redis, config.redisKeyPrefix);
+  const attempts = new UpstreamAttempts(redis, config.redisKeyPrefix);
   const csrf = new CsrfTokens(deps.cookieKeys);
 
   const clients = [...deps.clients, accountClient(config.issuer)];
@@ -152,10 +152,10 @@ export function createApp(deps: AppDeps): LatchkeyApp {
   const sameOrigin = sameOriginOnly(issuerOrigin);
   const kit = new InteractionKit({ provider, views, csrf, upstreams });
   const interactions = interactionRoutes({ kit, accounts, consents, sameOrigin });
-  const federation = federationRoutes({
+  const upstreamPages = upstreamRoutes({
     kit,
     accounts,
-    federated,
+    upstreamAccounts,
     attempts,
     upstreams,
     issuer: config.issuer,
@@ -164,7 +164,7 @@ export function createApp(deps: AppDeps): LatchkeyApp {
   const account = accountRoutes({
     provider,
     accounts,
-    federated,
+    upstreamAccounts,
     upstreams,
     views,
     csrf,
@@ -210,8 +210,8 @@ export function createApp(deps: AppDeps): LatchkeyApp {
   app.use(health.routes());
   app.use(interactions.routes());
   app.use(interactions.allowedMethods());
-  app.use(federation.routes());
-  app.use(federation.allowedMethods());
+  app.use(upstreamPages.routes());
+  app.use(upstreamPages.allowedMethods());
   app.use(account.routes());
   app.use(account.allowedMethods());
   app.use(api.routes());
@@ -231,7 +231,7 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     app,
     provider,
     accounts,
-    federated,
+    upstreamAccounts,
     consents,
     upstreams,
     accountSessions,

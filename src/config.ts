@@ -1,8 +1,8 @@
 // The only reader of process.env: parses every setting once and reports every problem at once.
 import { defaultHashingQueueLimit } from './accounts/passwords.ts';
-import { readUpstreamSettings, type UpstreamSettings } from './federation/registry.ts';
-import type { SettingsReader } from './federation/upstream.ts';
 import { isLoopbackHost } from './net.ts';
+import { readUpstreamSettings, type UpstreamSettings } from './upstreams/registry.ts';
+import type { SettingsReader } from './upstreams/upstream.ts';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -31,7 +31,7 @@ export interface Config {
   readonly migrateOnBoot: boolean;
   readonly allowInsecureIssuer: boolean;
   readonly shutdownTimeoutMs: number;
-  /** Each upstream's settings (src/federation/registry.ts); present only when its id and secret are set. */
+  /** Each upstream's settings (src/upstreams/registry.ts); present only when its id and secret are set. */
   readonly upstreams: UpstreamSettings;
   /** How long to wait for any answer from an upstream. */
   readonly upstreamTimeoutMs: number;

@@ -49,10 +49,11 @@ export const AccountEntity = new EntitySchema<Account>({
   },
 });
 
-export interface FederatedIdentity {
+export interface UpstreamLink {
   id: string;
   accountId: string;
-  provider: string;
+  /** The upstream's id (`google`, `facebook`, `x`); the column keeps its first name. */
+  upstream: string;
   subject: string;
   email: string | null;
   emailVerified: boolean;
@@ -61,13 +62,13 @@ export interface FederatedIdentity {
   lastLoginAt: Date | null;
 }
 
-export const FederatedIdentityEntity = new EntitySchema<FederatedIdentity>({
-  name: 'FederatedIdentity',
+export const UpstreamLinkEntity = new EntitySchema<UpstreamLink>({
+  name: 'UpstreamLink',
   tableName: 'federated_identities',
   columns: {
     id: { type: 'uuid', primary: true },
     accountId: { name: 'account_id', type: 'uuid' },
-    provider: { type: 'text' },
+    upstream: { name: 'provider', type: 'text' },
     subject: { type: 'text' },
     email: { type: 'text', nullable: true },
     emailVerified: { name: 'email_verified', type: 'boolean', default: false },

@@ -1,12 +1,12 @@
 // The TypeORM data source for Postgres; nothing connects until initialize() is called.
 import { DataSource } from 'typeorm';
 import { migrations } from '../../migrations/index.ts';
-import { AccountEntity, FederatedIdentityEntity } from '../accounts/account.ts';
+import { AccountEntity, UpstreamLinkEntity } from '../accounts/account.ts';
 import type { Config } from '../config.ts';
 import { ConsentEntity } from '../oidc/consent-store.ts';
 import { MIGRATIONS_TABLE } from './migrate.ts';
 
-export const ENTITIES = [AccountEntity, FederatedIdentityEntity, ConsentEntity];
+export const ENTITIES = [AccountEntity, UpstreamLinkEntity, ConsentEntity];
 
 export function createDataSource(
   config: Pick<Config, 'databaseUrl' | 'databaseSchema'>,

@@ -8,14 +8,14 @@ import {
   RETRY_AFTER_SECONDS,
   type Store,
 } from '../db/store-outages.ts';
+import type { Catalogue } from '../i18n/en.ts';
+import { isMessageKey, type Message, type Params, t } from '../i18n/t.ts';
 import {
   UpstreamAccountNotAllowed,
   UpstreamDenied,
   UpstreamRejected,
   UpstreamUnavailable,
-} from '../federation/upstream.ts';
-import type { Catalogue } from '../i18n/en.ts';
-import { isMessageKey, type Message, type Params, t } from '../i18n/t.ts';
+} from '../upstreams/upstream.ts';
 import { HttpProblem } from './http-errors.ts';
 
 /** A log line operators watch for, instead of the plain "request refused". */
@@ -236,7 +236,7 @@ export function paramsOf(error: unknown, extra: Params = {}): Params {
   const seconds = retryAfterOf(error);
   const upstream = UPSTREAM.some(([type]) => error instanceof type);
   return {
-    ...(upstream ? { upstream: (error as UpstreamDenied).provider } : {}),
+    ...(upstream ? { upstream: (error as UpstreamDenied).upstream } : {}),
     ...(seconds === undefined ? {} : { seconds, minutes: Math.ceil(seconds / 60) }),
     ...extra,
   };

@@ -61,7 +61,12 @@ export type AccountLocals = AccountMessages &
         profile: Profile;
         hasPassword: boolean;
         csrf: string;
-        identities: { id: string; provider: string; email: string | null; removable: boolean }[];
+        identities: {
+          id: string;
+          upstreamName: string;
+          email: string | null;
+          removable: boolean;
+        }[];
         logoutUrl: string;
       }
   );

@@ -6,7 +6,6 @@ import type Provider from 'oidc-provider';
 import { type InteractionResults, errors as oidcErrors } from 'oidc-provider';
 import type { Profile } from '../accounts/account.ts';
 import { MAX_EMAIL_LENGTH } from '../accounts/profile-fields.ts';
-import type { Upstreams } from '../federation/registry.ts';
 import type { CsrfTokens } from '../http/csrf.ts';
 import { type Form, readForm } from '../http/form.ts';
 import type { Rejection, ShowAgain } from '../http/form-rejected.ts';
@@ -14,6 +13,7 @@ import { badRequest, forbidden } from '../http/http-errors.ts';
 import { type LoginLocals, Pages, type SignUpLocals, type UpstreamButton } from '../http/pages.ts';
 import type { Views } from '../http/views.ts';
 import { t } from '../i18n/t.ts';
+import type { Upstreams } from '../upstreams/registry.ts';
 
 export type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 

@@ -6,8 +6,7 @@ import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import type { AccountService } from '../accounts/account-service.ts';
-import type { FederatedAccounts } from '../accounts/federated-accounts.ts';
-import type { Upstreams } from '../federation/registry.ts';
+import type { UpstreamAccounts } from '../accounts/upstream-accounts.ts';
 import type { CsrfTokens } from '../http/csrf.ts';
 import { readForm } from '../http/form.ts';
 import { type Expected, FormRejected, onForm, type Rejection } from '../http/form-rejected.ts';
@@ -16,6 +15,7 @@ import { type AccountMessages, Pages } from '../http/pages.ts';
 import type { Views } from '../http/views.ts';
 import { t } from '../i18n/t.ts';
 import type { ClientEntry } from '../oidc/clients.ts';
+import type { Upstreams } from '../upstreams/registry.ts';
 import {
   decodeState,
   encodeState,
@@ -45,7 +45,7 @@ export function accountClient(issuer: string): ClientEntry {
 export interface AccountPageDeps {
   provider: Provider;
   accounts: AccountService;
-  federated: FederatedAccounts;
+  upstreamAccounts: UpstreamAccounts;
   upstreams: Upstreams;
   views: Views;
   csrf: CsrfTokens;
@@ -79,7 +79,7 @@ const UNLINK_REFUSALS: Expected = {
 };
 
 export function accountRoutes(deps: AccountPageDeps): Router {
-  const { provider, accounts, federated, upstreams, views, csrf, issuer } = deps;
+  const { provider, accounts, upstreamAccounts, upstreams, views, csrf, issuer } = deps;
   const pages = new Pages(views);
   const router = new Router();
   router.use(deps.sameOrigin);
@@ -110,8 +110,8 @@ export function accountRoutes(deps: AccountPageDeps): Router {
     const current = await signedIn(ctx);
     if (!current) return pages.account(ctx, status, { signedIn: false, ...extra });
     const { session, profile } = current;
-    const identities = await federated.identities(profile.id);
-    const hasPassword = await federated.hasPassword(profile.id);
+    const identities = await upstreamAccounts.identities(profile.id);
+    const hasPassword = await upstreamAccounts.hasPassword(profile.id);
     const removable = hasPassword || identities.length > 1;
     pages.account(ctx, status, {
       signedIn: true,
@@ -120,7 +120,7 @@ export function accountRoutes(deps: AccountPageDeps): Router {
       csrf: csrf.issue(`account:${session.jti}`),
       identities: identities.map((i) => ({
         id: i.id,
-        provider: upstreams.get(i.provider)?.name ?? i.provider,
+        upstreamName: upstreams.get(i.upstream)?.name ?? i.upstream,
         email: i.email,
         removable,
       })),
@@ -254,7 +254,7 @@ export function accountRoutes(deps: AccountPageDeps): Router {
     if (!(await recentOrReprompt(ctx, current, 'methods'))) return;
     const again = (r: Rejection) => page(ctx, r.status, { error: r.message });
     await onForm(again, UNLINK_REFUSALS, () =>
-      federated.unlink(current.profile.id, String(ctx.params.id)),
+      upstreamAccounts.unlink(current.profile.id, String(ctx.params.id)),
     );
     ctx.state.log.info(
       { event: 'identity.unlinked', accountId: current.profile.id },

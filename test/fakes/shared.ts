@@ -92,7 +92,7 @@ export type FakeCredentials = Pick<FakeClient, 'clientId' | 'clientSecret'>;
  * settings that point Latchkey at it. Every list of fakes loops over ALL_FAKES (all.ts).
  */
 export interface FakeUpstream<F extends Fake<string> = Fake<string>> {
-  /** The upstream's id in src/federation/registry.ts. */
+  /** The upstream's id in src/upstreams/registry.ts. */
   id: string;
   /** Its variables' prefix, as the upstream's definition reads them (GOOGLE_CLIENT_ID...). */
   envPrefix: string;

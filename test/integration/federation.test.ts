@@ -340,7 +340,7 @@ describe('sign-in with upstream providers', () => {
       const step = await viaUpstream(browser, login, 'google');
       const linkPage = pageOf(step);
       expect(linkPage).to.include('Link Google to your account');
-      expect(await server.latchkey.federated.identities(who.id)).to.deep.equal([]);
+      expect(await server.latchkey.upstreamAccounts.identities(who.id)).to.deep.equal([]);
 
       const wrong = await browser.submit(linkPage, '/link', { password: 'not the right one' });
       expect(wrong.status).to.equal(401);
@@ -366,7 +366,7 @@ describe('sign-in with upstream providers', () => {
       const tokens = await exchangeCode(rp, callbackOf(separate), auth);
       expect(tokens.claims()?.sub).not.to.equal(who.id);
       expect(tokens.claims()).not.to.have.property('email');
-      expect(await server.latchkey.federated.identities(who.id)).to.deep.equal([]);
+      expect(await server.latchkey.upstreamAccounts.identities(who.id)).to.deep.equal([]);
     });
 
     it('accepts sign-in with an already linked provider as proof for a new link', async () => {
@@ -440,8 +440,8 @@ describe('sign-in with upstream providers', () => {
       const other = await viaUpstream(browser, linkPage, 'google');
       const tokens = await exchangeCode(rp, callbackOf(other), auth);
       expect(tokens.claims()?.sub).not.to.equal(owner.claims?.sub);
-      const identities = await server.latchkey.federated.identities(owner.claims?.sub as string);
-      expect(identities.map((i) => i.provider)).to.deep.equal(['google']);
+      const identities = await server.latchkey.upstreamAccounts.identities(owner.claims?.sub as string);
+      expect(identities.map((i) => i.upstream)).to.deep.equal(['google']);
     });
   });
 
@@ -538,7 +538,7 @@ describe('sign-in with upstream providers', () => {
       const page = await accountPage(browser);
       const remove = formByAction(page, '/remove');
       expect((await browser.post(remove.action, remove.fields)).status).to.equal(303);
-      expect(await server.latchkey.federated.identities(who.id)).to.deep.equal([]);
+      expect(await server.latchkey.upstreamAccounts.identities(who.id)).to.deep.equal([]);
     });
   });
 });

@@ -138,8 +138,8 @@ describe('recent sign-in for sensitive account changes', () => {
     const { browser, who } = await signedUpOnAccountPage('unlink');
     const account = await server.latchkey.accounts.findAccountByEmail(who.email);
     const accountId = account?.id as string;
-    await server.latchkey.federated.link(accountId, {
-      provider: 'google',
+    await server.latchkey.upstreamAccounts.link(accountId, {
+      upstream: 'google',
       subject: `unlink-${accountId}`,
       email: who.email,
       emailVerified: true,
@@ -153,7 +153,7 @@ describe('recent sign-in for sensitive account changes', () => {
     const refused = await browser.submit(withGoogle, '/remove');
     expect(refused.status).to.equal(403);
     expect(refused.data).to.include("Confirm it's you to continue");
-    expect(await server.latchkey.federated.identities(accountId)).to.have.length(1);
+    expect(await server.latchkey.upstreamAccounts.identities(accountId)).to.have.length(1);
 
     const prompt = pageOf(await reauthPrompt(browser, refused.data));
     const back = await signIn(browser, prompt, who.email, who.password);
@@ -161,7 +161,7 @@ describe('recent sign-in for sensitive account changes', () => {
     expect(back.response.data).to.include('You can now remove a sign-in method.');
     const removed = await browser.submit(back.response.data, '/remove');
     expect(removed.status).to.equal(303);
-    expect(await server.latchkey.federated.identities(accountId)).to.have.length(0);
+    expect(await server.latchkey.upstreamAccounts.identities(accountId)).to.have.length(0);
     expect(ended).to.deep.equal([]);
   });
 

@@ -167,7 +167,7 @@ describe('throttles under concurrent requests', () => {
     expect(comparisons.count).to.equal(LIMITS.perAccount);
     const right = await browser.post(form.action, { ...form.fields, password: owner.password });
     expect(right.status).to.equal(429);
-    expect(await server.latchkey.federated.identities(owner.id)).to.deep.equal([]);
+    expect(await server.latchkey.upstreamAccounts.identities(owner.id)).to.deep.equal([]);
   });
 
   it('judges only 10 of 30 simultaneous wrong current passwords on the account page', async () => {

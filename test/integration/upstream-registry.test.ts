@@ -1,7 +1,7 @@
 // Every upstream in the registry shows up where a person meets it: its button on the sign-in,
 // sign-up and link pages, and its origins in the CSP form-action the browser enforces.
 import { expect } from 'chai';
-import { UPSTREAMS } from '../../src/federation/registry.ts';
+import { UPSTREAMS } from '../../src/upstreams/registry.ts';
 import { Browser, formByAction, scrapeForms } from '../support/browser.ts';
 import { authorizationUrl, pageOf, relyingParty, visit } from '../support/oidc.ts';
 import { accountFor, startTestServer, TEST_CLIENTS, type TestServer } from '../support/server.ts';

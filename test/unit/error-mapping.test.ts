@@ -5,18 +5,18 @@ import { errors } from 'oidc-provider';
 import { QueryFailedError } from 'typeorm';
 import * as domain from '../../src/accounts/errors.ts';
 import { StoreUnavailable } from '../../src/db/store-outages.ts';
-import {
-  UpstreamAccountNotAllowed,
-  UpstreamDenied,
-  UpstreamRejected,
-  UpstreamUnavailable,
-} from '../../src/federation/upstream.ts';
 import { rejectionOf } from '../../src/http/errors.ts';
 import { FormRejected, onForm } from '../../src/http/form-rejected.ts';
 import { badRequest, forbidden, HttpProblem, notFound } from '../../src/http/http-errors.ts';
 import { type MappedError, mapError } from '../../src/http/map-error.ts';
 import { en } from '../../src/i18n/en.ts';
 import { isMessageKey, t } from '../../src/i18n/t.ts';
+import {
+  UpstreamAccountNotAllowed,
+  UpstreamDenied,
+  UpstreamRejected,
+  UpstreamUnavailable,
+} from '../../src/upstreams/upstream.ts';
 
 const GENERIC_500 = {
   status: 500,

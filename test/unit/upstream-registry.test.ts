@@ -1,7 +1,7 @@
 // Every upstream in the registry reads and checks its own settings, and has a fake to test against.
 import { expect } from 'chai';
 import { ConfigError, type Env, loadConfig } from '../../src/config.ts';
-import { createUpstreams, UPSTREAMS, upstreamOrigins } from '../../src/federation/registry.ts';
+import { createUpstreams, UPSTREAMS, upstreamOrigins } from '../../src/upstreams/registry.ts';
 import { ALL_FAKES } from '../fakes/all.ts';
 import type { FakeUpstream } from '../fakes/shared.ts';
 

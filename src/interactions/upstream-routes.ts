@@ -4,20 +4,20 @@ import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import type { AccountService } from '../accounts/account-service.ts';
 import { InvalidCredentials } from '../accounts/errors.ts';
-import type { FederatedAccounts } from '../accounts/federated-accounts.ts';
-import type { FederationAttempts, PendingLink } from '../federation/attempts.ts';
-import type { Upstreams } from '../federation/registry.ts';
-import { type UpstreamProvider, UpstreamUnavailable } from '../federation/upstream.ts';
+import type { UpstreamAccounts } from '../accounts/upstream-accounts.ts';
 import { type Expected, onForm, type Rejection, type ShowAgain } from '../http/form-rejected.ts';
 import { notFound } from '../http/http-errors.ts';
 import { t } from '../i18n/t.ts';
+import type { PendingLink, UpstreamAttempts } from '../upstreams/attempts.ts';
+import type { Upstreams } from '../upstreams/registry.ts';
+import { type Upstream, UpstreamUnavailable } from '../upstreams/upstream.ts';
 import type { Details, InteractionKit } from './interaction-kit.ts';
 
-export interface FederationDeps {
+export interface UpstreamRouteDeps {
   kit: InteractionKit;
   accounts: AccountService;
-  federated: FederatedAccounts;
-  attempts: FederationAttempts;
+  upstreamAccounts: UpstreamAccounts;
+  attempts: UpstreamAttempts;
   upstreams: Upstreams;
   issuer: string;
   /** Refuses cross-site posts to these pages (see http/csrf.ts). */
@@ -43,12 +43,12 @@ const LINK_REFUSALS: Expected = {
 
 const ALREADY_LINKED: Expected = { identity_already_linked: { key: 'link.already_linked' } };
 
-export function federationRoutes(deps: FederationDeps): Router {
-  const { kit, accounts, federated, attempts, upstreams, issuer } = deps;
+export function upstreamRoutes(deps: UpstreamRouteDeps): Router {
+  const { kit, accounts, upstreamAccounts, attempts, upstreams, issuer } = deps;
   const router = new Router();
   router.use(deps.sameOrigin);
 
-  function upstreamOf(ctx: Context): UpstreamProvider {
+  function upstreamOf(ctx: Context): Upstream {
     const upstream = upstreams.get(String(ctx.params.upstream));
     if (!upstream) throw notFound('interaction.upstream_not_enabled');
     return upstream;
@@ -87,12 +87,12 @@ export function federationRoutes(deps: FederationDeps): Router {
     status: number,
     error?: string,
   ) {
-    const upstream = upstreams.get(link.identity.provider);
+    const upstream = upstreams.get(link.identity.upstream);
     kit.pages.link(ctx, status, {
       ...(await kit.interactionLocals(details)),
-      upstreamName: upstream?.name ?? link.identity.provider,
+      upstreamName: upstream?.name ?? link.identity.upstream,
       email: link.identity.email ?? '',
-      others: kit.upstreamButtons().filter((u) => u.id !== link.identity.provider),
+      others: kit.upstreamButtons().filter((u) => u.id !== link.identity.upstream),
       error,
     });
   }
@@ -113,14 +113,14 @@ export function federationRoutes(deps: FederationDeps): Router {
         await problemPage(ctx, details)(r);
       },
       ALREADY_LINKED,
-      () => federated.link(link.accountId, link.identity),
+      () => upstreamAccounts.link(link.accountId, link.identity),
     );
     await attempts.dropPendingLink(details.uid);
     ctx.state.log.info(
-      { event: 'identity.linked', accountId: profile.id, provider: link.identity.provider, how },
+      { event: 'identity.linked', accountId: profile.id, upstream: link.identity.upstream, how },
       'identity linked',
     );
-    await kit.signIn(ctx, profile, { remember: true, via: link.identity.provider });
+    await kit.signIn(ctx, profile, { remember: true, via: link.identity.upstream });
   }
 
   router.post(
@@ -129,7 +129,7 @@ export function federationRoutes(deps: FederationDeps): Router {
       const upstream = upstreamOf(ctx);
       const attempt = await attempts.start({
         uid: details.uid,
-        provider: upstream.id,
+        upstream: upstream.id,
         redirectUri: upstreamRedirectUri(issuer, upstream.id),
       });
       const url = await onForm(
@@ -153,7 +153,7 @@ export function federationRoutes(deps: FederationDeps): Router {
     const upstream = upstreamOf(ctx);
     const state = typeof ctx.query.state === 'string' ? ctx.query.state : '';
     const attempt = await attempts.peek(state);
-    if (!attempt || attempt.provider !== upstream.id) {
+    if (!attempt || attempt.upstream !== upstream.id) {
       kit.pages.error(ctx, {
         title: t('callback.expired_title'),
         status: 400,
@@ -173,9 +173,9 @@ export function federationRoutes(deps: FederationDeps): Router {
       const upstream = upstreamOf(ctx);
       const state = typeof ctx.query.state === 'string' ? ctx.query.state : '';
       const attempt = await attempts.take(state);
-      if (!attempt || attempt.uid !== details.uid || attempt.provider !== upstream.id) {
+      if (!attempt || attempt.uid !== details.uid || attempt.upstream !== upstream.id) {
         ctx.state.log.warn(
-          { event: 'federation.state_mismatch', provider: upstream.id },
+          { event: 'upstream.state_mismatch', upstream: upstream.id },
           'bad state',
         );
         return kit.loginPage(ctx, details, 400, {
@@ -188,7 +188,7 @@ export function federationRoutes(deps: FederationDeps): Router {
         () => upstream.complete(new URLSearchParams(ctx.querystring), { ...attempt, state }),
         { upstream: upstream.name },
       );
-      const outcome = await federated.signIn(identity);
+      const outcome = await upstreamAccounts.signIn(identity);
       if (outcome.kind === 'link-required') {
         await attempts.savePendingLink(details.uid, { identity, accountId: outcome.accountId });
         ctx.status = 303;
@@ -202,7 +202,7 @@ export function federationRoutes(deps: FederationDeps): Router {
       }
       if (outcome.created) {
         ctx.state.log.info(
-          { event: 'account.created', accountId: outcome.profile.id, provider: upstream.id },
+          { event: 'account.created', accountId: outcome.profile.id, upstream: upstream.id },
           'account created',
         );
       }
@@ -244,13 +244,13 @@ export function federationRoutes(deps: FederationDeps): Router {
     kit.step({ prompt: 'login', form: true }, async (ctx, { details }) => {
       const link = await pendingOrBack(ctx, details);
       if (!link) return;
-      const profile = await federated.createSeparate(link.identity);
+      const profile = await upstreamAccounts.createSeparate(link.identity);
       await attempts.dropPendingLink(details.uid);
       ctx.state.log.info(
-        { event: 'account.created', accountId: profile.id, provider: link.identity.provider },
+        { event: 'account.created', accountId: profile.id, upstream: link.identity.upstream },
         'separate account created',
       );
-      await kit.signIn(ctx, profile, { remember: true, via: link.identity.provider });
+      await kit.signIn(ctx, profile, { remember: true, via: link.identity.upstream });
     }),
   );
 

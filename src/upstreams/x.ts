@@ -1,12 +1,12 @@
 // X (Twitter): OAuth 2.0 code flow with PKCE S256 and client_secret_basic, then /2/users/me.
 import * as client from 'openid-client';
-import { oauth2Upstream } from '../oauth2-upstream.ts';
+import { oauth2Upstream } from './oauth2-upstream.ts';
 import {
   text,
   type UpstreamCredentials,
   type UpstreamDefinition,
   UpstreamRejected,
-} from '../upstream.ts';
+} from './upstream.ts';
 
 export interface XSettings extends UpstreamCredentials {
   readonly authorizationEndpoint: string;
@@ -64,7 +64,7 @@ export const x = {
           // X only returns an address under confirmed_email once its owner has confirmed it.
           const email = text(data?.confirmed_email);
           return {
-            provider: 'x',
+            upstream: 'x',
             subject,
             email,
             emailVerified: email !== null,

@@ -7,13 +7,13 @@
 // the app secret, so a code stolen from the redirect cannot be redeemed without the verifier.
 import { createHmac } from 'node:crypto';
 import * as client from 'openid-client';
-import { oauth2Upstream } from '../oauth2-upstream.ts';
+import { oauth2Upstream } from './oauth2-upstream.ts';
 import {
   text,
   type UpstreamCredentials,
   type UpstreamDefinition,
   UpstreamRejected,
-} from '../upstream.ts';
+} from './upstream.ts';
 
 export interface FacebookSettings extends UpstreamCredentials {
   readonly authorizationEndpoint: string;
@@ -87,7 +87,7 @@ export const facebook = {
           if (!subject) throw new UpstreamRejected('facebook', 'profile has no id');
           const picture = profile.picture?.data;
           return {
-            provider: 'facebook',
+            upstream: 'facebook',
             subject,
             email: text(profile.email),
             // Facebook does not say whether an address was verified, so it never counts as verified.

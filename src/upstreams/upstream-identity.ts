@@ -2,11 +2,12 @@
 
 /** Who the upstream says signed in, already mapped to our terms and trust policy. */
 export interface UpstreamIdentity {
-  provider: string;
-  /** The provider's stable, never-reassigned identifier for the person. */
+  /** The upstream's id (`google`, `facebook`, `x`). */
+  upstream: string;
+  /** The upstream's stable, never-reassigned identifier for the person. */
   subject: string;
   email: string | null;
-  /** True only when the provider asserts the email belongs to this person AND we trust it to. */
+  /** True only when the upstream asserts the email belongs to this person AND we trust it to. */
   emailVerified: boolean;
   name: string | null;
   picture: string | null;

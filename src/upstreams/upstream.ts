@@ -22,49 +22,40 @@ export interface Upstream {
   complete(callback: URLSearchParams, request: UpstreamRequest): Promise<UpstreamIdentity>;
 }
 
-/** The former name of Upstream, still imported by src/interactions until its rename. */
-export type UpstreamProvider = Upstream;
+/** Something went wrong at an upstream; `upstream` is its id. */
+export abstract class UpstreamError extends Error {
+  readonly upstream: string;
+
+  constructor(upstream: string, message: string, options?: { cause?: unknown }) {
+    super(`${upstream}: ${message}`, options);
+    this.name = new.target.name;
+    this.upstream = upstream;
+  }
+}
 
 /** The person declined at the upstream. */
-export class UpstreamDenied extends Error {
-  readonly provider: string;
-
-  constructor(provider: string) {
-    super(`${provider}: the person declined`);
-    this.name = 'UpstreamDenied';
-    this.provider = provider;
+export class UpstreamDenied extends UpstreamError {
+  constructor(upstream: string) {
+    super(upstream, 'the person declined');
   }
 }
 
 /** The upstream could not be reached, timed out or failed on its side. */
-export class UpstreamUnavailable extends Error {
-  readonly provider: string;
-
-  constructor(provider: string, options?: { cause?: unknown }) {
-    super(`${provider} is unavailable`, options);
-    this.name = 'UpstreamUnavailable';
-    this.provider = provider;
+export class UpstreamUnavailable extends UpstreamError {
+  constructor(upstream: string, options?: { cause?: unknown }) {
+    super(upstream, 'unavailable', options);
   }
 }
 
 /** The upstream answered, but not acceptably (bad token, failed check, misconfiguration). */
-export class UpstreamRejected extends Error {
-  readonly provider: string;
-
-  constructor(provider: string, reason: string, options?: { cause?: unknown }) {
-    super(`${provider}: ${reason}`, options);
-    this.name = 'UpstreamRejected';
-    this.provider = provider;
-  }
-}
+export class UpstreamRejected extends UpstreamError {}
 
 /** The upstream account is valid but our policy does not admit it (e.g. outside a Workspace domain). */
 export class UpstreamAccountNotAllowed extends UpstreamRejected {
   readonly reason: string;
 
-  constructor(provider: string, reason: string) {
-    super(provider, reason);
-    this.name = 'UpstreamAccountNotAllowed';
+  constructor(upstream: string, reason: string) {
+    super(upstream, reason);
     this.reason = reason;
   }
 }
@@ -124,46 +115,40 @@ function isNetworkFailure(error: unknown): boolean {
 }
 
 /** Sorts whatever openid-client or fetch threw into our three outcomes. */
-export function classifyUpstreamError(provider: string, error: unknown): Error {
-  if (
-    error instanceof UpstreamDenied ||
-    error instanceof UpstreamUnavailable ||
-    error instanceof UpstreamRejected
-  ) {
-    return error;
-  }
+export function classifyUpstreamError(upstream: string, error: unknown): Error {
+  if (error instanceof UpstreamError) return error;
   if (error instanceof client.AuthorizationResponseError) {
-    if (error.error === 'access_denied') return new UpstreamDenied(provider);
+    if (error.error === 'access_denied') return new UpstreamDenied(upstream);
     if (error.error === 'temporarily_unavailable' || error.error === 'server_error') {
-      return new UpstreamUnavailable(provider, { cause: error });
+      return new UpstreamUnavailable(upstream, { cause: error });
     }
-    return new UpstreamRejected(provider, `authorization error ${error.error}`, { cause: error });
+    return new UpstreamRejected(upstream, `authorization error ${error.error}`, { cause: error });
   }
   // openid-client wraps the failing Response or the network error as a cause.
   let cause: unknown = error;
   for (let depth = 0; cause && depth < 5; depth++) {
     const status = (cause as { status?: unknown }).status;
     if ((typeof status === 'number' && status >= 500) || isNetworkFailure(cause)) {
-      return new UpstreamUnavailable(provider, { cause: error });
+      return new UpstreamUnavailable(upstream, { cause: error });
     }
     cause = (cause as { cause?: unknown }).cause;
   }
   const message = error instanceof Error ? error.message : String(error);
-  return new UpstreamRejected(provider, message, { cause: error });
+  return new UpstreamRejected(upstream, message, { cause: error });
 }
 
 /** Reads a JSON API answer, sorting failures like token endpoint failures. */
-export async function readJson(provider: string, response: Response): Promise<unknown> {
+export async function readJson(upstream: string, response: Response): Promise<unknown> {
   if (response.status >= 500) {
-    throw new UpstreamUnavailable(provider, { cause: new Error(`HTTP ${response.status}`) });
+    throw new UpstreamUnavailable(upstream, { cause: new Error(`HTTP ${response.status}`) });
   }
   if (!response.ok) {
-    throw new UpstreamRejected(provider, `profile request answered HTTP ${response.status}`);
+    throw new UpstreamRejected(upstream, `profile request answered HTTP ${response.status}`);
   }
   try {
     return await response.json();
   } catch (error) {
-    throw new UpstreamRejected(provider, 'profile response is not JSON', { cause: error });
+    throw new UpstreamRejected(upstream, 'profile response is not JSON', { cause: error });
   }
 }
 

@@ -12,7 +12,7 @@ import {
   type UpstreamDefinition,
   type UpstreamOptions,
   UpstreamRejected,
-} from '../upstream.ts';
+} from './upstream.ts';
 
 export interface GoogleSettings extends UpstreamCredentials {
   /** Discovery base, https://accounts.google.com unless overridden. */
@@ -120,7 +120,7 @@ function createGoogle(settings: GoogleSettings, options: UpstreamOptions) {
       }
       const email = text(claims.email);
       return {
-        provider: 'google',
+        upstream: 'google',
         subject: claims.sub,
         email,
         emailVerified: email !== null && claims.email_verified === true,

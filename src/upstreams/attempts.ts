@@ -4,10 +4,11 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { UpstreamIdentity } from './upstream.ts';
 
-export interface FederationAttempt {
+export interface UpstreamAttempt {
   /** The interaction this attempt belongs to. */
   uid: string;
-  provider: string;
+  /** The upstream's id. */
+  upstream: string;
   redirectUri: string;
   nonce: string;
   codeVerifier: string;
@@ -22,9 +23,18 @@ export interface PendingLink {
 const STATE = /^[A-Za-z0-9_-]{43}$/;
 export const ATTEMPT_TTL_SECONDS = 10 * 60;
 
+/**
+ * Records written by an earlier version name the upstream `provider`; they live at most
+ * ATTEMPT_TTL_SECONDS, so this only bridges a sign-in that spans an upgrade.
+ */
+function named<T extends { upstream: string }>(record: T): T {
+  const { provider, ...rest } = record as T & { provider?: string };
+  return provider === undefined ? record : ({ ...rest, upstream: provider } as unknown as T);
+}
+
 const random = () => randomBytes(32).toString('base64url');
 
-export class FederationAttempts {
+export class UpstreamAttempts {
   readonly #redis: Redis;
   readonly #prefix: string;
 
@@ -43,9 +53,9 @@ export class FederationAttempts {
 
   /** Records a new attempt with fresh random state, nonce and PKCE verifier. */
   async start(
-    input: Pick<FederationAttempt, 'uid' | 'provider' | 'redirectUri'>,
-  ): Promise<FederationAttempt & { state: string }> {
-    const attempt: FederationAttempt = { ...input, nonce: random(), codeVerifier: random() };
+    input: Pick<UpstreamAttempt, 'uid' | 'upstream' | 'redirectUri'>,
+  ): Promise<UpstreamAttempt & { state: string }> {
+    const attempt: UpstreamAttempt = { ...input, nonce: random(), codeVerifier: random() };
     const state = random();
     await this.#redis.set(
       this.#stateKey(state),
@@ -57,17 +67,17 @@ export class FederationAttempts {
   }
 
   /** Looks an attempt up without using it (the callback bounce needs its interaction id). */
-  async peek(state: string): Promise<FederationAttempt | undefined> {
+  async peek(state: string): Promise<UpstreamAttempt | undefined> {
     if (!STATE.test(state)) return undefined;
     const stored = await this.#redis.get(this.#stateKey(state));
-    return stored === null ? undefined : (JSON.parse(stored) as FederationAttempt);
+    return stored === null ? undefined : named(JSON.parse(stored) as UpstreamAttempt);
   }
 
   /** Uses an attempt up: a second callback with the same state finds nothing. */
-  async take(state: string): Promise<FederationAttempt | undefined> {
+  async take(state: string): Promise<UpstreamAttempt | undefined> {
     if (!STATE.test(state)) return undefined;
     const stored = await this.#redis.getdel(this.#stateKey(state));
-    return stored === null ? undefined : (JSON.parse(stored) as FederationAttempt);
+    return stored === null ? undefined : named(JSON.parse(stored) as UpstreamAttempt);
   }
 
   async savePendingLink(uid: string, link: PendingLink): Promise<void> {
@@ -76,7 +86,9 @@ export class FederationAttempts {
 
   async pendingLink(uid: string): Promise<PendingLink | undefined> {
     const stored = await this.#redis.get(this.#linkKey(uid));
-    return stored === null ? undefined : (JSON.parse(stored) as PendingLink);
+    if (stored === null) return undefined;
+    const link = JSON.parse(stored) as PendingLink;
+    return { ...link, identity: named(link.identity) };
   }
 
   async dropPendingLink(uid: string): Promise<void> {

@@ -2,13 +2,13 @@
 // and an email match with an existing account is never linked without proof of ownership.
 import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
-import type { UpstreamIdentity } from '../federation/upstream-identity.ts';
+import type { UpstreamIdentity } from '../upstreams/upstream-identity.ts';
 import {
   type Account,
-  type FederatedIdentity,
-  FederatedIdentityEntity,
   type Profile,
   toProfile,
+  type UpstreamLink,
+  UpstreamLinkEntity,
 } from './account.ts';
 import { AccountRepository, isUniqueViolation, isUuid } from './account-repository.ts';
 import { AccountNotFound, IdentityAlreadyLinked, LastSignInMethod } from './errors.ts';
@@ -18,14 +18,6 @@ export type UpstreamSignIn =
   | { kind: 'signed-in'; profile: Profile; created: boolean }
   /** An account already uses this email: its owner must prove it before the identity is linked. */
   | { kind: 'link-required'; accountId: string; email: string };
-
-export interface LinkedIdentity {
-  id: string;
-  provider: string;
-  email: string | null;
-  createdAt: Date;
-  lastLoginAt: Date | null;
-}
 
 /** Upstream values we store only when they fit our own rules; anything else is dropped. */
 function cleanName(name: string | null): string | null {
@@ -42,7 +34,7 @@ function cleanEmail(email: string | null): string | null {
   return email !== null && !emailProblem(email.trim()) ? email.trim() : null;
 }
 
-export class FederatedAccounts {
+export class UpstreamAccounts {
   readonly #db: DataSource;
 
   constructor(db: DataSource) {
@@ -51,10 +43,10 @@ export class FederatedAccounts {
 
   async #insertIdentity(tx: EntityManager, accountId: string, identity: UpstreamIdentity) {
     const now = new Date();
-    const row: FederatedIdentity = {
+    const row: UpstreamLink = {
       id: randomUUID(),
       accountId,
-      provider: identity.provider,
+      upstream: identity.upstream,
       subject: identity.subject,
       email: cleanEmail(identity.email),
       emailVerified: identity.emailVerified,
@@ -62,7 +54,7 @@ export class FederatedAccounts {
       updatedAt: now,
       lastLoginAt: now,
     };
-    await tx.getRepository(FederatedIdentityEntity).insert(row);
+    await tx.getRepository(UpstreamLinkEntity).insert(row);
   }
 
   /** Signs in with an upstream identity: finds it, creates an account for it, or asks for proof. */
@@ -77,11 +69,11 @@ export class FederatedAccounts {
   }
 
   async #signIn(tx: EntityManager, identity: UpstreamIdentity): Promise<UpstreamSignIn> {
-    const identities = tx.getRepository(FederatedIdentityEntity);
+    const identities = tx.getRepository(UpstreamLinkEntity);
     const accounts = new AccountRepository(tx);
     const email = cleanEmail(identity.email);
     const known = await identities.findOneBy({
-      provider: identity.provider,
+      upstream: identity.upstream,
       subject: identity.subject,
     });
     if (known) {
@@ -162,13 +154,15 @@ export class FederatedAccounts {
     }
   }
 
-  async identities(accountId: string): Promise<LinkedIdentity[]> {
+  async identities(
+    accountId: string,
+  ): Promise<Pick<UpstreamLink, 'id' | 'upstream' | 'email' | 'createdAt' | 'lastLoginAt'>[]> {
     const rows = await this.#db
-      .getRepository(FederatedIdentityEntity)
+      .getRepository(UpstreamLinkEntity)
       .find({ where: { accountId }, order: { createdAt: 'ASC' } });
     return rows.map((r) => ({
       id: r.id,
-      provider: r.provider,
+      upstream: r.upstream,
       email: r.email,
       createdAt: r.createdAt,
       lastLoginAt: r.lastLoginAt,
@@ -188,11 +182,11 @@ export class FederatedAccounts {
       // Lock the account row so two concurrent unlinks cannot both pass the check.
       const account = await new AccountRepository(tx).byIdForUpdate(accountId);
       if (!account) throw new AccountNotFound();
-      const identities = await tx.getRepository(FederatedIdentityEntity).findBy({ accountId });
+      const identities = await tx.getRepository(UpstreamLinkEntity).findBy({ accountId });
       const target = identities.find((i) => i.id === identityId);
       if (!target) throw new AccountNotFound();
       if (account.passwordHash === null && identities.length <= 1) throw new LastSignInMethod();
-      await tx.getRepository(FederatedIdentityEntity).delete({ id: identityId, accountId });
+      await tx.getRepository(UpstreamLinkEntity).delete({ id: identityId, accountId });
     });
   }
 }

@@ -1,9 +1,9 @@
 // Every upstream Latchkey can sign in through, one entry each in UPSTREAMS. Settings, the CSP's
 // origins and the sign-in buttons all come from this list; nothing else names an upstream.
-import { facebook } from './providers/facebook.ts';
-import { google } from './providers/google.ts';
-import { x } from './providers/x.ts';
+import { facebook } from './facebook.ts';
+import { google } from './google.ts';
 import type { SettingsReader, Upstream, UpstreamDefinition, UpstreamOptions } from './upstream.ts';
+import { x } from './x.ts';
 
 export const UPSTREAMS = [google, facebook, x] as const satisfies readonly UpstreamDefinition[];
 
