@@ -1,8 +1,13 @@
 // The only reader of process.env: parses every setting once and reports every problem at once.
 import { defaultHashingQueueLimit } from './accounts/passwords.ts';
+import { ConfigError, type Env, Reader } from './config/reader.ts';
+import { type KeyEncryptionKey, readCookieKeys, readKeyEncryptionKeys } from './config/secrets.ts';
 import { isLoopbackHost } from './net.ts';
 import { readUpstreamSettings, type UpstreamSettings } from './upstreams/registry.ts';
 import type { SettingsReader } from './upstreams/upstream.ts';
+
+export { ConfigError, DEFAULTS, type Env } from './config/reader.ts';
+export { KEK_BYTES, type KeyEncryptionKey } from './config/secrets.ts';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -46,24 +51,6 @@ export interface Config {
   readonly keyEncryptionKeys: readonly KeyEncryptionKey[];
 }
 
-/** One entry of KEY_ENCRYPTION_KEYS. The key bytes are not enumerable, so logs never show them. */
-export interface KeyEncryptionKey {
-  readonly id: string;
-  readonly key: Buffer;
-}
-
-export type Env = Readonly<Record<string, string | undefined>>;
-
-export class ConfigError extends Error {
-  readonly problems: readonly string[];
-
-  constructor(problems: readonly string[]) {
-    super(`Invalid config:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.name = 'ConfigError';
-    this.problems = problems;
-  }
-}
-
 const LOG_LEVELS: readonly LogLevel[] = [
   'fatal',
   'error',
@@ -73,89 +60,6 @@ const LOG_LEVELS: readonly LogLevel[] = [
   'trace',
   'silent',
 ];
-
-export const DEFAULTS = {
-  PORT: '3000',
-  DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/latchkey',
-  DATABASE_SCHEMA: 'public',
-  REDIS_URL: 'redis://127.0.0.1:6379',
-  REDIS_KEY_PREFIX: 'latchkey:',
-  BCRYPT_COST: '12',
-  TRUST_PROXY: 'false',
-  LOG_LEVEL: 'info',
-  MIGRATE_ON_BOOT: 'true',
-  ALLOW_INSECURE_ISSUER: 'false',
-  SHUTDOWN_TIMEOUT_MS: '10000',
-  ALLOW_INSECURE_UPSTREAMS: 'false',
-  UPSTREAM_TIMEOUT_MS: '10000',
-  REFRESH_REUSE_GRACE_SECONDS: '30',
-  RECENT_SIGN_IN_SECONDS: '300',
-} as const;
-
-/** Collects problems instead of throwing at the first one. */
-class Reader {
-  readonly problems: string[] = [];
-  readonly #env: Env;
-
-  constructor(env: Env) {
-    this.#env = env;
-  }
-
-  raw(name: string): string | undefined {
-    const value = this.#env[name];
-    if (value === undefined) return undefined;
-    const trimmed = value.trim();
-    return trimmed === '' ? undefined : trimmed;
-  }
-
-  string(name: keyof typeof DEFAULTS): string {
-    return this.raw(name) ?? DEFAULTS[name];
-  }
-
-  integer(name: keyof typeof DEFAULTS, min: number, max: number): number {
-    const text = this.string(name);
-    const value = Number(text);
-    if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value < min || value > max) {
-      this.problems.push(`${name} must be an integer from ${min} to ${max} (got "${text}")`);
-      return Number(DEFAULTS[name]);
-    }
-    return value;
-  }
-
-  boolean(name: keyof typeof DEFAULTS): boolean {
-    return this.booleanOr(name, DEFAULTS[name] === 'true');
-  }
-
-  booleanOr(name: string, fallback: boolean): boolean {
-    const text = this.raw(name)?.toLowerCase();
-    if (text === undefined) return fallback;
-    if (['true', '1', 'yes', 'on'].includes(text)) return true;
-    if (['false', '0', 'no', 'off'].includes(text)) return false;
-    this.problems.push(`${name} must be true or false (got "${text}")`);
-    return fallback;
-  }
-
-  /** An integer setting whose default is computed elsewhere: undefined when unset or invalid. */
-  optionalInteger(name: string, min: number, max: number): number | undefined {
-    const text = this.raw(name);
-    if (text === undefined) return undefined;
-    const value = Number(text);
-    if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value < min || value > max) {
-      this.problems.push(`${name} must be an integer from ${min} to ${max} (got "${text}")`);
-      return undefined;
-    }
-    return value;
-  }
-
-  url(name: keyof typeof DEFAULTS, protocols: readonly string[]): string {
-    const text = this.string(name);
-    const parsed = URL.parse(text);
-    if (!parsed || !protocols.includes(parsed.protocol)) {
-      this.problems.push(`${name} must be a ${protocols.join(' or ')} URL`);
-    }
-    return text;
-  }
-}
 
 function readIssuer(r: Reader, allowInsecure: boolean, port: number): string {
   const text = r.raw('ISSUER');
@@ -202,76 +106,6 @@ function readUpstreams(r: Reader): UpstreamSettings {
     },
   };
   return readUpstreamSettings(env);
-}
-
-function readCookieKeys(r: Reader): readonly string[] | undefined {
-  const text = r.raw('COOKIE_KEYS');
-  if (text === undefined) return undefined;
-  const keys = text
-    .split(',')
-    .map((k) => k.trim())
-    .filter((k) => k !== '');
-  if (keys.length === 0) {
-    r.problems.push('COOKIE_KEYS must list at least one key');
-  }
-  keys.forEach((key, i) => {
-    if (key.length < 32) {
-      r.problems.push(`COOKIE_KEYS entry ${i + 1} must be at least 32 characters long`);
-    }
-  });
-  return Object.freeze(keys);
-}
-
-const KEK_ID = /^[A-Za-z0-9._-]{1,32}$/;
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-const BASE64URL = /^[A-Za-z0-9_-]+$/;
-export const KEK_BYTES = 32;
-const KEK_HINT = 'e.g. KEY_ENCRYPTION_KEYS="k1:$(openssl rand -base64 32)"';
-
-/** `id:base64` entries, newest first; never echoes the key text in a problem. */
-function readKeyEncryptionKeys(r: Reader, production: boolean): readonly KeyEncryptionKey[] {
-  const text = r.raw('KEY_ENCRYPTION_KEYS');
-  if (text === undefined) {
-    if (production) {
-      r.problems.push(
-        `KEY_ENCRYPTION_KEYS is required when NODE_ENV=production: it encrypts the signing keys and generated cookie keys stored in Postgres (${KEK_HINT})`,
-      );
-    }
-    return Object.freeze([]);
-  }
-  const keys: KeyEncryptionKey[] = [];
-  const seen = new Set<string>();
-  text.split(',').forEach((entry, i) => {
-    const where = `KEY_ENCRYPTION_KEYS entry ${i + 1}`;
-    const colon = entry.indexOf(':');
-    const id = entry.slice(0, colon).trim();
-    const encoded = entry.slice(colon + 1).trim();
-    if (colon < 0 || !KEK_ID.test(id)) {
-      r.problems.push(
-        `${where} must be "id:base64-key" with an id of 1-32 letters, digits, ".", "_" or "-" (${KEK_HINT})`,
-      );
-      return;
-    }
-    if (seen.has(id)) {
-      r.problems.push(`${where} repeats the id "${id}": every key needs its own id`);
-      return;
-    }
-    seen.add(id);
-    const bytes =
-      BASE64.test(encoded) || BASE64URL.test(encoded)
-        ? Buffer.from(encoded, BASE64URL.test(encoded) ? 'base64url' : 'base64')
-        : undefined;
-    if (bytes?.length !== KEK_BYTES) {
-      r.problems.push(
-        `${where} ("${id}") must hold exactly ${KEK_BYTES} bytes in base64 (got ${bytes ? `${bytes.length} bytes` : 'text that is not base64'})`,
-      );
-      return;
-    }
-    const key = { id } as KeyEncryptionKey;
-    Object.defineProperty(key, 'key', { value: bytes, enumerable: false });
-    keys.push(Object.freeze(key));
-  });
-  return Object.freeze(keys);
 }
 
 /** How many proxies append to X-Forwarded-For: the client address is that many entries from the right. */

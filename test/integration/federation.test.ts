@@ -440,7 +440,9 @@ describe('sign-in with upstream providers', () => {
       const other = await viaUpstream(browser, linkPage, 'google');
       const tokens = await exchangeCode(rp, callbackOf(other), auth);
       expect(tokens.claims()?.sub).not.to.equal(owner.claims?.sub);
-      const identities = await server.latchkey.upstreamAccounts.identities(owner.claims?.sub as string);
+      const identities = await server.latchkey.upstreamAccounts.identities(
+        owner.claims?.sub as string,
+      );
       expect(identities.map((i) => i.upstream)).to.deep.equal(['google']);
     });
   });
