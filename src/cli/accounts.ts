@@ -1,4 +1,5 @@
 // accounts:create and accounts:set-password, through the same use cases as the web pages.
+
 import type { DataSource } from 'typeorm';
 import type { Profile } from '../accounts/account.ts';
 import { AccountService } from '../accounts/account-service.ts';
@@ -6,6 +7,7 @@ import { EmailTaken } from '../accounts/errors.ts';
 import { type AttemptCounter, LoginThrottle } from '../accounts/login-throttle.ts';
 import { PasswordHasher } from '../accounts/passwords.ts';
 import type { Config } from '../config.ts';
+import { t } from '../i18n/t.ts';
 import { type Command, CommandFailed, options, required, UsageError } from './command.ts';
 import { withDatabase } from './database.ts';
 import { say } from './output.ts';
@@ -64,7 +66,7 @@ export const createAccountCommand: Command = {
           });
         } catch (error) {
           if (error instanceof EmailTaken) {
-            throw new CommandFailed(`An account with the email ${email.trim()} already exists.`);
+            throw new CommandFailed(t('cli.email_taken', { email: email.trim() }));
           }
           throw error;
         }

@@ -1,7 +1,9 @@
 // Operator commands: migrations, accounts, the configured clients, signing-key rotation and
 // re-encryption of stored keys under a new key-encryption key. Entry: node src/cli/main.ts.
-import { AccountNotFound, DomainError, EmailTaken, InvalidInput } from '../accounts/errors.ts';
+import { AccountNotFound, DomainError, InvalidInput } from '../accounts/errors.ts';
 import { ConfigError, loadConfig } from '../config.ts';
+import { mapError } from '../http/map-error.ts';
+import { t } from '../i18n/t.ts';
 import { StoredKeysUnreadable } from '../keys/key-encryption.ts';
 import { ClientsFileError } from '../oidc/clients.ts';
 import { createAccountCommand, setPasswordCommand } from './accounts.ts';
@@ -57,15 +59,15 @@ function usage(): string {
   ].join('\n');
 }
 
+/** An account rule's refusal in the catalogue's words; the operator may learn what a visitor may not. */
 function domainMessage(error: DomainError): string {
   if (error instanceof InvalidInput) {
     return Object.entries(error.fields)
-      .map(([field, problem]) => `Invalid ${field}: ${problem}`)
+      .map(([field, problem]) => t('cli.invalid_field', { field, problem }))
       .join(' ');
   }
-  if (error instanceof EmailTaken) return 'An account with this email already exists.';
-  if (error instanceof AccountNotFound) return 'No such account.';
-  return `${error.message}.`;
+  if (error instanceof AccountNotFound) return t('cli.account_not_found');
+  return mapError(error).message;
 }
 
 /** Explains a failure on stderr and returns the exit code. */

@@ -166,6 +166,11 @@ export const en = {
     only_method: 'This is your only way to sign in, so it cannot be removed.',
     method_not_linked: 'That sign-in method is not linked to your account.',
   },
+  cli: {
+    email_taken: 'An account with the email {{email}} already exists.',
+    account_not_found: 'No such account.',
+    invalid_field: 'Invalid {{field}}: {{problem}}',
+  },
 } as const;
 
 export type Catalogue = typeof en;
