@@ -7,7 +7,7 @@
 // the app secret, so a code stolen from the redirect cannot be redeemed without the verifier.
 import { createHmac } from 'node:crypto';
 import * as client from 'openid-client';
-import { oauth2Upstream } from './oauth2-upstream.ts';
+import { authorizationOrigin, oauth2Upstream } from './oauth2-upstream.ts';
 import {
   text,
   type UpstreamCredentials,
@@ -60,7 +60,7 @@ export const facebook = {
     }
     return { ...credentials, ...endpoints };
   },
-  origins: (settings) => [new URL(settings.authorizationEndpoint).origin],
+  origins: authorizationOrigin,
   create: (settings, options) =>
     oauth2Upstream(
       {

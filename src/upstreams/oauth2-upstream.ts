@@ -26,6 +26,11 @@ export interface OAuth2Upstream {
   identity(profile: unknown): UpstreamIdentity;
 }
 
+/** The only origin a plain OAuth 2 upstream sends the browser to: its authorization endpoint's. */
+export const authorizationOrigin = (settings: { authorizationEndpoint: string }) => [
+  new URL(settings.authorizationEndpoint).origin,
+];
+
 export function oauth2Upstream(upstream: OAuth2Upstream, options: UpstreamOptions) {
   const config = oauth2Configuration({ ...upstream, timeoutMs: options.timeoutMs });
   return {

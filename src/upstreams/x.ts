@@ -1,6 +1,6 @@
 // X (Twitter): OAuth 2.0 code flow with PKCE S256 and client_secret_basic, then /2/users/me.
 import * as client from 'openid-client';
-import { oauth2Upstream } from './oauth2-upstream.ts';
+import { authorizationOrigin, oauth2Upstream } from './oauth2-upstream.ts';
 import {
   text,
   type UpstreamCredentials,
@@ -39,7 +39,7 @@ export const x = {
     apiUrl: env.url('X_API_URL', 'https://api.x.com/2'),
     requestEmail: env.boolean('X_REQUEST_EMAIL', false),
   }),
-  origins: (settings) => [new URL(settings.authorizationEndpoint).origin],
+  origins: authorizationOrigin,
   create: (settings, options) =>
     oauth2Upstream(
       {
