@@ -11,9 +11,8 @@ import { runServerProcess, type ServerProcess, startServerProcess } from '../sup
 import {
   dropNamespace,
   newKek,
+  serverEnv,
   TEST_CLIENTS,
-  TEST_DATABASE_URL,
-  TEST_REDIS_URL,
   uniqueNamespace,
 } from '../support/server.ts';
 
@@ -33,18 +32,7 @@ describe('the server process', () => {
   });
 
   const kek = newKek();
-  const env = () => ({
-    NODE_ENV: 'production',
-    KEY_ENCRYPTION_KEYS: kek,
-    DATABASE_URL: TEST_DATABASE_URL,
-    DATABASE_SCHEMA: namespace,
-    REDIS_URL: TEST_REDIS_URL,
-    REDIS_KEY_PREFIX: `${namespace}:`,
-    CLIENTS_FILE: clientsFile,
-    // The lowest cost production accepts.
-    BCRYPT_COST: '10',
-    LOG_LEVEL: 'info',
-  });
+  const env = () => serverEnv({ namespace, production: true, keyEncryptionKeys: kek, clientsFile });
 
   describe('with a production configuration', () => {
     let server: ServerProcess;

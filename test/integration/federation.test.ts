@@ -1,8 +1,7 @@
 // Sign-in with Google, Facebook and X against local fakes that speak their real protocols.
 
-import type { AxiosResponse } from 'axios';
 import { expect } from 'chai';
-import { Browser, formByAction } from '../support/browser.ts';
+import { Browser, type Followed, formByAction } from '../support/browser.ts';
 import {
   authorizationUrl,
   callbackOf,
@@ -15,7 +14,6 @@ import {
 import { accountFor, startTestServer, TEST_CLIENTS, type TestServer } from '../support/server.ts';
 import { startUpstreams, type Upstreams } from '../support/upstreams.ts';
 
-type Step = { response: AxiosResponse<string>; external?: URL };
 
 describe('sign-in with upstream providers', () => {
   let server: TestServer;
@@ -45,7 +43,7 @@ describe('sign-in with upstream providers', () => {
   }
 
   /** Presses "Continue with <provider>", lets the fake answer, and follows back into Latchkey. */
-  async function viaUpstream(browser: Browser, page: string, provider: string): Promise<Step> {
+  async function viaUpstream(browser: Browser, page: string, provider: string): Promise<Followed> {
     const out = await browser.follow(await browser.submit(page, `/federated/${provider}`));
     if (!out.external) return out;
     const answer = await browser.get(out.external.toString());

@@ -1,7 +1,5 @@
 // Signing keys and generated cookie keys are sealed in Postgres under the key-encryption key: a
 // copy of the database holds no private key, and only the right KEY_ENCRYPTION_KEYS boots.
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import * as jose from 'jose';
@@ -13,19 +11,18 @@ import { type Env, loadConfig } from '../../src/config.ts';
 import { StoredKeysUnreadable } from '../../src/keys/key-encryption.ts';
 import { createLogger } from '../../src/logger.ts';
 import { signUpAndAuthorize } from '../support/oidc.ts';
-import { runServerProcess } from '../support/process.ts';
+import { runCli as runCliWith, runServerProcess } from '../support/process.ts';
 import {
   dropNamespace,
   newKek,
+  serverEnv,
   startTestServer,
   TEST_CLIENTS,
   TEST_DATABASE_URL,
-  TEST_REDIS_URL,
   type TestServer,
   uniqueNamespace,
 } from '../support/server.ts';
 
-const CLI = path.join(import.meta.dirname, '../../src/cli.ts');
 const PRIVATE_PARAMS = ['d', 'p', 'q', 'dp', 'dq', 'qi'] as const;
 
 interface Rows {
@@ -51,15 +48,7 @@ async function rowsIn(namespace: string): Promise<Rows> {
 }
 
 function configFor(namespace: string, env: Env = {}) {
-  return loadConfig({
-    ISSUER: 'http://127.0.0.1:1',
-    DATABASE_URL: TEST_DATABASE_URL,
-    DATABASE_SCHEMA: namespace,
-    REDIS_URL: TEST_REDIS_URL,
-    REDIS_KEY_PREFIX: `${namespace}:`,
-    BCRYPT_COST: '4',
-    ...env,
-  });
+  return loadConfig(serverEnv({ namespace, issuer: 'http://127.0.0.1:1', extra: env }));
 }
 
 /** A logger whose JSON lines land in `lines`. */
@@ -87,28 +76,7 @@ async function bootFails(namespace: string, env: Env): Promise<StoredKeysUnreada
   return outcome as StoredKeysUnreadable;
 }
 
-function runCli(args: string[], env: Record<string, string>) {
-  return new Promise<{ status: number | null; stdout: string; stderr: string }>(
-    (resolve, reject) => {
-      const child = spawn(process.execPath, [CLI, ...args], {
-        env: { PATH: process.env.PATH, ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-        timeout: 20_000,
-        killSignal: 'SIGKILL',
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (c: string) => {
-        stdout += c;
-      });
-      child.stderr.setEncoding('utf8').on('data', (c: string) => {
-        stderr += c;
-      });
-      child.on('error', reject);
-      child.on('close', (status) => resolve({ status, stdout, stderr }));
-    },
-  );
-}
+const runCli = (args: string[], env: Record<string, string>) => runCliWith(args, { env });
 
 const secretOf = (kek: string) => kek.slice(kek.indexOf(':') + 1);
 
@@ -192,17 +160,13 @@ describe('keys at rest', function () {
   describe('in production', () => {
     const namespace = uniqueNamespace('kekprod');
     const kek = newKek('prod1');
-    const base = {
-      NODE_ENV: 'production',
-      ISSUER: 'http://127.0.0.1:1',
-      PORT: '0',
-      DATABASE_URL: TEST_DATABASE_URL,
-      DATABASE_SCHEMA: namespace,
-      REDIS_URL: TEST_REDIS_URL,
-      REDIS_KEY_PREFIX: `${namespace}:`,
-      // Production refuses lower costs.
-      BCRYPT_COST: '10',
-    };
+    const base = serverEnv({
+      namespace,
+      production: true,
+      keyEncryptionKeys: undefined,
+      issuer: 'http://127.0.0.1:1',
+      port: 0,
+    });
     before(async () => {
       const resources = await connect(
         configFor(namespace, {

@@ -11,10 +11,9 @@ import { relyingParty, signUpAndAuthorize } from '../support/oidc.ts';
 import {
   dropNamespace,
   newKek,
+  serverEnv,
   startTestServer,
   TEST_CLIENTS,
-  TEST_DATABASE_URL,
-  TEST_REDIS_URL,
   type TestServer,
   uniqueNamespace,
 } from '../support/server.ts';
@@ -22,15 +21,9 @@ import {
 describe('signing keys', () => {
   it('are created once when two instances boot at the same time on an empty database', async () => {
     const namespace = uniqueNamespace('keys');
-    const config = loadConfig({
-      ISSUER: 'http://127.0.0.1:1',
-      DATABASE_URL: TEST_DATABASE_URL,
-      DATABASE_SCHEMA: namespace,
-      REDIS_URL: TEST_REDIS_URL,
-      REDIS_KEY_PREFIX: `${namespace}:`,
-      BCRYPT_COST: '4',
-      KEY_ENCRYPTION_KEYS: newKek(),
-    });
+    const config = loadConfig(
+      serverEnv({ namespace, issuer: 'http://127.0.0.1:1', keyEncryptionKeys: newKek() }),
+    );
     const logger = createLogger('silent');
     try {
       const [a, b] = await Promise.all([connect(config, logger), connect(config, logger)]);

@@ -1,7 +1,6 @@
 // A relying party for tests, built on openid-client, driving our HTML pages with Browser.
-import type { AxiosResponse } from 'axios';
 import * as client from 'openid-client';
-import { Browser, formByAction } from './browser.ts';
+import { Browser, type Followed, formByAction } from './browser.ts';
 
 export interface TestClient {
   client_id: string;
@@ -50,12 +49,12 @@ export async function visit(browser: Browser, url: URL | string) {
   return browser.follow(await browser.get(url.toString()));
 }
 
-export function pageOf(result: { response: AxiosResponse<string>; external?: URL }): string {
+export function pageOf(result: Followed): string {
   if (result.external) throw new Error(`expected a page, was sent to ${result.external.href}`);
   return result.response.data;
 }
 
-export function callbackOf(result: { response: AxiosResponse<string>; external?: URL }): URL {
+export function callbackOf(result: Followed): URL {
   if (!result.external) {
     throw new Error(
       `expected a redirect to the client, got ${result.response.status}:\n${result.response.data.slice(0, 1500)}`,

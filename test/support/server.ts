@@ -1,5 +1,4 @@
 // Boots the real app on port 0 against real Postgres and Redis, in a namespace of its own.
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,20 +13,15 @@ import { connect, type Resources } from '../../src/boot.ts';
 import { type Config, type Env, loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
 import { person } from './oidc.ts';
+import {
+  newKek,
+  serverEnv,
+  TEST_DATABASE_URL,
+  TEST_REDIS_URL,
+  uniqueNamespace,
+} from './server-env.ts';
 
-export const TEST_DATABASE_URL =
-  process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-
-/** A name no other test run uses: schema for Postgres, prefix for Redis. */
-export function uniqueNamespace(label = 't'): string {
-  return `lk_${label}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
-}
-
-/** A fresh key-encryption key in KEY_ENCRYPTION_KEYS syntax (`id:base64`). */
-export function newKek(id = 'test'): string {
-  return `${id}:${randomBytes(32).toString('base64')}`;
-}
+export { newKek, serverEnv, TEST_DATABASE_URL, TEST_REDIS_URL, uniqueNamespace };
 
 export const TEST_CLIENTS = {
   firstParty: {
@@ -121,18 +115,16 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       : options.reuse
         ? options.reuse.keyEncryptionKeys
         : newKek();
-  const config = loadConfig({
-    ISSUER: issuer,
-    DATABASE_URL: TEST_DATABASE_URL,
-    DATABASE_SCHEMA: namespace,
-    REDIS_URL: TEST_REDIS_URL,
-    REDIS_KEY_PREFIX: `${namespace}:`,
-    CLIENTS_FILE: clientsFile,
-    BCRYPT_COST: '4',
-    LOG_LEVEL: 'debug',
-    ...options.env,
-    KEY_ENCRYPTION_KEYS: keyEncryptionKeys,
-  });
+  const config = loadConfig(
+    serverEnv({
+      namespace,
+      issuer,
+      clientsFile,
+      keyEncryptionKeys,
+      logLevel: 'debug',
+      extra: { ...options.env, KEY_ENCRYPTION_KEYS: keyEncryptionKeys },
+    }),
+  );
 
   const logs: Record<string, unknown>[] = [];
   const sink = new Writable({

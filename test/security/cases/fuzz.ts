@@ -18,13 +18,7 @@ import {
 } from '../../support/oidc.ts';
 import { freePort, startServerProcess } from '../../support/process.ts';
 import { rawRequest } from '../../support/raw-http.ts';
-import {
-  dropNamespace,
-  TEST_CLIENTS,
-  TEST_DATABASE_URL,
-  TEST_REDIS_URL,
-  uniqueNamespace,
-} from '../../support/server.ts';
+import { dropNamespace, serverEnv, TEST_CLIENTS, uniqueNamespace } from '../../support/server.ts';
 import { startUpstreams } from '../../support/upstreams.ts';
 import type { Finding, SecurityCase } from '../run.ts';
 
@@ -387,19 +381,9 @@ export async function runFuzz(
   const port = await freePort();
   const issuer = `http://127.0.0.1:${port}`;
   upstreams.register(issuer);
-  const server = await startServerProcess({
-    ...upstreams.env,
-    PORT: String(port),
-    ISSUER: issuer,
-    NODE_ENV: 'test',
-    DATABASE_URL: TEST_DATABASE_URL,
-    DATABASE_SCHEMA: namespace,
-    REDIS_URL: TEST_REDIS_URL,
-    REDIS_KEY_PREFIX: `${namespace}:`,
-    CLIENTS_FILE: clientsFile,
-    BCRYPT_COST: '4',
-    LOG_LEVEL: 'warn',
-  });
+  const server = await startServerProcess(
+    serverEnv({ namespace, port, issuer, clientsFile, logLevel: 'warn', extra: upstreams.env }),
+  );
   const agent = new Agent({ keepAlive: true, maxSockets: options.concurrency ?? 8 });
   try {
     const m = await material(issuer);
