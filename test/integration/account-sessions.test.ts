@@ -11,20 +11,14 @@ import {
   signUpAndAuthorize,
   visit,
 } from '../support/oidc.ts';
-import { startTestServer, TEST_CLIENTS, type TestServer } from '../support/server.ts';
+import { TEST_CLIENTS, useServer } from '../support/server.ts';
 import { refresh, sessionCookie, userinfoStatus } from '../support/tokens.ts';
 
 describe("an account's sessions and grants", () => {
-  let server: TestServer;
   const c = TEST_CLIENTS.firstParty;
   const offline = { scope: 'openid profile email offline_access', prompt: 'consent' };
 
-  before(async () => {
-    server = await startTestServer();
-  });
-  after(async () => {
-    await server?.stop();
-  });
+  const server = useServer();
 
   /** One person signed in in two browsers, each with tokens for the same app. */
   async function twoBrowsers() {

@@ -12,20 +12,16 @@ import {
   signUpAndAuthorize,
   visit,
 } from '../support/oidc.ts';
-import { accountFor, startTestServer, TEST_CLIENTS, type TestServer } from '../support/server.ts';
+import { accountFor, TEST_CLIENTS, useServer } from '../support/server.ts';
 
 describe('protected and public resources', () => {
-  let server: TestServer;
+  const server = useServer();
   let api: string;
   const c = TEST_CLIENTS.firstParty;
   const http = axios.create({ validateStatus: () => true });
 
-  before(async () => {
-    server = await startTestServer();
+  before(() => {
     api = `${server.issuer}/api/me`;
-  });
-  after(async () => {
-    await server?.stop();
   });
 
   const bearer = (token: string) => ({ authorization: `Bearer ${token}` });

@@ -3,11 +3,14 @@ import axios, { type AxiosResponse } from 'axios';
 import { expect } from 'chai';
 import * as client from 'openid-client';
 import { person } from '../support/oidc.ts';
-import { startTestServer, TEST_CLIENTS, type TestServer } from '../support/server.ts';
+import { TEST_CLIENTS, useServer } from '../support/server.ts';
 
 describe('behind a TLS-terminating proxy', () => {
   const issuer = 'https://id.example.test';
-  let server: TestServer;
+  const server = useServer({
+    env: { ISSUER: issuer, TRUST_PROXY: 'true' },
+    throttleLimits: { perAccount: 100, perSource: 3, signUpsPerSource: 20, windowSeconds: 60 },
+  });
   let direct: string;
   const cookies = new Map<string, string>();
   const setCookies: string[] = [];
@@ -18,15 +21,8 @@ describe('behind a TLS-terminating proxy', () => {
     transformResponse: (d: unknown) => d,
   });
 
-  before(async () => {
-    server = await startTestServer({
-      env: { ISSUER: issuer, TRUST_PROXY: 'true' },
-      throttleLimits: { perAccount: 100, perSource: 3, signUpsPerSource: 20, windowSeconds: 60 },
-    });
+  before(() => {
     direct = `http://127.0.0.1:${server.port}`;
-  });
-  after(async () => {
-    await server?.stop();
   });
 
   /** A request as the proxy forwards it: plain http inside, https outside. */
@@ -149,15 +145,8 @@ describe('behind a TLS-terminating proxy', () => {
   });
 
   describe('with TRUST_PROXY_HOPS=2', () => {
-    let twoHops: TestServer;
-
-    before(async () => {
-      twoHops = await startTestServer({
-        env: { ISSUER: issuer, TRUST_PROXY: 'true', TRUST_PROXY_HOPS: '2' },
-      });
-    });
-    after(async () => {
-      await twoHops?.stop();
+    const twoHops = useServer({
+      env: { ISSUER: issuer, TRUST_PROXY: 'true', TRUST_PROXY_HOPS: '2' },
     });
 
     it('takes the address two entries from the right, or the leftmost when the header is shorter', async () => {

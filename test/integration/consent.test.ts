@@ -13,19 +13,13 @@ import {
   signUp,
   visit,
 } from '../support/oidc.ts';
-import { startTestServer, TEST_CLIENTS, type TestServer } from '../support/server.ts';
+import { TEST_CLIENTS, useServer } from '../support/server.ts';
 
 describe('consent', () => {
-  let server: TestServer;
   const firstParty = TEST_CLIENTS.firstParty;
   const thirdParty = TEST_CLIENTS.thirdParty;
 
-  before(async () => {
-    server = await startTestServer();
-  });
-  after(async () => {
-    await server?.stop();
-  });
+  const server = useServer();
 
   it('never asks for consent on behalf of a first-party app', async () => {
     const rp = await relyingParty(server.issuer, firstParty);

@@ -11,26 +11,18 @@ import {
   relyingParty,
   visit,
 } from '../support/oidc.ts';
-import { accountFor, startTestServer, TEST_CLIENTS, type TestServer } from '../support/server.ts';
-import { startUpstreams, type Upstreams } from '../support/upstreams.ts';
-
+import {
+  accountFor,
+  startTestServer,
+  TEST_CLIENTS,
+  useServerWithUpstreams,
+} from '../support/server.ts';
 
 describe('sign-in with upstream providers', () => {
-  let server: TestServer;
-  let upstreams: Upstreams;
+  const { server, upstreams } = useServerWithUpstreams({
+    env: { UPSTREAM_TIMEOUT_MS: '1500', X_REQUEST_EMAIL: 'true' },
+  });
   const c = TEST_CLIENTS.firstParty;
-
-  before(async () => {
-    upstreams = await startUpstreams();
-    server = await startTestServer({
-      env: { ...upstreams.env, UPSTREAM_TIMEOUT_MS: '1500', X_REQUEST_EMAIL: 'true' },
-    });
-    upstreams.register(server.issuer);
-  });
-  after(async () => {
-    await server?.stop();
-    await upstreams?.close();
-  });
   beforeEach(() => upstreams.reset());
 
   /** A browser on the sign-in page of a fresh authorization request. */

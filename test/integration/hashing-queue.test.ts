@@ -4,7 +4,7 @@ import type { AxiosResponse } from 'axios';
 import { expect } from 'chai';
 import { Browser, formByAction } from '../support/browser.ts';
 import { authorizationUrl, pageOf, person, relyingParty, visit } from '../support/oidc.ts';
-import { accountFor, startTestServer, TEST_CLIENTS, type TestServer } from '../support/server.ts';
+import { accountFor, TEST_CLIENTS, useServer } from '../support/server.ts';
 
 const LIMITS = { perAccount: 8, perSource: 10_000, signUpsPerSource: 10_000, windowSeconds: 60 };
 
@@ -15,18 +15,12 @@ function tally(responses: AxiosResponse[]): Record<number, number> {
 }
 
 describe('the password hashing queue', () => {
-  let server: TestServer;
   const c = TEST_CLIENTS.firstParty;
 
-  before(async () => {
-    // Cost 10 (tens of milliseconds per check) and a queue of 2: a burst of 40 cannot all wait.
-    server = await startTestServer({
-      env: { BCRYPT_COST: '10', BCRYPT_QUEUE_LIMIT: '2' },
-      throttleLimits: LIMITS,
-    });
-  });
-  after(async () => {
-    await server?.stop();
+  // Cost 10 (tens of milliseconds per check) and a queue of 2: a burst of 40 cannot all wait.
+  const server = useServer({
+    env: { BCRYPT_COST: '10', BCRYPT_QUEUE_LIMIT: '2' },
+    throttleLimits: LIMITS,
   });
 
   async function signInPage() {

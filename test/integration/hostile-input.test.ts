@@ -12,10 +12,9 @@ import {
   visit,
 } from '../support/oidc.ts';
 import { rawRequest } from '../support/raw-http.ts';
-import { startTestServer, TEST_CLIENTS, type TestServer } from '../support/server.ts';
+import { TEST_CLIENTS, useServer } from '../support/server.ts';
 
 describe('hostile and malformed requests', () => {
-  let server: TestServer;
   const http = axios.create({
     validateStatus: () => true,
     maxRedirects: 0,
@@ -24,12 +23,7 @@ describe('hostile and malformed requests', () => {
     timeout: 10_000,
   });
 
-  before(async () => {
-    server = await startTestServer();
-  });
-  after(async () => {
-    await server?.stop();
-  });
+  const server = useServer();
 
   const requests: [string, string, { data?: string; headers?: Record<string, string> }?][] = [
     ['GET', '/interaction/%ZZ'],

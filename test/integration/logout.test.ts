@@ -3,18 +3,12 @@ import { expect } from 'chai';
 import * as client from 'openid-client';
 import { formByAction } from '../support/browser.ts';
 import { authorizationUrl, pageOf, signUpAndAuthorize, visit } from '../support/oidc.ts';
-import { startTestServer, TEST_CLIENTS, type TestServer } from '../support/server.ts';
+import { TEST_CLIENTS, useServer } from '../support/server.ts';
 
 describe('logout', () => {
-  let server: TestServer;
   const c = TEST_CLIENTS.firstParty;
 
-  before(async () => {
-    server = await startTestServer();
-  });
-  after(async () => {
-    await server?.stop();
-  });
+  const server = useServer();
 
   it('asks for confirmation, ends the session, returns to the app with its state, and ends session-bound tokens', async () => {
     const { rp, browser, tokens } = await signUpAndAuthorize(server.issuer, c);

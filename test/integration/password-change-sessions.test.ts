@@ -12,21 +12,14 @@ import {
   signUpAndAuthorize,
   visit,
 } from '../support/oidc.ts';
-import { startTestServer, TEST_CLIENTS, type TestServer } from '../support/server.ts';
+import { TEST_CLIENTS, useServer } from '../support/server.ts';
 import { refresh } from '../support/tokens.ts';
 
 const c = TEST_CLIENTS.firstParty;
 const offline = { scope: 'openid profile offline_access', prompt: 'consent' };
 
 describe('changing the password', () => {
-  let server: TestServer;
-
-  before(async () => {
-    server = await startTestServer();
-  });
-  after(async () => {
-    await server?.stop();
-  });
+  const server = useServer();
 
   /** Signs this browser in to the first-party app as `who` and returns that app's tokens. */
   async function signInElsewhere(who: { email: string; password: string }) {

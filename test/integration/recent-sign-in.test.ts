@@ -3,29 +3,16 @@
 import { expect } from 'chai';
 import { Browser, formByAction } from '../support/browser.ts';
 import { pageOf, person, signIn, signUp } from '../support/oidc.ts';
-import { accountFor, startTestServer, type TestServer } from '../support/server.ts';
-import { startUpstreams, type Upstreams } from '../support/upstreams.ts';
+import { accountFor, useServerWithUpstreams } from '../support/server.ts';
 
 type Step = Awaited<ReturnType<Browser['follow']>>;
 
 describe('recent sign-in for sensitive account changes', () => {
-  let server: TestServer;
-  let upstreams: Upstreams;
   const ended: [string, string][] = [];
-
-  before(async () => {
-    upstreams = await startUpstreams();
-    server = await startTestServer({
-      env: upstreams.env,
-      endOtherSessions: async (accountId, sessionId) => {
-        ended.push([accountId, sessionId]);
-      },
-    });
-    upstreams.register(server.issuer);
-  });
-  after(async () => {
-    await server?.stop();
-    await upstreams?.close();
+  const { server, upstreams } = useServerWithUpstreams({
+    endOtherSessions: async (accountId, sessionId) => {
+      ended.push([accountId, sessionId]);
+    },
   });
   beforeEach(() => {
     upstreams.reset();

@@ -2,7 +2,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
 import type { TestClient } from '../support/oidc.ts';
-import { startTestServer, TEST_CLIENTS, type TestServer } from '../support/server.ts';
+import { startTestServer, TEST_CLIENTS, type TestServer, useServer } from '../support/server.ts';
 import {
   atOnce,
   freshCode,
@@ -22,17 +22,8 @@ const pairOf = ({ data }: TokenReply) => ({
 });
 
 describe('the refresh grace window', () => {
-  let server: TestServer;
-  let short: TestServer;
-
-  before(async () => {
-    server = await startTestServer();
-    short = await startTestServer({ env: { REFRESH_REUSE_GRACE_SECONDS: '1' } });
-  });
-  after(async () => {
-    await server?.stop();
-    await short?.stop();
-  });
+  const server = useServer();
+  const short = useServer({ env: { REFRESH_REUSE_GRACE_SECONDS: '1' } });
 
   async function refreshToken(on: TestServer, client: TestClient = c) {
     const { exchange } = await freshCode(on.issuer, client, offline);

@@ -10,18 +10,12 @@ import {
   relyingParty,
   visit,
 } from '../support/oidc.ts';
-import { startTestServer, TEST_CLIENTS, type TestServer } from '../support/server.ts';
+import { TEST_CLIENTS, useServer } from '../support/server.ts';
 
 describe('sign-up', () => {
-  let server: TestServer;
   const client = TEST_CLIENTS.firstParty;
 
-  before(async () => {
-    server = await startTestServer();
-  });
-  after(async () => {
-    await server?.stop();
-  });
+  const server = useServer();
 
   /** Opens the sign-up page of a fresh authorization request. */
   async function signUpPage() {

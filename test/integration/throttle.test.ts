@@ -6,8 +6,7 @@ import { expect } from 'chai';
 import { countComparisons } from '../support/bcrypt-counter.ts';
 import { Browser, formByAction } from '../support/browser.ts';
 import { authorizationUrl, pageOf, person, relyingParty, signUp, visit } from '../support/oidc.ts';
-import { accountFor, startTestServer, TEST_CLIENTS, type TestServer } from '../support/server.ts';
-import { startUpstreams, type Upstreams } from '../support/upstreams.ts';
+import { accountFor, TEST_CLIENTS, useServerWithUpstreams } from '../support/server.ts';
 
 const LIMITS = { perAccount: 10, perSource: 25, signUpsPerSource: 20, windowSeconds: 60 };
 
@@ -19,26 +18,16 @@ function tally(responses: AxiosResponse[]): Record<number, number> {
 }
 
 describe('throttles under concurrent requests', () => {
-  let server: TestServer;
-  let upstreams: Upstreams;
+  const { server, upstreams } = useServerWithUpstreams({
+    env: { BCRYPT_COST: '6', BCRYPT_QUEUE_LIMIT: '1000' },
+    throttleLimits: LIMITS,
+  });
   let comparisons: ReturnType<typeof countComparisons>;
   const c = TEST_CLIENTS.firstParty;
   // Each test comes from its own loopback address, so per-source counts do not mix.
   let nextSource = 10;
   const newSource = () => `127.0.0.${nextSource++}`;
 
-  before(async () => {
-    upstreams = await startUpstreams();
-    server = await startTestServer({
-      env: { ...upstreams.env, BCRYPT_COST: '6', BCRYPT_QUEUE_LIMIT: '1000' },
-      throttleLimits: LIMITS,
-    });
-    upstreams.register(server.issuer);
-  });
-  after(async () => {
-    await server?.stop();
-    await upstreams?.close();
-  });
   beforeEach(() => {
     comparisons = countComparisons();
   });

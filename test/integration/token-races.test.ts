@@ -1,6 +1,6 @@
 // Codes and refresh tokens are single use even when many requests redeem one at the same moment.
 import { expect } from 'chai';
-import { startTestServer, TEST_CLIENTS, type TestServer } from '../support/server.ts';
+import { TEST_CLIENTS, useServer } from '../support/server.ts';
 import { atOnce, freshCode, refresh, type TokenReply, userinfoStatus } from '../support/tokens.ts';
 
 const PARALLEL = 20;
@@ -18,16 +18,10 @@ function winners(replies: TokenReply[]): TokenReply[] {
 }
 
 describe('single use under concurrency', () => {
-  let server: TestServer;
   const c = TEST_CLIENTS.firstParty;
 
-  before(async () => {
-    // Without the refresh grace window, so every duplicate refresh is reuse.
-    server = await startTestServer({ env: { REFRESH_REUSE_GRACE_SECONDS: '0' } });
-  });
-  after(async () => {
-    await server?.stop();
-  });
+  // Without the refresh grace window, so every duplicate refresh is reuse.
+  const server = useServer({ env: { REFRESH_REUSE_GRACE_SECONDS: '0' } });
 
   for (const afterFirst of [false, true]) {
     const when = afterFirst ? 'after the first answered' : 'all at the same moment';

@@ -1,7 +1,7 @@
 // A copy of Redis holds no usable token: token and session records live under hashes of their ids.
 import { expect } from 'chai';
 import type { Redis } from 'ioredis';
-import { startTestServer, TEST_CLIENTS, type TestServer } from '../support/server.ts';
+import { TEST_CLIENTS, useServer } from '../support/server.ts';
 import { freshCode, refresh, sessionCookie } from '../support/tokens.ts';
 
 /** Every key of the namespace with its whole value, whatever its type. */
@@ -32,14 +32,7 @@ async function dump(redis: Redis, pattern: string): Promise<Map<string, string>>
 }
 
 describe('tokens at rest in Redis', () => {
-  let server: TestServer;
-
-  before(async () => {
-    server = await startTestServer();
-  });
-  after(async () => {
-    await server?.stop();
-  });
+  const server = useServer();
 
   it('holds no code, token or session cookie after a sign-in, a code exchange and refreshes', async () => {
     const c = TEST_CLIENTS.firstParty;

@@ -13,21 +13,15 @@ import {
   signUpAndAuthorize,
   visit,
 } from '../support/oidc.ts';
-import { startTestServer, TEST_CLIENTS, type TestServer } from '../support/server.ts';
+import { TEST_CLIENTS, useServer } from '../support/server.ts';
 
 describe('authorization requests and tokens', () => {
-  let server: TestServer;
   const c = TEST_CLIENTS.firstParty;
   const http = axios.create({ validateStatus: () => true, maxRedirects: 0 });
   const offline = { scope: 'openid profile email offline_access', prompt: 'consent' };
 
-  before(async () => {
-    // A one-second refresh grace window, so reuse after it can be tested without a long wait.
-    server = await startTestServer({ env: { REFRESH_REUSE_GRACE_SECONDS: '1' } });
-  });
-  after(async () => {
-    await server?.stop();
-  });
+  // A one-second refresh grace window, so reuse after it can be tested without a long wait.
+  const server = useServer({ env: { REFRESH_REUSE_GRACE_SECONDS: '1' } });
 
   const authorize = (params: Record<string, string>) =>
     http.get(`${server.issuer}/authorize?${new URLSearchParams(params)}`, {

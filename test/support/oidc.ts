@@ -1,6 +1,6 @@
 // A relying party for tests, built on openid-client, driving our HTML pages with Browser.
 import * as client from 'openid-client';
-import { Browser, type Followed, formByAction } from './browser.ts';
+import { Browser, type BrowserOptions, type Followed, formByAction } from './browser.ts';
 
 export interface TestClient {
   client_id: string;
@@ -108,6 +108,20 @@ export function person(label = 'person') {
   };
 }
 
+/** A fresh browser on the sign-in page of a new authorization request from client `c`. */
+export async function atSignInPage(
+  issuer: string,
+  c: TestClient,
+  params: Record<string, string> = {},
+  browserOptions: BrowserOptions = {},
+) {
+  const rp = await relyingParty(issuer, c);
+  const browser = new Browser(issuer, browserOptions);
+  const auth = await authorizationUrl(rp, c.redirect_uris[0] as string, params);
+  const login = pageOf(await visit(browser, auth.url));
+  return { rp, browser, auth, login };
+}
+
 /** A new person signs up through the pages; the client receives tokens. */
 export async function signUpAndAuthorize(
   issuer: string,
@@ -115,10 +129,7 @@ export async function signUpAndAuthorize(
   params: Record<string, string> = {},
   tokenParameters: Record<string, string> = {},
 ) {
-  const rp = await relyingParty(issuer, c);
-  const browser = new Browser(issuer);
-  const auth = await authorizationUrl(rp, c.redirect_uris[0] as string, params);
-  const login = pageOf(await visit(browser, auth.url));
+  const { rp, browser, auth, login } = await atSignInPage(issuer, c, params);
   const who = person();
   let result = await signUp(browser, login, who);
   if (!result.external && result.response.data.includes('/consent')) {

@@ -20,6 +20,7 @@ import {
   TEST_REDIS_URL,
   uniqueNamespace,
 } from './server-env.ts';
+import { startUpstreams, type Upstreams } from './upstreams.ts';
 
 export { newKek, serverEnv, TEST_DATABASE_URL, TEST_REDIS_URL, uniqueNamespace };
 
@@ -175,4 +176,52 @@ export async function accountFor(server: TestServer, label: string) {
     password: who.password,
   });
   return { ...who, id: profile.id };
+}
+
+/** Reads through to whatever `get` returns once a hook has set it; fails clearly before that. */
+function lazily<T extends object>(get: () => T | undefined, what: string): T {
+  return new Proxy({} as T, {
+    get(_target, key) {
+      const value = get();
+      if (!value) throw new Error(`${what} starts in a before hook: use it inside tests and hooks`);
+      return Reflect.get(value, key, value);
+    },
+  });
+}
+
+/**
+ * Mocha hooks for the enclosing suite: a server started before its tests and stopped after them.
+ * The result stands for that server inside tests and hooks.
+ */
+export function useServer(options: TestServerOptions | (() => TestServerOptions) = {}): TestServer {
+  let server: TestServer | undefined;
+  before(async () => {
+    server = await startTestServer(typeof options === 'function' ? options() : options);
+  });
+  after(async () => {
+    await server?.stop();
+  });
+  return lazily(() => server, 'the test server');
+}
+
+/** Like useServer, with the fake Google, Facebook and X started first and registered with it. */
+export function useServerWithUpstreams(options: TestServerOptions = {}): {
+  server: TestServer;
+  upstreams: Upstreams;
+} {
+  let server: TestServer | undefined;
+  let upstreams: Upstreams | undefined;
+  before(async () => {
+    upstreams = await startUpstreams();
+    server = await startTestServer({ ...options, env: { ...upstreams.env, ...options.env } });
+    upstreams.register(server.issuer);
+  });
+  after(async () => {
+    await server?.stop();
+    await upstreams?.close();
+  });
+  return {
+    server: lazily(() => server, 'the test server'),
+    upstreams: lazily(() => upstreams, 'the fake upstreams'),
+  };
 }
