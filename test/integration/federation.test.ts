@@ -3,6 +3,7 @@
 import { expect } from 'chai';
 import { Browser, type Followed, formByAction } from '../support/browser.ts';
 import {
+  atSignInPage,
   authorizationUrl,
   callbackOf,
   exchangeCode,
@@ -27,10 +28,7 @@ describe('sign-in with upstream providers', () => {
 
   /** A browser on the sign-in page of a fresh authorization request. */
   async function atSignIn() {
-    const rp = await relyingParty(server.issuer, c);
-    const browser = new Browser(server.issuer);
-    const auth = await authorizationUrl(rp, c.redirect_uris[0]);
-    const login = pageOf(await visit(browser, auth.url));
+    const { rp, browser, auth, login } = await atSignInPage(server.issuer, c);
     return { rp, browser, auth, login };
   }
 
@@ -245,10 +243,7 @@ describe('sign-in with upstream providers', () => {
         env: { ...upstreams.env, GOOGLE_ISSUER: 'http://127.0.0.1:9' },
       });
       try {
-        const rp = await relyingParty(fresh.issuer, c);
-        const browser = new Browser(fresh.issuer);
-        const auth = await authorizationUrl(rp, c.redirect_uris[0]);
-        const login = pageOf(await visit(browser, auth.url));
+        const { browser, login } = await atSignInPage(fresh.issuer, c);
         const res = await browser.submit(login, '/federated/google');
         expect(res.status).to.equal(503);
         expect(res.data).to.include('Google is unavailable');

@@ -2,8 +2,8 @@
 // gets 503 with Retry-After at once, and the server stays healthy for the next person.
 import type { AxiosResponse } from 'axios';
 import { expect } from 'chai';
-import { Browser, formByAction } from '../support/browser.ts';
-import { authorizationUrl, pageOf, person, relyingParty, visit } from '../support/oidc.ts';
+import { formByAction } from '../support/browser.ts';
+import { atSignInPage, person } from '../support/oidc.ts';
 import { accountFor, TEST_CLIENTS, useServer } from '../support/server.ts';
 
 const LIMITS = { perAccount: 8, perSource: 10_000, signUpsPerSource: 10_000, windowSeconds: 60 };
@@ -24,10 +24,7 @@ describe('the password hashing queue', () => {
   });
 
   async function signInPage() {
-    const rp = await relyingParty(server.issuer, c);
-    const browser = new Browser(server.issuer);
-    const auth = await authorizationUrl(rp, c.redirect_uris[0]);
-    const html = pageOf(await visit(browser, auth.url));
+    const { browser, login: html } = await atSignInPage(server.issuer, c);
     return { browser, form: formByAction(html, '/login') };
   }
 

@@ -3,14 +3,8 @@ import { Agent } from 'node:http';
 import { connect } from 'node:net';
 import axios from 'axios';
 import { expect } from 'chai';
-import { Browser, formByAction } from '../support/browser.ts';
-import {
-  authorizationUrl,
-  pageOf,
-  relyingParty,
-  signUpAndAuthorize,
-  visit,
-} from '../support/oidc.ts';
+import { formByAction } from '../support/browser.ts';
+import { atSignInPage, signUpAndAuthorize } from '../support/oidc.ts';
 import { rawRequest } from '../support/raw-http.ts';
 import { TEST_CLIENTS, useServer } from '../support/server.ts';
 
@@ -175,10 +169,7 @@ describe('hostile and malformed requests', () => {
   /** A browser on a fresh sign-in page: the interaction, its CSRF token and the cookie for it. */
   async function signInPage() {
     const c = TEST_CLIENTS.firstParty;
-    const rp = await relyingParty(server.issuer, c);
-    const browser = new Browser(server.issuer);
-    const auth = await authorizationUrl(rp, c.redirect_uris[0]);
-    const html = pageOf(await visit(browser, auth.url));
+    const { browser, login: html } = await atSignInPage(server.issuer, c);
     const form = formByAction(html, '/login');
     const uid = /\/interaction\/([^/]+)\/login/.exec(form.action)?.[1] as string;
     const cookie = await browser.jar.getCookieString(`${server.issuer}/interaction/${uid}/login`);

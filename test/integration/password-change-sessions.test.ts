@@ -1,16 +1,13 @@
 // A password change signs every other browser out and revokes the tokens apps got through them;
 // the browser that made the change stays signed in and its apps keep working.
 import { expect } from 'chai';
-import { Browser } from '../support/browser.ts';
 import {
-  authorizationUrl,
+  atSignInPage,
   callbackOf,
   exchangeCode,
   pageOf,
-  relyingParty,
   signIn,
   signUpAndAuthorize,
-  visit,
 } from '../support/oidc.ts';
 import { TEST_CLIENTS, useServer } from '../support/server.ts';
 import { refresh } from '../support/tokens.ts';
@@ -23,10 +20,7 @@ describe('changing the password', () => {
 
   /** Signs this browser in to the first-party app as `who` and returns that app's tokens. */
   async function signInElsewhere(who: { email: string; password: string }) {
-    const rp = await relyingParty(server.issuer, c);
-    const browser = new Browser(server.issuer);
-    const auth = await authorizationUrl(rp, c.redirect_uris[0], offline);
-    const login = pageOf(await visit(browser, auth.url));
+    const { rp, browser, auth, login } = await atSignInPage(server.issuer, c, offline);
     const result = await signIn(browser, login, who.email, who.password);
     const tokens = await exchangeCode(rp, callbackOf(result), auth);
     return { browser, tokens };

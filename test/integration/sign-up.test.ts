@@ -1,15 +1,7 @@
 // Sign-up through the HTML forms: valid, invalid, existing email and malformed requests.
 import { expect } from 'chai';
-import { Browser, formByAction } from '../support/browser.ts';
-import {
-  authorizationUrl,
-  callbackOf,
-  exchangeCode,
-  pageOf,
-  person,
-  relyingParty,
-  visit,
-} from '../support/oidc.ts';
+import { formByAction } from '../support/browser.ts';
+import { atSignInPage, callbackOf, exchangeCode, person } from '../support/oidc.ts';
 import { TEST_CLIENTS, useServer } from '../support/server.ts';
 
 describe('sign-up', () => {
@@ -19,10 +11,7 @@ describe('sign-up', () => {
 
   /** Opens the sign-up page of a fresh authorization request. */
   async function signUpPage() {
-    const rp = await relyingParty(server.issuer, client);
-    const browser = new Browser(server.issuer);
-    const auth = await authorizationUrl(rp, client.redirect_uris[0]);
-    const login = pageOf(await visit(browser, auth.url));
+    const { rp, browser, auth, login } = await atSignInPage(server.issuer, client);
     const link = /href="(\/interaction\/[^"]+\/signup)"/.exec(login)?.[1] as string;
     const page = await browser.get(link);
     expect(page.status).to.equal(200);

@@ -5,7 +5,7 @@ import type { AxiosResponse } from 'axios';
 import { expect } from 'chai';
 import { countComparisons } from '../support/bcrypt-counter.ts';
 import { Browser, formByAction } from '../support/browser.ts';
-import { authorizationUrl, pageOf, person, relyingParty, signUp, visit } from '../support/oidc.ts';
+import { atSignInPage, pageOf, person, signUp } from '../support/oidc.ts';
 import { accountFor, TEST_CLIENTS, useServerWithUpstreams } from '../support/server.ts';
 
 const LIMITS = { perAccount: 10, perSource: 25, signUpsPerSource: 20, windowSeconds: 60 };
@@ -34,10 +34,12 @@ describe('throttles under concurrent requests', () => {
   afterEach(() => comparisons.restore());
 
   async function signInPage(source: string) {
-    const rp = await relyingParty(server.issuer, c);
-    const browser = new Browser(server.issuer, { localAddress: source });
-    const auth = await authorizationUrl(rp, c.redirect_uris[0]);
-    const html = pageOf(await visit(browser, auth.url));
+    const { browser, login: html } = await atSignInPage(
+      server.issuer,
+      c,
+      {},
+      { localAddress: source },
+    );
     return { browser, html, form: formByAction(html, '/login') };
   }
 

@@ -8,14 +8,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Browser, formByAction } from '../../support/browser.ts';
-import {
-  authorizationUrl,
-  pageOf,
-  relyingParty,
-  signUpAndAuthorize,
-  visit,
-} from '../../support/oidc.ts';
+import { formByAction } from '../../support/browser.ts';
+import { atSignInPage, signUpAndAuthorize } from '../../support/oidc.ts';
 import { freePort, startServerProcess } from '../../support/process.ts';
 import { rawRequest } from '../../support/raw-http.ts';
 import { dropNamespace, serverEnv, TEST_CLIENTS, uniqueNamespace } from '../../support/server.ts';
@@ -350,10 +344,7 @@ async function material(issuer: string): Promise<Material> {
   const plain = await signUpAndAuthorize(issuer, c);
   const account = await api.browser.get('/account');
   const accountCsrf = /name="csrf" value="([^"]+)"/.exec(account.data)?.[1] ?? '';
-  const rp = await relyingParty(issuer, c);
-  const browser = new Browser(issuer);
-  const auth = await authorizationUrl(rp, c.redirect_uris[0] as string);
-  const html = pageOf(await visit(browser, auth.url));
+  const { browser, login: html } = await atSignInPage(issuer, c);
   const form = formByAction(html, '/login');
   const uid = /\/interaction\/([^/]+)\/login/.exec(form.action)?.[1] ?? '';
   return {

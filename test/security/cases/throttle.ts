@@ -4,14 +4,7 @@ import type { AxiosResponse } from 'axios';
 import { DEFAULT_LIMITS } from '../../../src/accounts/login-throttle.ts';
 import { countComparisons } from '../../support/bcrypt-counter.ts';
 import { Browser, formByAction } from '../../support/browser.ts';
-import {
-  authorizationUrl,
-  pageOf,
-  person,
-  relyingParty,
-  signUp,
-  visit,
-} from '../../support/oidc.ts';
+import { atSignInPage, pageOf, person, signUp } from '../../support/oidc.ts';
 import {
   accountFor,
   startTestServer,
@@ -32,10 +25,12 @@ function statuses(responses: AxiosResponse[]): string {
 
 async function signInPage(server: TestServer, source: string) {
   const c = TEST_CLIENTS.firstParty;
-  const rp = await relyingParty(server.issuer, c);
-  const browser = new Browser(server.issuer, { localAddress: source });
-  const auth = await authorizationUrl(rp, c.redirect_uris[0]);
-  const html = pageOf(await visit(browser, auth.url));
+  const { browser, login: html } = await atSignInPage(
+    server.issuer,
+    c,
+    {},
+    { localAddress: source },
+  );
   return { browser, html, form: formByAction(html, '/login') };
 }
 
