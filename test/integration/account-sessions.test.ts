@@ -4,6 +4,7 @@ import type * as client from 'openid-client';
 import { Browser } from '../support/browser.ts';
 import {
   authorizationUrl,
+  authorizeAgain,
   callbackOf,
   exchangeCode,
   pageOf,
@@ -39,8 +40,9 @@ describe("an account's sessions and grants", () => {
   }
 
   async function signedIn(browser: Browser, rp: client.Configuration): Promise<boolean> {
-    const silent = await authorizationUrl(rp, c.redirect_uris[0], { prompt: 'none' });
-    const callback = callbackOf(await visit(browser, silent.url));
+    const { callback } = await authorizeAgain(browser, rp, c.redirect_uris[0], {
+      prompt: 'none',
+    });
     return callback.searchParams.get('code') !== null;
   }
 

@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import { Browser } from '../support/browser.ts';
 import {
   authorizationUrl,
+  authorizeAgain,
   callbackOf,
   consent,
   exchangeCode,
@@ -76,11 +77,15 @@ describe('consent', () => {
       headers: { authorization: `Bearer ${tokens.access_token}` },
     });
     expect(me.status).to.equal(401);
-    const apiAsked = await authorizationUrl(rp, thirdParty.redirect_uris[0], {
-      scope: 'openid profile',
-      resource: `${server.issuer}/api`,
-    });
-    const refused = callbackOf(await visit(browser, apiAsked.url));
+    const { callback: refused } = await authorizeAgain(
+      browser,
+      rp,
+      thirdParty.redirect_uris[0],
+      {
+        scope: 'openid profile',
+        resource: `${server.issuer}/api`,
+      },
+    );
     expect(refused.searchParams.get('error')).to.equal('invalid_target');
   });
 

@@ -7,6 +7,7 @@ import { RedisAdapter } from '../../src/oidc/redis-adapter.ts';
 import { Browser } from '../support/browser.ts';
 import {
   authorizationUrl,
+  authorizeAgain,
   callbackOf,
   exchangeCode,
   relyingParty,
@@ -89,8 +90,7 @@ describe('authorization requests and tokens', () => {
 
     it('returns iss with the code (RFC 9207) and the code works once only', async () => {
       const { rp, browser } = await signUpAndAuthorize(server.issuer, c);
-      const auth = await authorizationUrl(rp, c.redirect_uris[0]);
-      const callback = callbackOf(await visit(browser, auth.url));
+      const { auth, callback } = await authorizeAgain(browser, rp, c.redirect_uris[0]);
       expect(callback.searchParams.get('iss')).to.equal(server.issuer);
       const tokens = await exchangeCode(rp, callback, auth);
       const replay = await exchangeCode(rp, callback, auth).then(
@@ -110,8 +110,7 @@ describe('authorization requests and tokens', () => {
 
     it('refuses a code exchanged with the wrong PKCE verifier', async () => {
       const { rp, browser } = await signUpAndAuthorize(server.issuer, c);
-      const auth = await authorizationUrl(rp, c.redirect_uris[0]);
-      const callback = callbackOf(await visit(browser, auth.url));
+      const { auth, callback } = await authorizeAgain(browser, rp, c.redirect_uris[0]);
       const outcome = await exchangeCode(rp, callback, {
         ...auth,
         verifier: client.randomPKCECodeVerifier(),
@@ -237,8 +236,8 @@ describe('authorization requests and tokens', () => {
     const { browser, tokens } = await signUpAndAuthorize(server.issuer, c);
     const spa = TEST_CLIENTS.publicSpa;
     const rp = await relyingParty(server.issuer, spa);
-    const auth = await authorizationUrl(rp, spa.redirect_uris[0]);
-    const second = await exchangeCode(rp, callbackOf(await visit(browser, auth.url)), auth);
+    const { auth, callback } = await authorizeAgain(browser, rp, spa.redirect_uris[0]);
+    const second = await exchangeCode(rp, callback, auth);
     expect(second.claims()?.sub).to.equal(tokens.claims()?.sub);
     expect(second.claims()?.aud).to.equal(spa.client_id);
     // prompt=none works for a signed-in person and fails cleanly for a stranger.

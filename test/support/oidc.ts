@@ -138,3 +138,14 @@ export async function signUpAndAuthorize(
   const tokens = await exchangeCode(rp, callbackOf(result), auth, tokenParameters);
   return { rp, browser, auth, tokens, person: who };
 }
+
+/** A browser that may already be signed in starts a new request; where it was sent back to the app. */
+export async function authorizeAgain(
+  browser: Browser,
+  rp: client.Configuration,
+  redirectUri: string,
+  params: Record<string, string> = {},
+) {
+  const auth = await authorizationUrl(rp, redirectUri, params);
+  return { auth, callback: callbackOf(await visit(browser, auth.url)) };
+}
