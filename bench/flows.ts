@@ -3,7 +3,12 @@ import type { AxiosResponse } from 'axios';
 import * as client from 'openid-client';
 import { DEFAULT_LIMITS } from '../src/accounts/login-throttle.ts';
 import { Browser, type Followed } from '../test/support/browser.ts';
-import { type Authorization, authorizationUrl, exchangeCode } from '../test/support/oidc.ts';
+import {
+  type Authorization,
+  authorizationUrl,
+  exchangeCode,
+  OFFLINE,
+} from '../test/support/oidc.ts';
 import type { HttpClient } from './http.ts';
 import type { Account, ClientSettings, FlowName } from './options.ts';
 
@@ -132,7 +137,6 @@ export interface FlowContext {
 
 export function makeFlow(name: FlowName, ctx: FlowContext): Flow {
   const { http, issuer, first, second } = ctx;
-  const offline = { scope: 'openid profile email offline_access', prompt: 'consent' };
   switch (name) {
     case 'password-login':
       return {
@@ -158,7 +162,7 @@ export function makeFlow(name: FlowName, ctx: FlowContext): Flow {
       return {
         name,
         async prepare() {
-          const { tokens } = await passwordSignIn(http, issuer, first, ctx.nextAccount(), offline);
+          const { tokens } = await passwordSignIn(http, issuer, first, ctx.nextAccount(), OFFLINE);
           let refreshToken = tokens.refresh_token;
           if (!refreshToken) throw new Error('no refresh token for offline_access');
           return async () => {

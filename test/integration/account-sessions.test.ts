@@ -1,41 +1,30 @@
 // An account's sessions and grants are listed from Redis and can all be ended but the current one.
 import { expect } from 'chai';
 import type * as client from 'openid-client';
-import { Browser } from '../support/browser.ts';
+import type { Browser } from '../support/browser.ts';
 import {
-  authorizationUrl,
   authorizeAgain,
-  callbackOf,
-  exchangeCode,
-  pageOf,
-  signIn,
+  OFFLINE,
+  signInAndAuthorize,
   signUpAndAuthorize,
-  visit,
 } from '../support/oidc.ts';
 import { TEST_CLIENTS, useServer } from '../support/server.ts';
 import { refresh, sessionCookie, userinfoStatus } from '../support/tokens.ts';
 
 describe("an account's sessions and grants", () => {
   const c = TEST_CLIENTS.firstParty;
-  const offline = { scope: 'openid profile email offline_access', prompt: 'consent' };
 
   const server = useServer();
 
   /** One person signed in in two browsers, each with tokens for the same app. */
   async function twoBrowsers() {
-    const first = await signUpAndAuthorize(server.issuer, c, offline);
-    const second = new Browser(server.issuer);
-    const auth = await authorizationUrl(first.rp, c.redirect_uris[0], offline);
-    const login = pageOf(await visit(second, auth.url));
-    const callback = callbackOf(
-      await signIn(second, login, first.person.email, first.person.password),
-    );
-    const secondTokens = await exchangeCode(first.rp, callback, auth);
+    const first = await signUpAndAuthorize(server.issuer, c, OFFLINE);
+    const second = await signInAndAuthorize(server.issuer, c, first.person, OFFLINE);
     return {
       rp: first.rp,
       accountId: first.tokens.claims()?.sub as string,
       first: { browser: first.browser, tokens: first.tokens },
-      second: { browser: second, tokens: secondTokens },
+      second: { browser: second.browser, tokens: second.tokens },
     };
   }
 

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import * as client from 'openid-client';
 import { formByAction } from '../support/browser.ts';
-import { signUpAndAuthorize } from '../support/oidc.ts';
+import { OFFLINE, signUpAndAuthorize } from '../support/oidc.ts';
 import { runServerProcess, type ServerProcess, startServerProcess } from '../support/process.ts';
 import {
   dropNamespace,
@@ -41,9 +41,8 @@ describe('the server process', () => {
     before(async () => {
       server = await startServerProcess(env());
       const c = TEST_CLIENTS.firstParty;
-      const offline = { scope: 'openid profile email offline_access', prompt: 'consent' };
       // Traffic that reaches every policy hook the library would otherwise warn about.
-      const { rp, browser, tokens } = await signUpAndAuthorize(server.issuer, c, offline);
+      const { rp, browser, tokens } = await signUpAndAuthorize(server.issuer, c, OFFLINE);
       await client.fetchUserInfo(rp, tokens.access_token, tokens.claims()?.sub ?? '');
       const refreshed = await client.refreshTokenGrant(rp, tokens.refresh_token as string);
       await client.tokenIntrospection(rp, refreshed.access_token);

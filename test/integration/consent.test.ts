@@ -77,15 +77,10 @@ describe('consent', () => {
       headers: { authorization: `Bearer ${tokens.access_token}` },
     });
     expect(me.status).to.equal(401);
-    const { callback: refused } = await authorizeAgain(
-      browser,
-      rp,
-      thirdParty.redirect_uris[0],
-      {
-        scope: 'openid profile',
-        resource: `${server.issuer}/api`,
-      },
-    );
+    const { callback: refused } = await authorizeAgain(browser, rp, thirdParty.redirect_uris[0], {
+      scope: 'openid profile',
+      resource: `${server.issuer}/api`,
+    });
     expect(refused.searchParams.get('error')).to.equal('invalid_target');
   });
 

@@ -1,14 +1,7 @@
 // A password change signs every other browser out and revokes the tokens apps got through them;
 // the browser that made the change stays signed in and its apps keep working.
 import { expect } from 'chai';
-import {
-  atSignInPage,
-  callbackOf,
-  exchangeCode,
-  pageOf,
-  signIn,
-  signUpAndAuthorize,
-} from '../support/oidc.ts';
+import { pageOf, signInAndAuthorize, signUpAndAuthorize } from '../support/oidc.ts';
 import { TEST_CLIENTS, useServer } from '../support/server.ts';
 import { refresh } from '../support/tokens.ts';
 
@@ -18,13 +11,9 @@ const offline = { scope: 'openid profile offline_access', prompt: 'consent' };
 describe('changing the password', () => {
   const server = useServer();
 
-  /** Signs this browser in to the first-party app as `who` and returns that app's tokens. */
-  async function signInElsewhere(who: { email: string; password: string }) {
-    const { rp, browser, auth, login } = await atSignInPage(server.issuer, c, offline);
-    const result = await signIn(browser, login, who.email, who.password);
-    const tokens = await exchangeCode(rp, callbackOf(result), auth);
-    return { browser, tokens };
-  }
+  /** Signs a new browser in to the first-party app as `who`; that app gets tokens. */
+  const signInElsewhere = (who: { email: string; password: string }) =>
+    signInAndAuthorize(server.issuer, c, who, offline);
 
   it('ends the other sessions and their refresh tokens, and keeps this one', async () => {
     const here = await signUpAndAuthorize(server.issuer, c, offline);

@@ -1,10 +1,10 @@
 // Codes and refresh tokens are single use even when many requests redeem one at the same moment.
 import { expect } from 'chai';
+import { OFFLINE } from '../support/oidc.ts';
 import { TEST_CLIENTS, useServer } from '../support/server.ts';
 import { atOnce, freshCode, refresh, type TokenReply, userinfoStatus } from '../support/tokens.ts';
 
 const PARALLEL = 20;
-const offline = { scope: 'openid profile email offline_access', prompt: 'consent' };
 
 /** Every answer is a token set or invalid_grant; returns the token sets. */
 function winners(replies: TokenReply[]): TokenReply[] {
@@ -27,7 +27,7 @@ describe('single use under concurrency', () => {
     const when = afterFirst ? 'after the first answered' : 'all at the same moment';
 
     it(`gives at most one token set for a code redeemed ${PARALLEL} times ${when}, and the replays revoke it`, async () => {
-      const { exchange } = await freshCode(server.issuer, c, offline);
+      const { exchange } = await freshCode(server.issuer, c, OFFLINE);
 
       const won = winners(await atOnce(PARALLEL, exchange, afterFirst));
 
@@ -40,7 +40,7 @@ describe('single use under concurrency', () => {
     });
 
     it(`gives at most one new refresh token for one used ${PARALLEL} times ${when}, and the reuse revokes the grant`, async () => {
-      const { exchange } = await freshCode(server.issuer, c, offline);
+      const { exchange } = await freshCode(server.issuer, c, OFFLINE);
       const tokens = (await exchange()).data;
 
       const won = winners(

@@ -1,6 +1,7 @@
 // A copy of Redis holds no usable token: token and session records live under hashes of their ids.
 import { expect } from 'chai';
 import type { Redis } from 'ioredis';
+import { OFFLINE } from '../support/oidc.ts';
 import { TEST_CLIENTS, useServer } from '../support/server.ts';
 import { freshCode, refresh, sessionCookie } from '../support/tokens.ts';
 
@@ -36,15 +37,14 @@ describe('tokens at rest in Redis', () => {
 
   it('holds no code, token or session cookie after a sign-in, a code exchange and refreshes', async () => {
     const c = TEST_CLIENTS.firstParty;
-    const offline = { scope: 'openid profile email offline_access', prompt: 'consent' };
-    const { browser, tokens, code, exchange } = await freshCode(server.issuer, c, offline);
+    const { browser, tokens, code, exchange } = await freshCode(server.issuer, c, OFFLINE);
     const exchanged = (await exchange()).data;
     const rotated = (await refresh(server.issuer, c, exchanged.refresh_token as string)).data;
     // A retry within the grace window leaves its stored answer behind as well.
     const retried = (await refresh(server.issuer, c, exchanged.refresh_token as string)).data;
     expect(retried.refresh_token).to.equal(rotated.refresh_token);
     const spa = TEST_CLIENTS.publicSpa;
-    const publicClient = await freshCode(server.issuer, spa, offline);
+    const publicClient = await freshCode(server.issuer, spa, OFFLINE);
     const publicTokens = (await publicClient.exchange()).data;
 
     const secrets: Record<string, string> = {

@@ -10,6 +10,7 @@ import {
   authorizeAgain,
   callbackOf,
   exchangeCode,
+  OFFLINE,
   relyingParty,
   signUpAndAuthorize,
   visit,
@@ -19,7 +20,6 @@ import { TEST_CLIENTS, useServer } from '../support/server.ts';
 describe('authorization requests and tokens', () => {
   const c = TEST_CLIENTS.firstParty;
   const http = axios.create({ validateStatus: () => true, maxRedirects: 0 });
-  const offline = { scope: 'openid profile email offline_access', prompt: 'consent' };
 
   // A one-second refresh grace window, so reuse after it can be tested without a long wait.
   const server = useServer({ env: { REFRESH_REUSE_GRACE_SECONDS: '1' } });
@@ -129,7 +129,7 @@ describe('authorization requests and tokens', () => {
     });
 
     it('rotate on every use, and reusing an old one after the grace window revokes the whole grant', async () => {
-      const { rp, tokens } = await signUpAndAuthorize(server.issuer, c, offline);
+      const { rp, tokens } = await signUpAndAuthorize(server.issuer, c, OFFLINE);
       const first = tokens.refresh_token as string;
       const rotated = await client.refreshTokenGrant(rp, first);
       expect(rotated.refresh_token).to.be.a('string').and.not.equal(first);
@@ -152,7 +152,7 @@ describe('authorization requests and tokens', () => {
 
     it('rotate for public clients too', async () => {
       const spa = TEST_CLIENTS.publicSpa;
-      const { rp, tokens } = await signUpAndAuthorize(server.issuer, spa, offline);
+      const { rp, tokens } = await signUpAndAuthorize(server.issuer, spa, OFFLINE);
       const rotated = await client.refreshTokenGrant(rp, tokens.refresh_token as string);
       expect(rotated.refresh_token).to.be.a('string').and.not.equal(tokens.refresh_token);
     });
@@ -167,7 +167,7 @@ describe('authorization requests and tokens', () => {
 
     it('never outlive the first refresh token of a public client', async () => {
       const spa = TEST_CLIENTS.publicSpa;
-      const { rp, tokens } = await signUpAndAuthorize(server.issuer, spa, offline);
+      const { rp, tokens } = await signUpAndAuthorize(server.issuer, spa, OFFLINE);
       const first = await expiryOf(tokens.refresh_token as string);
       expect(first - Math.floor(Date.now() / 1000)).to.be.within(30 * 86400 - 5, 30 * 86400);
 
@@ -181,7 +181,7 @@ describe('authorization requests and tokens', () => {
     });
 
     it('start a new lifetime at each rotation for a confidential client', async () => {
-      const { rp, tokens } = await signUpAndAuthorize(server.issuer, c, offline);
+      const { rp, tokens } = await signUpAndAuthorize(server.issuer, c, OFFLINE);
       const first = await expiryOf(tokens.refresh_token as string);
 
       await sleep(1100);
@@ -193,7 +193,7 @@ describe('authorization requests and tokens', () => {
 
   describe('introspection and revocation', () => {
     it('let a confidential client introspect and revoke its own tokens', async () => {
-      const { rp, tokens } = await signUpAndAuthorize(server.issuer, c, offline);
+      const { rp, tokens } = await signUpAndAuthorize(server.issuer, c, OFFLINE);
       const info = await client.tokenIntrospection(rp, tokens.access_token);
       expect(info.active).to.equal(true);
       expect(info.client_id).to.equal(c.client_id);
@@ -210,7 +210,7 @@ describe('authorization requests and tokens', () => {
     });
 
     it('do not let a client see or revoke tokens of another client', async () => {
-      const { tokens } = await signUpAndAuthorize(server.issuer, c, offline);
+      const { tokens } = await signUpAndAuthorize(server.issuer, c, OFFLINE);
       const other = await relyingParty(server.issuer, TEST_CLIENTS.thirdParty);
       const info = await client.tokenIntrospection(other, tokens.access_token);
       expect(info.active).to.equal(false);

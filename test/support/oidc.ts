@@ -16,6 +16,9 @@ export async function relyingParty(issuer: string, c: TestClient): Promise<clien
   });
 }
 
+/** The request that gets a refresh token: offline_access, with prompt=consent as the provider requires. */
+export const OFFLINE = { scope: 'openid profile email offline_access', prompt: 'consent' } as const;
+
 export interface Authorization {
   verifier: string;
   state: string;
@@ -148,4 +151,17 @@ export async function authorizeAgain(
 ) {
   const auth = await authorizationUrl(rp, redirectUri, params);
   return { auth, callback: callbackOf(await visit(browser, auth.url)) };
+}
+
+/** Someone who already has an account signs in with a fresh browser; the client gets tokens. */
+export async function signInAndAuthorize(
+  issuer: string,
+  c: TestClient,
+  who: { email: string; password: string },
+  params: Record<string, string> = {},
+) {
+  const { rp, browser, auth, login } = await atSignInPage(issuer, c, params);
+  const result = await signIn(browser, login, who.email, who.password);
+  const tokens = await exchangeCode(rp, callbackOf(result), auth);
+  return { rp, browser, auth, tokens };
 }
