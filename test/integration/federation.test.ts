@@ -1,8 +1,9 @@
 // Sign-in with Google, Facebook and X against local fakes that speak their real protocols.
 
 import { expect } from 'chai';
-import { Browser, type Followed, formByAction } from '../support/browser.ts';
+import { Browser, formByAction } from '../support/browser.ts';
 import {
+  atLinkPage,
   atSignInPage,
   authorizationUrl,
   callbackOf,
@@ -10,6 +11,7 @@ import {
   pageOf,
   person,
   relyingParty,
+  viaUpstream,
   visit,
 } from '../support/oidc.ts';
 import {
@@ -30,16 +32,6 @@ describe('sign-in with upstream providers', () => {
   async function atSignIn() {
     const { rp, browser, auth, login } = await atSignInPage(server.issuer, c);
     return { rp, browser, auth, login };
-  }
-
-  /** Presses "Continue with <provider>", lets the fake answer, and follows back into Latchkey. */
-  async function viaUpstream(browser: Browser, page: string, provider: string): Promise<Followed> {
-    const out = await browser.follow(await browser.submit(page, `/federated/${provider}`));
-    if (!out.external) return out;
-    const answer = await browser.get(out.external.toString());
-    const back = answer.headers.location as string | undefined;
-    if (!back) return { response: answer };
-    return browser.follow(await browser.get(back));
   }
 
   async function signInWith(provider: string) {
@@ -333,8 +325,7 @@ describe('sign-in with upstream providers', () => {
     it('never links on an unverified Facebook email; the person may create a separate account', async () => {
       const who = await accountFor(server, 'owner');
       upstreams.facebook.signInAs({ sub: '8000002', name: 'Impostor', email: who.email });
-      const { rp, browser, auth, login } = await atSignIn();
-      const linkPage = pageOf(await viaUpstream(browser, login, 'facebook'));
+      const { rp, browser, auth, linkPage } = await atLinkPage(server.issuer, c, 'facebook');
       expect(linkPage).to.include('Link Facebook to your account');
       const separate = await browser.follow(await browser.submit(linkPage, '/link/separate'));
       const tokens = await exchangeCode(rp, callbackOf(separate), auth);
@@ -349,8 +340,7 @@ describe('sign-in with upstream providers', () => {
       const first = await signInWith('google');
       // The Google-only account has no password; the person proves it with Google.
       upstreams.facebook.signInAs({ sub: '8000004', name: 'Multi on Facebook', email });
-      const { rp, browser, auth, login } = await atSignIn();
-      const linkPage = pageOf(await viaUpstream(browser, login, 'facebook'));
+      const { rp, browser, auth, linkPage } = await atLinkPage(server.issuer, c, 'facebook');
       expect(linkPage).to.include('Continue with Google');
       // A password is no way into an account that has none: it fails like a wrong one.
       const guess = await browser.submit(linkPage, '/link', { password: 'any password at all' });
@@ -378,8 +368,7 @@ describe('sign-in with upstream providers', () => {
       await signInWith('google');
       const linkPageFor = async (email: string, sub: string) => {
         upstreams.facebook.signInAs({ sub, name: 'Visitor', email });
-        const { browser, login } = await atSignIn();
-        return pageOf(await viaUpstream(browser, login, 'facebook'));
+        return (await atLinkPage(server.issuer, c, 'facebook')).linkPage;
       };
       const a = await linkPageFor(withPassword.email, '8000011');
       const b = await linkPageFor(googleEmail, '8000012');
@@ -402,8 +391,7 @@ describe('sign-in with upstream providers', () => {
       upstreams.google.signInAs({ sub: '8000005', name: 'Owner', email, emailVerified: true });
       const owner = await signInWith('google');
       upstreams.facebook.signInAs({ sub: '8000006', name: 'Someone', email });
-      const { rp, browser, auth, login } = await atSignIn();
-      const linkPage = pageOf(await viaUpstream(browser, login, 'facebook'));
+      const { rp, browser, auth, linkPage } = await atLinkPage(server.issuer, c, 'facebook');
       // Signing in to some other Google account is no proof for the account with this email.
       upstreams.google.signInAs({
         sub: '8000007',
@@ -506,8 +494,7 @@ describe('sign-in with upstream providers', () => {
         email: who.email,
         emailVerified: true,
       });
-      const { browser, login } = await atSignIn();
-      const linkPage = pageOf(await viaUpstream(browser, login, 'google'));
+      const { browser, linkPage } = await atLinkPage(server.issuer, c, 'google');
       await browser.follow(await browser.submit(linkPage, '/link', { password: who.password }));
       const page = await accountPage(browser);
       const remove = formByAction(page, '/remove');

@@ -5,14 +5,9 @@ import { expect } from 'chai';
 import { formByAction } from '../support/browser.ts';
 import { atSignInPage, person } from '../support/oidc.ts';
 import { accountFor, TEST_CLIENTS, useServer } from '../support/server.ts';
+import { tally } from '../support/tally.ts';
 
 const LIMITS = { perAccount: 8, perSource: 10_000, signUpsPerSource: 10_000, windowSeconds: 60 };
-
-function tally(responses: AxiosResponse[]): Record<number, number> {
-  const counts: Record<number, number> = {};
-  for (const r of responses) counts[r.status] = (counts[r.status] ?? 0) + 1;
-  return counts;
-}
 
 describe('the password hashing queue', () => {
   const c = TEST_CLIENTS.firstParty;

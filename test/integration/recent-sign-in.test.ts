@@ -156,15 +156,10 @@ describe('recent sign-in for sensitive account changes', () => {
     const { browser, who, page } = await signedUpOnAccountPage('parallel');
     await ageSession(browser, 301);
     const form = formByAction(page, '/account/password');
-    const answers = await Promise.all(
-      Array.from({ length: 12 }, (_, i) =>
-        browser.post(form.action, {
-          ...form.fields,
-          current_password: who.password,
-          new_password: `parallel passphrase ${i}`,
-        }),
-      ),
-    );
+    const answers = await browser.submitAtOnce(form, 12, (i) => ({
+      current_password: who.password,
+      new_password: `parallel passphrase ${i}`,
+    }));
     expect(answers.map((a) => a.status)).to.deep.equal(Array(12).fill(403));
     expect(await passwordWorks(who.email, who.password)).to.equal(true);
     expect(ended).to.deep.equal([]);

@@ -5,17 +5,16 @@ import type { AxiosResponse } from 'axios';
 import { expect } from 'chai';
 import { countComparisons } from '../support/bcrypt-counter.ts';
 import { Browser, formByAction } from '../support/browser.ts';
-import { atSignInPage, pageOf, person, signUp } from '../support/oidc.ts';
-import { accountFor, TEST_CLIENTS, useServerWithUpstreams } from '../support/server.ts';
+import { atLinkPage, atSignInPage, pageOf, person, signUp } from '../support/oidc.ts';
+import {
+  accountFor,
+  signUpsAtOnce,
+  TEST_CLIENTS,
+  useServerWithUpstreams,
+} from '../support/server.ts';
+import { tally } from '../support/tally.ts';
 
 const LIMITS = { perAccount: 10, perSource: 25, signUpsPerSource: 20, windowSeconds: 60 };
-
-/** How many responses had each status, e.g. { 401: 10, 429: 50 }. */
-function tally(responses: AxiosResponse[]): Record<number, number> {
-  const counts: Record<number, number> = {};
-  for (const r of responses) counts[r.status] = (counts[r.status] ?? 0) + 1;
-  return counts;
-}
 
 describe('throttles under concurrent requests', () => {
   const { server, upstreams } = useServerWithUpstreams({
@@ -47,15 +46,10 @@ describe('throttles under concurrent requests', () => {
     const target = await accountFor(server, 'burst');
     const { browser, form } = await signInPage(newSource());
     comparisons.count = 0;
-    const responses = await Promise.all(
-      Array.from({ length: 60 }, (_, i) =>
-        browser.post(form.action, {
-          ...form.fields,
-          email: target.email,
-          password: `wrong guess number ${i}`,
-        }),
-      ),
-    );
+    const responses = await browser.submitAtOnce(form, 60, (i) => ({
+      email: target.email,
+      password: `wrong guess number ${i}`,
+    }));
     expect(tally(responses)).to.deep.equal({ 401: 10, 429: 50 });
     expect(comparisons.count).to.equal(LIMITS.perAccount);
     const refused = responses.find((r) => r.status === 429) as AxiosResponse<string>;
@@ -116,22 +110,8 @@ describe('throttles under concurrent requests', () => {
   });
 
   it('creates at most 20 accounts from 30 simultaneous sign-ups from one address', async () => {
-    const source = newSource();
-    const forms = [];
-    for (let i = 0; i < 30; i++) {
-      const { browser, html } = await signInPage(source);
-      const link = /href="(\/interaction\/[^"]+\/signup)"/.exec(html)?.[1] as string;
-      const page = await browser.get(link);
-      forms.push({ browser, form: formByAction(page.data, '/signup'), who: person('mass') });
-    }
-    const responses = await Promise.all(
-      forms.map(({ browser, form, who }) => browser.post(form.action, { ...form.fields, ...who })),
-    );
+    const { responses, created } = await signUpsAtOnce(server, newSource(), 30, 'mass');
     expect(tally(responses)).to.deep.equal({ 303: 20, 429: 10 });
-    let created = 0;
-    for (const { who } of forms) {
-      if (await server.latchkey.accounts.findAccountByEmail(who.email)) created += 1;
-    }
     expect(created).to.equal(LIMITS.signUpsPerSource);
   });
 
@@ -143,17 +123,13 @@ describe('throttles under concurrent requests', () => {
       email: owner.email,
       emailVerified: true,
     });
-    const { browser, html } = await signInPage(newSource());
-    const out = await browser.follow(await browser.submit(html, '/federated/google'));
-    const answer = await browser.get((out.external as URL).toString());
-    const linkPage = pageOf(await browser.follow(await browser.get(answer.headers.location)));
-    const form = formByAction(linkPage, '/link');
+    const { browser, form } = await atLinkPage(server.issuer, c, 'google', {
+      localAddress: newSource(),
+    });
     comparisons.count = 0;
-    const responses = await Promise.all(
-      Array.from({ length: 30 }, (_, i) =>
-        browser.post(form.action, { ...form.fields, password: `link guess ${i}` }),
-      ),
-    );
+    const responses = await browser.submitAtOnce(form, 30, (i) => ({
+      password: `link guess ${i}`,
+    }));
     expect(tally(responses)).to.deep.equal({ 401: 10, 429: 20 });
     expect(comparisons.count).to.equal(LIMITS.perAccount);
     const right = await browser.post(form.action, { ...form.fields, password: owner.password });
@@ -168,15 +144,10 @@ describe('throttles under concurrent requests', () => {
     const page = (await signUp(browser, login, who)).response.data;
     const form = formByAction(page, '/account/password');
     comparisons.count = 0;
-    const responses = await Promise.all(
-      Array.from({ length: 30 }, (_, i) =>
-        browser.post(form.action, {
-          ...form.fields,
-          current_password: `current guess ${i}`,
-          new_password: 'a brand new passphrase',
-        }),
-      ),
-    );
+    const responses = await browser.submitAtOnce(form, 30, (i) => ({
+      current_password: `current guess ${i}`,
+      new_password: 'a brand new passphrase',
+    }));
     expect(tally(responses)).to.deep.equal({ 401: 10, 429: 20 });
     expect(comparisons.count).to.equal(LIMITS.perAccount);
   });

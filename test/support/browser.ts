@@ -134,6 +134,19 @@ export class Browser {
     });
   }
 
+  /** Posts `form` `count` times at once, each copy with the fields `values(i)` adds. */
+  submitAtOnce(
+    form: ScrapedForm,
+    count: number,
+    values: (i: number) => Record<string, string> = () => ({}),
+  ): Promise<AxiosResponse<string>[]> {
+    return Promise.all(
+      Array.from({ length: count }, (_, i) =>
+        this.post(form.action, { ...form.fields, ...values(i) }),
+      ),
+    );
+  }
+
   async submit(html: string, actionPart: string, values: Record<string, string> = {}) {
     const form = formByAction(html, actionPart);
     return this.post(form.action, { ...form.fields, ...values });

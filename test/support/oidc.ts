@@ -66,14 +66,19 @@ export function callbackOf(result: Followed): URL {
   return result.external;
 }
 
+/** The address of the sign-up page linked from a sign-in page. */
+export function signUpLink(loginPage: string): string {
+  const link = /href="(\/interaction\/[^"]+\/signup)"/.exec(loginPage)?.[1];
+  if (!link) throw new Error('no sign-up link on the page');
+  return link;
+}
+
 export async function signUp(
   browser: Browser,
   loginPage: string,
   person: { name: string; email: string; password: string },
 ) {
-  const link = /href="(\/interaction\/[^"]+\/signup)"/.exec(loginPage)?.[1];
-  if (!link) throw new Error('no sign-up link on the page');
-  const signupPage = await browser.get(link);
+  const signupPage = await browser.get(signUpLink(loginPage));
   return browser.follow(await browser.submit(signupPage.data, '/signup', person));
 }
 
@@ -164,4 +169,42 @@ export async function signInAndAuthorize(
   const result = await signIn(browser, login, who.email, who.password);
   const tokens = await exchangeCode(rp, callbackOf(result), auth);
   return { rp, browser, auth, tokens };
+}
+
+/** A fresh browser on the sign-up page of a new authorization request, with its form. */
+export async function atSignUpPage(
+  issuer: string,
+  c: TestClient,
+  params: Record<string, string> = {},
+  browserOptions: BrowserOptions = {},
+) {
+  const start = await atSignInPage(issuer, c, params, browserOptions);
+  const page = await start.browser.get(signUpLink(start.login));
+  return { ...start, page, form: formByAction(page.data, '/signup') };
+}
+
+/** Presses "Continue with <provider>" on `page`, lets the fake answer, and follows back into Latchkey. */
+export async function viaUpstream(
+  browser: Browser,
+  page: string,
+  provider: string,
+): Promise<Followed> {
+  const out = await browser.follow(await browser.submit(page, `/federated/${provider}`));
+  if (!out.external) return out;
+  const answer = await browser.get(out.external.toString());
+  const back = answer.headers.location as string | undefined;
+  if (!back) return { response: answer };
+  return browser.follow(await browser.get(back));
+}
+
+/** From a new request's sign-in page through `provider` to the page offering to link an account. */
+export async function atLinkPage(
+  issuer: string,
+  c: TestClient,
+  provider: string,
+  browserOptions: BrowserOptions = {},
+) {
+  const start = await atSignInPage(issuer, c, {}, browserOptions);
+  const linkPage = pageOf(await viaUpstream(start.browser, start.login, provider));
+  return { ...start, linkPage, form: formByAction(linkPage, '/link') };
 }

@@ -12,7 +12,7 @@ import { type AppDeps, createApp, type LatchkeyApp } from '../../src/app.ts';
 import { connect, type Resources } from '../../src/boot.ts';
 import { type Config, type Env, loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
-import { person } from './oidc.ts';
+import { atSignUpPage, person } from './oidc.ts';
 import {
   newKek,
   serverEnv,
@@ -224,4 +224,31 @@ export function useServerWithUpstreams(options: TestServerOptions = {}): {
     server: lazily(() => server, 'the test server'),
     upstreams: lazily(() => upstreams, 'the fake upstreams'),
   };
+}
+
+/** `count` people open the sign-up page from one address, then all post it at once. */
+export async function signUpsAtOnce(
+  server: TestServer,
+  source: string,
+  count: number,
+  label: string,
+) {
+  const forms = [];
+  for (let i = 0; i < count; i++) {
+    const { browser, form } = await atSignUpPage(
+      server.issuer,
+      TEST_CLIENTS.firstParty,
+      {},
+      { localAddress: source },
+    );
+    forms.push({ browser, form, who: person(label) });
+  }
+  const responses = await Promise.all(
+    forms.map(({ browser, form, who }) => browser.post(form.action, { ...form.fields, ...who })),
+  );
+  let created = 0;
+  for (const { who } of forms) {
+    if (await server.latchkey.accounts.findAccountByEmail(who.email)) created += 1;
+  }
+  return { responses, created };
 }
