@@ -11,6 +11,7 @@ import {
   pageOf,
   person,
   relyingParty,
+  verifiedProfile,
   viaUpstream,
   visit,
 } from '../support/oidc.ts';
@@ -488,12 +489,7 @@ describe('sign-in with upstream providers', () => {
 
     it('keeps the password account able to drop its only linked provider', async () => {
       const who = await accountFor(server, 'pwlinked');
-      upstreams.google.signInAs({
-        sub: '9000004',
-        name: who.name,
-        email: who.email,
-        emailVerified: true,
-      });
+      upstreams.google.signInAs({ sub: '9000004', ...verifiedProfile(who) });
       const { browser, linkPage } = await atLinkPage(server.issuer, c, 'google');
       await browser.follow(await browser.submit(linkPage, '/link', { password: who.password }));
       const page = await accountPage(browser);

@@ -2,7 +2,7 @@
 // again (prompt=login) with the account's own method, and nothing changes until then.
 import { expect } from 'chai';
 import { Browser, formByAction } from '../support/browser.ts';
-import { pageOf, person, signIn, signUp } from '../support/oidc.ts';
+import { pageOf, person, signIn, signUp, verifiedProfile } from '../support/oidc.ts';
 import { accountFor, useServerWithUpstreams } from '../support/server.ts';
 
 type Step = Awaited<ReturnType<Browser['follow']>>;
@@ -167,12 +167,7 @@ describe('recent sign-in for sensitive account changes', () => {
 
   it('lets a Google-only account confirm through Google before setting a first password', async () => {
     const who = person('gonly');
-    upstreams.google.signInAs({
-      sub: `g-${who.email}`,
-      name: who.name,
-      email: who.email,
-      emailVerified: true,
-    });
+    upstreams.google.signInAs({ sub: `g-${who.email}`, ...verifiedProfile(who) });
     const browser = new Browser(server.issuer);
     const viaGoogle = async (page: string) => {
       const out = await browser.follow(await browser.submit(page, '/federated/google'));

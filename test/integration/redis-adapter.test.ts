@@ -381,10 +381,10 @@ describe('RedisAdapter', () => {
       const grantable = [
         'AccessToken',
         'AuthorizationCode',
-        'RefreshToken',
-        'DeviceCode',
         'BackchannelAuthenticationRequest',
+        'DeviceCode',
         'PreAuthorizedCode',
+        'RefreshToken',
       ];
       for (const model of grantable) {
         await adapter(model).upsert(model, { grantId: 'grant', jti: model }, 60);

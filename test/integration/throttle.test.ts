@@ -5,7 +5,14 @@ import type { AxiosResponse } from 'axios';
 import { expect } from 'chai';
 import { countComparisons } from '../support/bcrypt-counter.ts';
 import { Browser, formByAction } from '../support/browser.ts';
-import { atLinkPage, atSignInPage, pageOf, person, signUp } from '../support/oidc.ts';
+import {
+  atLinkPage,
+  atSignInPage,
+  pageOf,
+  person,
+  signUp,
+  verifiedProfile,
+} from '../support/oidc.ts';
 import {
   accountFor,
   signUpsAtOnce,
@@ -117,12 +124,7 @@ describe('throttles under concurrent requests', () => {
 
   it('judges only 10 of 30 simultaneous wrong passwords on the link page', async () => {
     const owner = await accountFor(server, 'linkburst');
-    upstreams.google.signInAs({
-      sub: '7100001',
-      name: owner.name,
-      email: owner.email,
-      emailVerified: true,
-    });
+    upstreams.google.signInAs({ sub: '7100001', ...verifiedProfile(owner) });
     const { browser, form } = await atLinkPage(server.issuer, c, 'google', {
       localAddress: newSource(),
     });

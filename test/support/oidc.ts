@@ -105,6 +105,11 @@ export async function exchangeCode(
   );
 }
 
+/** What an upstream reports for a person whose email it has verified: their name and email. */
+export function verifiedProfile(who: { name: string; email: string }) {
+  return { name: who.name, email: who.email, emailVerified: true };
+}
+
 let counter = 0;
 export function person(label = 'person') {
   counter += 1;
@@ -207,4 +212,12 @@ export async function atLinkPage(
   const start = await atSignInPage(issuer, c, {}, browserOptions);
   const linkPage = pageOf(await viaUpstream(start.browser, start.login, provider));
   return { ...start, linkPage, form: formByAction(linkPage, '/link') };
+}
+
+/** The OAuth error code a call to the provider ends with, or "accepted" when it succeeds. */
+export function outcomeOf(call: Promise<unknown>): Promise<string | undefined> {
+  return call.then(
+    () => 'accepted',
+    (error: { error?: string }) => error.error,
+  );
 }

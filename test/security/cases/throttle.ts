@@ -4,7 +4,14 @@ import type { AxiosResponse } from 'axios';
 import { DEFAULT_LIMITS } from '../../../src/accounts/login-throttle.ts';
 import { countComparisons } from '../../support/bcrypt-counter.ts';
 import { Browser, formByAction } from '../../support/browser.ts';
-import { atLinkPage, atSignInPage, pageOf, person, signUp } from '../../support/oidc.ts';
+import {
+  atLinkPage,
+  atSignInPage,
+  pageOf,
+  person,
+  signUp,
+  verifiedProfile,
+} from '../../support/oidc.ts';
 import {
   accountFor,
   signUpsAtOnce,
@@ -89,12 +96,7 @@ async function throttle(): Promise<Finding[]> {
     }
     {
       const owner = await accountFor(server, 'sec-link');
-      upstreams.google.signInAs({
-        sub: '7200001',
-        name: owner.name,
-        email: owner.email,
-        emailVerified: true,
-      });
+      upstreams.google.signInAs({ sub: '7200001', ...verifiedProfile(owner) });
       const { browser, form } = await atLinkPage(server.issuer, TEST_CLIENTS.firstParty, 'google', {
         localAddress: '127.0.1.4',
       });
