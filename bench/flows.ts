@@ -137,52 +137,38 @@ export interface FlowContext {
 
 export function makeFlow(name: FlowName, ctx: FlowContext): Flow {
   const { http, issuer, first, second } = ctx;
-  switch (name) {
-    case 'password-login':
-      return {
-        name,
-        prepare: async () => async () => {
-          await passwordSignIn(http, issuer, first, ctx.nextAccount());
-        },
+  const signIn = (params: Record<string, string> = {}) =>
+    passwordSignIn(http, issuer, first, ctx.nextAccount(), params);
+  const prepares: Record<FlowName, Flow['prepare']> = {
+    'password-login': async () => async () => {
+      await signIn();
+    },
+    sso: async () => {
+      const { browser, sub } = await signIn();
+      return async () => {
+        const auth = await authorizationUrl(second.config, second.settings.redirectUri);
+        const result = await browser.follow(await browser.get(auth.url));
+        const tokens = await exchange(second, callbackOf(result), auth);
+        if (tokens.sub !== sub) throw new Error('single sign-on returned another subject');
       };
-    case 'sso':
-      return {
-        name,
-        async prepare() {
-          const { browser, sub } = await passwordSignIn(http, issuer, first, ctx.nextAccount());
-          return async () => {
-            const auth = await authorizationUrl(second.config, second.settings.redirectUri);
-            const result = await browser.follow(await browser.get(auth.url));
-            const tokens = await exchange(second, callbackOf(result), auth);
-            if (tokens.sub !== sub) throw new Error('single sign-on returned another subject');
-          };
-        },
+    },
+    refresh: async () => {
+      let refreshToken = (await signIn(OFFLINE)).tokens.refresh_token;
+      if (!refreshToken) throw new Error('no refresh token for offline_access');
+      return async () => {
+        const next = await client.refreshTokenGrant(first.config, refreshToken as string);
+        if (!next.refresh_token || next.refresh_token === refreshToken) {
+          throw new Error('the refresh token was not rotated');
+        }
+        refreshToken = next.refresh_token;
       };
-    case 'refresh':
-      return {
-        name,
-        async prepare() {
-          const { tokens } = await passwordSignIn(http, issuer, first, ctx.nextAccount(), OFFLINE);
-          let refreshToken = tokens.refresh_token;
-          if (!refreshToken) throw new Error('no refresh token for offline_access');
-          return async () => {
-            const next = await client.refreshTokenGrant(first.config, refreshToken as string);
-            if (!next.refresh_token || next.refresh_token === refreshToken) {
-              throw new Error('the refresh token was not rotated');
-            }
-            refreshToken = next.refresh_token;
-          };
-        },
+    },
+    userinfo: async () => {
+      const { tokens, sub } = await signIn();
+      return async () => {
+        await client.fetchUserInfo(first.config, tokens.access_token, sub);
       };
-    case 'userinfo':
-      return {
-        name,
-        async prepare() {
-          const { tokens, sub } = await passwordSignIn(http, issuer, first, ctx.nextAccount());
-          return async () => {
-            await client.fetchUserInfo(first.config, tokens.access_token, sub);
-          };
-        },
-      };
-  }
+    },
+  };
+  return { name, prepare: prepares[name] };
 }

@@ -26,15 +26,10 @@ describe('the password hashing queue', () => {
   it('answers a burst larger than the queue with 503 pages at once, never a hang', async () => {
     const { browser, form } = await signInPage();
     const started = performance.now();
-    const responses = await Promise.all(
-      Array.from({ length: 40 }, () =>
-        browser.post(form.action, {
-          ...form.fields,
-          email: person('junk').email,
-          password: 'junk password guess',
-        }),
-      ),
-    );
+    const responses = await browser.submitAtOnce(form, 40, () => ({
+      email: person('junk').email,
+      password: 'junk password guess',
+    }));
     const elapsed = performance.now() - started;
     const counts = tally(responses);
     expect(Object.keys(counts).sort()).to.deep.equal(['401', '503']);
@@ -73,15 +68,10 @@ describe('the password hashing queue', () => {
   it('does not count a refused check against the email, and a normal sign-in then succeeds', async () => {
     const target = await accountFor(server, 'afterburst');
     const { browser, form } = await signInPage();
-    const guesses = await Promise.all(
-      Array.from({ length: 20 }, () =>
-        browser.post(form.action, {
-          ...form.fields,
-          email: target.email,
-          password: 'a wrong guess here',
-        }),
-      ),
-    );
+    const guesses = await browser.submitAtOnce(form, 20, () => ({
+      email: target.email,
+      password: 'a wrong guess here',
+    }));
     // The per-email limit (8) admits eight; those the queue turned away are given back.
     const judged = tally(guesses)[401] ?? 0;
     expect(judged).to.be.within(1, LIMITS.perAccount);

@@ -1,6 +1,5 @@
 // Signing keys and generated cookie keys are sealed in Postgres under the key-encryption key: a
 // copy of the database holds no private key, and only the right KEY_ENCRYPTION_KEYS boots.
-import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import * as jose from 'jose';
 import pg from 'pg';
@@ -10,6 +9,7 @@ import { connect, type Resources } from '../../src/boot.ts';
 import { type Env, loadConfig } from '../../src/config.ts';
 import { StoredKeysUnreadable } from '../../src/keys/key-encryption.ts';
 import { createLogger } from '../../src/logger.ts';
+import { capturingLogger } from '../support/captured-logs.ts';
 import { signUpAndAuthorize } from '../support/oidc.ts';
 import { runCli as runCliWith, runServerProcess } from '../support/process.ts';
 import {
@@ -19,8 +19,8 @@ import {
   startTestServer,
   TEST_CLIENTS,
   TEST_DATABASE_URL,
-  type TestServer,
   uniqueNamespace,
+  useServer,
 } from '../support/server.ts';
 
 const PRIVATE_PARAMS = ['d', 'p', 'q', 'dp', 'dq', 'qi'] as const;
@@ -51,19 +51,6 @@ function configFor(namespace: string, env: Env = {}) {
   return loadConfig(serverEnv({ namespace, issuer: 'http://127.0.0.1:1', extra: env }));
 }
 
-/** A logger whose JSON lines land in `lines`. */
-function capture(lines: Record<string, unknown>[]) {
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString('utf8').split('\n')) {
-        if (line.trim() !== '') lines.push(JSON.parse(line) as Record<string, unknown>);
-      }
-      done();
-    },
-  });
-  return createLogger('info', sink);
-}
-
 async function bootFails(namespace: string, env: Env): Promise<StoredKeysUnreadable> {
   const outcome = await connect(configFor(namespace, env), createLogger('silent')).then(
     async (resources: Resources) => {
@@ -84,13 +71,7 @@ describe('keys at rest', function () {
   this.timeout(60_000);
 
   describe('with a key-encryption key', () => {
-    let server: TestServer;
-    before(async () => {
-      server = await startTestServer();
-    });
-    after(async () => {
-      await server?.stop();
-    });
+    const server = useServer();
 
     it('keeps no private JWK parameter and no cookie key in Postgres', async () => {
       const rows = await rowsIn(server.namespace);
@@ -127,7 +108,7 @@ describe('keys at rest', function () {
       const kids = server.resources.jwks.keys.map((k) => k.kid).sort();
       const cookieKeys = server.resources.cookieKeys;
       await server.stop({ keepData: true });
-      server = await startTestServer({ reuse: server });
+      await server.restart();
       expect(server.resources.jwks.keys.map((k) => k.kid).sort()).to.deep.equal(kids);
       expect(server.resources.cookieKeys).to.deep.equal(cookieKeys);
       const jwks = jose.createLocalJWKSet(
@@ -208,15 +189,9 @@ describe('keys at rest', function () {
   });
 
   describe('keys:rewrap', () => {
-    let server: TestServer;
     const k1 = newKek('k1');
     const k2 = newKek('k2');
-    before(async () => {
-      server = await startTestServer({ env: { KEY_ENCRYPTION_KEYS: k1 } });
-    });
-    after(async () => {
-      await server?.stop();
-    });
+    const server = useServer({ env: { KEY_ENCRYPTION_KEYS: k1 } });
 
     const cli = (args: string[], kek: string) =>
       runCli(args, {
@@ -274,7 +249,7 @@ describe('keys at rest', function () {
       expect(oldOnly.problems[0]).to.include('"k2", which KEY_ENCRYPTION_KEYS does not list');
 
       const kids = server.resources.jwks.keys.map((k) => k.kid).sort();
-      server = await startTestServer({ reuse: server, env: { KEY_ENCRYPTION_KEYS: k2 } });
+      await server.restart({ env: { KEY_ENCRYPTION_KEYS: k2 } });
       expect(server.resources.jwks.keys.map((k) => k.kid).sort()).to.deep.equal(kids);
       const jwks = jose.createLocalJWKSet(
         (await (await fetch(`${server.issuer}/jwks`)).json()) as jose.JSONWebKeySet,
@@ -304,7 +279,6 @@ describe('keys at rest', function () {
         migrationsTableName: 'latchkey_migrations',
         extra: { options: `-c search_path=${namespace}` },
       });
-      const lines: Record<string, unknown>[] = [];
       try {
         await legacy.initialize();
         await legacy.query(`CREATE SCHEMA ${pg.escapeIdentifier(namespace)}`);
@@ -330,7 +304,7 @@ describe('keys at rest', function () {
         await legacy.destroy();
 
         const config = configFor(namespace, { KEY_ENCRYPTION_KEYS: newKek('first') });
-        const logger = capture(lines);
+        const { lines, logger } = capturingLogger();
         const [a, b] = await Promise.all([connect(config, logger), connect(config, logger)]);
         try {
           for (const resources of [a, b]) {

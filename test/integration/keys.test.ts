@@ -12,10 +12,9 @@ import {
   dropNamespace,
   newKek,
   serverEnv,
-  startTestServer,
   TEST_CLIENTS,
-  type TestServer,
   uniqueNamespace,
+  useServer,
 } from '../support/server.ts';
 
 describe('signing keys', () => {
@@ -41,13 +40,7 @@ describe('signing keys', () => {
   });
 
   describe('rotation', () => {
-    let server: TestServer;
-    before(async () => {
-      server = await startTestServer();
-    });
-    after(async () => {
-      await server?.stop();
-    });
+    const server = useServer();
 
     it('publishes staged keys without signing with them, then rotates without breaking tokens in flight', async () => {
       const c = TEST_CLIENTS.firstParty;
@@ -74,7 +67,7 @@ describe('signing keys', () => {
 
       // Instances pick up keys when they start: restart on the same database and Redis.
       await server.stop({ keepData: true });
-      server = await startTestServer({ reuse: server });
+      await server.restart();
       const jwks = jose.createLocalJWKSet(
         (await (await fetch(`${server.issuer}/jwks`)).json()) as jose.JSONWebKeySet,
       );

@@ -4,14 +4,13 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { ThrottleLimits } from '../../src/accounts/login-throttle.ts';
 import { type AppDeps, createApp, type LatchkeyApp } from '../../src/app.ts';
 import { connect, type Resources } from '../../src/boot.ts';
 import { type Config, type Env, loadConfig } from '../../src/config.ts';
-import { createLogger } from '../../src/logger.ts';
+import { capturingLogger } from './captured-logs.ts';
 import { atSignUpPage, person } from './oidc.ts';
 import {
   newKek,
@@ -127,16 +126,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     }),
   );
 
-  const logs: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString('utf8').split('\n')) {
-        if (line.trim() !== '') logs.push(JSON.parse(line) as Record<string, unknown>);
-      }
-      done();
-    },
-  });
-  const logger = createLogger('debug', sink);
+  const { lines: logs, logger } = capturingLogger('debug');
   const resources = await connect(config, logger);
   const latchkey = createApp({
     config,
@@ -179,9 +169,14 @@ export async function accountFor(server: TestServer, label: string) {
 }
 
 /** Reads through to whatever `get` returns once a hook has set it; fails clearly before that. */
-function lazily<T extends object>(get: () => T | undefined, what: string): T {
+function lazily<T extends object>(
+  get: () => object | undefined,
+  what: string,
+  own: Record<string, unknown> = {},
+): T {
   return new Proxy({} as T, {
     get(_target, key) {
+      if (typeof key === 'string' && key in own) return own[key];
       const value = get();
       if (!value) throw new Error(`${what} starts in a before hook: use it inside tests and hooks`);
       return Reflect.get(value, key, value);
@@ -189,11 +184,18 @@ function lazily<T extends object>(get: () => T | undefined, what: string): T {
   });
 }
 
+export interface SuiteServer extends TestServer {
+  /** Starts it again, stopped with `keepData`, on the same port, schema and Redis prefix. */
+  restart(options?: Omit<TestServerOptions, 'reuse'>): Promise<void>;
+}
+
 /**
  * Mocha hooks for the enclosing suite: a server started before its tests and stopped after them.
  * The result stands for that server inside tests and hooks.
  */
-export function useServer(options: TestServerOptions | (() => TestServerOptions) = {}): TestServer {
+export function useServer(
+  options: TestServerOptions | (() => TestServerOptions) = {},
+): SuiteServer {
   let server: TestServer | undefined;
   before(async () => {
     server = await startTestServer(typeof options === 'function' ? options() : options);
@@ -201,7 +203,10 @@ export function useServer(options: TestServerOptions | (() => TestServerOptions)
   after(async () => {
     await server?.stop();
   });
-  return lazily(() => server, 'the test server');
+  const restart = async (again: Omit<TestServerOptions, 'reuse'> = {}) => {
+    server = await startTestServer({ ...again, reuse: server });
+  };
+  return lazily<SuiteServer>(() => server, 'the test server', { restart });
 }
 
 /** Like useServer, with the fake Google, Facebook and X started first and registered with it. */

@@ -319,18 +319,17 @@ export async function runFaults(options: FaultOptions = {}): Promise<FaultReport
     ];
 
     await sleep(2000);
-    rec.phase = 'redis down';
-    await redis.stop();
-    await sleep(outageMs);
-    await redis.start();
-    rec.phase = 'redis back';
-    await sleep(3000);
-    rec.phase = 'postgres down';
-    await postgres.stop();
-    await sleep(outageMs);
-    await postgres.start();
-    rec.phase = 'postgres back';
-    await sleep(3000);
+    for (const [name, store] of [
+      ['redis', redis],
+      ['postgres', postgres],
+    ] as const) {
+      rec.phase = `${name} down`;
+      await store.stop();
+      await sleep(outageMs);
+      await store.start();
+      rec.phase = `${name} back`;
+      await sleep(3000);
+    }
     rec.phase = 'after';
     await sleep(3000);
     running = false;
