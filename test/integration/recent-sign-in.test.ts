@@ -2,7 +2,7 @@
 // again (prompt=login) with the account's own method, and nothing changes until then.
 import { expect } from 'chai';
 import { Browser, formByAction } from '../support/browser.ts';
-import { pageOf, person, signIn, signUp, verifiedProfile } from '../support/oidc.ts';
+import { pageOf, person, signIn, signUpOnAccountPage, verifiedProfile } from '../support/oidc.ts';
 import { accountFor, useServerWithUpstreams } from '../support/server.ts';
 
 type Step = Awaited<ReturnType<Browser['follow']>>;
@@ -34,13 +34,7 @@ describe('recent sign-in for sensitive account changes', () => {
     await session.persist();
   }
 
-  async function signedUpOnAccountPage(label: string) {
-    const browser = new Browser(server.issuer);
-    const login = pageOf(await browser.follow(await browser.get('/account/signin')));
-    const who = person(label);
-    const page = (await signUp(browser, login, who)).response.data;
-    return { browser, who, page };
-  }
+  const signedUpOnAccountPage = (label: string) => signUpOnAccountPage(server.issuer, label);
 
   async function passwordWorks(email: string, password: string): Promise<boolean> {
     return server.latchkey.accounts.signInWithPassword({ email, password, source: 'test' }).then(

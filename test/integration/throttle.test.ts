@@ -4,13 +4,12 @@
 import type { AxiosResponse } from 'axios';
 import { expect } from 'chai';
 import { countComparisons } from '../support/bcrypt-counter.ts';
-import { Browser, formByAction } from '../support/browser.ts';
+import { formByAction } from '../support/browser.ts';
 import {
   atLinkPage,
   atSignInPage,
-  pageOf,
   person,
-  signUp,
+  signUpOnAccountPage,
   verifiedProfile,
 } from '../support/oidc.ts';
 import {
@@ -135,10 +134,9 @@ describe('throttles under concurrent requests', () => {
   });
 
   it('judges only 10 of 30 simultaneous wrong current passwords on the account page', async () => {
-    const browser = new Browser(server.issuer, { localAddress: newSource() });
-    const login = pageOf(await browser.follow(await browser.get('/account/signin')));
-    const who = person('pwburst');
-    const page = (await signUp(browser, login, who)).response.data;
+    const { browser, page } = await signUpOnAccountPage(server.issuer, 'pwburst', {
+      localAddress: newSource(),
+    });
     const form = formByAction(page, '/account/password');
     comparisons.count = 0;
     const responses = await browser.submitAtOnce(form, 30, (i) => ({

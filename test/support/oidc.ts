@@ -135,6 +135,17 @@ export async function atSignInPage(
   return { rp, browser, auth, login };
 }
 
+/** A new person signs up from the sign-in page of a fresh request from `c`; where that led. */
+export async function signUpThrough(
+  issuer: string,
+  c: TestClient,
+  params: Record<string, string> = {},
+  who = person(),
+) {
+  const { rp, browser, auth, login } = await atSignInPage(issuer, c, params);
+  return { rp, browser, auth, person: who, result: await signUp(browser, login, who) };
+}
+
 /** A new person signs up through the pages; the client receives tokens. */
 export async function signUpAndAuthorize(
   issuer: string,
@@ -142,9 +153,8 @@ export async function signUpAndAuthorize(
   params: Record<string, string> = {},
   tokenParameters: Record<string, string> = {},
 ) {
-  const { rp, browser, auth, login } = await atSignInPage(issuer, c, params);
-  const who = person();
-  let result = await signUp(browser, login, who);
+  const { rp, browser, auth, person: who, ...rest } = await signUpThrough(issuer, c, params);
+  let result = rest.result;
   if (!result.external && result.response.data.includes('/consent')) {
     result = await consent(browser, result.response.data, 'allow');
   }
@@ -220,4 +230,17 @@ export function outcomeOf(call: Promise<unknown>): Promise<string | undefined> {
     () => 'accepted',
     (error: { error?: string }) => error.error,
   );
+}
+
+/** A new person signs up through Latchkey's own account page; the page they land on. */
+export async function signUpOnAccountPage(
+  issuer: string,
+  label: string,
+  browserOptions: BrowserOptions = {},
+) {
+  const browser = new Browser(issuer, browserOptions);
+  const login = pageOf(await browser.follow(await browser.get('/account/signin')));
+  const who = person(label);
+  const page = (await signUp(browser, login, who)).response.data;
+  return { browser, who, page };
 }

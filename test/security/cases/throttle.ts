@@ -3,13 +3,12 @@
 import type { AxiosResponse } from 'axios';
 import { DEFAULT_LIMITS } from '../../../src/accounts/login-throttle.ts';
 import { countComparisons } from '../../support/bcrypt-counter.ts';
-import { Browser, formByAction } from '../../support/browser.ts';
+import { formByAction } from '../../support/browser.ts';
 import {
   atLinkPage,
   atSignInPage,
-  pageOf,
   person,
-  signUp,
+  signUpOnAccountPage,
   verifiedProfile,
 } from '../../support/oidc.ts';
 import {
@@ -105,9 +104,9 @@ async function throttle(): Promise<Finding[]> {
       });
     }
     {
-      const browser = new Browser(server.issuer, { localAddress: '127.0.1.5' });
-      const login = pageOf(await browser.follow(await browser.get('/account/signin')));
-      const page = (await signUp(browser, login, person('sec-change'))).response.data;
+      const { browser, page } = await signUpOnAccountPage(server.issuer, 'sec-change', {
+        localAddress: '127.0.1.5',
+      });
       const form = formByAction(page, '/account/password');
       comparisons.count = 0;
       const responses = await browser.submitAtOnce(form, 30, (i) => ({
