@@ -12,9 +12,8 @@ import { TEST_CLIENTS, useServer } from '../support/server.ts';
 import { refresh, sessionCookie, userinfoStatus } from '../support/tokens.ts';
 
 describe("an account's sessions and grants", () => {
-  const c = TEST_CLIENTS.firstParty;
-
   const server = useServer();
+  const c = TEST_CLIENTS.firstParty;
 
   /** One person signed in in two browsers, each with tokens for the same app. */
   async function twoBrowsers() {

@@ -10,6 +10,7 @@ import {
   exchangeCode,
   pageOf,
   person,
+  profileOf,
   relyingParty,
   verifiedProfile,
   viaUpstream,
@@ -57,9 +58,7 @@ describe('sign-in with upstream providers', () => {
       const who = person('google');
       upstreams.google.signInAs({
         sub: '1000001',
-        name: who.name,
-        email: who.email,
-        emailVerified: true,
+        ...profileOf(who, true),
         picture: 'https://lh3.example.com/a.png',
       });
       const first = await signInWith('google');
@@ -133,9 +132,7 @@ describe('sign-in with upstream providers', () => {
       const who = person('gunverified');
       upstreams.google.signInAs({
         sub: '1000003',
-        name: who.name,
-        email: who.email,
-        emailVerified: false,
+        ...profileOf(who, false),
       });
       const { claims } = await signInWith('google');
       expect(claims).to.include({ email: who.email, email_verified: false });
@@ -147,8 +144,7 @@ describe('sign-in with upstream providers', () => {
       const who = person('fb');
       upstreams.facebook.signInAs({
         sub: '20000001',
-        name: who.name,
-        email: who.email,
+        ...profileOf(who),
         picture: 'https://fb.example.com/p.jpg',
       });
       const first = await signInWith('facebook');
@@ -177,8 +173,7 @@ describe('sign-in with upstream providers', () => {
       const who = person('xmail');
       upstreams.x.signInAs({
         sub: '30000002',
-        name: who.name,
-        email: who.email,
+        ...profileOf(who),
         username: 'xmail',
       });
       const { claims } = await signInWith('x');

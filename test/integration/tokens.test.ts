@@ -20,11 +20,10 @@ import { TEST_CLIENTS, useServer } from '../support/server.ts';
 import { userinfoStatus } from '../support/tokens.ts';
 
 describe('authorization requests and tokens', () => {
-  const c = TEST_CLIENTS.firstParty;
-  const http = axios.create({ validateStatus: () => true, maxRedirects: 0 });
-
   // A one-second refresh grace window, so reuse after it can be tested without a long wait.
   const server = useServer({ env: { REFRESH_REUSE_GRACE_SECONDS: '1' } });
+  const c = TEST_CLIENTS.firstParty;
+  const http = axios.create({ validateStatus: () => true, maxRedirects: 0 });
 
   const authorize = (params: Record<string, string>) =>
     http.get(`${server.issuer}/authorize?${new URLSearchParams(params)}`, {

@@ -105,10 +105,17 @@ export async function exchangeCode(
   );
 }
 
-/** What an upstream reports for a person whose email it has verified: their name and email. */
-export function verifiedProfile(who: { name: string; email: string }) {
-  return { name: who.name, email: who.email, emailVerified: true };
+/** What an upstream reports for a person: their name and email, and whether it verified that. */
+export function profileOf(who: { name: string; email: string }, emailVerified?: boolean) {
+  return {
+    name: who.name,
+    email: who.email,
+    ...(emailVerified === undefined ? {} : { emailVerified }),
+  };
 }
+
+/** What an upstream reports for a person whose email it has verified. */
+export const verifiedProfile = (who: { name: string; email: string }) => profileOf(who, true);
 
 let counter = 0;
 export function person(label = 'person') {

@@ -32,17 +32,18 @@ function problemsOf(json: unknown, file?: string): readonly string[] {
 const redirectProblems = (uris: unknown[]) =>
   problemsOf([{ ...confidential, redirect_uris: uris }]);
 
+/** What a client gets when its entry leaves these out. */
+const DEFAULTS = {
+  grant_types: ['authorization_code', 'refresh_token'],
+  response_types: ['code'],
+  first_party: false,
+};
+
 describe('parseClients', () => {
   describe('a valid file', () => {
     it('keeps a confidential client and fills in the defaults', () => {
       expect(parseClients([confidential])).to.deep.equal([
-        {
-          ...confidential,
-          token_endpoint_auth_method: 'client_secret_basic',
-          grant_types: ['authorization_code', 'refresh_token'],
-          response_types: ['code'],
-          first_party: false,
-        },
+        { ...confidential, token_endpoint_auth_method: 'client_secret_basic', ...DEFAULTS },
       ]);
     });
 
@@ -51,9 +52,7 @@ describe('parseClients', () => {
       expect(client).to.deep.equal({
         ...publicClient,
         token_endpoint_auth_method: 'none',
-        grant_types: ['authorization_code', 'refresh_token'],
-        response_types: ['code'],
-        first_party: false,
+        ...DEFAULTS,
       });
     });
 
