@@ -16,8 +16,7 @@ import { TEST_CLIENTS, useServer } from '../support/server.ts';
 
 describe('consent', () => {
   const server = useServer();
-  const firstParty = TEST_CLIENTS.firstParty;
-  const thirdParty = TEST_CLIENTS.thirdParty;
+  const { firstParty, thirdParty } = TEST_CLIENTS;
 
   it('never asks for consent on behalf of a first-party app', async () => {
     const { rp, auth, result } = await signUpThrough(server.issuer, firstParty);
