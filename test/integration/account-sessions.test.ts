@@ -11,9 +11,10 @@ import {
 import { TEST_CLIENTS, useServer } from '../support/server.ts';
 import { refresh, sessionCookie, userinfoStatus } from '../support/tokens.ts';
 
+const c = TEST_CLIENTS.firstParty;
+
 describe("an account's sessions and grants", () => {
   const server = useServer();
-  const c = TEST_CLIENTS.firstParty;
 
   /** One person signed in in two browsers, each with tokens for the same app. */
   async function twoBrowsers() {
