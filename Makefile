@@ -5,8 +5,12 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 COMPOSE := docker compose
-# Lint and typecheck run inside the tests container too, so `make check` needs no Node on the host.
-CHECK_PARTS := lint typecheck unit integration browser idp-image e2e
+# Where the tests run: docker (the compose test stack) or local (Postgres and Redis here). Unset,
+# docker when an engine answers, else local; `make test MODE=local` forces one.
+MODE ?=
+# `make check` runs these parts first, in either mode (inside the tests container with Docker, so
+# it needs no Node on the host).
+CHECK_PARTS := lint typecheck
 
 .PHONY: help deps install run down logs lint typecheck test test-local test-docker check image image-check arm64-check
 
@@ -35,29 +39,17 @@ lint: install ## formatting and lint rules (biome)
 typecheck: install ## type-check everything (tsc)
 	npm run typecheck
 
-test: ## the full suite: in containers when a Docker engine answers, else on this machine
-	@if bash -c '. scripts/lib.sh && docker_ready'; then \
-	  echo "make test: Docker mode (a Docker engine answers): make test-docker"; \
-	  $(MAKE) --no-print-directory test-docker; \
-	else \
-	  echo "make test: local mode (no Docker engine): make test-local"; \
-	  $(MAKE) --no-print-directory test-local; \
-	fi
+test: ## every test: in containers when a Docker engine answers, else here (MODE=docker|local forces one)
+	@MODE="$(MODE)" TEST_PARTS=tests bash scripts/test-mode.sh test
 
-test-local: ## lint, typecheck, unit, integration, e2e and browser tests here, against local Postgres and Redis
-	@bash scripts/test-local.sh
+check: ## lint + typecheck + every test, in the same mode as make test (MODE=docker|local)
+	@MODE="$(MODE)" TEST_PARTS="$(CHECK_PARTS) tests" bash scripts/test-mode.sh check
 
-test-docker: ## build the images, run unit, integration, browser and e2e tests in a container, tear down
-	@bash scripts/test-docker.sh
+test-local: ## every test on this machine, against local Postgres and Redis (make test MODE=local)
+	@$(MAKE) --no-print-directory test MODE=local
 
-check: ## lint + typecheck + every test (in containers when a Docker engine answers)
-	@if bash -c '. scripts/lib.sh && docker_ready'; then \
-	  echo "make check: Docker mode (a Docker engine answers)"; \
-	  TEST_PARTS="$(CHECK_PARTS)" bash scripts/test-docker.sh; \
-	else \
-	  echo "make check: local mode (no Docker engine)"; \
-	  bash scripts/test-local.sh; \
-	fi
+test-docker: ## every test in a tests container against the compose stack, then tear down (make test MODE=docker)
+	@$(MAKE) --no-print-directory test MODE=docker
 
 image: ## build the production image latchkey:local
 	docker build -t latchkey:local .

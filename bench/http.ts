@@ -1,10 +1,10 @@
-// Keep-alive HTTP for the benchmark: one agent pair, a cookie-jar browser, and a fetch for openid-client.
+// Keep-alive HTTP for the benchmark: one agent pair that counts its sockets, an axios instance for
+// the shared test Browser, and a fetch for openid-client; every request is labelled and timed.
 import http from 'node:http';
 import https from 'node:https';
-import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import axios, { type AxiosInstance, type InternalAxiosRequestConfig } from 'axios';
 import type { CustomFetch } from 'openid-client';
-import { CookieJar } from 'tough-cookie';
-import { scrapeForms } from '../test/support/browser.ts';
 
 export interface HttpResponse {
   url: URL;
@@ -28,22 +28,65 @@ export function requestLabel(method: string, url: URL, status: number): string {
   return `${method} ${path} ${status}`;
 }
 
+type Counter = { connections: number };
+
+// Node's agents open sockets through createConnection; counting there covers both transports.
+function countingAgent<A extends http.Agent>(agent: A, counter: Counter): A {
+  const open = agent.createConnection.bind(agent) as (...args: unknown[]) => Duplex;
+  agent.createConnection = ((...args: unknown[]) => {
+    counter.connections += 1;
+    return open(...args);
+  }) as typeof agent.createConnection;
+  return agent;
+}
+
+type TimedConfig = InternalAxiosRequestConfig & { started?: number };
+
 /** Every request of the run goes through here, so sockets are reused and counted in one place. */
 export class HttpClient {
+  readonly #counter: Counter = { connections: 0 };
   // Reused sockets keep TCP (and TLS) setup out of the latencies: the server is what is measured.
   readonly #agents = {
-    'http:': new http.Agent({ keepAlive: true }),
-    'https:': new https.Agent({ keepAlive: true }),
+    'http:': countingAgent(new http.Agent({ keepAlive: true }), this.#counter),
+    'https:': countingAgent(new https.Agent({ keepAlive: true }), this.#counter),
   };
-  readonly #seen = new WeakSet<Socket>();
   readonly #timeoutMs: number;
-  /** Sockets opened so far; far fewer than `requests` when keep-alive works. */
-  connections = 0;
   requests = 0;
   onRequest: RequestListener | undefined;
+  /** What the browsers of the run send through (test/support/browser.ts). */
+  readonly axios: AxiosInstance;
 
   constructor(timeoutMs: number) {
     this.#timeoutMs = timeoutMs;
+    this.axios = axios.create({
+      httpAgent: this.#agents['http:'],
+      httpsAgent: this.#agents['https:'],
+      timeout: timeoutMs,
+    });
+    this.axios.interceptors.request.use((config: TimedConfig) => {
+      config.started = performance.now();
+      return config;
+    });
+    this.axios.interceptors.response.use((response) => {
+      const config = response.config as TimedConfig;
+      this.#done(
+        (config.method ?? 'get').toUpperCase(),
+        new URL(config.url as string),
+        response.status,
+        config.started as number,
+      );
+      return response;
+    });
+  }
+
+  /** Sockets opened so far; far fewer than `requests` when keep-alive works. */
+  get connections(): number {
+    return this.#counter.connections;
+  }
+
+  #done(method: string, url: URL, status: number, started: number): void {
+    this.requests += 1;
+    this.onRequest?.(requestLabel(method, url, status), performance.now() - started);
   }
 
   request(
@@ -69,11 +112,6 @@ export class HttpClient {
       req.setTimeout(this.#timeoutMs, () => {
         req.destroy(new Error(`${method} ${url.pathname}: no answer in ${this.#timeoutMs} ms`));
       });
-      req.on('socket', (socket) => {
-        if (this.#seen.has(socket)) return;
-        this.#seen.add(socket);
-        this.connections += 1;
-      });
       req.once('error', reject);
       req.once('response', (res) => {
         const chunks: Buffer[] = [];
@@ -81,8 +119,7 @@ export class HttpClient {
         res.once('error', reject);
         res.once('end', () => {
           const status = res.statusCode ?? 0;
-          this.requests += 1;
-          this.onRequest?.(requestLabel(method, url, status), performance.now() - started);
+          this.#done(method, url, status, started);
           resolve({ url, status, headers: res.headers, body: Buffer.concat(chunks) });
         });
       });
@@ -123,84 +160,5 @@ export class HttpClient {
   close(): void {
     this.#agents['http:'].destroy();
     this.#agents['https:'].destroy();
-  }
-}
-
-export interface Page {
-  response: HttpResponse;
-  html: string;
-}
-
-/** Where a chain of redirects ended: a page on the issuer, or a URL on another origin (not fetched). */
-export interface Followed {
-  page: Page;
-  external?: URL;
-}
-
-/** A person's browser: its own cookie jar, manual redirects, forms posted like a same-origin page. */
-export class Browser {
-  readonly #http: HttpClient;
-  readonly #jar = new CookieJar();
-  readonly origin: string;
-
-  constructor(client: HttpClient, origin: string) {
-    this.#http = client;
-    this.origin = origin;
-  }
-
-  async #send(method: string, url: URL, headers: Record<string, string>, body?: string) {
-    // The sync jar methods work on the in-memory store and skip a promise per cookie.
-    const cookie = this.#jar.getCookieStringSync(url);
-    const response = await this.#http.request(
-      method,
-      url,
-      cookie ? { ...headers, cookie } : headers,
-      body,
-    );
-    const setCookie = response.headers['set-cookie'] ?? [];
-    for (const header of setCookie) this.#jar.setCookieSync(header, url, { ignoreError: true });
-    return { response, html: response.body.toString('utf8') };
-  }
-
-  get(url: URL | string): Promise<Page> {
-    return this.#send('GET', new URL(url, this.origin), { accept: 'text/html' });
-  }
-
-  post(url: URL | string, fields: Record<string, string>): Promise<Page> {
-    return this.#send(
-      'POST',
-      new URL(url, this.origin),
-      {
-        'content-type': 'application/x-www-form-urlencoded',
-        accept: 'text/html',
-        origin: this.origin,
-        'sec-fetch-site': 'same-origin',
-      },
-      new URLSearchParams(fields).toString(),
-    );
-  }
-
-  /** Posts the page's form whose action ends with `actionEnd`, hidden fields included. */
-  submit(page: Page, actionEnd: string, values: Record<string, string>): Promise<Page> {
-    // By the end of the action: the sign-in page also holds other forms for the same interaction.
-    const form = scrapeForms(page.html).find((f) => f.action.endsWith(actionEnd));
-    if (!form) {
-      throw new Error(`no form posting to *${actionEnd} on ${page.response.url.pathname}`);
-    }
-    return this.post(new URL(form.action, page.response.url), { ...form.fields, ...values });
-  }
-
-  /** Follows redirects until a page is reached or one points away from the issuer's origin. */
-  async follow(start: Page, max = 10): Promise<Followed> {
-    let page = start;
-    for (let i = 0; i < max; i++) {
-      const { status, headers, url } = page.response;
-      const location = headers.location;
-      if (status < 300 || status >= 400 || !location) return { page };
-      const next = new URL(location, url);
-      if (next.origin !== this.origin) return { page, external: next };
-      page = await this.get(next);
-    }
-    throw new Error(`more than ${max} redirects from ${start.response.url.pathname}`);
   }
 }

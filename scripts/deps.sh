@@ -76,8 +76,20 @@ ITEMS="node npm docker compose postgres redis chromium"
 set_state() { eval "STATE_$1=\$2"; eval "DETAIL_$1=\$3"; }
 state() { eval "echo \"\$STATE_$1\""; }
 detail() { eval "echo \"\$DETAIL_$1\""; }
+# The state of a store only the local path needs: NAME URL DEFAULT_PORT INSTALLED(yes|no).
+store_state() {
+  local where
+  where="$(url_host "$2" 127.0.0.1):$(url_port "$2" "$3")"
+  if service_up "$2" "$3"; then
+    set_state "$1" ok "accepting connections at $where"
+  elif [ "$4" = yes ]; then
+    set_state "$1" missing "installed, but nothing answers at $where: start it"
+  else
+    set_state "$1" missing "not installed (only the local path needs it)"
+  fi
+}
 check() {
-  local item=$1 v out
+  local item=$1 v out installed
   case $item in
     node)
       if v=$(node_version_ok); then
@@ -118,22 +130,14 @@ check() {
         set_state compose missing "not found"
       fi ;;
     postgres)
-      if service_up "$DATABASE_URL" 5432; then
-        set_state postgres ok "accepting connections at $(url_host "$DATABASE_URL" 127.0.0.1):$(url_port "$DATABASE_URL" 5432)"
-      elif command -v pg_ctlcluster >/dev/null 2>&1 || command -v postgres >/dev/null 2>&1 ||
-        ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
-        set_state postgres missing "installed, but nothing answers at $(url_host "$DATABASE_URL" 127.0.0.1):$(url_port "$DATABASE_URL" 5432): start it"
-      else
-        set_state postgres missing "not installed (only the local path needs it)"
-      fi ;;
+      installed=no
+      if command -v pg_ctlcluster >/dev/null 2>&1 || command -v postgres >/dev/null 2>&1 ||
+        ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then installed=yes; fi
+      store_state postgres "$DATABASE_URL" 5432 "$installed" ;;
     redis)
-      if service_up "$REDIS_URL" 6379; then
-        set_state redis ok "accepting connections at $(url_host "$REDIS_URL" 127.0.0.1):$(url_port "$REDIS_URL" 6379)"
-      elif command -v redis-server >/dev/null 2>&1; then
-        set_state redis missing "installed, but nothing answers at $(url_host "$REDIS_URL" 127.0.0.1):$(url_port "$REDIS_URL" 6379): start it"
-      else
-        set_state redis missing "not installed (only the local path needs it)"
-      fi ;;
+      installed=no
+      if command -v redis-server >/dev/null 2>&1; then installed=yes; fi
+      store_state redis "$REDIS_URL" 6379 "$installed" ;;
     chromium)
       if [ -x "$CHROMIUM_PATH" ] && v=$("$CHROMIUM_PATH" --version 2>/dev/null); then
         set_state chromium ok "$v at $CHROMIUM_PATH"

@@ -3,18 +3,23 @@
 # that ran no test counts as failed. Used in the tests container (make test-docker) and on the host
 # (make test-local).
 #   sh scripts/run-tests.sh [PART...]
-# Parts: lint typecheck unit integration browser idp-image e2e. e2e is the black-box client
-# against E2E_ISSUER when that is set (the compose idp), else `npm run test:e2e`, which starts the
-# server and the client as two local processes. Without PART: in the container (E2E_ISSUER set)
-# unit integration browser idp-image e2e; on the host lint typecheck unit integration e2e browser.
+# Parts: lint typecheck unit integration browser idp-image e2e, and `tests`, every test part of
+# where it runs: in the container (E2E_ISSUER set) unit integration browser idp-image e2e; on the
+# host unit integration e2e browser. e2e is the black-box client against E2E_ISSUER when that is
+# set (the compose idp), else `npm run test:e2e`, which starts the server and the client as two
+# local processes. Without PART: tests (`make check` asks for lint typecheck tests).
 set -u
 if [ -n "${E2E_ISSUER:-}" ]; then
   where="tests container; idp at $E2E_ISSUER"
-  parts=${*:-unit integration browser idp-image e2e}
+  tests="unit integration browser idp-image e2e"
 else
   where="this machine; server and e2e client as local processes"
-  parts=${*:-lint typecheck unit integration e2e browser}
+  tests="unit integration e2e browser"
 fi
+parts=""
+for part in ${*:-tests}; do
+  if [ "$part" = tests ]; then parts="$parts $tests"; else parts="$parts $part"; fi
+done
 TEST_DATABASE_URL=${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}
 CHROMIUM_PATH=${CHROMIUM_PATH:-/usr/bin/chromium}
 export TEST_DATABASE_URL CHROMIUM_PATH
@@ -55,7 +60,7 @@ browser_tests() {
     echo "no Chromium at CHROMIUM_PATH=$CHROMIUM_PATH: make deps tells how to install it" >&2
     return 1
   fi
-  npx mocha 'test/browser/**/*.test.ts'
+  npm run test:browser
 }
 
 # The black-box client against the compose idp, or the local server + client pair.
@@ -67,34 +72,10 @@ e2e_tests() {
   fi
 }
 
-# The image the idp runs answers both probes and names the issuer the e2e client expects.
-check_idp() {
-  [ -n "${E2E_ISSUER:-}" ] || { echo "idp-image needs E2E_ISSUER (the compose idp)" >&2; return 1; }
-  # shellcheck disable=SC2016 # JavaScript template literals, not shell expansions.
-  node -e '
-    const base = process.env.E2E_ISSUER;
-    const get = async (path) => {
-      const res = await fetch(base + path);
-      if (res.status !== 200) throw new Error(`${path} answered ${res.status}: ${await res.text()}`);
-      return res.json();
-    };
-    (async () => {
-      await get("/healthz");
-      await get("/readyz");
-      const meta = await get("/.well-known/openid-configuration");
-      if (meta.issuer !== base) throw new Error(`issuer is ${meta.issuer}, expected ${base}`);
-      console.log(`${base}: /healthz and /readyz answer 200; discovery names issuer ${meta.issuer}`);
-    })().catch((error) => { console.error(error.message); process.exit(1); });
-  '
-}
-
 # The in-process tests create their schemas in this database (apart from the idp's own).
 case " $parts " in
   *" integration "* | *" browser "* | *" e2e "*)
-    node -e "import('./src/db/migrate.ts').then((m) => m.ensureDatabase(process.env.TEST_DATABASE_URL))" || {
-      echo "run-tests: cannot reach or create the test database $TEST_DATABASE_URL" >&2
-      exit 1
-    } ;;
+    node scripts/ensure-test-database.ts || exit 1 ;;
 esac
 
 if [ -n "${E2E_ISSUER:-}" ]; then
@@ -110,7 +91,7 @@ for part in $parts; do
     unit) run_part unit tests "npm run test:unit" npm run test:unit ;;
     integration) run_part integration tests "npm run test:integration" npm run test:integration ;;
     browser) run_part browser tests "test/browser in Chromium at $CHROMIUM_PATH" browser_tests ;;
-    idp-image) run_part idp-image none "the idp container's /healthz, /readyz and issuer" check_idp ;;
+    idp-image) run_part idp-image none "the idp container's /healthz, /readyz and issuer" node scripts/check-idp.ts ;;
     e2e) run_part e2e tests "$e2e_what" e2e_tests ;;
     *)
       echo "run-tests: unknown part $part" >&2

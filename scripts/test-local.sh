@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# `make test-local`: lint, typecheck and every test on this machine, against the Postgres and Redis
-# at TEST_DATABASE_URL and TEST_REDIS_URL (default 127.0.0.1); the e2e client runs as a process of
-# its own beside the server. Never prompts. Arguments pick parts, as for scripts/run-tests.sh.
+# `make test MODE=local`: every test on this machine, against the Postgres and Redis at
+# TEST_DATABASE_URL and TEST_REDIS_URL (default 127.0.0.1); the e2e client runs as a process of its
+# own beside the server. Never prompts. Arguments, else TEST_PARTS, pick parts as for
+# scripts/run-tests.sh (`make check` passes "lint typecheck tests").
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 # shellcheck source=scripts/lib.sh
@@ -19,4 +20,7 @@ fi
 note "test-local: Postgres $(url_host "$TEST_DATABASE_URL" 127.0.0.1):$(url_port "$TEST_DATABASE_URL" 5432), Redis $(url_host "$TEST_REDIS_URL" 127.0.0.1):$(url_port "$TEST_REDIS_URL" 6379), node $(node --version)"
 ensure_node_modules || exit 1
 export TEST_DATABASE_URL TEST_REDIS_URL CHROMIUM_PATH
+# TEST_PARTS is split into words on purpose: one part name each.
+# shellcheck disable=SC2086
+[ $# -gt 0 ] || set -- ${TEST_PARTS:-tests}
 exec sh scripts/run-tests.sh "$@"

@@ -6,13 +6,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort, ROOT, startServerProcess } from '../support/process.ts';
-import {
-  dropNamespace,
-  newKek,
-  TEST_DATABASE_URL,
-  TEST_REDIS_URL,
-  uniqueNamespace,
-} from '../support/server.ts';
+import { dropNamespace, serverEnv, uniqueNamespace } from '../support/server.ts';
 import { startUpstreams } from '../support/upstreams.ts';
 
 const namespace = uniqueNamespace('e2e');
@@ -43,21 +37,9 @@ const upstreams = await startUpstreams();
 const port = await freePort();
 const issuer = `http://127.0.0.1:${port}`;
 upstreams.register(issuer);
-const server = await startServerProcess({
-  ...upstreams.env,
-  PORT: String(port),
-  ISSUER: issuer,
-  NODE_ENV: 'production',
-  KEY_ENCRYPTION_KEYS: newKek(),
-  DATABASE_URL: TEST_DATABASE_URL,
-  DATABASE_SCHEMA: namespace,
-  REDIS_URL: TEST_REDIS_URL,
-  REDIS_KEY_PREFIX: `${namespace}:`,
-  CLIENTS_FILE: clientsFile,
-  // The lowest cost production accepts.
-  BCRYPT_COST: '10',
-  LOG_LEVEL: 'info',
-});
+const server = await startServerProcess(
+  serverEnv({ namespace, production: true, port, issuer, clientsFile, extra: upstreams.env }),
+);
 try {
   const [a, b] = clients as [(typeof clients)[0], (typeof clients)[0]];
   const mocha = spawn(

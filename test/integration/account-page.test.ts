@@ -2,17 +2,10 @@
 import { expect } from 'chai';
 import { Browser, formByAction } from '../support/browser.ts';
 import { pageOf, person, signUp } from '../support/oidc.ts';
-import { startTestServer, type TestServer } from '../support/server.ts';
+import { useServer } from '../support/server.ts';
 
 describe('the account page', () => {
-  let server: TestServer;
-
-  before(async () => {
-    server = await startTestServer();
-  });
-  after(async () => {
-    await server?.stop();
-  });
+  const server = useServer();
 
   it('invites a visitor to sign in, and the root address leads there', async () => {
     const browser = new Browser(server.issuer);

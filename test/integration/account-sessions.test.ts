@@ -1,52 +1,37 @@
 // An account's sessions and grants are listed from Redis and can all be ended but the current one.
 import { expect } from 'chai';
 import type * as client from 'openid-client';
-import { Browser } from '../support/browser.ts';
+import type { Browser } from '../support/browser.ts';
 import {
-  authorizationUrl,
-  callbackOf,
-  exchangeCode,
-  pageOf,
-  signIn,
+  authorizeAgain,
+  OFFLINE,
+  signInAndAuthorize,
   signUpAndAuthorize,
-  visit,
 } from '../support/oidc.ts';
-import { startTestServer, TEST_CLIENTS, type TestServer } from '../support/server.ts';
+import { TEST_CLIENTS, useServer } from '../support/server.ts';
 import { refresh, sessionCookie, userinfoStatus } from '../support/tokens.ts';
 
-describe("an account's sessions and grants", () => {
-  let server: TestServer;
-  const c = TEST_CLIENTS.firstParty;
-  const offline = { scope: 'openid profile email offline_access', prompt: 'consent' };
+const c = TEST_CLIENTS.firstParty;
 
-  before(async () => {
-    server = await startTestServer();
-  });
-  after(async () => {
-    await server?.stop();
-  });
+describe("an account's sessions and grants", () => {
+  const server = useServer();
 
   /** One person signed in in two browsers, each with tokens for the same app. */
   async function twoBrowsers() {
-    const first = await signUpAndAuthorize(server.issuer, c, offline);
-    const second = new Browser(server.issuer);
-    const auth = await authorizationUrl(first.rp, c.redirect_uris[0], offline);
-    const login = pageOf(await visit(second, auth.url));
-    const callback = callbackOf(
-      await signIn(second, login, first.person.email, first.person.password),
-    );
-    const secondTokens = await exchangeCode(first.rp, callback, auth);
+    const first = await signUpAndAuthorize(server.issuer, c, OFFLINE);
+    const second = await signInAndAuthorize(server.issuer, c, first.person, OFFLINE);
     return {
       rp: first.rp,
       accountId: first.tokens.claims()?.sub as string,
       first: { browser: first.browser, tokens: first.tokens },
-      second: { browser: second, tokens: secondTokens },
+      second: { browser: second.browser, tokens: second.tokens },
     };
   }
 
   async function signedIn(browser: Browser, rp: client.Configuration): Promise<boolean> {
-    const silent = await authorizationUrl(rp, c.redirect_uris[0], { prompt: 'none' });
-    const callback = callbackOf(await visit(browser, silent.url));
+    const { callback } = await authorizeAgain(browser, rp, c.redirect_uris[0], {
+      prompt: 'none',
+    });
     return callback.searchParams.get('code') !== null;
   }
 

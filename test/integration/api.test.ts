@@ -4,28 +4,17 @@ import { expect } from 'chai';
 import * as client from 'openid-client';
 import { recordKey } from '../../src/oidc/redis-keys.ts';
 import { Browser } from '../support/browser.ts';
-import {
-  authorizationUrl,
-  callbackOf,
-  exchangeCode,
-  relyingParty,
-  signUpAndAuthorize,
-  visit,
-} from '../support/oidc.ts';
-import { accountFor, startTestServer, TEST_CLIENTS, type TestServer } from '../support/server.ts';
+import { authorizeAgain, exchangeCode, relyingParty, signUpAndAuthorize } from '../support/oidc.ts';
+import { accountFor, TEST_CLIENTS, useServer } from '../support/server.ts';
 
 describe('protected and public resources', () => {
-  let server: TestServer;
+  const server = useServer();
   let api: string;
   const c = TEST_CLIENTS.firstParty;
   const http = axios.create({ validateStatus: () => true });
 
-  before(async () => {
-    server = await startTestServer();
+  before(() => {
     api = `${server.issuer}/api/me`;
-  });
-  after(async () => {
-    await server?.stop();
   });
 
   const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
@@ -91,8 +80,8 @@ describe('protected and public resources', () => {
     const again = await http.get(api, { headers: bearer(tokens.access_token) });
     expect(again.data.name).to.equal('Ada Lovelace');
     // Still signed in: the next authorization needs no password and reflects the new profile.
-    const auth = await authorizationUrl(rp, c.redirect_uris[0]);
-    const next = await exchangeCode(rp, callbackOf(await visit(browser, auth.url)), auth);
+    const { auth, callback } = await authorizeAgain(browser, rp, c.redirect_uris[0]);
+    const next = await exchangeCode(rp, callback, auth);
     expect(next.claims()).to.include({
       name: 'Ada Lovelace',
       picture: 'https://example.com/ada.png',
@@ -162,11 +151,10 @@ describe('protected and public resources', () => {
     it('refuses the API resource at the authorization endpoint with invalid_target', async () => {
       const rp = await relyingParty(server.issuer, third);
       const browser = new Browser(server.issuer);
-      const auth = await authorizationUrl(rp, third.redirect_uris[0], {
+      const { auth, callback: answer } = await authorizeAgain(browser, rp, third.redirect_uris[0], {
         scope: 'openid profile',
         resource: `${server.issuer}/api`,
       });
-      const answer = callbackOf(await visit(browser, auth.url));
       expect(answer.searchParams.get('error')).to.equal('invalid_target');
       expect(answer.searchParams.get('error_description')).to.equal(
         `${server.issuer}/api is available to first-party applications only`,

@@ -3,11 +3,14 @@ import axios, { type AxiosResponse } from 'axios';
 import { expect } from 'chai';
 import * as client from 'openid-client';
 import { person } from '../support/oidc.ts';
-import { startTestServer, TEST_CLIENTS, type TestServer } from '../support/server.ts';
+import { TEST_CLIENTS, useServer } from '../support/server.ts';
 
 describe('behind a TLS-terminating proxy', () => {
   const issuer = 'https://id.example.test';
-  let server: TestServer;
+  const server = useServer({
+    env: { ISSUER: issuer, TRUST_PROXY: 'true' },
+    throttleLimits: { perAccount: 100, perSource: 3, signUpsPerSource: 20, windowSeconds: 60 },
+  });
   let direct: string;
   const cookies = new Map<string, string>();
   const setCookies: string[] = [];
@@ -18,15 +21,8 @@ describe('behind a TLS-terminating proxy', () => {
     transformResponse: (d: unknown) => d,
   });
 
-  before(async () => {
-    server = await startTestServer({
-      env: { ISSUER: issuer, TRUST_PROXY: 'true' },
-      throttleLimits: { perAccount: 100, perSource: 3, signUpsPerSource: 20, windowSeconds: 60 },
-    });
+  before(() => {
     direct = `http://127.0.0.1:${server.port}`;
-  });
-  after(async () => {
-    await server?.stop();
   });
 
   /** A request as the proxy forwards it: plain http inside, https outside. */
@@ -57,6 +53,21 @@ describe('behind a TLS-terminating proxy', () => {
     return res;
   }
 
+  /** The query of a code request (S256 PKCE) from the first-party app, plus `extra`. */
+  async function authorizeQuery(extra: Record<string, string>) {
+    const c = TEST_CLIENTS.firstParty;
+    const challenge = await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier());
+    return new URLSearchParams({
+      client_id: c.client_id,
+      response_type: 'code',
+      scope: 'openid',
+      redirect_uri: c.redirect_uris[0],
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+      ...extra,
+    });
+  }
+
   it('publishes https endpoints in discovery', async () => {
     const res = await viaProxy('GET', '/.well-known/openid-configuration');
     const meta = JSON.parse(res.data);
@@ -66,17 +77,7 @@ describe('behind a TLS-terminating proxy', () => {
   });
 
   it('sets Secure cookies, a __Host- session cookie and HSTS through a whole sign-up', async () => {
-    const c = TEST_CLIENTS.firstParty;
-    const challenge = await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier());
-    const query = new URLSearchParams({
-      client_id: c.client_id,
-      response_type: 'code',
-      scope: 'openid',
-      redirect_uri: c.redirect_uris[0],
-      code_challenge: challenge,
-      code_challenge_method: 'S256',
-      state: 'abc',
-    });
+    const query = await authorizeQuery({ state: 'abc' });
     let res = await viaProxy('GET', `/authorize?${query}`);
     expect(res.status).to.equal(303);
     expect(res.headers['strict-transport-security']).to.match(/max-age=\d+/);
@@ -110,18 +111,8 @@ describe('behind a TLS-terminating proxy', () => {
 
   it('ignores a made-up leftmost X-Forwarded-For entry, in the log and in the per-source sign-in limit', async () => {
     // The proxy appends the address it saw; whatever the client sent stays on the left.
-    const c = TEST_CLIENTS.firstParty;
-    const challenge = await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier());
-    const query = new URLSearchParams({
-      client_id: c.client_id,
-      response_type: 'code',
-      scope: 'openid',
-      redirect_uri: c.redirect_uris[0],
-      code_challenge: challenge,
-      code_challenge_method: 'S256',
-      // The earlier story left a session: ask for the sign-in page anyway.
-      prompt: 'login',
-    });
+    // The earlier story left a session: ask for the sign-in page anyway.
+    const query = await authorizeQuery({ prompt: 'login' });
     const start = await viaProxy('GET', `/authorize?${query}`);
     const page = await viaProxy('GET', start.headers.location as string);
     const uid = /action="\/interaction\/([^/]+)\/login"/.exec(page.data)?.[1] as string;
@@ -149,15 +140,8 @@ describe('behind a TLS-terminating proxy', () => {
   });
 
   describe('with TRUST_PROXY_HOPS=2', () => {
-    let twoHops: TestServer;
-
-    before(async () => {
-      twoHops = await startTestServer({
-        env: { ISSUER: issuer, TRUST_PROXY: 'true', TRUST_PROXY_HOPS: '2' },
-      });
-    });
-    after(async () => {
-      await twoHops?.stop();
+    const twoHops = useServer({
+      env: { ISSUER: issuer, TRUST_PROXY: 'true', TRUST_PROXY_HOPS: '2' },
     });
 
     it('takes the address two entries from the right, or the leftmost when the header is shorter', async () => {

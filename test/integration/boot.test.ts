@@ -6,14 +6,13 @@ import path from 'node:path';
 import { expect } from 'chai';
 import * as client from 'openid-client';
 import { formByAction } from '../support/browser.ts';
-import { signUpAndAuthorize } from '../support/oidc.ts';
+import { OFFLINE, signUpAndAuthorize } from '../support/oidc.ts';
 import { runServerProcess, type ServerProcess, startServerProcess } from '../support/process.ts';
 import {
   dropNamespace,
   newKek,
+  serverEnv,
   TEST_CLIENTS,
-  TEST_DATABASE_URL,
-  TEST_REDIS_URL,
   uniqueNamespace,
 } from '../support/server.ts';
 
@@ -33,18 +32,7 @@ describe('the server process', () => {
   });
 
   const kek = newKek();
-  const env = () => ({
-    NODE_ENV: 'production',
-    KEY_ENCRYPTION_KEYS: kek,
-    DATABASE_URL: TEST_DATABASE_URL,
-    DATABASE_SCHEMA: namespace,
-    REDIS_URL: TEST_REDIS_URL,
-    REDIS_KEY_PREFIX: `${namespace}:`,
-    CLIENTS_FILE: clientsFile,
-    // The lowest cost production accepts.
-    BCRYPT_COST: '10',
-    LOG_LEVEL: 'info',
-  });
+  const env = () => serverEnv({ namespace, production: true, keyEncryptionKeys: kek, clientsFile });
 
   describe('with a production configuration', () => {
     let server: ServerProcess;
@@ -53,9 +41,8 @@ describe('the server process', () => {
     before(async () => {
       server = await startServerProcess(env());
       const c = TEST_CLIENTS.firstParty;
-      const offline = { scope: 'openid profile email offline_access', prompt: 'consent' };
       // Traffic that reaches every policy hook the library would otherwise warn about.
-      const { rp, browser, tokens } = await signUpAndAuthorize(server.issuer, c, offline);
+      const { rp, browser, tokens } = await signUpAndAuthorize(server.issuer, c, OFFLINE);
       await client.fetchUserInfo(rp, tokens.access_token, tokens.claims()?.sub ?? '');
       const refreshed = await client.refreshTokenGrant(rp, tokens.refresh_token as string);
       await client.tokenIntrospection(rp, refreshed.access_token);

@@ -1,25 +1,17 @@
 // The admin CLI run as operators run it: a child process against real Postgres, in its own schema.
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import bcrypt from 'bcrypt';
 import { expect } from 'chai';
 import pg from 'pg';
+import { runCli } from '../support/process.ts';
 import {
   dropNamespace,
   TEST_CLIENTS,
   TEST_DATABASE_URL,
   uniqueNamespace,
 } from '../support/server.ts';
-
-const CLI = path.join(import.meta.dirname, '../../src/cli/main.ts');
-
-interface CliResult {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/;
 const STACK_FRAME = /^\s+at /m;
@@ -32,40 +24,20 @@ describe('admin CLI', function () {
   let clientsFile: string;
   let db: pg.Client;
 
-  function run(
+  const run = (
     args: string[],
     options: { input?: string; env?: Record<string, string | undefined> } = {},
-  ): Promise<CliResult> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [CLI, ...args], {
-        env: {
-          PATH: process.env.PATH,
-          DATABASE_URL: TEST_DATABASE_URL,
-          DATABASE_SCHEMA: namespace,
-          BCRYPT_COST: '4',
-          CLIENTS_FILE: clientsFile,
-          ...options.env,
-        },
-        stdio: ['pipe', 'pipe', 'pipe'],
-        // A hung CLI must fail the test, not outlive it.
-        timeout: 20_000,
-        killSignal: 'SIGKILL',
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-        stdout += chunk;
-      });
-      child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-        stderr += chunk;
-      });
-      child.on('error', reject);
-      child.on('close', (status) => resolve({ status, stdout, stderr }));
-      // The CLI may exit before reading stdin at all.
-      child.stdin.on('error', () => undefined);
-      child.stdin.end(options.input ?? '');
+  ) =>
+    runCli(args, {
+      input: options.input,
+      env: {
+        DATABASE_URL: TEST_DATABASE_URL,
+        DATABASE_SCHEMA: namespace,
+        BCRYPT_COST: '4',
+        CLIENTS_FILE: clientsFile,
+        ...options.env,
+      },
     });
-  }
 
   async function accountByEmail(email: string) {
     const { rows } = await db.query(

@@ -1,49 +1,38 @@
 // Consent: skipped for first-party clients, asked once and remembered for the others.
 import { expect } from 'chai';
-import { Browser } from '../support/browser.ts';
 import {
   authorizationUrl,
+  authorizeAgain,
   callbackOf,
   consent,
   exchangeCode,
   pageOf,
   person,
-  relyingParty,
-  signIn,
-  signUp,
+  signInAndAuthorize,
+  signUpThrough,
   visit,
 } from '../support/oidc.ts';
-import { startTestServer, TEST_CLIENTS, type TestServer } from '../support/server.ts';
+import { TEST_CLIENTS, useServer } from '../support/server.ts';
 
 describe('consent', () => {
-  let server: TestServer;
-  const firstParty = TEST_CLIENTS.firstParty;
-  const thirdParty = TEST_CLIENTS.thirdParty;
-
-  before(async () => {
-    server = await startTestServer();
-  });
-  after(async () => {
-    await server?.stop();
-  });
+  const server = useServer();
+  const { firstParty, thirdParty } = TEST_CLIENTS;
 
   it('never asks for consent on behalf of a first-party app', async () => {
-    const rp = await relyingParty(server.issuer, firstParty);
-    const browser = new Browser(server.issuer);
-    const auth = await authorizationUrl(rp, firstParty.redirect_uris[0]);
-    const result = await signUp(browser, pageOf(await visit(browser, auth.url)), person());
+    const { rp, auth, result } = await signUpThrough(server.issuer, firstParty);
     const tokens = await exchangeCode(rp, callbackOf(result), auth);
     expect(tokens.scope?.split(' ').sort()).to.deep.equal(['email', 'openid', 'profile']);
   });
 
   it('asks once for a third-party app, then remembers the answer on another device', async () => {
     const who = person('consent');
-    const rp = await relyingParty(server.issuer, thirdParty);
-
-    const laptop = new Browser(server.issuer);
-    const first = await authorizationUrl(rp, thirdParty.redirect_uris[0]);
-    const afterSignUp = await signUp(laptop, pageOf(await visit(laptop, first.url)), who);
-    const consentPage = pageOf(afterSignUp);
+    const {
+      rp,
+      browser: laptop,
+      auth: first,
+      result,
+    } = await signUpThrough(server.issuer, thirdParty, {}, who);
+    const consentPage = pageOf(result);
     expect(consentPage).to.include('Third Party App');
     expect(consentPage).to.include('See your email address');
     expect(consentPage).to.include('See your name and profile picture');
@@ -52,25 +41,15 @@ describe('consent', () => {
     expect(tokens.claims()?.email).to.equal(who.email);
 
     // A second device: signing in is needed, consent is not.
-    const phone = new Browser(server.issuer);
-    const second = await authorizationUrl(rp, thirdParty.redirect_uris[0]);
-    const signedIn = await signIn(
-      phone,
-      pageOf(await visit(phone, second.url)),
-      who.email,
-      who.password,
-    );
-    const again = await exchangeCode(rp, callbackOf(signedIn), second);
+    const { tokens: again } = await signInAndAuthorize(server.issuer, thirdParty, who);
     expect(again.claims()?.sub).to.equal(tokens.claims()?.sub);
   });
 
   it("describes exactly what a third-party app with the profile scope gets, and never Latchkey's API", async () => {
-    const rp = await relyingParty(server.issuer, thirdParty);
-    const browser = new Browser(server.issuer);
-    const auth = await authorizationUrl(rp, thirdParty.redirect_uris[0], {
+    const { rp, browser, auth, result } = await signUpThrough(server.issuer, thirdParty, {
       scope: 'openid profile',
     });
-    const page = pageOf(await signUp(browser, pageOf(await visit(browser, auth.url)), person()));
+    const page = pageOf(result);
     const items = [...page.matchAll(/<li>([^<]*)<\/li>/g)].map((m) => (m[1] as string).trim());
     expect(items).to.deep.equal([
       'Know who you are on this service (a stable account identifier)',
@@ -82,24 +61,22 @@ describe('consent', () => {
       headers: { authorization: `Bearer ${tokens.access_token}` },
     });
     expect(me.status).to.equal(401);
-    const apiAsked = await authorizationUrl(rp, thirdParty.redirect_uris[0], {
+    const { callback: refused } = await authorizeAgain(browser, rp, thirdParty.redirect_uris[0], {
       scope: 'openid profile',
       resource: `${server.issuer}/api`,
     });
-    const refused = callbackOf(await visit(browser, apiAsked.url));
     expect(refused.searchParams.get('error')).to.equal('invalid_target');
   });
 
   it('asks again only for what was not granted before', async () => {
     const who = person('more');
-    const rp = await relyingParty(server.issuer, thirdParty);
-    const browser = new Browser(server.issuer);
-    const narrow = await authorizationUrl(rp, thirdParty.redirect_uris[0], {
-      scope: 'openid email',
-    });
-    const consentPage = pageOf(
-      await signUp(browser, pageOf(await visit(browser, narrow.url)), who),
+    const { rp, browser, result } = await signUpThrough(
+      server.issuer,
+      thirdParty,
+      { scope: 'openid email' },
+      who,
     );
+    const consentPage = pageOf(result);
     expect(consentPage).not.to.include('See your name');
     await consent(browser, consentPage, 'allow');
 
@@ -112,12 +89,8 @@ describe('consent', () => {
   });
 
   it('returns access_denied to the app when the person denies', async () => {
-    const rp = await relyingParty(server.issuer, thirdParty);
-    const browser = new Browser(server.issuer);
-    const auth = await authorizationUrl(rp, thirdParty.redirect_uris[0]);
-    const consentPage = pageOf(
-      await signUp(browser, pageOf(await visit(browser, auth.url)), person()),
-    );
+    const { browser, auth, result } = await signUpThrough(server.issuer, thirdParty);
+    const consentPage = pageOf(result);
     const denied = callbackOf(await consent(browser, consentPage, 'deny'));
     expect(denied.searchParams.get('error')).to.equal('access_denied');
     expect(denied.searchParams.get('state')).to.equal(auth.state);
@@ -126,14 +99,8 @@ describe('consent', () => {
 
   it("asks a third-party app's user again when offline access is requested with prompt=consent", async () => {
     const who = person('offline');
-    const rp = await relyingParty(server.issuer, thirdParty);
-    const browser = new Browser(server.issuer);
-    const first = await authorizationUrl(rp, thirdParty.redirect_uris[0]);
-    await consent(
-      browser,
-      pageOf(await signUp(browser, pageOf(await visit(browser, first.url)), who)),
-      'allow',
-    );
+    const { rp, browser, result } = await signUpThrough(server.issuer, thirdParty, {}, who);
+    await consent(browser, pageOf(result), 'allow');
     const offline = await authorizationUrl(rp, thirdParty.redirect_uris[0], {
       scope: 'openid email profile offline_access',
       prompt: 'consent',

@@ -1,57 +1,39 @@
 // Sign-in with Google, Facebook and X against local fakes that speak their real protocols.
 
-import type { AxiosResponse } from 'axios';
 import { expect } from 'chai';
 import { Browser, formByAction } from '../support/browser.ts';
 import {
+  atLinkPage,
+  atSignInPage,
   authorizationUrl,
   callbackOf,
   exchangeCode,
   pageOf,
   person,
+  profileOf,
   relyingParty,
+  verifiedProfile,
+  viaUpstream,
   visit,
 } from '../support/oidc.ts';
-import { accountFor, startTestServer, TEST_CLIENTS, type TestServer } from '../support/server.ts';
-import { startUpstreams, type Upstreams } from '../support/upstreams.ts';
-
-type Step = { response: AxiosResponse<string>; external?: URL };
+import {
+  accountFor,
+  startTestServer,
+  TEST_CLIENTS,
+  useServerWithUpstreams,
+} from '../support/server.ts';
 
 describe('sign-in with upstream providers', () => {
-  let server: TestServer;
-  let upstreams: Upstreams;
+  const { server, upstreams } = useServerWithUpstreams({
+    env: { UPSTREAM_TIMEOUT_MS: '1500', X_REQUEST_EMAIL: 'true' },
+  });
   const c = TEST_CLIENTS.firstParty;
-
-  before(async () => {
-    upstreams = await startUpstreams();
-    server = await startTestServer({
-      env: { ...upstreams.env, UPSTREAM_TIMEOUT_MS: '1500', X_REQUEST_EMAIL: 'true' },
-    });
-    upstreams.register(server.issuer);
-  });
-  after(async () => {
-    await server?.stop();
-    await upstreams?.close();
-  });
   beforeEach(() => upstreams.reset());
 
   /** A browser on the sign-in page of a fresh authorization request. */
   async function atSignIn() {
-    const rp = await relyingParty(server.issuer, c);
-    const browser = new Browser(server.issuer);
-    const auth = await authorizationUrl(rp, c.redirect_uris[0]);
-    const login = pageOf(await visit(browser, auth.url));
+    const { rp, browser, auth, login } = await atSignInPage(server.issuer, c);
     return { rp, browser, auth, login };
-  }
-
-  /** Presses "Continue with <provider>", lets the fake answer, and follows back into Latchkey. */
-  async function viaUpstream(browser: Browser, page: string, provider: string): Promise<Step> {
-    const out = await browser.follow(await browser.submit(page, `/federated/${provider}`));
-    if (!out.external) return out;
-    const answer = await browser.get(out.external.toString());
-    const back = answer.headers.location as string | undefined;
-    if (!back) return { response: answer };
-    return browser.follow(await browser.get(back));
   }
 
   async function signInWith(provider: string) {
@@ -76,9 +58,7 @@ describe('sign-in with upstream providers', () => {
       const who = person('google');
       upstreams.google.signInAs({
         sub: '1000001',
-        name: who.name,
-        email: who.email,
-        emailVerified: true,
+        ...profileOf(who, true),
         picture: 'https://lh3.example.com/a.png',
       });
       const first = await signInWith('google');
@@ -152,9 +132,7 @@ describe('sign-in with upstream providers', () => {
       const who = person('gunverified');
       upstreams.google.signInAs({
         sub: '1000003',
-        name: who.name,
-        email: who.email,
-        emailVerified: false,
+        ...profileOf(who, false),
       });
       const { claims } = await signInWith('google');
       expect(claims).to.include({ email: who.email, email_verified: false });
@@ -166,8 +144,7 @@ describe('sign-in with upstream providers', () => {
       const who = person('fb');
       upstreams.facebook.signInAs({
         sub: '20000001',
-        name: who.name,
-        email: who.email,
+        ...profileOf(who),
         picture: 'https://fb.example.com/p.jpg',
       });
       const first = await signInWith('facebook');
@@ -196,8 +173,7 @@ describe('sign-in with upstream providers', () => {
       const who = person('xmail');
       upstreams.x.signInAs({
         sub: '30000002',
-        name: who.name,
-        email: who.email,
+        ...profileOf(who),
         username: 'xmail',
       });
       const { claims } = await signInWith('x');
@@ -255,10 +231,7 @@ describe('sign-in with upstream providers', () => {
         env: { ...upstreams.env, GOOGLE_ISSUER: 'http://127.0.0.1:9' },
       });
       try {
-        const rp = await relyingParty(fresh.issuer, c);
-        const browser = new Browser(fresh.issuer);
-        const auth = await authorizationUrl(rp, c.redirect_uris[0]);
-        const login = pageOf(await visit(browser, auth.url));
+        const { browser, login } = await atSignInPage(fresh.issuer, c);
         const res = await browser.submit(login, '/federated/google');
         expect(res.status).to.equal(503);
         expect(res.data).to.include('Google is unavailable');
@@ -359,8 +332,7 @@ describe('sign-in with upstream providers', () => {
     it('never links on an unverified Facebook email; the person may create a separate account', async () => {
       const who = await accountFor(server, 'owner');
       upstreams.facebook.signInAs({ sub: '8000002', name: 'Impostor', email: who.email });
-      const { rp, browser, auth, login } = await atSignIn();
-      const linkPage = pageOf(await viaUpstream(browser, login, 'facebook'));
+      const { rp, browser, auth, linkPage } = await atLinkPage(server.issuer, c, 'facebook');
       expect(linkPage).to.include('Link Facebook to your account');
       const separate = await browser.follow(await browser.submit(linkPage, '/link/separate'));
       const tokens = await exchangeCode(rp, callbackOf(separate), auth);
@@ -375,8 +347,7 @@ describe('sign-in with upstream providers', () => {
       const first = await signInWith('google');
       // The Google-only account has no password; the person proves it with Google.
       upstreams.facebook.signInAs({ sub: '8000004', name: 'Multi on Facebook', email });
-      const { rp, browser, auth, login } = await atSignIn();
-      const linkPage = pageOf(await viaUpstream(browser, login, 'facebook'));
+      const { rp, browser, auth, linkPage } = await atLinkPage(server.issuer, c, 'facebook');
       expect(linkPage).to.include('Continue with Google');
       // A password is no way into an account that has none: it fails like a wrong one.
       const guess = await browser.submit(linkPage, '/link', { password: 'any password at all' });
@@ -404,8 +375,7 @@ describe('sign-in with upstream providers', () => {
       await signInWith('google');
       const linkPageFor = async (email: string, sub: string) => {
         upstreams.facebook.signInAs({ sub, name: 'Visitor', email });
-        const { browser, login } = await atSignIn();
-        return pageOf(await viaUpstream(browser, login, 'facebook'));
+        return (await atLinkPage(server.issuer, c, 'facebook')).linkPage;
       };
       const a = await linkPageFor(withPassword.email, '8000011');
       const b = await linkPageFor(googleEmail, '8000012');
@@ -428,8 +398,7 @@ describe('sign-in with upstream providers', () => {
       upstreams.google.signInAs({ sub: '8000005', name: 'Owner', email, emailVerified: true });
       const owner = await signInWith('google');
       upstreams.facebook.signInAs({ sub: '8000006', name: 'Someone', email });
-      const { rp, browser, auth, login } = await atSignIn();
-      const linkPage = pageOf(await viaUpstream(browser, login, 'facebook'));
+      const { rp, browser, auth, linkPage } = await atLinkPage(server.issuer, c, 'facebook');
       // Signing in to some other Google account is no proof for the account with this email.
       upstreams.google.signInAs({
         sub: '8000007',
@@ -528,14 +497,8 @@ describe('sign-in with upstream providers', () => {
 
     it('keeps the password account able to drop its only linked provider', async () => {
       const who = await accountFor(server, 'pwlinked');
-      upstreams.google.signInAs({
-        sub: '9000004',
-        name: who.name,
-        email: who.email,
-        emailVerified: true,
-      });
-      const { browser, login } = await atSignIn();
-      const linkPage = pageOf(await viaUpstream(browser, login, 'google'));
+      upstreams.google.signInAs({ sub: '9000004', ...verifiedProfile(who) });
+      const { browser, linkPage } = await atLinkPage(server.issuer, c, 'google');
       await browser.follow(await browser.submit(linkPage, '/link', { password: who.password }));
       const page = await accountPage(browser);
       const remove = formByAction(page, '/remove');

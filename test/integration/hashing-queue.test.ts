@@ -2,53 +2,34 @@
 // gets 503 with Retry-After at once, and the server stays healthy for the next person.
 import type { AxiosResponse } from 'axios';
 import { expect } from 'chai';
-import { Browser, formByAction } from '../support/browser.ts';
-import { authorizationUrl, pageOf, person, relyingParty, visit } from '../support/oidc.ts';
-import { accountFor, startTestServer, TEST_CLIENTS, type TestServer } from '../support/server.ts';
+import { formByAction } from '../support/browser.ts';
+import { atSignInPage, person } from '../support/oidc.ts';
+import { accountFor, TEST_CLIENTS, useServer } from '../support/server.ts';
+import { tally } from '../support/tally.ts';
 
 const LIMITS = { perAccount: 8, perSource: 10_000, signUpsPerSource: 10_000, windowSeconds: 60 };
 
-function tally(responses: AxiosResponse[]): Record<number, number> {
-  const counts: Record<number, number> = {};
-  for (const r of responses) counts[r.status] = (counts[r.status] ?? 0) + 1;
-  return counts;
-}
-
 describe('the password hashing queue', () => {
-  let server: TestServer;
   const c = TEST_CLIENTS.firstParty;
 
-  before(async () => {
-    // Cost 10 (tens of milliseconds per check) and a queue of 2: a burst of 40 cannot all wait.
-    server = await startTestServer({
-      env: { BCRYPT_COST: '10', BCRYPT_QUEUE_LIMIT: '2' },
-      throttleLimits: LIMITS,
-    });
-  });
-  after(async () => {
-    await server?.stop();
+  // Cost 10 (tens of milliseconds per check) and a queue of 2: a burst of 40 cannot all wait.
+  const server = useServer({
+    env: { BCRYPT_COST: '10', BCRYPT_QUEUE_LIMIT: '2' },
+    throttleLimits: LIMITS,
   });
 
   async function signInPage() {
-    const rp = await relyingParty(server.issuer, c);
-    const browser = new Browser(server.issuer);
-    const auth = await authorizationUrl(rp, c.redirect_uris[0]);
-    const html = pageOf(await visit(browser, auth.url));
+    const { browser, login: html } = await atSignInPage(server.issuer, c);
     return { browser, form: formByAction(html, '/login') };
   }
 
   it('answers a burst larger than the queue with 503 pages at once, never a hang', async () => {
     const { browser, form } = await signInPage();
     const started = performance.now();
-    const responses = await Promise.all(
-      Array.from({ length: 40 }, () =>
-        browser.post(form.action, {
-          ...form.fields,
-          email: person('junk').email,
-          password: 'junk password guess',
-        }),
-      ),
-    );
+    const responses = await browser.submitAtOnce(form, 40, () => ({
+      email: person('junk').email,
+      password: 'junk password guess',
+    }));
     const elapsed = performance.now() - started;
     const counts = tally(responses);
     expect(Object.keys(counts).sort()).to.deep.equal(['401', '503']);
@@ -87,15 +68,10 @@ describe('the password hashing queue', () => {
   it('does not count a refused check against the email, and a normal sign-in then succeeds', async () => {
     const target = await accountFor(server, 'afterburst');
     const { browser, form } = await signInPage();
-    const guesses = await Promise.all(
-      Array.from({ length: 20 }, () =>
-        browser.post(form.action, {
-          ...form.fields,
-          email: target.email,
-          password: 'a wrong guess here',
-        }),
-      ),
-    );
+    const guesses = await browser.submitAtOnce(form, 20, () => ({
+      email: target.email,
+      password: 'a wrong guess here',
+    }));
     // The per-email limit (8) admits eight; those the queue turned away are given back.
     const judged = tally(guesses)[401] ?? 0;
     expect(judged).to.be.within(1, LIMITS.perAccount);

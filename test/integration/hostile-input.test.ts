@@ -3,19 +3,12 @@ import { Agent } from 'node:http';
 import { connect } from 'node:net';
 import axios from 'axios';
 import { expect } from 'chai';
-import { Browser, formByAction } from '../support/browser.ts';
-import {
-  authorizationUrl,
-  pageOf,
-  relyingParty,
-  signUpAndAuthorize,
-  visit,
-} from '../support/oidc.ts';
+import { formByAction } from '../support/browser.ts';
+import { atSignInPage, signUpAndAuthorize } from '../support/oidc.ts';
 import { rawRequest } from '../support/raw-http.ts';
-import { startTestServer, TEST_CLIENTS, type TestServer } from '../support/server.ts';
+import { TEST_CLIENTS, useServer } from '../support/server.ts';
 
 describe('hostile and malformed requests', () => {
-  let server: TestServer;
   const http = axios.create({
     validateStatus: () => true,
     maxRedirects: 0,
@@ -24,12 +17,7 @@ describe('hostile and malformed requests', () => {
     timeout: 10_000,
   });
 
-  before(async () => {
-    server = await startTestServer();
-  });
-  after(async () => {
-    await server?.stop();
-  });
+  const server = useServer();
 
   const requests: [string, string, { data?: string; headers?: Record<string, string> }?][] = [
     ['GET', '/interaction/%ZZ'],
@@ -181,14 +169,33 @@ describe('hostile and malformed requests', () => {
   /** A browser on a fresh sign-in page: the interaction, its CSRF token and the cookie for it. */
   async function signInPage() {
     const c = TEST_CLIENTS.firstParty;
-    const rp = await relyingParty(server.issuer, c);
-    const browser = new Browser(server.issuer);
-    const auth = await authorizationUrl(rp, c.redirect_uris[0]);
-    const html = pageOf(await visit(browser, auth.url));
+    const { browser, login: html } = await atSignInPage(server.issuer, c);
     const form = formByAction(html, '/login');
     const uid = /\/interaction\/([^/]+)\/login/.exec(form.action)?.[1] as string;
     const cookie = await browser.jar.getCookieString(`${server.issuer}/interaction/${uid}/login`);
     return { browser, uid, csrf: form.fields.csrf as string, cookie };
+  }
+
+  /** Posts `chunks` to one of the interaction's forms over a socket of its own, as its page would. */
+  function rawFormPost(
+    page: { uid: string; cookie: string },
+    form: string,
+    chunks: string[],
+    options: Partial<Parameters<typeof rawRequest>[0]> = {},
+  ) {
+    return rawRequest({
+      method: 'POST',
+      url: `${server.issuer}/interaction/${page.uid}/${form}`,
+      chunks,
+      ...options,
+      headers: {
+        cookie: page.cookie,
+        origin: server.issuer,
+        accept: 'text/html',
+        'content-type': 'application/x-www-form-urlencoded',
+        ...options.headers,
+      },
+    });
   }
 
   async function apiToken(): Promise<string> {
@@ -216,17 +223,8 @@ describe('hostile and malformed requests', () => {
 
     for (const form of FORMS) {
       it(`POST /interaction/:uid/${form} answers 413 and closes the connection`, async () => {
-        const { uid, csrf, cookie } = await signInPage();
-        const res = await rawRequest({
-          method: 'POST',
-          url: `${server.issuer}/interaction/${uid}/${form}`,
-          headers: {
-            cookie,
-            origin: server.issuer,
-            accept: 'text/html',
-            'content-type': 'application/x-www-form-urlencoded',
-          },
-          chunks: [`csrf=${csrf}&email=`, ...oversized()],
+        const page = await signInPage();
+        const res = await rawFormPost(page, form, [`csrf=${page.csrf}&email=`, ...oversized()], {
           intervalMs: 10,
           agent: keepAlive,
         });
@@ -264,19 +262,15 @@ describe('hostile and malformed requests', () => {
   });
 
   it('refuses compressed form and JSON bodies with 415 instead of reading them as text', async () => {
-    const { uid, csrf, cookie } = await signInPage();
-    const res = await rawRequest({
-      method: 'POST',
-      url: `${server.issuer}/interaction/${uid}/login`,
-      headers: {
-        cookie,
-        origin: server.issuer,
-        accept: 'text/html',
-        'content-type': 'application/x-www-form-urlencoded',
-        'content-encoding': 'gzip',
+    const page = await signInPage();
+    const res = await rawFormPost(
+      page,
+      'login',
+      [`csrf=${page.csrf}&email=a%40example.com&password=x`],
+      {
+        headers: { 'content-encoding': 'gzip' },
       },
-      chunks: [`csrf=${csrf}&email=a%40example.com&password=x`],
-    });
+    );
     expect(res.status).to.equal(415);
     expect(res.body).to.include('Compressed request bodies are not accepted.');
   });
@@ -292,24 +286,14 @@ describe('hostile and malformed requests', () => {
     for (const [form, fields] of Object.entries(FIELDS)) {
       for (const field of Object.keys(fields)) {
         it(`are refused with 400 in the ${field} of the ${form} form`, async () => {
-          const { uid, csrf, cookie } = await signInPage();
+          const page = await signInPage();
           for (const control of CONTROLS) {
             const body = new URLSearchParams({
-              csrf,
+              csrf: page.csrf,
               ...fields,
               [field]: `some${control}one@example.com`,
             }).toString();
-            const res = await rawRequest({
-              method: 'POST',
-              url: `${server.issuer}/interaction/${uid}/${form}`,
-              headers: {
-                cookie,
-                origin: server.issuer,
-                accept: 'text/html',
-                'content-type': 'application/x-www-form-urlencoded',
-              },
-              chunks: [body],
-            });
+            const res = await rawFormPost(page, form, [body]);
             expect(res.status, `${visible(control)}: ${res.body.slice(0, 300)}`).to.equal(400);
             expect(res.body).to.include('control characters');
           }

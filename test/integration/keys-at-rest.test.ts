@@ -1,8 +1,5 @@
 // Signing keys and generated cookie keys are sealed in Postgres under the key-encryption key: a
 // copy of the database holds no private key, and only the right KEY_ENCRYPTION_KEYS boots.
-import { spawn } from 'node:child_process';
-import path from 'node:path';
-import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import * as jose from 'jose';
 import pg from 'pg';
@@ -13,20 +10,20 @@ import { type Env, loadConfig } from '../../src/config.ts';
 import { MIGRATIONS_TABLE } from '../../src/db/migrate.ts';
 import { StoredKeysUnreadable } from '../../src/keys/key-encryption.ts';
 import { createLogger } from '../../src/logger.ts';
+import { capturingLogger } from '../support/captured-logs.ts';
 import { signUpAndAuthorize } from '../support/oidc.ts';
-import { runServerProcess } from '../support/process.ts';
+import { runCli as runCliWith, runServerProcess } from '../support/process.ts';
 import {
   dropNamespace,
   newKek,
+  serverEnv,
   startTestServer,
   TEST_CLIENTS,
   TEST_DATABASE_URL,
-  TEST_REDIS_URL,
-  type TestServer,
   uniqueNamespace,
+  useServer,
 } from '../support/server.ts';
 
-const CLI = path.join(import.meta.dirname, '../../src/cli/main.ts');
 const PRIVATE_PARAMS = ['d', 'p', 'q', 'dp', 'dq', 'qi'] as const;
 
 interface Rows {
@@ -52,28 +49,7 @@ async function rowsIn(namespace: string): Promise<Rows> {
 }
 
 function configFor(namespace: string, env: Env = {}) {
-  return loadConfig({
-    ISSUER: 'http://127.0.0.1:1',
-    DATABASE_URL: TEST_DATABASE_URL,
-    DATABASE_SCHEMA: namespace,
-    REDIS_URL: TEST_REDIS_URL,
-    REDIS_KEY_PREFIX: `${namespace}:`,
-    BCRYPT_COST: '4',
-    ...env,
-  });
-}
-
-/** A logger whose JSON lines land in `lines`. */
-function capture(lines: Record<string, unknown>[]) {
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString('utf8').split('\n')) {
-        if (line.trim() !== '') lines.push(JSON.parse(line) as Record<string, unknown>);
-      }
-      done();
-    },
-  });
-  return createLogger('info', sink);
+  return loadConfig(serverEnv({ namespace, issuer: 'http://127.0.0.1:1', extra: env }));
 }
 
 async function bootFails(namespace: string, env: Env): Promise<StoredKeysUnreadable> {
@@ -88,28 +64,7 @@ async function bootFails(namespace: string, env: Env): Promise<StoredKeysUnreada
   return outcome as StoredKeysUnreadable;
 }
 
-function runCli(args: string[], env: Record<string, string>) {
-  return new Promise<{ status: number | null; stdout: string; stderr: string }>(
-    (resolve, reject) => {
-      const child = spawn(process.execPath, [CLI, ...args], {
-        env: { PATH: process.env.PATH, ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-        timeout: 20_000,
-        killSignal: 'SIGKILL',
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (c: string) => {
-        stdout += c;
-      });
-      child.stderr.setEncoding('utf8').on('data', (c: string) => {
-        stderr += c;
-      });
-      child.on('error', reject);
-      child.on('close', (status) => resolve({ status, stdout, stderr }));
-    },
-  );
-}
+const runCli = (args: string[], env: Record<string, string>) => runCliWith(args, { env });
 
 const secretOf = (kek: string) => kek.slice(kek.indexOf(':') + 1);
 
@@ -117,13 +72,7 @@ describe('keys at rest', function () {
   this.timeout(60_000);
 
   describe('with a key-encryption key', () => {
-    let server: TestServer;
-    before(async () => {
-      server = await startTestServer();
-    });
-    after(async () => {
-      await server?.stop();
-    });
+    const server = useServer();
 
     it('keeps no private JWK parameter and no cookie key in Postgres', async () => {
       const rows = await rowsIn(server.namespace);
@@ -160,7 +109,7 @@ describe('keys at rest', function () {
       const kids = server.resources.jwks.keys.map((k) => k.kid).sort();
       const cookieKeys = server.resources.cookieKeys;
       await server.stop({ keepData: true });
-      server = await startTestServer({ reuse: server });
+      await server.restart();
       expect(server.resources.jwks.keys.map((k) => k.kid).sort()).to.deep.equal(kids);
       expect(server.resources.cookieKeys).to.deep.equal(cookieKeys);
       const jwks = jose.createLocalJWKSet(
@@ -193,17 +142,13 @@ describe('keys at rest', function () {
   describe('in production', () => {
     const namespace = uniqueNamespace('kekprod');
     const kek = newKek('prod1');
-    const base = {
-      NODE_ENV: 'production',
-      ISSUER: 'http://127.0.0.1:1',
-      PORT: '0',
-      DATABASE_URL: TEST_DATABASE_URL,
-      DATABASE_SCHEMA: namespace,
-      REDIS_URL: TEST_REDIS_URL,
-      REDIS_KEY_PREFIX: `${namespace}:`,
-      // Production refuses lower costs.
-      BCRYPT_COST: '10',
-    };
+    const base = serverEnv({
+      namespace,
+      production: true,
+      keyEncryptionKeys: undefined,
+      issuer: 'http://127.0.0.1:1',
+      port: 0,
+    });
     before(async () => {
       const resources = await connect(
         configFor(namespace, {
@@ -245,15 +190,9 @@ describe('keys at rest', function () {
   });
 
   describe('keys:rewrap', () => {
-    let server: TestServer;
     const k1 = newKek('k1');
     const k2 = newKek('k2');
-    before(async () => {
-      server = await startTestServer({ env: { KEY_ENCRYPTION_KEYS: k1 } });
-    });
-    after(async () => {
-      await server?.stop();
-    });
+    const server = useServer({ env: { KEY_ENCRYPTION_KEYS: k1 } });
 
     const cli = (args: string[], kek: string) =>
       runCli(args, {
@@ -311,7 +250,7 @@ describe('keys at rest', function () {
       expect(oldOnly.problems[0]).to.include('"k2", which KEY_ENCRYPTION_KEYS does not list');
 
       const kids = server.resources.jwks.keys.map((k) => k.kid).sort();
-      server = await startTestServer({ reuse: server, env: { KEY_ENCRYPTION_KEYS: k2 } });
+      await server.restart({ env: { KEY_ENCRYPTION_KEYS: k2 } });
       expect(server.resources.jwks.keys.map((k) => k.kid).sort()).to.deep.equal(kids);
       const jwks = jose.createLocalJWKSet(
         (await (await fetch(`${server.issuer}/jwks`)).json()) as jose.JSONWebKeySet,
@@ -341,7 +280,6 @@ describe('keys at rest', function () {
         migrationsTableName: MIGRATIONS_TABLE,
         extra: { options: `-c search_path=${namespace}` },
       });
-      const lines: Record<string, unknown>[] = [];
       try {
         await legacy.initialize();
         await legacy.query(`CREATE SCHEMA ${pg.escapeIdentifier(namespace)}`);
@@ -367,7 +305,7 @@ describe('keys at rest', function () {
         await legacy.destroy();
 
         const config = configFor(namespace, { KEY_ENCRYPTION_KEYS: newKek('first') });
-        const logger = capture(lines);
+        const { lines, logger } = capturingLogger();
         const [a, b] = await Promise.all([connect(config, logger), connect(config, logger)]);
         try {
           for (const resources of [a, b]) {

@@ -11,26 +11,18 @@ import { relyingParty, signUpAndAuthorize } from '../support/oidc.ts';
 import {
   dropNamespace,
   newKek,
-  startTestServer,
+  serverEnv,
   TEST_CLIENTS,
-  TEST_DATABASE_URL,
-  TEST_REDIS_URL,
-  type TestServer,
   uniqueNamespace,
+  useServer,
 } from '../support/server.ts';
 
 describe('signing keys', () => {
   it('are created once when two instances boot at the same time on an empty database', async () => {
     const namespace = uniqueNamespace('keys');
-    const config = loadConfig({
-      ISSUER: 'http://127.0.0.1:1',
-      DATABASE_URL: TEST_DATABASE_URL,
-      DATABASE_SCHEMA: namespace,
-      REDIS_URL: TEST_REDIS_URL,
-      REDIS_KEY_PREFIX: `${namespace}:`,
-      BCRYPT_COST: '4',
-      KEY_ENCRYPTION_KEYS: newKek(),
-    });
+    const config = loadConfig(
+      serverEnv({ namespace, issuer: 'http://127.0.0.1:1', keyEncryptionKeys: newKek() }),
+    );
     const logger = createLogger('silent');
     try {
       const [a, b] = await Promise.all([connect(config, logger), connect(config, logger)]);
@@ -48,13 +40,7 @@ describe('signing keys', () => {
   });
 
   describe('rotation', () => {
-    let server: TestServer;
-    before(async () => {
-      server = await startTestServer();
-    });
-    after(async () => {
-      await server?.stop();
-    });
+    const server = useServer();
 
     it('publishes staged keys without signing with them, then rotates without breaking tokens in flight', async () => {
       const c = TEST_CLIENTS.firstParty;
@@ -81,7 +67,7 @@ describe('signing keys', () => {
 
       // Instances pick up keys when they start: restart on the same database and Redis.
       await server.stop({ keepData: true });
-      server = await startTestServer({ reuse: server });
+      await server.restart();
       const jwks = jose.createLocalJWKSet(
         (await (await fetch(`${server.issuer}/jwks`)).json()) as jose.JSONWebKeySet,
       );

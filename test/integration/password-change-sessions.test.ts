@@ -1,43 +1,19 @@
 // A password change signs every other browser out and revokes the tokens apps got through them;
 // the browser that made the change stays signed in and its apps keep working.
 import { expect } from 'chai';
-import { Browser } from '../support/browser.ts';
-import {
-  authorizationUrl,
-  callbackOf,
-  exchangeCode,
-  pageOf,
-  relyingParty,
-  signIn,
-  signUpAndAuthorize,
-  visit,
-} from '../support/oidc.ts';
-import { startTestServer, TEST_CLIENTS, type TestServer } from '../support/server.ts';
+import { pageOf, signInAndAuthorize, signUpAndAuthorize } from '../support/oidc.ts';
+import { TEST_CLIENTS, useServer } from '../support/server.ts';
 import { refresh } from '../support/tokens.ts';
 
 const c = TEST_CLIENTS.firstParty;
 const offline = { scope: 'openid profile offline_access', prompt: 'consent' };
 
 describe('changing the password', () => {
-  let server: TestServer;
+  const server = useServer();
 
-  before(async () => {
-    server = await startTestServer();
-  });
-  after(async () => {
-    await server?.stop();
-  });
-
-  /** Signs this browser in to the first-party app as `who` and returns that app's tokens. */
-  async function signInElsewhere(who: { email: string; password: string }) {
-    const rp = await relyingParty(server.issuer, c);
-    const browser = new Browser(server.issuer);
-    const auth = await authorizationUrl(rp, c.redirect_uris[0], offline);
-    const login = pageOf(await visit(browser, auth.url));
-    const result = await signIn(browser, login, who.email, who.password);
-    const tokens = await exchangeCode(rp, callbackOf(result), auth);
-    return { browser, tokens };
-  }
+  /** Signs a new browser in to the first-party app as `who`; that app gets tokens. */
+  const signInElsewhere = (who: { email: string; password: string }) =>
+    signInAndAuthorize(server.issuer, c, who, offline);
 
   it('ends the other sessions and their refresh tokens, and keeps this one', async () => {
     const here = await signUpAndAuthorize(server.issuer, c, offline);

@@ -2,18 +2,12 @@
 // which goes to the log once per outage.
 import axios from 'axios';
 import { expect } from 'chai';
-import { startTestServer, type TestServer } from '../support/server.ts';
+import { useServer } from '../support/server.ts';
 
 describe('readiness while a store is unreachable', () => {
-  let server: TestServer;
   const http = axios.create({ validateStatus: () => true });
 
-  before(async () => {
-    server = await startTestServer();
-  });
-  after(async () => {
-    await server?.stop();
-  });
+  const server = useServer();
 
   it('answers 503 with redis_unreachable, logs the cause once, and recovers', async () => {
     const redis = server.resources.redis;

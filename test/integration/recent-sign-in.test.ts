@@ -2,30 +2,17 @@
 // again (prompt=login) with the account's own method, and nothing changes until then.
 import { expect } from 'chai';
 import { Browser, formByAction } from '../support/browser.ts';
-import { pageOf, person, signIn, signUp } from '../support/oidc.ts';
-import { accountFor, startTestServer, type TestServer } from '../support/server.ts';
-import { startUpstreams, type Upstreams } from '../support/upstreams.ts';
+import { pageOf, person, signIn, signUpOnAccountPage, verifiedProfile } from '../support/oidc.ts';
+import { accountFor, useServerWithUpstreams } from '../support/server.ts';
 
 type Step = Awaited<ReturnType<Browser['follow']>>;
 
 describe('recent sign-in for sensitive account changes', () => {
-  let server: TestServer;
-  let upstreams: Upstreams;
   const ended: [string, string][] = [];
-
-  before(async () => {
-    upstreams = await startUpstreams();
-    server = await startTestServer({
-      env: upstreams.env,
-      endOtherSessions: async (accountId, sessionId) => {
-        ended.push([accountId, sessionId]);
-      },
-    });
-    upstreams.register(server.issuer);
-  });
-  after(async () => {
-    await server?.stop();
-    await upstreams?.close();
+  const { server, upstreams } = useServerWithUpstreams({
+    endOtherSessions: async (accountId, sessionId) => {
+      ended.push([accountId, sessionId]);
+    },
   });
   beforeEach(() => {
     upstreams.reset();
@@ -47,13 +34,7 @@ describe('recent sign-in for sensitive account changes', () => {
     await session.persist();
   }
 
-  async function signedUpOnAccountPage(label: string) {
-    const browser = new Browser(server.issuer);
-    const login = pageOf(await browser.follow(await browser.get('/account/signin')));
-    const who = person(label);
-    const page = (await signUp(browser, login, who)).response.data;
-    return { browser, who, page };
-  }
+  const signedUpOnAccountPage = (label: string) => signUpOnAccountPage(server.issuer, label);
 
   async function passwordWorks(email: string, password: string): Promise<boolean> {
     return server.latchkey.accounts.signInWithPassword({ email, password, source: 'test' }).then(
@@ -169,15 +150,10 @@ describe('recent sign-in for sensitive account changes', () => {
     const { browser, who, page } = await signedUpOnAccountPage('parallel');
     await ageSession(browser, 301);
     const form = formByAction(page, '/account/password');
-    const answers = await Promise.all(
-      Array.from({ length: 12 }, (_, i) =>
-        browser.post(form.action, {
-          ...form.fields,
-          current_password: who.password,
-          new_password: `parallel passphrase ${i}`,
-        }),
-      ),
-    );
+    const answers = await browser.submitAtOnce(form, 12, (i) => ({
+      current_password: who.password,
+      new_password: `parallel passphrase ${i}`,
+    }));
     expect(answers.map((a) => a.status)).to.deep.equal(Array(12).fill(403));
     expect(await passwordWorks(who.email, who.password)).to.equal(true);
     expect(ended).to.deep.equal([]);
@@ -185,12 +161,7 @@ describe('recent sign-in for sensitive account changes', () => {
 
   it('lets a Google-only account confirm through Google before setting a first password', async () => {
     const who = person('gonly');
-    upstreams.google.signInAs({
-      sub: `g-${who.email}`,
-      name: who.name,
-      email: who.email,
-      emailVerified: true,
-    });
+    upstreams.google.signInAs({ sub: `g-${who.email}`, ...verifiedProfile(who) });
     const browser = new Browser(server.issuer);
     const viaGoogle = async (page: string) => {
       const out = await browser.follow(await browser.submit(page, '/federated/google'));

@@ -57,41 +57,44 @@ describe('RedisAdapter', () => {
   }
 
   describe('memory adapter contract', () => {
-    it('expires primary entries', async () => {
-      const accessToken = adapter('AccessToken');
-      const payload = { accountId: 'account' };
+    // Each record and each secondary index lives exactly as long as the record.
+    const expiring = [
+      {
+        what: 'primary entries',
+        model: 'AccessToken',
+        id: 'token',
+        payload: { accountId: 'account' },
+        find: (a: RedisAdapter) => a.find('token'),
+        key: () => rec('AccessToken', 'token'),
+      },
+      {
+        what: 'session uid indexes',
+        model: 'Session',
+        id: 'session',
+        payload: { uid: 'uid' },
+        find: (a: RedisAdapter) => a.findByUid('uid'),
+        key: () => 'sessionUid:uid',
+      },
+      {
+        what: 'user code indexes',
+        model: 'DeviceCode',
+        id: 'device',
+        payload: { userCode: 'code' },
+        find: (a: RedisAdapter) => a.findByUserCode('code'),
+        key: () => uc('code'),
+      },
+    ];
+    for (const { what, model, id, payload, find, key } of expiring) {
+      it(`expires ${what}`, async () => {
+        const store = adapter(model);
+        await store.upsert(id, payload, 1);
+        expect(await find(store)).to.deep.equal(payload);
 
-      await accessToken.upsert('token', payload, 1);
-      expect(await accessToken.find('token')).to.deep.equal(payload);
-
-      await sleep(PAST_ONE_SECOND);
-      expect(await accessToken.find('token')).to.be.undefined;
-      expect(await exists(rec('AccessToken', 'token'))).to.be.false;
-    });
-
-    it('expires session uid indexes', async () => {
-      const session = adapter('Session');
-      const payload = { uid: 'uid' };
-
-      await session.upsert('session', payload, 1);
-      expect(await session.findByUid('uid')).to.deep.equal(payload);
-
-      await sleep(PAST_ONE_SECOND);
-      expect(await session.findByUid('uid')).to.be.undefined;
-      expect(await exists('sessionUid:uid')).to.be.false;
-    });
-
-    it('expires user code indexes', async () => {
-      const device = adapter('DeviceCode');
-      const payload = { userCode: 'code' };
-
-      await device.upsert('device', payload, 1);
-      expect(await device.findByUserCode('code')).to.deep.equal(payload);
-
-      await sleep(PAST_ONE_SECOND);
-      expect(await device.findByUserCode('code')).to.be.undefined;
-      expect(await exists(uc('code'))).to.be.false;
-    });
+        await sleep(PAST_ONE_SECOND);
+        expect(await find(store)).to.be.undefined;
+        expect(await exists(key())).to.be.false;
+      });
+    }
 
     it('deduplicates grant members on repeated upsert', async () => {
       const accessToken = adapter('AccessToken');
@@ -377,10 +380,10 @@ describe('RedisAdapter', () => {
       const grantable = [
         'AccessToken',
         'AuthorizationCode',
-        'RefreshToken',
-        'DeviceCode',
         'BackchannelAuthenticationRequest',
+        'DeviceCode',
         'PreAuthorizedCode',
+        'RefreshToken',
       ];
       for (const model of grantable) {
         await adapter(model).upsert(model, { grantId: 'grant', jti: model }, 60);

@@ -1,8 +1,8 @@
 // The refresh grace window: a lost refresh answer can be fetched again; later reuse still revokes.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
-import type { TestClient } from '../support/oidc.ts';
-import { startTestServer, TEST_CLIENTS, type TestServer } from '../support/server.ts';
+import { OFFLINE, type TestClient } from '../support/oidc.ts';
+import { startTestServer, TEST_CLIENTS, type TestServer, useServer } from '../support/server.ts';
 import {
   atOnce,
   freshCode,
@@ -12,7 +12,6 @@ import {
   userinfoStatus,
 } from '../support/tokens.ts';
 
-const offline = { scope: 'openid profile email offline_access', prompt: 'consent' };
 const c = TEST_CLIENTS.firstParty;
 
 const pairOf = ({ data }: TokenReply) => ({
@@ -22,20 +21,11 @@ const pairOf = ({ data }: TokenReply) => ({
 });
 
 describe('the refresh grace window', () => {
-  let server: TestServer;
-  let short: TestServer;
-
-  before(async () => {
-    server = await startTestServer();
-    short = await startTestServer({ env: { REFRESH_REUSE_GRACE_SECONDS: '1' } });
-  });
-  after(async () => {
-    await server?.stop();
-    await short?.stop();
-  });
+  const server = useServer();
+  const short = useServer({ env: { REFRESH_REUSE_GRACE_SECONDS: '1' } });
 
   async function refreshToken(on: TestServer, client: TestClient = c) {
-    const { exchange } = await freshCode(on.issuer, client, offline);
+    const { exchange } = await freshCode(on.issuer, client, OFFLINE);
     const reply = await exchange();
     expect(reply.status).to.equal(200);
     return reply.data;

@@ -9,13 +9,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { signUpAndAuthorize } from '../support/oidc.ts';
 import { type ServerProcess, startServerProcess } from '../support/process.ts';
-import {
-  dropNamespace,
-  TEST_CLIENTS,
-  TEST_DATABASE_URL,
-  TEST_REDIS_URL,
-  uniqueNamespace,
-} from '../support/server.ts';
+import { dropNamespace, serverEnv, TEST_CLIENTS, uniqueNamespace } from '../support/server.ts';
 
 interface Outcome {
   id: string;
@@ -54,18 +48,14 @@ describe('shutting down under keep-alive load', function () {
     dir = await mkdtemp(path.join(tmpdir(), 'latchkey-drain-'));
     const clientsFile = path.join(dir, 'clients.json');
     await writeFile(clientsFile, JSON.stringify(Object.values(TEST_CLIENTS)));
-    server = await startServerProcess({
-      DATABASE_URL: TEST_DATABASE_URL,
-      DATABASE_SCHEMA: namespace,
-      REDIS_URL: TEST_REDIS_URL,
-      REDIS_KEY_PREFIX: `${namespace}:`,
-      CLIENTS_FILE: clientsFile,
-      BCRYPT_COST: '4',
-      LOG_LEVEL: 'info',
-      // So the request ids the clients send are the ones in the server's log.
-      TRUST_PROXY: 'true',
-      SHUTDOWN_TIMEOUT_MS: String(shutdownTimeoutMs),
-    });
+    server = await startServerProcess(
+      serverEnv({
+        namespace,
+        clientsFile,
+        // So the request ids the clients send are the ones in the server's log.
+        extra: { TRUST_PROXY: 'true', SHUTDOWN_TIMEOUT_MS: String(shutdownTimeoutMs) },
+      }),
+    );
     const { tokens } = await signUpAndAuthorize(server.issuer, TEST_CLIENTS.firstParty);
     const targets: { path: string; headers: Record<string, string> }[] = [
       { path: '/userinfo', headers: { authorization: `Bearer ${tokens.access_token}` } },

@@ -3,43 +3,22 @@ import bcrypt from 'bcrypt';
 import { expect } from 'chai';
 import { AccountEntity } from '../../src/accounts/account.ts';
 import { Browser, formByAction } from '../support/browser.ts';
-import {
-  authorizationUrl,
-  callbackOf,
-  exchangeCode,
-  pageOf,
-  person,
-  relyingParty,
-  visit,
-} from '../support/oidc.ts';
-import { accountFor, startTestServer, TEST_CLIENTS, type TestServer } from '../support/server.ts';
+import { atSignInPage, callbackOf, exchangeCode, person } from '../support/oidc.ts';
+import { accountFor, TEST_CLIENTS, useServer } from '../support/server.ts';
 
 describe('sign-in', () => {
-  let server: TestServer;
   const client = TEST_CLIENTS.firstParty;
-  const someone = person('signin');
-
-  before(async () => {
-    server = await startTestServer({
-      env: { BCRYPT_COST: '8' },
-      throttleLimits: { perAccount: 3, perSource: 1000, signUpsPerSource: 1000, windowSeconds: 60 },
-    });
-    await server.latchkey.accounts.createAccount({
-      email: someone.email,
-      name: someone.name,
-      emailVerified: false,
-      password: someone.password,
-    });
+  const server = useServer({
+    env: { BCRYPT_COST: '8' },
+    throttleLimits: { perAccount: 3, perSource: 1000, signUpsPerSource: 1000, windowSeconds: 60 },
   });
-  after(async () => {
-    await server?.stop();
+  let someone: Awaited<ReturnType<typeof accountFor>>;
+  before(async () => {
+    someone = await accountFor(server, 'signin');
   });
 
   async function loginPage() {
-    const rp = await relyingParty(server.issuer, client);
-    const browser = new Browser(server.issuer);
-    const auth = await authorizationUrl(rp, client.redirect_uris[0]);
-    const html = pageOf(await visit(browser, auth.url));
+    const { rp, browser, auth, login: html } = await atSignInPage(server.issuer, client);
     return { rp, browser, auth, html, form: formByAction(html, '/login') };
   }
 

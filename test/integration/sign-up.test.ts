@@ -1,34 +1,17 @@
 // Sign-up through the HTML forms: valid, invalid, existing email and malformed requests.
 import { expect } from 'chai';
-import { Browser, formByAction } from '../support/browser.ts';
-import {
-  authorizationUrl,
-  callbackOf,
-  exchangeCode,
-  pageOf,
-  person,
-  relyingParty,
-  visit,
-} from '../support/oidc.ts';
-import { startTestServer, TEST_CLIENTS, type TestServer } from '../support/server.ts';
+import { formByAction } from '../support/browser.ts';
+import { atSignInPage, callbackOf, exchangeCode, person } from '../support/oidc.ts';
+import { TEST_CLIENTS, useServer } from '../support/server.ts';
 
 describe('sign-up', () => {
-  let server: TestServer;
   const client = TEST_CLIENTS.firstParty;
 
-  before(async () => {
-    server = await startTestServer();
-  });
-  after(async () => {
-    await server?.stop();
-  });
+  const server = useServer();
 
   /** Opens the sign-up page of a fresh authorization request. */
   async function signUpPage() {
-    const rp = await relyingParty(server.issuer, client);
-    const browser = new Browser(server.issuer);
-    const auth = await authorizationUrl(rp, client.redirect_uris[0]);
-    const login = pageOf(await visit(browser, auth.url));
+    const { rp, browser, auth, login } = await atSignInPage(server.issuer, client);
     const link = /href="(\/interaction\/[^"]+\/signup)"/.exec(login)?.[1] as string;
     const page = await browser.get(link);
     expect(page.status).to.equal(200);

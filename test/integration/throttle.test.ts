@@ -4,51 +4,47 @@
 import type { AxiosResponse } from 'axios';
 import { expect } from 'chai';
 import { countComparisons } from '../support/bcrypt-counter.ts';
-import { Browser, formByAction } from '../support/browser.ts';
-import { authorizationUrl, pageOf, person, relyingParty, signUp, visit } from '../support/oidc.ts';
-import { accountFor, startTestServer, TEST_CLIENTS, type TestServer } from '../support/server.ts';
-import { startUpstreams, type Upstreams } from '../support/upstreams.ts';
+import { formByAction } from '../support/browser.ts';
+import {
+  atLinkPage,
+  atSignInPage,
+  person,
+  signUpOnAccountPage,
+  verifiedProfile,
+} from '../support/oidc.ts';
+import {
+  accountFor,
+  signUpsAtOnce,
+  TEST_CLIENTS,
+  useServerWithUpstreams,
+} from '../support/server.ts';
+import { tally } from '../support/tally.ts';
 
 const LIMITS = { perAccount: 10, perSource: 25, signUpsPerSource: 20, windowSeconds: 60 };
 
-/** How many responses had each status, e.g. { 401: 10, 429: 50 }. */
-function tally(responses: AxiosResponse[]): Record<number, number> {
-  const counts: Record<number, number> = {};
-  for (const r of responses) counts[r.status] = (counts[r.status] ?? 0) + 1;
-  return counts;
-}
-
 describe('throttles under concurrent requests', () => {
-  let server: TestServer;
-  let upstreams: Upstreams;
+  const { server, upstreams } = useServerWithUpstreams({
+    env: { BCRYPT_COST: '6', BCRYPT_QUEUE_LIMIT: '1000' },
+    throttleLimits: LIMITS,
+  });
   let comparisons: ReturnType<typeof countComparisons>;
   const c = TEST_CLIENTS.firstParty;
   // Each test comes from its own loopback address, so per-source counts do not mix.
   let nextSource = 10;
   const newSource = () => `127.0.0.${nextSource++}`;
 
-  before(async () => {
-    upstreams = await startUpstreams();
-    server = await startTestServer({
-      env: { ...upstreams.env, BCRYPT_COST: '6', BCRYPT_QUEUE_LIMIT: '1000' },
-      throttleLimits: LIMITS,
-    });
-    upstreams.register(server.issuer);
-  });
-  after(async () => {
-    await server?.stop();
-    await upstreams?.close();
-  });
   beforeEach(() => {
     comparisons = countComparisons();
   });
   afterEach(() => comparisons.restore());
 
   async function signInPage(source: string) {
-    const rp = await relyingParty(server.issuer, c);
-    const browser = new Browser(server.issuer, { localAddress: source });
-    const auth = await authorizationUrl(rp, c.redirect_uris[0]);
-    const html = pageOf(await visit(browser, auth.url));
+    const { browser, login: html } = await atSignInPage(
+      server.issuer,
+      c,
+      {},
+      { localAddress: source },
+    );
     return { browser, html, form: formByAction(html, '/login') };
   }
 
@@ -56,15 +52,10 @@ describe('throttles under concurrent requests', () => {
     const target = await accountFor(server, 'burst');
     const { browser, form } = await signInPage(newSource());
     comparisons.count = 0;
-    const responses = await Promise.all(
-      Array.from({ length: 60 }, (_, i) =>
-        browser.post(form.action, {
-          ...form.fields,
-          email: target.email,
-          password: `wrong guess number ${i}`,
-        }),
-      ),
-    );
+    const responses = await browser.submitAtOnce(form, 60, (i) => ({
+      email: target.email,
+      password: `wrong guess number ${i}`,
+    }));
     expect(tally(responses)).to.deep.equal({ 401: 10, 429: 50 });
     expect(comparisons.count).to.equal(LIMITS.perAccount);
     const refused = responses.find((r) => r.status === 429) as AxiosResponse<string>;
@@ -82,15 +73,10 @@ describe('throttles under concurrent requests', () => {
   it('judges at most the per-source limit when one address tries many emails at once', async () => {
     const { browser, form } = await signInPage(newSource());
     comparisons.count = 0;
-    const responses = await Promise.all(
-      Array.from({ length: 40 }, () =>
-        browser.post(form.action, {
-          ...form.fields,
-          email: person('spray').email,
-          password: 'one common guess',
-        }),
-      ),
-    );
+    const responses = await browser.submitAtOnce(form, 40, () => ({
+      email: person('spray').email,
+      password: 'one common guess',
+    }));
     expect(tally(responses)).to.deep.equal({ 401: LIMITS.perSource, 429: 40 - LIMITS.perSource });
     // Unknown emails cost one comparison each too (timing must not reveal accounts).
     expect(comparisons.count).to.equal(LIMITS.perSource);
@@ -125,44 +111,21 @@ describe('throttles under concurrent requests', () => {
   });
 
   it('creates at most 20 accounts from 30 simultaneous sign-ups from one address', async () => {
-    const source = newSource();
-    const forms = [];
-    for (let i = 0; i < 30; i++) {
-      const { browser, html } = await signInPage(source);
-      const link = /href="(\/interaction\/[^"]+\/signup)"/.exec(html)?.[1] as string;
-      const page = await browser.get(link);
-      forms.push({ browser, form: formByAction(page.data, '/signup'), who: person('mass') });
-    }
-    const responses = await Promise.all(
-      forms.map(({ browser, form, who }) => browser.post(form.action, { ...form.fields, ...who })),
-    );
+    const { responses, created } = await signUpsAtOnce(server, newSource(), 30, 'mass');
     expect(tally(responses)).to.deep.equal({ 303: 20, 429: 10 });
-    let created = 0;
-    for (const { who } of forms) {
-      if (await server.latchkey.accounts.findAccountByEmail(who.email)) created += 1;
-    }
     expect(created).to.equal(LIMITS.signUpsPerSource);
   });
 
   it('judges only 10 of 30 simultaneous wrong passwords on the link page', async () => {
     const owner = await accountFor(server, 'linkburst');
-    upstreams.google.signInAs({
-      sub: '7100001',
-      name: owner.name,
-      email: owner.email,
-      emailVerified: true,
+    upstreams.google.signInAs({ sub: '7100001', ...verifiedProfile(owner) });
+    const { browser, form } = await atLinkPage(server.issuer, c, 'google', {
+      localAddress: newSource(),
     });
-    const { browser, html } = await signInPage(newSource());
-    const out = await browser.follow(await browser.submit(html, '/federated/google'));
-    const answer = await browser.get((out.external as URL).toString());
-    const linkPage = pageOf(await browser.follow(await browser.get(answer.headers.location)));
-    const form = formByAction(linkPage, '/link');
     comparisons.count = 0;
-    const responses = await Promise.all(
-      Array.from({ length: 30 }, (_, i) =>
-        browser.post(form.action, { ...form.fields, password: `link guess ${i}` }),
-      ),
-    );
+    const responses = await browser.submitAtOnce(form, 30, (i) => ({
+      password: `link guess ${i}`,
+    }));
     expect(tally(responses)).to.deep.equal({ 401: 10, 429: 20 });
     expect(comparisons.count).to.equal(LIMITS.perAccount);
     const right = await browser.post(form.action, { ...form.fields, password: owner.password });
@@ -171,21 +134,15 @@ describe('throttles under concurrent requests', () => {
   });
 
   it('judges only 10 of 30 simultaneous wrong current passwords on the account page', async () => {
-    const browser = new Browser(server.issuer, { localAddress: newSource() });
-    const login = pageOf(await browser.follow(await browser.get('/account/signin')));
-    const who = person('pwburst');
-    const page = (await signUp(browser, login, who)).response.data;
+    const { browser, page } = await signUpOnAccountPage(server.issuer, 'pwburst', {
+      localAddress: newSource(),
+    });
     const form = formByAction(page, '/account/password');
     comparisons.count = 0;
-    const responses = await Promise.all(
-      Array.from({ length: 30 }, (_, i) =>
-        browser.post(form.action, {
-          ...form.fields,
-          current_password: `current guess ${i}`,
-          new_password: 'a brand new passphrase',
-        }),
-      ),
-    );
+    const responses = await browser.submitAtOnce(form, 30, (i) => ({
+      current_password: `current guess ${i}`,
+      new_password: 'a brand new passphrase',
+    }));
     expect(tally(responses)).to.deep.equal({ 401: 10, 429: 20 });
     expect(comparisons.count).to.equal(LIMITS.perAccount);
   });

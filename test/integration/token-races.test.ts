@@ -1,10 +1,10 @@
 // Codes and refresh tokens are single use even when many requests redeem one at the same moment.
 import { expect } from 'chai';
-import { startTestServer, TEST_CLIENTS, type TestServer } from '../support/server.ts';
+import { OFFLINE } from '../support/oidc.ts';
+import { TEST_CLIENTS, useServer } from '../support/server.ts';
 import { atOnce, freshCode, refresh, type TokenReply, userinfoStatus } from '../support/tokens.ts';
 
 const PARALLEL = 20;
-const offline = { scope: 'openid profile email offline_access', prompt: 'consent' };
 
 /** Every answer is a token set or invalid_grant; returns the token sets. */
 function winners(replies: TokenReply[]): TokenReply[] {
@@ -18,22 +18,16 @@ function winners(replies: TokenReply[]): TokenReply[] {
 }
 
 describe('single use under concurrency', () => {
-  let server: TestServer;
   const c = TEST_CLIENTS.firstParty;
 
-  before(async () => {
-    // Without the refresh grace window, so every duplicate refresh is reuse.
-    server = await startTestServer({ env: { REFRESH_REUSE_GRACE_SECONDS: '0' } });
-  });
-  after(async () => {
-    await server?.stop();
-  });
+  // Without the refresh grace window, so every duplicate refresh is reuse.
+  const server = useServer({ env: { REFRESH_REUSE_GRACE_SECONDS: '0' } });
 
   for (const afterFirst of [false, true]) {
     const when = afterFirst ? 'after the first answered' : 'all at the same moment';
 
     it(`gives at most one token set for a code redeemed ${PARALLEL} times ${when}, and the replays revoke it`, async () => {
-      const { exchange } = await freshCode(server.issuer, c, offline);
+      const { exchange } = await freshCode(server.issuer, c, OFFLINE);
 
       const won = winners(await atOnce(PARALLEL, exchange, afterFirst));
 
@@ -46,7 +40,7 @@ describe('single use under concurrency', () => {
     });
 
     it(`gives at most one new refresh token for one used ${PARALLEL} times ${when}, and the reuse revokes the grant`, async () => {
-      const { exchange } = await freshCode(server.issuer, c, offline);
+      const { exchange } = await freshCode(server.issuer, c, OFFLINE);
       const tokens = (await exchange()).data;
 
       const won = winners(

@@ -1,7 +1,8 @@
 // A copy of Redis holds no usable token: token and session records live under hashes of their ids.
 import { expect } from 'chai';
 import type { Redis } from 'ioredis';
-import { startTestServer, TEST_CLIENTS, type TestServer } from '../support/server.ts';
+import { OFFLINE } from '../support/oidc.ts';
+import { TEST_CLIENTS, useServer } from '../support/server.ts';
 import { freshCode, refresh, sessionCookie } from '../support/tokens.ts';
 
 /** Every key of the namespace with its whole value, whatever its type. */
@@ -32,26 +33,18 @@ async function dump(redis: Redis, pattern: string): Promise<Map<string, string>>
 }
 
 describe('tokens at rest in Redis', () => {
-  let server: TestServer;
-
-  before(async () => {
-    server = await startTestServer();
-  });
-  after(async () => {
-    await server?.stop();
-  });
+  const server = useServer();
 
   it('holds no code, token or session cookie after a sign-in, a code exchange and refreshes', async () => {
     const c = TEST_CLIENTS.firstParty;
-    const offline = { scope: 'openid profile email offline_access', prompt: 'consent' };
-    const { browser, tokens, code, exchange } = await freshCode(server.issuer, c, offline);
+    const { browser, tokens, code, exchange } = await freshCode(server.issuer, c, OFFLINE);
     const exchanged = (await exchange()).data;
     const rotated = (await refresh(server.issuer, c, exchanged.refresh_token as string)).data;
     // A retry within the grace window leaves its stored answer behind as well.
     const retried = (await refresh(server.issuer, c, exchanged.refresh_token as string)).data;
     expect(retried.refresh_token).to.equal(rotated.refresh_token);
     const spa = TEST_CLIENTS.publicSpa;
-    const publicClient = await freshCode(server.issuer, spa, offline);
+    const publicClient = await freshCode(server.issuer, spa, OFFLINE);
     const publicTokens = (await publicClient.exchange()).data;
 
     const secrets: Record<string, string> = {

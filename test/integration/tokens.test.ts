@@ -7,27 +7,23 @@ import { RedisAdapter } from '../../src/oidc/redis-adapter.ts';
 import { Browser } from '../support/browser.ts';
 import {
   authorizationUrl,
+  authorizeAgain,
   callbackOf,
   exchangeCode,
+  OFFLINE,
+  outcomeOf,
   relyingParty,
   signUpAndAuthorize,
   visit,
 } from '../support/oidc.ts';
-import { startTestServer, TEST_CLIENTS, type TestServer } from '../support/server.ts';
+import { TEST_CLIENTS, useServer } from '../support/server.ts';
+import { userinfoStatus } from '../support/tokens.ts';
 
 describe('authorization requests and tokens', () => {
-  let server: TestServer;
+  // A one-second refresh grace window, so reuse after it can be tested without a long wait.
+  const server = useServer({ env: { REFRESH_REUSE_GRACE_SECONDS: '1' } });
   const c = TEST_CLIENTS.firstParty;
   const http = axios.create({ validateStatus: () => true, maxRedirects: 0 });
-  const offline = { scope: 'openid profile email offline_access', prompt: 'consent' };
-
-  before(async () => {
-    // A one-second refresh grace window, so reuse after it can be tested without a long wait.
-    server = await startTestServer({ env: { REFRESH_REUSE_GRACE_SECONDS: '1' } });
-  });
-  after(async () => {
-    await server?.stop();
-  });
 
   const authorize = (params: Record<string, string>) =>
     http.get(`${server.issuer}/authorize?${new URLSearchParams(params)}`, {
@@ -95,8 +91,7 @@ describe('authorization requests and tokens', () => {
 
     it('returns iss with the code (RFC 9207) and the code works once only', async () => {
       const { rp, browser } = await signUpAndAuthorize(server.issuer, c);
-      const auth = await authorizationUrl(rp, c.redirect_uris[0]);
-      const callback = callbackOf(await visit(browser, auth.url));
+      const { auth, callback } = await authorizeAgain(browser, rp, c.redirect_uris[0]);
       expect(callback.searchParams.get('iss')).to.equal(server.issuer);
       const tokens = await exchangeCode(rp, callback, auth);
       const replay = await exchangeCode(rp, callback, auth).then(
@@ -105,19 +100,12 @@ describe('authorization requests and tokens', () => {
       );
       expect(replay).to.equal('invalid_grant');
       // Replaying a code revokes what it produced.
-      const userinfo = await client
-        .fetchUserInfo(rp, tokens.access_token, client.skipSubjectCheck)
-        .then(
-          () => 'still valid',
-          () => 'revoked',
-        );
-      expect(userinfo).to.equal('revoked');
+      expect(await userinfoStatus(server.issuer, tokens.access_token)).to.equal(401);
     });
 
     it('refuses a code exchanged with the wrong PKCE verifier', async () => {
       const { rp, browser } = await signUpAndAuthorize(server.issuer, c);
-      const auth = await authorizationUrl(rp, c.redirect_uris[0]);
-      const callback = callbackOf(await visit(browser, auth.url));
+      const { auth, callback } = await authorizeAgain(browser, rp, c.redirect_uris[0]);
       const outcome = await exchangeCode(rp, callback, {
         ...auth,
         verifier: client.randomPKCECodeVerifier(),
@@ -136,7 +124,7 @@ describe('authorization requests and tokens', () => {
     });
 
     it('rotate on every use, and reusing an old one after the grace window revokes the whole grant', async () => {
-      const { rp, tokens } = await signUpAndAuthorize(server.issuer, c, offline);
+      const { rp, tokens } = await signUpAndAuthorize(server.issuer, c, OFFLINE);
       const first = tokens.refresh_token as string;
       const rotated = await client.refreshTokenGrant(rp, first);
       expect(rotated.refresh_token).to.be.a('string').and.not.equal(first);
@@ -145,21 +133,15 @@ describe('authorization requests and tokens', () => {
       expect(again.refresh_token).not.to.equal(rotated.refresh_token);
 
       await sleep(1200);
-      const reuse = await client.refreshTokenGrant(rp, first).then(
-        () => 'accepted',
-        (error: { error?: string }) => error.error,
-      );
+      const reuse = await outcomeOf(client.refreshTokenGrant(rp, first));
       expect(reuse).to.equal('invalid_grant');
-      const latest = await client.refreshTokenGrant(rp, again.refresh_token as string).then(
-        () => 'accepted',
-        (error: { error?: string }) => error.error,
-      );
+      const latest = await outcomeOf(client.refreshTokenGrant(rp, again.refresh_token as string));
       expect(latest).to.equal('invalid_grant');
     });
 
     it('rotate for public clients too', async () => {
       const spa = TEST_CLIENTS.publicSpa;
-      const { rp, tokens } = await signUpAndAuthorize(server.issuer, spa, offline);
+      const { rp, tokens } = await signUpAndAuthorize(server.issuer, spa, OFFLINE);
       const rotated = await client.refreshTokenGrant(rp, tokens.refresh_token as string);
       expect(rotated.refresh_token).to.be.a('string').and.not.equal(tokens.refresh_token);
     });
@@ -174,7 +156,7 @@ describe('authorization requests and tokens', () => {
 
     it('never outlive the first refresh token of a public client', async () => {
       const spa = TEST_CLIENTS.publicSpa;
-      const { rp, tokens } = await signUpAndAuthorize(server.issuer, spa, offline);
+      const { rp, tokens } = await signUpAndAuthorize(server.issuer, spa, OFFLINE);
       const first = await expiryOf(tokens.refresh_token as string);
       expect(first - Math.floor(Date.now() / 1000)).to.be.within(30 * 86400 - 5, 30 * 86400);
 
@@ -188,7 +170,7 @@ describe('authorization requests and tokens', () => {
     });
 
     it('start a new lifetime at each rotation for a confidential client', async () => {
-      const { rp, tokens } = await signUpAndAuthorize(server.issuer, c, offline);
+      const { rp, tokens } = await signUpAndAuthorize(server.issuer, c, OFFLINE);
       const first = await expiryOf(tokens.refresh_token as string);
 
       await sleep(1100);
@@ -200,30 +182,26 @@ describe('authorization requests and tokens', () => {
 
   describe('introspection and revocation', () => {
     it('let a confidential client introspect and revoke its own tokens', async () => {
-      const { rp, tokens } = await signUpAndAuthorize(server.issuer, c, offline);
+      const { rp, tokens } = await signUpAndAuthorize(server.issuer, c, OFFLINE);
       const info = await client.tokenIntrospection(rp, tokens.access_token);
       expect(info.active).to.equal(true);
       expect(info.client_id).to.equal(c.client_id);
       expect(info.sub).to.equal(tokens.claims()?.sub);
 
       await client.tokenRevocation(rp, tokens.refresh_token as string);
-      const refresh = await client.refreshTokenGrant(rp, tokens.refresh_token as string).then(
-        () => 'accepted',
-        (error: { error?: string }) => error.error,
-      );
+      const refresh = await outcomeOf(client.refreshTokenGrant(rp, tokens.refresh_token as string));
       expect(refresh).to.equal('invalid_grant');
       const after = await client.tokenIntrospection(rp, tokens.access_token);
       expect(after.active).to.equal(false);
     });
 
     it('do not let a client see or revoke tokens of another client', async () => {
-      const { tokens } = await signUpAndAuthorize(server.issuer, c, offline);
+      const { tokens } = await signUpAndAuthorize(server.issuer, c, OFFLINE);
       const other = await relyingParty(server.issuer, TEST_CLIENTS.thirdParty);
       const info = await client.tokenIntrospection(other, tokens.access_token);
       expect(info.active).to.equal(false);
-      const revoked = await client.tokenRevocation(other, tokens.refresh_token as string).then(
-        () => 'accepted',
-        (error: { error?: string }) => error.error,
+      const revoked = await outcomeOf(
+        client.tokenRevocation(other, tokens.refresh_token as string),
       );
       expect(revoked).to.equal('invalid_request');
     });
@@ -243,8 +221,8 @@ describe('authorization requests and tokens', () => {
     const { browser, tokens } = await signUpAndAuthorize(server.issuer, c);
     const spa = TEST_CLIENTS.publicSpa;
     const rp = await relyingParty(server.issuer, spa);
-    const auth = await authorizationUrl(rp, spa.redirect_uris[0]);
-    const second = await exchangeCode(rp, callbackOf(await visit(browser, auth.url)), auth);
+    const { auth, callback } = await authorizeAgain(browser, rp, spa.redirect_uris[0]);
+    const second = await exchangeCode(rp, callback, auth);
     expect(second.claims()?.sub).to.equal(tokens.claims()?.sub);
     expect(second.claims()?.aud).to.equal(spa.client_id);
     // prompt=none works for a signed-in person and fails cleanly for a stranger.

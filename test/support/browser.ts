@@ -1,4 +1,4 @@
-// A minimal browser for tests: a cookie jar, manual redirects, and form scraping from our HTML.
+// A browser for tests and the benchmark: a cookie jar, manual redirects, forms scraped from our HTML.
 import { Agent } from 'node:http';
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 import { CookieJar } from 'tough-cookie';
@@ -62,51 +62,66 @@ export function formByAction(html: string, actionPart: string): ScrapedForm {
   return form;
 }
 
+/** Where a chain of redirects ended: a page on the origin, or a URL elsewhere (not fetched). */
+export interface Followed {
+  response: AxiosResponse<string>;
+  external?: URL;
+}
+
+export interface BrowserOptions {
+  /** Another loopback address (e.g. 127.0.0.9) to send every request from. */
+  localAddress?: string;
+  /** The HTTP client to send through (the benchmark's keep-alive, counted one); default its own. */
+  http?: AxiosInstance;
+}
+
+/** A person's browser: its own cookie jar, manual redirects, forms posted like a same-origin page. */
 export class Browser {
   readonly jar = new CookieJar();
   readonly http: AxiosInstance;
   readonly origin: string;
 
-  /** `localAddress` (another loopback address, e.g. 127.0.0.9) makes requests come from there. */
-  constructor(origin: string, options: { localAddress?: string } = {}) {
+  constructor(origin: string, options: BrowserOptions = {}) {
     this.origin = origin;
-    this.http = axios.create({
-      ...(options.localAddress
-        ? { httpAgent: new Agent({ localAddress: options.localAddress, keepAlive: true }) }
-        : {}),
-      maxRedirects: 0,
-      validateStatus: () => true,
-      responseType: 'text',
-      transformResponse: (data: unknown) => data,
-      timeout: 15_000,
-    });
+    this.http =
+      options.http ??
+      axios.create({
+        ...(options.localAddress
+          ? { httpAgent: new Agent({ localAddress: options.localAddress, keepAlive: true }) }
+          : {}),
+        timeout: 15_000,
+      });
   }
 
   async request(
     method: string,
-    url: string,
+    url: URL | string,
     options: { data?: string | Buffer; headers?: Record<string, string> } = {},
   ): Promise<AxiosResponse<string>> {
     const absolute = new URL(url, this.origin).toString();
-    const cookie = await this.jar.getCookieString(absolute);
+    // The sync jar methods work on the in-memory store and skip a promise per cookie.
+    const cookie = this.jar.getCookieStringSync(absolute);
     const response = await this.http.request<string>({
       method,
       url: absolute,
       data: options.data,
       headers: { ...(cookie ? { cookie } : {}), ...options.headers },
+      maxRedirects: 0,
+      validateStatus: () => true,
+      responseType: 'text',
+      transformResponse: (data: unknown) => data,
     });
     const setCookie = response.headers['set-cookie'] ?? [];
-    for (const header of setCookie)
-      await this.jar.setCookie(header, absolute, { ignoreError: true });
+    for (const header of setCookie) this.jar.setCookieSync(header, absolute, { ignoreError: true });
     return response;
   }
 
-  get(url: string, headers: Record<string, string> = {}) {
+  get(url: URL | string, headers: Record<string, string> = {}) {
     return this.request('GET', url, { headers: { accept: 'text/html', ...headers } });
   }
 
   /** Submits a form the way a browser on our origin would (Origin and Sec-Fetch-Site set). */
-  post(url: string, fields: Record<string, string>, headers: Record<string, string> = {}) {
+  post(url: URL | string, fields: Record<string, string>, headers: Record<string, string> = {}) {
     return this.request('POST', url, {
       data: new URLSearchParams(fields).toString(),
       headers: {
@@ -119,6 +134,19 @@ export class Browser {
     });
   }
 
+  /** Posts `form` `count` times at once, each copy with the fields `values(i)` adds. */
+  submitAtOnce(
+    form: ScrapedForm,
+    count: number,
+    values: (i: number) => Record<string, string> = () => ({}),
+  ): Promise<AxiosResponse<string>[]> {
+    return Promise.all(
+      Array.from({ length: count }, (_, i) =>
+        this.post(form.action, { ...form.fields, ...values(i) }),
+      ),
+    );
+  }
+
   async submit(html: string, actionPart: string, values: Record<string, string> = {}) {
     const form = formByAction(html, actionPart);
     return this.post(form.action, { ...form.fields, ...values });
@@ -128,10 +156,7 @@ export class Browser {
    * Follows redirects until one leaves our origin (returned as a URL, not fetched) or a page
    * is reached.
    */
-  async follow(
-    response: AxiosResponse<string>,
-    max = 10,
-  ): Promise<{ response: AxiosResponse<string>; external?: URL }> {
+  async follow(response: AxiosResponse<string>, max = 10): Promise<Followed> {
     let current = response;
     for (let i = 0; i < max; i++) {
       if (current.status < 300 || current.status >= 400) return { response: current };
@@ -139,8 +164,8 @@ export class Browser {
       if (!location) return { response: current };
       const next = new URL(location, current.config.url);
       if (next.origin !== this.origin) return { response: current, external: next };
-      current = await this.get(next.toString());
+      current = await this.get(next);
     }
-    throw new Error('too many redirects');
+    throw new Error(`more than ${max} redirects from ${response.config.url}`);
   }
 }

@@ -1,7 +1,6 @@
 // A relying party for tests, built on openid-client, driving our HTML pages with Browser.
-import type { AxiosResponse } from 'axios';
 import * as client from 'openid-client';
-import { Browser, formByAction } from './browser.ts';
+import { Browser, type BrowserOptions, type Followed, formByAction } from './browser.ts';
 
 export interface TestClient {
   client_id: string;
@@ -16,6 +15,9 @@ export async function relyingParty(issuer: string, c: TestClient): Promise<clien
     execute: [client.allowInsecureRequests, client.enableNonRepudiationChecks],
   });
 }
+
+/** The request that gets a refresh token: offline_access, with prompt=consent as the provider requires. */
+export const OFFLINE = { scope: 'openid profile email offline_access', prompt: 'consent' } as const;
 
 export interface Authorization {
   verifier: string;
@@ -50,12 +52,12 @@ export async function visit(browser: Browser, url: URL | string) {
   return browser.follow(await browser.get(url.toString()));
 }
 
-export function pageOf(result: { response: AxiosResponse<string>; external?: URL }): string {
+export function pageOf(result: Followed): string {
   if (result.external) throw new Error(`expected a page, was sent to ${result.external.href}`);
   return result.response.data;
 }
 
-export function callbackOf(result: { response: AxiosResponse<string>; external?: URL }): URL {
+export function callbackOf(result: Followed): URL {
   if (!result.external) {
     throw new Error(
       `expected a redirect to the client, got ${result.response.status}:\n${result.response.data.slice(0, 1500)}`,
@@ -64,14 +66,19 @@ export function callbackOf(result: { response: AxiosResponse<string>; external?:
   return result.external;
 }
 
+/** The address of the sign-up page linked from a sign-in page. */
+export function signUpLink(loginPage: string): string {
+  const link = /href="(\/interaction\/[^"]+\/signup)"/.exec(loginPage)?.[1];
+  if (!link) throw new Error('no sign-up link on the page');
+  return link;
+}
+
 export async function signUp(
   browser: Browser,
   loginPage: string,
   person: { name: string; email: string; password: string },
 ) {
-  const link = /href="(\/interaction\/[^"]+\/signup)"/.exec(loginPage)?.[1];
-  if (!link) throw new Error('no sign-up link on the page');
-  const signupPage = await browser.get(link);
+  const signupPage = await browser.get(signUpLink(loginPage));
   return browser.follow(await browser.submit(signupPage.data, '/signup', person));
 }
 
@@ -98,6 +105,18 @@ export async function exchangeCode(
   );
 }
 
+/** What an upstream reports for a person: their name and email, and whether it verified that. */
+export function profileOf(who: { name: string; email: string }, emailVerified?: boolean) {
+  return {
+    name: who.name,
+    email: who.email,
+    ...(emailVerified === undefined ? {} : { emailVerified }),
+  };
+}
+
+/** What an upstream reports for a person whose email it has verified. */
+export const verifiedProfile = (who: { name: string; email: string }) => profileOf(who, true);
+
 let counter = 0;
 export function person(label = 'person') {
   counter += 1;
@@ -109,6 +128,31 @@ export function person(label = 'person') {
   };
 }
 
+/** A fresh browser on the sign-in page of a new authorization request from client `c`. */
+export async function atSignInPage(
+  issuer: string,
+  c: TestClient,
+  params: Record<string, string> = {},
+  browserOptions: BrowserOptions = {},
+) {
+  const rp = await relyingParty(issuer, c);
+  const browser = new Browser(issuer, browserOptions);
+  const auth = await authorizationUrl(rp, c.redirect_uris[0] as string, params);
+  const login = pageOf(await visit(browser, auth.url));
+  return { rp, browser, auth, login };
+}
+
+/** A new person signs up from the sign-in page of a fresh request from `c`; where that led. */
+export async function signUpThrough(
+  issuer: string,
+  c: TestClient,
+  params: Record<string, string> = {},
+  who = person(),
+) {
+  const { rp, browser, auth, login } = await atSignInPage(issuer, c, params);
+  return { rp, browser, auth, person: who, result: await signUp(browser, login, who) };
+}
+
 /** A new person signs up through the pages; the client receives tokens. */
 export async function signUpAndAuthorize(
   issuer: string,
@@ -116,15 +160,94 @@ export async function signUpAndAuthorize(
   params: Record<string, string> = {},
   tokenParameters: Record<string, string> = {},
 ) {
-  const rp = await relyingParty(issuer, c);
-  const browser = new Browser(issuer);
-  const auth = await authorizationUrl(rp, c.redirect_uris[0] as string, params);
-  const login = pageOf(await visit(browser, auth.url));
-  const who = person();
-  let result = await signUp(browser, login, who);
+  const { rp, browser, auth, person: who, ...rest } = await signUpThrough(issuer, c, params);
+  let result = rest.result;
   if (!result.external && result.response.data.includes('/consent')) {
     result = await consent(browser, result.response.data, 'allow');
   }
   const tokens = await exchangeCode(rp, callbackOf(result), auth, tokenParameters);
   return { rp, browser, auth, tokens, person: who };
+}
+
+/** A browser that may already be signed in starts a new request; where it was sent back to the app. */
+export async function authorizeAgain(
+  browser: Browser,
+  rp: client.Configuration,
+  redirectUri: string,
+  params: Record<string, string> = {},
+) {
+  const auth = await authorizationUrl(rp, redirectUri, params);
+  return { auth, callback: callbackOf(await visit(browser, auth.url)) };
+}
+
+/** Someone who already has an account signs in with a fresh browser; the client gets tokens. */
+export async function signInAndAuthorize(
+  issuer: string,
+  c: TestClient,
+  who: { email: string; password: string },
+  params: Record<string, string> = {},
+) {
+  const { rp, browser, auth, login } = await atSignInPage(issuer, c, params);
+  const result = await signIn(browser, login, who.email, who.password);
+  const tokens = await exchangeCode(rp, callbackOf(result), auth);
+  return { rp, browser, auth, tokens };
+}
+
+/** A fresh browser on the sign-up page of a new authorization request, with its form. */
+export async function atSignUpPage(
+  issuer: string,
+  c: TestClient,
+  params: Record<string, string> = {},
+  browserOptions: BrowserOptions = {},
+) {
+  const start = await atSignInPage(issuer, c, params, browserOptions);
+  const page = await start.browser.get(signUpLink(start.login));
+  return { ...start, page, form: formByAction(page.data, '/signup') };
+}
+
+/** Presses "Continue with <provider>" on `page`, lets the fake answer, and follows back into Latchkey. */
+export async function viaUpstream(
+  browser: Browser,
+  page: string,
+  provider: string,
+): Promise<Followed> {
+  const out = await browser.follow(await browser.submit(page, `/federated/${provider}`));
+  if (!out.external) return out;
+  const answer = await browser.get(out.external.toString());
+  const back = answer.headers.location as string | undefined;
+  if (!back) return { response: answer };
+  return browser.follow(await browser.get(back));
+}
+
+/** From a new request's sign-in page through `provider` to the page offering to link an account. */
+export async function atLinkPage(
+  issuer: string,
+  c: TestClient,
+  provider: string,
+  browserOptions: BrowserOptions = {},
+) {
+  const start = await atSignInPage(issuer, c, {}, browserOptions);
+  const linkPage = pageOf(await viaUpstream(start.browser, start.login, provider));
+  return { ...start, linkPage, form: formByAction(linkPage, '/link') };
+}
+
+/** The OAuth error code a call to the provider ends with, or "accepted" when it succeeds. */
+export function outcomeOf(call: Promise<unknown>): Promise<string | undefined> {
+  return call.then(
+    () => 'accepted',
+    (error: { error?: string }) => error.error,
+  );
+}
+
+/** A new person signs up through Latchkey's own account page; the page they land on. */
+export async function signUpOnAccountPage(
+  issuer: string,
+  label: string,
+  browserOptions: BrowserOptions = {},
+) {
+  const browser = new Browser(issuer, browserOptions);
+  const login = pageOf(await browser.follow(await browser.get('/account/signin')));
+  const who = person(label);
+  const page = (await signUp(browser, login, who)).response.data;
+  return { browser, who, page };
 }

@@ -56,6 +56,27 @@ export interface OwnStore {
   destroy(): Promise<void>;
 }
 
+/** Starts the store; destroying it stops it and deletes `dir`. */
+async function started(
+  url: string,
+  port: number,
+  dir: string,
+  start: () => Promise<void>,
+  stop: () => Promise<void>,
+): Promise<OwnStore> {
+  await start();
+  return {
+    url,
+    port,
+    start,
+    stop,
+    async destroy() {
+      await stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 async function waitFor(check: () => Promise<boolean>, what: string, ms = 15_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!(await check())) {
@@ -105,17 +126,7 @@ export async function startOwnRedis(): Promise<OwnStore> {
     current.kill('SIGTERM');
     await exited;
   };
-  await start();
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    port,
-    start,
-    stop,
-    async destroy() {
-      await stop();
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
+  return started(`redis://127.0.0.1:${port}`, port, dir, start, stop);
 }
 
 /** A Postgres cluster of its own (initdb, trust authentication, no fsync). */
@@ -143,15 +154,5 @@ export async function startOwnPostgres(): Promise<OwnStore> {
   const stop = async () => {
     await pg('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']).catch(() => {});
   };
-  await start();
-  return {
-    url: `postgres://postgres@127.0.0.1:${port}/latchkey`,
-    port,
-    start,
-    stop,
-    async destroy() {
-      await stop();
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
+  return started(`postgres://postgres@127.0.0.1:${port}/latchkey`, port, dir, start, stop);
 }

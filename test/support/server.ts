@@ -1,33 +1,27 @@
 // Boots the real app on port 0 against real Postgres and Redis, in a namespace of its own.
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { ThrottleLimits } from '../../src/accounts/login-throttle.ts';
 import { type AppDeps, createApp, type LatchkeyApp } from '../../src/app.ts';
 import { connect, type Resources } from '../../src/boot.ts';
 import { type Config, type Env, loadConfig } from '../../src/config.ts';
-import { createLogger } from '../../src/logger.ts';
-import { person } from './oidc.ts';
+import { capturingLogger } from './captured-logs.ts';
+import { atSignUpPage, person } from './oidc.ts';
+import {
+  newKek,
+  serverEnv,
+  TEST_DATABASE_URL,
+  TEST_REDIS_URL,
+  uniqueNamespace,
+} from './server-env.ts';
+import { startUpstreams, type Upstreams } from './upstreams.ts';
 
-export const TEST_DATABASE_URL =
-  process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-
-/** A name no other test run uses: schema for Postgres, prefix for Redis. */
-export function uniqueNamespace(label = 't'): string {
-  return `lk_${label}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
-}
-
-/** A fresh key-encryption key in KEY_ENCRYPTION_KEYS syntax (`id:base64`). */
-export function newKek(id = 'test'): string {
-  return `${id}:${randomBytes(32).toString('base64')}`;
-}
+export { newKek, serverEnv, TEST_DATABASE_URL, TEST_REDIS_URL, uniqueNamespace };
 
 export const TEST_CLIENTS = {
   firstParty: {
@@ -121,29 +115,18 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       : options.reuse
         ? options.reuse.keyEncryptionKeys
         : newKek();
-  const config = loadConfig({
-    ISSUER: issuer,
-    DATABASE_URL: TEST_DATABASE_URL,
-    DATABASE_SCHEMA: namespace,
-    REDIS_URL: TEST_REDIS_URL,
-    REDIS_KEY_PREFIX: `${namespace}:`,
-    CLIENTS_FILE: clientsFile,
-    BCRYPT_COST: '4',
-    LOG_LEVEL: 'debug',
-    ...options.env,
-    KEY_ENCRYPTION_KEYS: keyEncryptionKeys,
-  });
+  const config = loadConfig(
+    serverEnv({
+      namespace,
+      issuer,
+      clientsFile,
+      keyEncryptionKeys,
+      logLevel: 'debug',
+      extra: { ...options.env, KEY_ENCRYPTION_KEYS: keyEncryptionKeys },
+    }),
+  );
 
-  const logs: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString('utf8').split('\n')) {
-        if (line.trim() !== '') logs.push(JSON.parse(line) as Record<string, unknown>);
-      }
-      done();
-    },
-  });
-  const logger = createLogger('debug', sink);
+  const { lines: logs, logger } = capturingLogger('debug');
   const resources = await connect(config, logger);
   const latchkey = createApp({
     config,
@@ -183,4 +166,94 @@ export async function accountFor(server: TestServer, label: string) {
     password: who.password,
   });
   return { ...who, id: profile.id };
+}
+
+/** Reads through to whatever `get` returns once a hook has set it; fails clearly before that. */
+function lazily<T extends object>(
+  get: () => object | undefined,
+  what: string,
+  own: Record<string, unknown> = {},
+): T {
+  return new Proxy({} as T, {
+    get(_target, key) {
+      if (typeof key === 'string' && key in own) return own[key];
+      const value = get();
+      if (!value) throw new Error(`${what} starts in a before hook: use it inside tests and hooks`);
+      return Reflect.get(value, key, value);
+    },
+  });
+}
+
+export interface SuiteServer extends TestServer {
+  /** Starts it again, stopped with `keepData`, on the same port, schema and Redis prefix. */
+  restart(options?: Omit<TestServerOptions, 'reuse'>): Promise<void>;
+}
+
+/**
+ * Mocha hooks for the enclosing suite: a server started before its tests and stopped after them.
+ * The result stands for that server inside tests and hooks.
+ */
+export function useServer(
+  options: TestServerOptions | (() => TestServerOptions) = {},
+): SuiteServer {
+  let server: TestServer | undefined;
+  before(async () => {
+    server = await startTestServer(typeof options === 'function' ? options() : options);
+  });
+  after(async () => {
+    await server?.stop();
+  });
+  const restart = async (again: Omit<TestServerOptions, 'reuse'> = {}) => {
+    server = await startTestServer({ ...again, reuse: server });
+  };
+  return lazily<SuiteServer>(() => server, 'the test server', { restart });
+}
+
+/** Like useServer, with the fake Google, Facebook and X started first and registered with it. */
+export function useServerWithUpstreams(options: TestServerOptions = {}): {
+  server: TestServer;
+  upstreams: Upstreams;
+} {
+  let server: TestServer | undefined;
+  let upstreams: Upstreams | undefined;
+  before(async () => {
+    upstreams = await startUpstreams();
+    server = await startTestServer({ ...options, env: { ...upstreams.env, ...options.env } });
+    upstreams.register(server.issuer);
+  });
+  after(async () => {
+    await server?.stop();
+    await upstreams?.close();
+  });
+  return {
+    server: lazily(() => server, 'the test server'),
+    upstreams: lazily(() => upstreams, 'the fake upstreams'),
+  };
+}
+
+/** `count` people open the sign-up page from one address, then all post it at once. */
+export async function signUpsAtOnce(
+  server: TestServer,
+  source: string,
+  count: number,
+  label: string,
+) {
+  const forms = [];
+  for (let i = 0; i < count; i++) {
+    const { browser, form } = await atSignUpPage(
+      server.issuer,
+      TEST_CLIENTS.firstParty,
+      {},
+      { localAddress: source },
+    );
+    forms.push({ browser, form, who: person(label) });
+  }
+  const responses = await Promise.all(
+    forms.map(({ browser, form, who }) => browser.post(form.action, { ...form.fields, ...who })),
+  );
+  let created = 0;
+  for (const { who } of forms) {
+    if (await server.latchkey.accounts.findAccountByEmail(who.email)) created += 1;
+  }
+  return { responses, created };
 }

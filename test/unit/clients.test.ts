@@ -28,17 +28,22 @@ function problemsOf(json: unknown, file?: string): readonly string[] {
   expect.fail('parseClients accepted a clients file it should refuse');
 }
 
+/** The problems of the confidential client with these redirect URIs. */
+const redirectProblems = (uris: unknown[]) =>
+  problemsOf([{ ...confidential, redirect_uris: uris }]);
+
+/** What a client gets when its entry leaves these out. */
+const DEFAULTS = {
+  grant_types: ['authorization_code', 'refresh_token'],
+  response_types: ['code'],
+  first_party: false,
+};
+
 describe('parseClients', () => {
   describe('a valid file', () => {
     it('keeps a confidential client and fills in the defaults', () => {
       expect(parseClients([confidential])).to.deep.equal([
-        {
-          ...confidential,
-          token_endpoint_auth_method: 'client_secret_basic',
-          grant_types: ['authorization_code', 'refresh_token'],
-          response_types: ['code'],
-          first_party: false,
-        },
+        { ...confidential, token_endpoint_auth_method: 'client_secret_basic', ...DEFAULTS },
       ]);
     });
 
@@ -47,9 +52,7 @@ describe('parseClients', () => {
       expect(client).to.deep.equal({
         ...publicClient,
         token_endpoint_auth_method: 'none',
-        grant_types: ['authorization_code', 'refresh_token'],
-        response_types: ['code'],
-        first_party: false,
+        ...DEFAULTS,
       });
     });
 
@@ -120,15 +123,10 @@ describe('parseClients', () => {
 
     it('refuses plain http redirects except to loopback', () => {
       expect(
-        problemsOf([
-          {
-            ...confidential,
-            redirect_uris: [
-              'http://billing.example.com/callback',
-              'http://127.example.com/callback',
-              'http://127.0.0.1:9000/callback',
-            ],
-          },
+        redirectProblems([
+          'http://billing.example.com/callback',
+          'http://127.example.com/callback',
+          'http://127.0.0.1:9000/callback',
         ]),
       ).to.deep.equal([
         'client "billing-web" redirect_uris[0] must use https (plain http only for loopback): http://billing.example.com/callback',
@@ -138,14 +136,9 @@ describe('parseClients', () => {
 
     it('refuses redirects with a fragment, even an empty one', () => {
       expect(
-        problemsOf([
-          {
-            ...confidential,
-            redirect_uris: [
-              'https://billing.example.com/cb#done',
-              'https://billing.example.com/cb#',
-            ],
-          },
+        redirectProblems([
+          'https://billing.example.com/cb#done',
+          'https://billing.example.com/cb#',
         ]),
       ).to.deep.equal([
         'client "billing-web" redirect_uris[0] must not have a fragment: https://billing.example.com/cb#done',
@@ -154,7 +147,7 @@ describe('parseClients', () => {
     });
 
     it('refuses redirects that are missing, relative or use a dangerous scheme', () => {
-      expect(problemsOf([{ ...confidential, redirect_uris: [] }])).to.deep.equal([
+      expect(redirectProblems([])).to.deep.equal([
         'client "billing-web": redirect_uris must be a non-empty array',
       ]);
       expect(

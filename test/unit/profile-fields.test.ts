@@ -23,6 +23,15 @@ function emailOfLength(length: number): string {
   return address;
 }
 
+/** `check` gives `expected` for every one of `values` (each named in a failure). */
+function expectEach(
+  check: (value: string) => string | undefined,
+  values: string[],
+  expected: string | undefined,
+): void {
+  for (const value of values) expect(check(value), value).to.equal(expected);
+}
+
 describe('email addresses', () => {
   it('are limited to 254 characters', () => {
     expect(MAX_EMAIL_LENGTH).to.equal(254);
@@ -33,14 +42,16 @@ describe('email addresses', () => {
   });
 
   it('are accepted in everyday forms', () => {
-    for (const email of [
-      'ada@example.com',
-      'ada.lovelace+latchkey@mail.example.co.uk',
-      "o'brien@example.ie",
-      'x@a-b.example',
-    ]) {
-      expect(emailProblem(email), email).to.equal(undefined);
-    }
+    expectEach(
+      emailProblem,
+      [
+        'ada@example.com',
+        'ada.lovelace+latchkey@mail.example.co.uk',
+        "o'brien@example.ie",
+        'x@a-b.example',
+      ],
+      undefined,
+    );
   });
 
   it('must be entered', () => {
@@ -110,9 +121,11 @@ describe('display names', () => {
 
   describe('checks', () => {
     it('accept names in any script', () => {
-      for (const name of ['Ada Lovelace', 'Zoë O’Neill', '李小龍', 'Ибрагим', 'محمد', '🦊 Fox']) {
-        expect(nameProblem(name), name).to.equal(undefined);
-      }
+      expectEach(
+        nameProblem,
+        ['Ada Lovelace', 'Zoë O’Neill', '李小龍', 'Ибрагим', 'محمد', '🦊 Fox'],
+        undefined,
+      );
     });
 
     it('require a name', () => {
@@ -167,21 +180,25 @@ describe('picture URLs', () => {
   });
 
   it('are refused with any other scheme', () => {
-    for (const picture of [
-      'http://img.example.com/ada.png',
-      'javascript:alert(1)',
-      'data:image/png;base64,iVBORw0KGgo=',
-      'ftp://img.example.com/ada.png',
-      'file:///etc/passwd',
-    ]) {
-      expect(pictureProblem(picture), picture).to.equal(PICTURE_HTTPS);
-    }
+    expectEach(
+      pictureProblem,
+      [
+        'http://img.example.com/ada.png',
+        'javascript:alert(1)',
+        'data:image/png;base64,iVBORw0KGgo=',
+        'ftp://img.example.com/ada.png',
+        'file:///etc/passwd',
+      ],
+      PICTURE_HTTPS,
+    );
   });
 
   it('are refused when they are not absolute URLs', () => {
-    for (const picture of ['', '/ada.png', 'img.example.com/ada.png', 'https//img.example.com']) {
-      expect(pictureProblem(picture), picture).to.equal(PICTURE_HTTPS);
-    }
+    expectEach(
+      pictureProblem,
+      ['', '/ada.png', 'img.example.com/ada.png', 'https//img.example.com'],
+      PICTURE_HTTPS,
+    );
   });
 
   it('are refused with credentials in them', () => {

@@ -1,21 +1,7 @@
 // StoreOutages: one log line when an outage starts, one when it ends, whatever happens between.
-import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import { StoreOutages } from '../../src/db/store-outages.ts';
-import { createLogger } from '../../src/logger.ts';
-
-function capture() {
-  const lines: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString('utf8').split('\n')) {
-        if (line.trim() !== '') lines.push(JSON.parse(line) as Record<string, unknown>);
-      }
-      done();
-    },
-  });
-  return { lines, logger: createLogger('info', sink) };
-}
+import { capturingLogger } from '../support/captured-logs.ts';
 
 const until = async (check: () => boolean, ms = 2000) => {
   const deadline = Date.now() + ms;
@@ -27,7 +13,7 @@ const until = async (check: () => boolean, ms = 2000) => {
 
 describe('StoreOutages', () => {
   it('logs the start once for many failures, probes until the store answers, then logs the end', async () => {
-    const { lines, logger } = capture();
+    const { lines, logger } = capturingLogger();
     let redisUp = false;
     let probes = 0;
     const outages = new StoreOutages(
@@ -57,7 +43,7 @@ describe('StoreOutages', () => {
   });
 
   it('says nothing about a failure when the store answers the probe that follows', async () => {
-    const { lines, logger } = capture();
+    const { lines, logger } = capturingLogger();
     let probes = 0;
     const fine = async () => {
       probes += 1;
@@ -73,7 +59,7 @@ describe('StoreOutages', () => {
   });
 
   it('ends an outage as soon as anything sees the store answer, and says nothing otherwise', async () => {
-    const { lines, logger } = capture();
+    const { lines, logger } = capturingLogger();
     const never = async () => {
       throw new Error('down');
     };
@@ -96,7 +82,7 @@ describe('StoreOutages', () => {
   });
 
   it('stays silent once closed, when closing our own connections looks like an outage', () => {
-    const { lines, logger } = capture();
+    const { lines, logger } = capturingLogger();
     const outages = new StoreOutages(logger, {
       postgres: async () => {},
       redis: async () => {},

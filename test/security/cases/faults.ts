@@ -17,6 +17,7 @@ import {
   startOwnRedis,
 } from '../../support/own-stores.ts';
 import { type ServerProcess, startServerProcess } from '../../support/process.ts';
+import { serverEnv } from '../../support/server-env.ts';
 import type { Finding, SecurityCase } from '../run.ts';
 
 export const PHASES = [
@@ -270,14 +271,9 @@ export async function runFaults(options: FaultOptions = {}): Promise<FaultReport
     stores.push(redis);
     const postgres = await startOwnPostgres();
     stores.push(postgres);
-    server = await startServerProcess({
-      NODE_ENV: 'test',
-      DATABASE_URL: postgres.url,
-      REDIS_URL: redis.url,
-      CLIENTS_FILE: clientsFile,
-      BCRYPT_COST: '4',
-      LOG_LEVEL: 'info',
-    });
+    server = await startServerProcess(
+      serverEnv({ databaseUrl: postgres.url, redisUrl: redis.url, clientsFile }),
+    );
     const issuer = server.issuer;
     const rec = new Recorder();
     const flows = new Flows(issuer, rec);
@@ -323,18 +319,17 @@ export async function runFaults(options: FaultOptions = {}): Promise<FaultReport
     ];
 
     await sleep(2000);
-    rec.phase = 'redis down';
-    await redis.stop();
-    await sleep(outageMs);
-    await redis.start();
-    rec.phase = 'redis back';
-    await sleep(3000);
-    rec.phase = 'postgres down';
-    await postgres.stop();
-    await sleep(outageMs);
-    await postgres.start();
-    rec.phase = 'postgres back';
-    await sleep(3000);
+    for (const [name, store] of [
+      ['redis', redis],
+      ['postgres', postgres],
+    ] as const) {
+      rec.phase = `${name} down`;
+      await store.stop();
+      await sleep(outageMs);
+      await store.start();
+      rec.phase = `${name} back`;
+      await sleep(3000);
+    }
     rec.phase = 'after';
     await sleep(3000);
     running = false;

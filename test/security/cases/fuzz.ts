@@ -8,23 +8,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Browser, formByAction } from '../../support/browser.ts';
-import {
-  authorizationUrl,
-  pageOf,
-  relyingParty,
-  signUpAndAuthorize,
-  visit,
-} from '../../support/oidc.ts';
+import { formByAction } from '../../support/browser.ts';
+import { atSignInPage, signUpAndAuthorize } from '../../support/oidc.ts';
 import { freePort, startServerProcess } from '../../support/process.ts';
 import { rawRequest } from '../../support/raw-http.ts';
-import {
-  dropNamespace,
-  TEST_CLIENTS,
-  TEST_DATABASE_URL,
-  TEST_REDIS_URL,
-  uniqueNamespace,
-} from '../../support/server.ts';
+import { dropNamespace, serverEnv, TEST_CLIENTS, uniqueNamespace } from '../../support/server.ts';
 import { startUpstreams } from '../../support/upstreams.ts';
 import type { Finding, SecurityCase } from '../run.ts';
 
@@ -356,10 +344,7 @@ async function material(issuer: string): Promise<Material> {
   const plain = await signUpAndAuthorize(issuer, c);
   const account = await api.browser.get('/account');
   const accountCsrf = /name="csrf" value="([^"]+)"/.exec(account.data)?.[1] ?? '';
-  const rp = await relyingParty(issuer, c);
-  const browser = new Browser(issuer);
-  const auth = await authorizationUrl(rp, c.redirect_uris[0] as string);
-  const html = pageOf(await visit(browser, auth.url));
+  const { browser, login: html } = await atSignInPage(issuer, c);
   const form = formByAction(html, '/login');
   const uid = /\/interaction\/([^/]+)\/login/.exec(form.action)?.[1] ?? '';
   return {
@@ -387,19 +372,9 @@ export async function runFuzz(
   const port = await freePort();
   const issuer = `http://127.0.0.1:${port}`;
   upstreams.register(issuer);
-  const server = await startServerProcess({
-    ...upstreams.env,
-    PORT: String(port),
-    ISSUER: issuer,
-    NODE_ENV: 'test',
-    DATABASE_URL: TEST_DATABASE_URL,
-    DATABASE_SCHEMA: namespace,
-    REDIS_URL: TEST_REDIS_URL,
-    REDIS_KEY_PREFIX: `${namespace}:`,
-    CLIENTS_FILE: clientsFile,
-    BCRYPT_COST: '4',
-    LOG_LEVEL: 'warn',
-  });
+  const server = await startServerProcess(
+    serverEnv({ namespace, port, issuer, clientsFile, logLevel: 'warn', extra: upstreams.env }),
+  );
   const agent = new Agent({ keepAlive: true, maxSockets: options.concurrency ?? 8 });
   try {
     const m = await material(issuer);

@@ -3,8 +3,8 @@
 import type { AxiosResponse } from 'axios';
 import { defaultHashingQueueLimit } from '../../../src/accounts/passwords.ts';
 import { countComparisons } from '../../support/bcrypt-counter.ts';
-import { Browser, formByAction } from '../../support/browser.ts';
-import { authorizationUrl, pageOf, person, relyingParty, visit } from '../../support/oidc.ts';
+import { formByAction } from '../../support/browser.ts';
+import { atSignInPage, person } from '../../support/oidc.ts';
 import {
   accountFor,
   startTestServer,
@@ -15,10 +15,12 @@ import type { Finding, SecurityCase } from '../run.ts';
 
 async function signInForm(server: TestServer, source?: string) {
   const c = TEST_CLIENTS.firstParty;
-  const rp = await relyingParty(server.issuer, c);
-  const browser = new Browser(server.issuer, source ? { localAddress: source } : {});
-  const auth = await authorizationUrl(rp, c.redirect_uris[0]);
-  const html = pageOf(await visit(browser, auth.url));
+  const { browser, login: html } = await atSignInPage(
+    server.issuer,
+    c,
+    {},
+    source ? { localAddress: source } : {},
+  );
   return { browser, form: formByAction(html, '/login') };
 }
 

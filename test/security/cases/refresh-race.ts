@@ -1,15 +1,15 @@
 // A refresh token used by many requests at once starts one token family at most.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { OFFLINE } from '../../support/oidc.ts';
 import { TEST_CLIENTS } from '../../support/server.ts';
 import { atOnce, freshCode, refresh, userinfoStatus } from '../../support/tokens.ts';
 import type { SecurityCase } from '../run.ts';
 
 const PARALLEL = 20;
-const offline = { scope: 'openid profile email offline_access', prompt: 'consent' };
 const c = TEST_CLIENTS.firstParty;
 
 async function refreshToken(issuer: string): Promise<string> {
-  const { exchange } = await freshCode(issuer, c, offline);
+  const { exchange } = await freshCode(issuer, c, OFFLINE);
   return (await exchange()).data.refresh_token as string;
 }
 

@@ -3,39 +3,39 @@
 import type { AxiosResponse } from 'axios';
 import { DEFAULT_LIMITS } from '../../../src/accounts/login-throttle.ts';
 import { countComparisons } from '../../support/bcrypt-counter.ts';
-import { Browser, formByAction } from '../../support/browser.ts';
+import { formByAction } from '../../support/browser.ts';
 import {
-  authorizationUrl,
-  pageOf,
+  atLinkPage,
+  atSignInPage,
   person,
-  relyingParty,
-  signUp,
-  visit,
+  signUpOnAccountPage,
+  verifiedProfile,
 } from '../../support/oidc.ts';
 import {
   accountFor,
+  signUpsAtOnce,
   startTestServer,
   TEST_CLIENTS,
   type TestServer,
 } from '../../support/server.ts';
+import { tally } from '../../support/tally.ts';
 import { startUpstreams } from '../../support/upstreams.ts';
 import type { Finding, SecurityCase } from '../run.ts';
 
 function statuses(responses: AxiosResponse[]): string {
-  const counts = new Map<number, number>();
-  for (const r of responses) counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
-  return [...counts.entries()]
-    .sort(([a], [b]) => a - b)
+  return Object.entries(tally(responses))
     .map(([status, n]) => `${n}×${status}`)
     .join(', ');
 }
 
 async function signInPage(server: TestServer, source: string) {
   const c = TEST_CLIENTS.firstParty;
-  const rp = await relyingParty(server.issuer, c);
-  const browser = new Browser(server.issuer, { localAddress: source });
-  const auth = await authorizationUrl(rp, c.redirect_uris[0]);
-  const html = pageOf(await visit(browser, auth.url));
+  const { browser, login: html } = await atSignInPage(
+    server.issuer,
+    c,
+    {},
+    { localAddress: source },
+  );
   return { browser, html, form: formByAction(html, '/login') };
 }
 
@@ -59,15 +59,10 @@ async function throttle(): Promise<Finding[]> {
       const target = await accountFor(server, 'sec-burst');
       const { browser, form } = await signInPage(server, '127.0.1.1');
       comparisons.count = 0;
-      const responses = await Promise.all(
-        Array.from({ length: 60 }, (_, i) =>
-          browser.post(form.action, {
-            ...form.fields,
-            email: target.email,
-            password: `wrong guess ${i}`,
-          }),
-        ),
-      );
+      const responses = await browser.submitAtOnce(form, 60, (i) => ({
+        email: target.email,
+        password: `wrong guess ${i}`,
+      }));
       lines.push({
         line: `60 concurrent wrong guesses for one email → ${comparisons.count} evaluated (${statuses(responses)})`,
         held: comparisons.count <= limits.perAccount,
@@ -77,37 +72,17 @@ async function throttle(): Promise<Finding[]> {
       const { browser, form } = await signInPage(server, '127.0.1.2');
       comparisons.count = 0;
       const n = limits.perSource + 50;
-      const responses = await Promise.all(
-        Array.from({ length: n }, () =>
-          browser.post(form.action, {
-            ...form.fields,
-            email: person('sec-spray').email,
-            password: 'one common guess',
-          }),
-        ),
-      );
+      const responses = await browser.submitAtOnce(form, n, () => ({
+        email: person('sec-spray').email,
+        password: 'one common guess',
+      }));
       lines.push({
         line: `${n} concurrent guesses on ${n} emails from one address → ${comparisons.count} evaluated (${statuses(responses)})`,
         held: comparisons.count <= limits.perSource,
       });
     }
     {
-      const forms = [];
-      for (let i = 0; i < 30; i++) {
-        const { browser, html } = await signInPage(server, '127.0.1.3');
-        const link = /href="(\/interaction\/[^"]+\/signup)"/.exec(html)?.[1] as string;
-        const page = await browser.get(link);
-        forms.push({ browser, form: formByAction(page.data, '/signup'), who: person('sec-mass') });
-      }
-      const responses = await Promise.all(
-        forms.map(({ browser, form, who }) =>
-          browser.post(form.action, { ...form.fields, ...who }),
-        ),
-      );
-      let created = 0;
-      for (const { who } of forms) {
-        if (await server.latchkey.accounts.findAccountByEmail(who.email)) created += 1;
-      }
+      const { responses, created } = await signUpsAtOnce(server, '127.0.1.3', 30, 'sec-mass');
       lines.push({
         line: `30 concurrent sign-ups from one address → ${created} accounts created (${statuses(responses)})`,
         held: created <= limits.signUpsPerSource,
@@ -115,43 +90,29 @@ async function throttle(): Promise<Finding[]> {
     }
     {
       const owner = await accountFor(server, 'sec-link');
-      upstreams.google.signInAs({
-        sub: '7200001',
-        name: owner.name,
-        email: owner.email,
-        emailVerified: true,
+      upstreams.google.signInAs({ sub: '7200001', ...verifiedProfile(owner) });
+      const { browser, form } = await atLinkPage(server.issuer, TEST_CLIENTS.firstParty, 'google', {
+        localAddress: '127.0.1.4',
       });
-      const { browser, html } = await signInPage(server, '127.0.1.4');
-      const out = await browser.follow(await browser.submit(html, '/federated/google'));
-      const answer = await browser.get((out.external as URL).toString());
-      const linkPage = pageOf(await browser.follow(await browser.get(answer.headers.location)));
-      const form = formByAction(linkPage, '/link');
       comparisons.count = 0;
-      const responses = await Promise.all(
-        Array.from({ length: 30 }, (_, i) =>
-          browser.post(form.action, { ...form.fields, password: `link guess ${i}` }),
-        ),
-      );
+      const responses = await browser.submitAtOnce(form, 30, (i) => ({
+        password: `link guess ${i}`,
+      }));
       lines.push({
         line: `30 concurrent wrong passwords on the link page → ${comparisons.count} evaluated (${statuses(responses)})`,
         held: comparisons.count <= limits.perAccount,
       });
     }
     {
-      const browser = new Browser(server.issuer, { localAddress: '127.0.1.5' });
-      const login = pageOf(await browser.follow(await browser.get('/account/signin')));
-      const page = (await signUp(browser, login, person('sec-change'))).response.data;
+      const { browser, page } = await signUpOnAccountPage(server.issuer, 'sec-change', {
+        localAddress: '127.0.1.5',
+      });
       const form = formByAction(page, '/account/password');
       comparisons.count = 0;
-      const responses = await Promise.all(
-        Array.from({ length: 30 }, (_, i) =>
-          browser.post(form.action, {
-            ...form.fields,
-            current_password: `current guess ${i}`,
-            new_password: 'a brand new passphrase',
-          }),
-        ),
-      );
+      const responses = await browser.submitAtOnce(form, 30, (i) => ({
+        current_password: `current guess ${i}`,
+        new_password: 'a brand new passphrase',
+      }));
       lines.push({
         line: `30 concurrent wrong current passwords on the account page → ${comparisons.count} evaluated (${statuses(responses)})`,
         held: comparisons.count <= limits.perAccount,

@@ -1,0 +1,174 @@
+// Relying parties, the browser steps of the flows, and the flows themselves.
+import type { AxiosResponse } from 'axios';
+import * as client from 'openid-client';
+import { DEFAULT_LIMITS } from '../src/accounts/login-throttle.ts';
+import { Browser, type Followed } from '../test/support/browser.ts';
+import {
+  type Authorization,
+  authorizationUrl,
+  exchangeCode,
+  OFFLINE,
+} from '../test/support/oidc.ts';
+import type { HttpClient } from './http.ts';
+import type { Account, ClientSettings, FlowName } from './options.ts';
+
+export interface RelyingParty {
+  settings: ClientSettings;
+  config: client.Configuration;
+}
+
+export async function relyingParty(
+  http: HttpClient,
+  issuer: string,
+  settings: ClientSettings,
+): Promise<RelyingParty> {
+  const execute = [client.enableNonRepudiationChecks];
+  if (issuer.startsWith('http:')) execute.push(client.allowInsecureRequests);
+  const config = await client.discovery(
+    new URL(issuer),
+    settings.id,
+    undefined,
+    client.ClientSecretBasic(settings.secret),
+    { execute, [client.customFetch]: http.fetch },
+  );
+  config[client.customFetch] = http.fetch;
+  return { settings, config };
+}
+
+export type Page = AxiosResponse<string>;
+
+function brief(page: Page): string {
+  const text = page.data
+    .replace(/<(script|style)[\s\S]*?<\/\1>/gi, ' ')
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return `${page.status} at ${new URL(page.config.url as string).pathname}: ${text.slice(0, 160)}`;
+}
+
+export function pageOf(result: Followed): Page {
+  if (result.external) throw new Error(`expected a page, was sent to ${result.external.origin}`);
+  if (result.response.status !== 200) {
+    throw new Error(`expected a page, got ${brief(result.response)}`);
+  }
+  return result.response;
+}
+
+export function callbackOf(result: Followed): URL {
+  if (result.external) return result.external;
+  if (result.response.data.includes('/consent"')) {
+    throw new Error('got a consent page: the client must be registered with "first_party": true');
+  }
+  throw new Error(`expected a redirect to the client, got ${brief(result.response)}`);
+}
+
+export interface SignedIn {
+  browser: Browser;
+  tokens: Awaited<ReturnType<typeof exchangeCode>>;
+  sub: string;
+}
+
+/** A fresh browser signs in with a password and the client exchanges the code. */
+export async function passwordSignIn(
+  http: HttpClient,
+  issuer: string,
+  rp: RelyingParty,
+  account: Account,
+  params: Record<string, string> = {},
+): Promise<SignedIn> {
+  const browser = new Browser(new URL(issuer).origin, { http: http.axios });
+  const auth = await authorizationUrl(rp.config, rp.settings.redirectUri, params);
+  const login = pageOf(await browser.follow(await browser.get(auth.url)));
+  const result = await browser.follow(
+    await browser.submit(login.data, '/login', {
+      email: account.email,
+      password: account.password,
+    }),
+  );
+  return { browser, ...(await exchange(rp, callbackOf(result), auth)) };
+}
+
+export async function exchange(rp: RelyingParty, callback: URL, auth: Authorization) {
+  const tokens = await exchangeCode(rp.config, callback, auth);
+  const sub = tokens.claims()?.sub;
+  if (!sub) throw new Error('the token response has no ID token subject');
+  return { tokens, sub };
+}
+
+export async function signUp(
+  http: HttpClient,
+  issuer: string,
+  rp: RelyingParty,
+  account: Account,
+  n: number,
+) {
+  const browser = new Browser(new URL(issuer).origin, { http: http.axios });
+  const auth = await authorizationUrl(rp.config, rp.settings.redirectUri);
+  const login = pageOf(await browser.follow(await browser.get(auth.url)));
+  const link = /href="(\/interaction\/[^"]+\/signup)"/.exec(login.data)?.[1];
+  if (!link) throw new Error(`no sign-up link on ${brief(login)}`);
+  const form = await browser.get(link);
+  const done = await browser.follow(
+    await browser.submit(form.data, '/signup', { name: `Bench Person ${n}`, ...account }),
+  );
+  if (done.response.status === 429) {
+    throw new Error(
+      `the server refused more sign-ups from this address (${DEFAULT_LIMITS.signUpsPerSource} per ${DEFAULT_LIMITS.windowSeconds / 60} minutes by default): lower --accounts or pass existing accounts with --login`,
+    );
+  }
+  callbackOf(done);
+}
+
+export type Operation = () => Promise<void>;
+
+export interface Flow {
+  name: FlowName;
+  /** Untimed: gives one worker what its operations start from (a session, a token chain). */
+  prepare(worker: number): Promise<Operation>;
+}
+
+export interface FlowContext {
+  http: HttpClient;
+  issuer: string;
+  first: RelyingParty;
+  second: RelyingParty;
+  nextAccount(): Account;
+}
+
+export function makeFlow(name: FlowName, ctx: FlowContext): Flow {
+  const { http, issuer, first, second } = ctx;
+  const signIn = (params: Record<string, string> = {}) =>
+    passwordSignIn(http, issuer, first, ctx.nextAccount(), params);
+  const prepares: Record<FlowName, Flow['prepare']> = {
+    'password-login': async () => async () => {
+      await signIn();
+    },
+    sso: async () => {
+      const { browser, sub } = await signIn();
+      return async () => {
+        const auth = await authorizationUrl(second.config, second.settings.redirectUri);
+        const result = await browser.follow(await browser.get(auth.url));
+        const tokens = await exchange(second, callbackOf(result), auth);
+        if (tokens.sub !== sub) throw new Error('single sign-on returned another subject');
+      };
+    },
+    refresh: async () => {
+      let refreshToken = (await signIn(OFFLINE)).tokens.refresh_token;
+      if (!refreshToken) throw new Error('no refresh token for offline_access');
+      return async () => {
+        const next = await client.refreshTokenGrant(first.config, refreshToken as string);
+        if (!next.refresh_token || next.refresh_token === refreshToken) {
+          throw new Error('the refresh token was not rotated');
+        }
+        refreshToken = next.refresh_token;
+      };
+    },
+    userinfo: async () => {
+      const { tokens, sub } = await signIn();
+      return async () => {
+        await client.fetchUserInfo(first.config, tokens.access_token, sub);
+      };
+    },
+  };
+  return { name, prepare: prepares[name] };
+}

@@ -1,0 +1,209 @@
+// The bench's command line: flows, durations, accounts, and the server to start or to aim at.
+import { parseArgs } from 'node:util';
+import { DEFAULT_LIMITS } from '../src/accounts/login-throttle.ts';
+
+export const FLOW_NAMES = ['password-login', 'sso', 'refresh', 'userinfo'] as const;
+export type FlowName = (typeof FLOW_NAMES)[number];
+
+export const USAGE = `Usage: npm run bench -- [options]
+
+  --duration SECONDS        timed run per flow (default 10)
+  --warmup SECONDS          untimed run per flow before it (default 2)
+  --concurrency N           workers, each one operation at a time (default 8)
+  --flows LIST              comma-separated subset of ${FLOW_NAMES.join(', ')}
+  --accounts N              accounts to sign up first (default 16, or 0 with --login)
+  --login EMAIL:PASSWORD    use an existing account (repeatable)
+  --json                    print the results as JSON instead of tables
+  --timeout SECONDS         per HTTP request (default 30)
+
+  Own server (no --issuer):
+  --bcrypt-cost N           BCRYPT_COST of the server (default 10)
+  --server-env NAME=VALUE   extra environment for the server (repeatable), e.g.
+                            NODE_OPTIONS=--max-old-space-size=128 or MALLOC_ARENA_MAX=2
+
+  Running server:
+  --issuer URL
+  --client-id ID --client-secret SECRET --redirect-uri URI
+  --second-client-id ID --second-client-secret SECRET --second-redirect-uri URI
+`;
+
+export class UsageError extends Error {}
+/** The run could not get going (no sign-up, no sign-in): the message says it all. */
+export class SetupError extends Error {}
+
+export interface Options {
+  durationS: number;
+  warmupS: number;
+  concurrency: number;
+  flows: FlowName[];
+  signUps: number;
+  logins: Account[];
+  json: boolean;
+  timeoutS: number;
+  bcryptCost: number;
+  serverEnv: Record<string, string>;
+  external: { issuer: string; first: ClientSettings; second: ClientSettings } | undefined;
+}
+
+export interface ClientSettings {
+  id: string;
+  secret: string;
+  redirectUri: string;
+}
+
+export interface Account {
+  email: string;
+  password: string;
+}
+
+function number(
+  values: Record<string, unknown>,
+  name: string,
+  fallback: number,
+  check: { min: number; max?: number; integer?: boolean },
+): number {
+  const text = values[name];
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (
+    typeof text !== 'string' ||
+    text.trim() === '' ||
+    !Number.isFinite(value) ||
+    (check.integer && !Number.isInteger(value)) ||
+    value < check.min ||
+    (check.max !== undefined && value > check.max)
+  ) {
+    const range =
+      check.max === undefined ? `at least ${check.min}` : `${check.min} to ${check.max}`;
+    throw new UsageError(`--${name} must be ${check.integer ? 'an integer' : 'a number'} ${range}`);
+  }
+  return value;
+}
+
+export function parseOptions(argv: string[]): Options | 'help' {
+  const string = { type: 'string' } as const;
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      help: { type: 'boolean', short: 'h' },
+      json: { type: 'boolean' },
+      duration: string,
+      warmup: string,
+      concurrency: string,
+      flows: string,
+      accounts: string,
+      login: { type: 'string', multiple: true },
+      timeout: string,
+      'bcrypt-cost': string,
+      'server-env': { type: 'string', multiple: true },
+      issuer: string,
+      'client-id': string,
+      'client-secret': string,
+      'redirect-uri': string,
+      'second-client-id': string,
+      'second-client-secret': string,
+      'second-redirect-uri': string,
+    },
+  });
+  if (values.help) return 'help';
+
+  const flows = (values.flows ?? FLOW_NAMES.join(','))
+    .split(',')
+    .map((f) => f.trim())
+    .filter((f) => f !== '');
+  for (const f of flows) {
+    if (!(FLOW_NAMES as readonly string[]).includes(f)) {
+      throw new UsageError(`unknown flow "${f}"; choose from ${FLOW_NAMES.join(', ')}`);
+    }
+  }
+  if (flows.length === 0) throw new UsageError('--flows names no flow');
+
+  const logins = (values.login ?? []).map((entry) => {
+    const colon = entry.indexOf(':');
+    if (colon <= 0 || colon === entry.length - 1) {
+      throw new UsageError(`--login must be EMAIL:PASSWORD (got "${entry}")`);
+    }
+    return { email: entry.slice(0, colon), password: entry.slice(colon + 1) };
+  });
+
+  const clientKeys = [
+    'client-id',
+    'client-secret',
+    'redirect-uri',
+    'second-client-id',
+    'second-client-secret',
+    'second-redirect-uri',
+  ] as const;
+  let external: Options['external'];
+  if (values.issuer !== undefined) {
+    const missing = clientKeys.filter((k) => !values[k]);
+    if (missing.length > 0) {
+      throw new UsageError(`--issuer also needs ${missing.map((k) => `--${k}`).join(', ')}`);
+    }
+    if (values['bcrypt-cost'] !== undefined || values['server-env'] !== undefined) {
+      throw new UsageError(
+        '--bcrypt-cost and --server-env apply only to the server the bench starts itself',
+      );
+    }
+    const issuer = URL.parse(values.issuer);
+    if (!issuer || (issuer.protocol !== 'http:' && issuer.protocol !== 'https:')) {
+      throw new UsageError('--issuer must be an http(s) URL');
+    }
+    const get = (k: (typeof clientKeys)[number]) => values[k] as string;
+    external = {
+      issuer: values.issuer.replace(/\/+$/, ''),
+      first: {
+        id: get('client-id'),
+        secret: get('client-secret'),
+        redirectUri: get('redirect-uri'),
+      },
+      second: {
+        id: get('second-client-id'),
+        secret: get('second-client-secret'),
+        redirectUri: get('second-redirect-uri'),
+      },
+    };
+  } else {
+    const given = clientKeys.filter((k) => values[k] !== undefined);
+    if (given.length > 0) {
+      throw new UsageError(`${given.map((k) => `--${k}`).join(', ')} need --issuer`);
+    }
+    if (logins.length > 0) {
+      throw new UsageError('--login needs --issuer: the server the bench starts has no accounts');
+    }
+  }
+
+  const signUps = number(values, 'accounts', logins.length > 0 ? 0 : 16, { min: 0, integer: true });
+  const { signUpsPerSource, windowSeconds } = DEFAULT_LIMITS;
+  if (!external && signUps > signUpsPerSource) {
+    throw new UsageError(
+      `--accounts can be at most ${signUpsPerSource}: the server accepts ${signUpsPerSource} sign-ups per address every ${windowSeconds / 60} minutes, and workers share accounts anyway`,
+    );
+  }
+  const serverEnv: Record<string, string> = {};
+  for (const entry of values['server-env'] ?? []) {
+    const eq = entry.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--server-env must be NAME=VALUE (got "${entry}")`);
+    serverEnv[entry.slice(0, eq)] = entry.slice(eq + 1);
+  }
+
+  if (signUps + logins.length === 0) {
+    throw new UsageError('no accounts: set --accounts above 0 or pass --login');
+  }
+
+  return {
+    durationS: number(values, 'duration', 10, { min: 0.1 }),
+    warmupS: number(values, 'warmup', 2, { min: 0 }),
+    concurrency: number(values, 'concurrency', 8, { min: 1, max: 1000, integer: true }),
+    flows: flows as FlowName[],
+    signUps,
+    logins,
+    json: values.json ?? false,
+    timeoutS: number(values, 'timeout', 30, { min: 0.1 }),
+    bcryptCost: number(values, 'bcrypt-cost', 10, { min: 4, max: 16, integer: true }),
+    serverEnv,
+    external,
+  };
+}

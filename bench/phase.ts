@@ -1,0 +1,78 @@
+// One timed phase of a flow: every worker runs its operation back to back until time is up.
+
+import type { Flow, Operation } from './flows.ts';
+import type { HttpClient } from './http.ts';
+import { interrupt } from './interrupt.ts';
+import { machineTicks, procCpuMs } from './server.ts';
+import { PhaseRecorder } from './stats.ts';
+
+export interface PhaseResult {
+  recorder: PhaseRecorder;
+  elapsedMs: number;
+  requests: number;
+  benchCpuMs: number;
+  serverCpuMs: number | undefined;
+  /** Share of all cores that were busy, whoever used them: shows a shared or noisy machine. */
+  machineBusy: number | undefined;
+}
+
+/** Runs every worker's operation back to back until `seconds` have passed. */
+export async function runPhase(
+  flow: Flow,
+  operations: Operation[],
+  seconds: number,
+  http: HttpClient,
+  serverPid: number | undefined,
+): Promise<PhaseResult> {
+  const recorder = new PhaseRecorder();
+  const requestsBefore = http.requests;
+  const cpuBefore = process.cpuUsage();
+  const serverBefore = serverPid === undefined ? undefined : procCpuMs(serverPid);
+  const machineBefore = machineTicks();
+  http.onRequest = (label, ms) => recorder.request(label, ms);
+  const started = performance.now();
+  const deadline = started + seconds * 1000;
+  try {
+    await Promise.all(
+      operations.map(async (_, worker) => {
+        while (performance.now() < deadline && !interrupt.signal.aborted) {
+          const t0 = performance.now();
+          try {
+            await (operations[worker] as Operation)();
+            recorder.success(performance.now() - t0);
+          } catch (error) {
+            recorder.failure(error);
+            // A failed step can leave the worker's state unusable (a refresh token consumed
+            // without its successor arriving): start the worker over.
+            try {
+              operations[worker] = await flow.prepare(worker);
+            } catch (again) {
+              recorder.failure(again);
+              await new Promise((r) => setTimeout(r, 200));
+            }
+          }
+        }
+      }),
+    );
+  } finally {
+    http.onRequest = undefined;
+  }
+  const elapsedMs = performance.now() - started;
+  const cpu = process.cpuUsage(cpuBefore);
+  const serverAfter = serverPid === undefined ? undefined : procCpuMs(serverPid);
+  const machineAfter = machineTicks();
+  return {
+    recorder,
+    elapsedMs,
+    requests: http.requests - requestsBefore,
+    benchCpuMs: (cpu.user + cpu.system) / 1000,
+    serverCpuMs:
+      serverBefore === undefined || serverAfter === undefined
+        ? undefined
+        : serverAfter - serverBefore,
+    machineBusy:
+      machineBefore && machineAfter && machineAfter.total > machineBefore.total
+        ? (machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total)
+        : undefined,
+  };
+}

@@ -1,0 +1,187 @@
+// What a run measured: per-flow results, the report (JSON or tables) and the machine it ran on.
+import os from 'node:os';
+import type { FlowName } from './options.ts';
+import type { PhaseResult } from './phase.ts';
+import { fixed, round1, type Summary, summarize, table } from './stats.ts';
+
+export interface FlowResult {
+  name: FlowName;
+  operations: number;
+  errors: number;
+  seconds: number;
+  opsPerSecond: number;
+  latencyMs: Summary;
+  requestsPerOperation: number;
+  /** CPU the server spent per successful operation (all threads, bcrypt included). */
+  serverCpuMsPerOperation: number | null;
+  /** Share of one core, so 200 means two busy cores. */
+  serverCpuPercent: number | null;
+  /** Share of one core used by the bench process itself. */
+  benchCpuPercent: number;
+  /** Share of all cores busy during the phase (server, bench, Postgres, Redis and anything else). */
+  machineBusyPercent: number | null;
+  requests: { label: string; perOperation: number; p50: number; p99: number; max: number }[];
+  errorSamples: Record<string, number>;
+}
+
+export function flowResult(name: FlowName, phase: PhaseResult): FlowResult {
+  const { recorder, elapsedMs } = phase;
+  const ops = recorder.latencies.length;
+  const perOp = (n: number) => (ops === 0 ? 0 : n / ops);
+  const latency = summarize(recorder.latencies);
+  return {
+    name,
+    operations: ops,
+    errors: recorder.errorCount,
+    seconds: round1(elapsedMs / 1000),
+    opsPerSecond: round1(ops / (elapsedMs / 1000)),
+    latencyMs: {
+      count: latency.count,
+      mean: round1(latency.mean),
+      p50: round1(latency.p50),
+      p90: round1(latency.p90),
+      p99: round1(latency.p99),
+      max: round1(latency.max),
+    },
+    requestsPerOperation: round1(perOp(phase.requests)),
+    serverCpuMsPerOperation:
+      phase.serverCpuMs === undefined || ops === 0 ? null : round1(phase.serverCpuMs / ops),
+    serverCpuPercent:
+      phase.serverCpuMs === undefined ? null : Math.round((phase.serverCpuMs / elapsedMs) * 100),
+    benchCpuPercent: Math.round((phase.benchCpuMs / elapsedMs) * 100),
+    machineBusyPercent:
+      phase.machineBusy === undefined ? null : Math.round(phase.machineBusy * 100),
+    requests: [...recorder.requests.entries()].map(([label, values]) => {
+      const s = summarize(values);
+      return {
+        label,
+        perOperation: Math.round(perOp(values.length) * 100) / 100,
+        p50: round1(s.p50),
+        p99: round1(s.p99),
+        max: round1(s.max),
+      };
+    }),
+    errorSamples: Object.fromEntries(recorder.errors),
+  };
+}
+
+export interface Report {
+  environment: {
+    node: string;
+    os: string;
+    cpus: number;
+    cpuModel: string;
+    memoryGiB: number;
+    loadAverage: number[];
+  };
+  target: {
+    issuer: string;
+    ownServer: boolean;
+    bcryptCost: number | null;
+    serverEnv: Record<string, string>;
+  };
+  settings: {
+    concurrency: number;
+    warmupSeconds: number;
+    durationSeconds: number;
+    accounts: number;
+  };
+  flows: FlowResult[];
+  connections: { opened: number; requests: number };
+  server: {
+    pid: number;
+    rssKiB: { boot: number; beforeFlows: number; after: number; peak: number };
+    redisKeysLeft: Record<string, number>;
+    logProblems: string[];
+  } | null;
+}
+
+export function environment(): Report['environment'] {
+  const cpus = os.cpus();
+  return {
+    node: process.version,
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    cpus: os.availableParallelism(),
+    cpuModel: cpus[0]?.model.trim() ?? 'unknown',
+    memoryGiB: round1(os.totalmem() / 2 ** 30),
+    loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100),
+  };
+}
+
+export const mib = (kib: number) => `${fixed(kib / 1024)} MiB`;
+
+export function printReport(report: Report): void {
+  const { environment: env, target, settings } = report;
+  const lines: string[] = [];
+  lines.push(
+    `Latchkey benchmark: ${target.issuer}${
+      target.ownServer
+        ? ` (own server, BCRYPT_COST=${target.bcryptCost}${Object.entries(target.serverEnv)
+            .map(([k, v]) => ` ${k}=${v}`)
+            .join('')})`
+        : ''
+    }`,
+    `${env.os}, Node ${env.node}, ${env.cpus} x ${env.cpuModel}, ${env.memoryGiB} GiB, load ${env.loadAverage.join(' ')} at start`,
+    `${settings.concurrency} workers, ${settings.warmupSeconds} s warm-up + ${settings.durationSeconds} s per flow, ${settings.accounts} accounts`,
+    '',
+  );
+  const header = ['flow', 'ops', 'ops/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'errors'];
+  const cpuHeader = ['req/op', 'server CPU', 'srv ms/op', 'bench CPU', 'machine busy'];
+  const rows = report.flows.map((f) => [
+    f.name,
+    String(f.operations),
+    fixed(f.opsPerSecond),
+    fixed(f.latencyMs.p50),
+    fixed(f.latencyMs.p90),
+    fixed(f.latencyMs.p99),
+    fixed(f.latencyMs.max),
+    String(f.errors),
+    fixed(f.requestsPerOperation),
+    f.serverCpuPercent === null ? 'n/a' : `${f.serverCpuPercent}%`,
+    f.serverCpuMsPerOperation === null ? 'n/a' : fixed(f.serverCpuMsPerOperation, 2),
+    `${f.benchCpuPercent}%`,
+    f.machineBusyPercent === null ? 'n/a' : `${f.machineBusyPercent}%`,
+  ]);
+  lines.push(
+    table([[...header, ...cpuHeader], ...rows]),
+    `(server and bench CPU: share of one core, all threads; machine busy: share of all ${env.cpus} cores, every process)`,
+    '',
+  );
+  lines.push('Requests per flow (latency of each HTTP request, ms):');
+  const requestRows: string[][] = [['', 'per op', 'p50', 'p99', 'max']];
+  for (const f of report.flows) {
+    for (const r of f.requests) {
+      requestRows.push([
+        `  ${f.name.padEnd(15)} ${r.label}`,
+        fixed(r.perOperation, 2),
+        fixed(r.p50),
+        fixed(r.p99),
+        fixed(r.max),
+      ]);
+    }
+  }
+  lines.push(table(requestRows), '');
+  for (const f of report.flows) {
+    for (const [message, count] of Object.entries(f.errorSamples)) {
+      lines.push(`error in ${f.name} (x${count}): ${message}`);
+    }
+  }
+  lines.push(
+    `Connections: ${report.connections.opened} opened for ${report.connections.requests} requests (keep-alive)`,
+  );
+  if (report.server) {
+    const { rssKiB, redisKeysLeft, logProblems } = report.server;
+    lines.push(
+      `Server RSS: ${mib(rssKiB.boot)} after boot, ${mib(rssKiB.beforeFlows)} before the flows, ${mib(rssKiB.after)} after, peak ${mib(rssKiB.peak)}`,
+      `Redis keys left by the run: ${
+        Object.entries(redisKeysLeft)
+          .map(([kind, n]) => `${kind} ${n}`)
+          .join(', ') || 'none'
+      }`,
+    );
+    if (logProblems.length > 0) {
+      lines.push(`Server warnings/errors (${logProblems.length}):`, ...logProblems.slice(0, 10));
+    }
+  }
+  console.log(lines.join('\n'));
+}
