@@ -48,6 +48,21 @@ function checkUri(
   return value;
 }
 
+/** Client metadata shown on our pages (RFC 7591 §2): a logo and links people may follow. */
+const DISPLAY_URIS = ['logo_uri', 'policy_uri', 'tos_uri', 'client_uri'] as const;
+
+/** Shown to people, so https; plain http only on loopback hosts, for local development. */
+function checkDisplayUri(problems: string[], where: string, value: unknown): void {
+  const url = typeof value === 'string' ? URL.parse(value) : null;
+  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+    problems.push(`${where} must be an absolute https URL: ${String(value)}`);
+  } else if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
+    problems.push(`${where} must use https (plain http only for loopback): ${value}`);
+  } else if (url.username || url.password) {
+    problems.push(`${where} must not contain credentials: ${value}`);
+  }
+}
+
 /** Checks what oidc-provider does not: our security policy for statically configured clients. */
 export function parseClients(json: unknown, file = 'CLIENTS_FILE'): ClientEntry[] {
   const problems: string[] = [];
@@ -110,6 +125,9 @@ export function parseClients(json: unknown, file = 'CLIENTS_FILE'): ClientEntry[
         });
       }
     }
+    for (const field of DISPLAY_URIS) {
+      if (entry[field] !== undefined) checkDisplayUri(problems, `${label} ${field}`, entry[field]);
+    }
     const grants = entry.grant_types ?? ['authorization_code', 'refresh_token'];
     if (
       !Array.isArray(grants) ||
@@ -163,6 +181,16 @@ export function clientOrigins(clients: readonly ClientEntry[]): string[] {
       if (url && (url.protocol === 'https:' || url.protocol === 'http:')) origins.add(url.origin);
       else if (url) origins.add(`${url.protocol}`);
     }
+  }
+  return [...origins];
+}
+
+/** Origins of the clients' logos: the CSP img-src allows exactly these beside our own. */
+export function clientLogoOrigins(clients: readonly ClientEntry[]): string[] {
+  const origins = new Set<string>();
+  for (const client of clients) {
+    const url = typeof client.logo_uri === 'string' ? URL.parse(client.logo_uri) : null;
+    if (url) origins.add(url.origin);
   }
   return [...origins];
 }
