@@ -107,7 +107,7 @@ export function createApp(deps: AppDeps): LatchkeyApp {
   const attempts = new UpstreamAttempts(redis, config.redisKeyPrefix);
   const csrf = new CsrfTokens(deps.cookieKeys);
 
-  const clients = [...deps.clients, accountClient(config.issuer)];
+  const clients = [...deps.clients, accountClient(config.issuer, config.brand.product)];
   const oidcPrefix = `${config.redisKeyPrefix}oidc:`;
   const provider = createProvider({
     issuer: config.issuer,

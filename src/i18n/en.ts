@@ -172,6 +172,8 @@ export const en = {
     sign_in_heading: 'Sign in to {{product}}',
     sign_up_heading: 'Create your {{product}} account',
     account_heading: 'Your {{product}} account',
+    /** The account page's own client, as the sign-in page names it ("to continue to ..."). */
+    account_client: '{{product}} account',
     help: 'Need help? Write to {{email}}.',
     terms: 'Terms of Service',
     privacy: 'Privacy Policy',

@@ -93,7 +93,7 @@ describe('pages in a real browser', function () {
     const auth = await authorizationUrl(app, `${rpOrigin}/callback`);
     const { page, violations } = await newPage();
     await page.goto(auth.url.toString());
-    expect(await page.textContent('h1')).to.equal('Sign in');
+    expect(await page.textContent('h1')).to.equal('Sign in to Latchkey');
 
     // The nonce-carrying script ran: the password field has a reveal button.
     expect(await page.locator('button.reveal').count()).to.equal(1);
@@ -169,7 +169,7 @@ describe('pages in a real browser', function () {
     // Signed out: the next authorization asks for a password again.
     const again = await authorizationUrl(app, `${rpOrigin}/callback`);
     await page.goto(again.url.toString());
-    expect(await page.textContent('h1')).to.equal('Sign in');
+    expect(await page.textContent('h1')).to.equal('Sign in to Latchkey');
     await page.context().close();
   });
 

@@ -7,8 +7,16 @@ import path from 'node:path';
 import axios from 'axios';
 import { expect } from 'chai';
 import { Browser } from '../support/browser.ts';
-import { authorizationUrl, pageOf, person, relyingParty, signUp, visit } from '../support/oidc.ts';
-import { startTestServer, TEST_CLIENTS, type TestServer } from '../support/server.ts';
+import {
+  authorizationUrl,
+  pageOf,
+  person,
+  relyingParty,
+  signIn,
+  signUp,
+  visit,
+} from '../support/oidc.ts';
+import { accountFor, startTestServer, TEST_CLIENTS, type TestServer } from '../support/server.ts';
 import { startUpstreams, type Upstreams } from '../support/upstreams.ts';
 
 const LOGO =
@@ -184,6 +192,21 @@ describe('branding', function () {
       const account = await get(`${server.issuer}/account`);
       expect(account.data).to.include('<h1>Your Acme account</h1>');
       expect(account.data).to.include(`src="${logoPath()}"`);
+    });
+
+    it('names the product on the account page sign-in, and shows initials, never a remote picture', async () => {
+      const who = await accountFor(server, 'avatar');
+      await server.latchkey.accounts.updateProfile(who.id, {
+        name: 'Jane Quinn Doe',
+        picture: 'https://pictures.example/jane.png',
+      });
+      const browser = new Browser(server.issuer);
+      const login = pageOf(await browser.follow(await browser.get('/account/signin')));
+      expect(login).to.include('<strong>Acme account</strong>');
+      const done = await signIn(browser, login, who.email, who.password);
+      const page = pageOf(done);
+      expect(page).to.include('<span class="avatar" aria-hidden="true">JD</span>');
+      expect(page).to.not.include('pictures.example');
     });
 
     it('serves the logo with its type, a long cache life and a CSP that lets it run nothing', async () => {
