@@ -8,21 +8,12 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { cspViolations, launchChromium } from '../support/chromium.ts';
 import { authorizationUrl, relyingParty } from '../support/oidc.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { startUpstreams, type Upstreams } from '../support/upstreams.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 // A 1x1 PNG.
 const PNG = Buffer.from(
   'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==',
@@ -73,7 +64,7 @@ describe('the brand in a real browser', function () {
       },
     });
     upstreams.register(server.issuer);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    browser = await launchChromium();
   });
 
   after(async () => {
@@ -87,11 +78,7 @@ describe('the brand in a real browser', function () {
   async function signInPage(colorScheme: 'light' | 'dark' = 'light') {
     const context = await browser.newContext({ colorScheme });
     const page = await context.newPage();
-    const violations: string[] = [];
-    page.on('console', (message) => {
-      if (/Content Security Policy|Refused to/i.test(message.text()))
-        violations.push(message.text());
-    });
+    const violations = cspViolations(page);
     const app = await relyingParty(server.issuer, {
       client_id: 'brand-app',
       client_secret: 'brand-app-secret-0123456789abcdef',

@@ -5,20 +5,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { contrastRatio, MAX_LOGO_BYTES } from '../../src/config/brand.ts';
-import { ConfigError, type Env, loadConfig } from '../../src/config.ts';
+import { loadConfig } from '../../src/config.ts';
 import { brandStylesheet, linkedText } from '../../src/http/brand.ts';
 import { initialsOf } from '../../src/http/pages.ts';
 import { UPSTREAM_BUTTONS, UPSTREAMS } from '../../src/upstreams/registry.ts';
+import { configProblems } from '../support/config.ts';
 
-function problemsOf(env: Env): readonly string[] {
-  try {
-    loadConfig(env);
-    return [];
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-}
+const problemsOf = configProblems;
 
 const dir = mkdtempSync(path.join(tmpdir(), 'brand-'));
 function file(name: string, body: string | Buffer): string {
