@@ -294,6 +294,14 @@ describe('parseClients', () => {
       ]);
     });
 
+    it('refuses plain http display URIs, even on loopback, in production', () => {
+      const local = { ...confidential, logo_uri: 'http://127.0.0.1:8080/logo.png' };
+      expect(parseClients([local])[0]?.logo_uri).to.equal(local.logo_uri);
+      expect(() => parseClients([local], 'clients.json', { production: true })).to.throw(
+        'client "billing-web" logo_uri must use https when NODE_ENV is production: http://127.0.0.1:8080/logo.png',
+      );
+    });
+
     it('lists each logo origin once for the CSP', () => {
       const logo = (id: string, logo_uri?: string) => ({
         ...confidential,
