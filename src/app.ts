@@ -13,6 +13,7 @@ import type { Config } from './config.ts';
 import { RedisAttemptCounter } from './db/redis.ts';
 import type { StoreOutages } from './db/store-outages.ts';
 import { assets } from './http/assets.ts';
+import { brandAssets, brandLocals } from './http/brand.ts';
 import { CsrfTokens, sameOriginOnly } from './http/csrf.ts';
 import { errorMapper, koaErrorLogger, providerErrors } from './http/errors.ts';
 import { healthRoutes } from './http/health.ts';
@@ -26,7 +27,7 @@ import { interactionRoutes } from './interactions/routes.ts';
 import { upstreamRoutes } from './interactions/upstream-routes.ts';
 import type { Logger } from './logger.ts';
 import { AccountSessionsIndex } from './oidc/account-sessions.ts';
-import { type ClientEntry, clientOrigins } from './oidc/clients.ts';
+import { type ClientEntry, clientLogoOrigins, clientOrigins } from './oidc/clients.ts';
 import { ConsentStore } from './oidc/consent-store.ts';
 import { findAccount } from './oidc/find-account.ts';
 import { oidcPages } from './oidc/pages.ts';
@@ -39,7 +40,12 @@ import {
   accountRoutes,
 } from './self-service/account-routes.ts';
 import { UpstreamAttempts } from './upstreams/attempts.ts';
-import { createUpstreams, type Upstreams, upstreamOrigins } from './upstreams/registry.ts';
+import {
+  createUpstreams,
+  UPSTREAM_BUTTONS,
+  type Upstreams,
+  upstreamOrigins,
+} from './upstreams/registry.ts';
 
 export interface AppDeps {
   config: Config;
@@ -83,7 +89,7 @@ export function createApp(deps: AppDeps): LatchkeyApp {
   const { config, logger, db, redis } = deps;
   const https = config.issuer.startsWith('https:');
   const issuerOrigin = new URL(config.issuer).origin;
-  const views = new Views(VIEWS_DIR, { cache: true });
+  const views = new Views(VIEWS_DIR, { cache: true, brand: brandLocals(config.brand) });
 
   const hasher = new PasswordHasher(config.bcryptCost, config.bcryptQueueLimit);
   const throttle = new LoginThrottle(
@@ -93,11 +99,15 @@ export function createApp(deps: AppDeps): LatchkeyApp {
   const accounts = new AccountService({ dataSource: db, hasher, throttle });
   const upstreamAccounts = new UpstreamAccounts(db);
   const consents = new ConsentStore(db);
-  const upstreams = createUpstreams(config.upstreams, { timeoutMs: config.upstreamTimeoutMs });
+  const upstreams = createUpstreams(
+    config.upstreams,
+    { timeoutMs: config.upstreamTimeoutMs },
+    config.upstreamOrder,
+  );
   const attempts = new UpstreamAttempts(redis, config.redisKeyPrefix);
   const csrf = new CsrfTokens(deps.cookieKeys);
 
-  const clients = [...deps.clients, accountClient(config.issuer)];
+  const clients = [...deps.clients, accountClient(config.issuer, config.brand.product)];
   const oidcPrefix = `${config.redisKeyPrefix}oidc:`;
   const provider = createProvider({
     issuer: config.issuer,
@@ -194,7 +204,11 @@ export function createApp(deps: AppDeps): LatchkeyApp {
   app.use(pinToIssuer(config.issuer, config.trustProxy));
   app.use(errorMapper(views, deps.outages));
   app.use(
-    securityHeaders({ https, formTargets: [...origins, ...upstreamOrigins(config.upstreams)] }),
+    securityHeaders({
+      https,
+      formTargets: [...origins, ...upstreamOrigins(config.upstreams)],
+      imageOrigins: clientLogoOrigins(clients),
+    }),
   );
   app.use(async (ctx, next) => {
     // Methods nothing here implements get 405 rather than the routers' 501.
@@ -206,7 +220,7 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     }
     await next();
   });
-  app.use(assets(`${VIEWS_DIR}/assets`));
+  app.use(assets(`${VIEWS_DIR}/assets`, brandAssets(config.brand, UPSTREAM_BUTTONS)));
   app.use(health.routes());
   app.use(interactions.routes());
   app.use(interactions.allowedMethods());

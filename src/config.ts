@@ -1,11 +1,17 @@
 // The only reader of process.env: parses every setting once and reports every problem at once.
 import { defaultHashingQueueLimit } from './accounts/passwords.ts';
+import { type Brand, readBrand } from './config/brand.ts';
 import { ConfigError, type Env, Reader } from './config/reader.ts';
 import { type KeyEncryptionKey, readCookieKeys, readKeyEncryptionKeys } from './config/secrets.ts';
 import { isLoopbackHost } from './net.ts';
-import { readUpstreamSettings, type UpstreamSettings } from './upstreams/registry.ts';
+import {
+  readUpstreamOrder,
+  readUpstreamSettings,
+  type UpstreamSettings,
+} from './upstreams/registry.ts';
 import type { SettingsReader } from './upstreams/upstream.ts';
 
+export type { Brand, BrandLogo } from './config/brand.ts';
 export { ConfigError, DEFAULTS, type Env } from './config/reader.ts';
 export { KEK_BYTES, type KeyEncryptionKey } from './config/secrets.ts';
 
@@ -38,6 +44,8 @@ export interface Config {
   readonly shutdownTimeoutMs: number;
   /** Each upstream's settings (src/upstreams/registry.ts); present only when its id and secret are set. */
   readonly upstreams: UpstreamSettings;
+  /** Upstream ids in the order their buttons appear (UPSTREAM_ORDER, then the registry's). */
+  readonly upstreamOrder: readonly string[];
   /** How long to wait for any answer from an upstream. */
   readonly upstreamTimeoutMs: number;
   /** Seconds in which a rotated refresh token presented again gets the same answer; 0: never. */
@@ -49,6 +57,8 @@ export interface Config {
    * encrypts, all decrypt. Empty means none (development only: those rows stay in plain text).
    */
   readonly keyEncryptionKeys: readonly KeyEncryptionKey[];
+  /** Product name, logo, colours, support address and legal links on every page. */
+  readonly brand: Brand;
 }
 
 const LOG_LEVELS: readonly LogLevel[] = [
@@ -85,7 +95,7 @@ function readIssuer(r: Reader, allowInsecure: boolean, port: number): string {
 }
 
 /** Upstream settings are read by each upstream's definition through this. */
-function readUpstreams(r: Reader): UpstreamSettings {
+function readUpstreams(r: Reader): Pick<Config, 'upstreams' | 'upstreamOrder'> {
   // Plain http upstreams beyond loopback only for test networks, and only when asked for.
   const allowHttp = r.boolean('ALLOW_INSECURE_UPSTREAMS');
   const env: SettingsReader = {
@@ -105,7 +115,7 @@ function readUpstreams(r: Reader): UpstreamSettings {
       return value.replace(/\/+$/, '');
     },
   };
-  return readUpstreamSettings(env);
+  return { upstreams: readUpstreamSettings(env), upstreamOrder: readUpstreamOrder(env) };
 }
 
 /** How many proxies append to X-Forwarded-For: the client address is that many entries from the right. */
@@ -174,11 +184,12 @@ export function loadConfig(env: Env = process.env): Config {
     migrateOnBoot: r.boolean('MIGRATE_ON_BOOT'),
     allowInsecureIssuer,
     shutdownTimeoutMs: r.integer('SHUTDOWN_TIMEOUT_MS', 0, 600_000),
-    upstreams: readUpstreams(r),
+    ...readUpstreams(r),
     upstreamTimeoutMs: r.integer('UPSTREAM_TIMEOUT_MS', 500, 60_000),
     refreshReuseGraceSeconds: r.integer('REFRESH_REUSE_GRACE_SECONDS', 0, 300),
     recentSignInSeconds: r.integer('RECENT_SIGN_IN_SECONDS', 30, 3600),
     keyEncryptionKeys: readKeyEncryptionKeys(r, production),
+    brand: readBrand(r),
   };
 
   if (URL.parse(config.issuer)?.protocol === 'https:' && !config.trustProxy) {

@@ -9,6 +9,17 @@ import type { PageLocals, Views } from './views.ts';
 export interface UpstreamButton {
   id: string;
   name: string;
+  /** The sentence on the button, e.g. "Sign in with Google". */
+  label: string;
+  /** The upstream's mark, inline SVG from its definition (never from a request). */
+  svg: string;
+}
+
+/** How the application presents itself, from its client metadata (all https, checked at boot). */
+export interface ClientBrand {
+  logoUri?: string | undefined;
+  policyUri?: string | undefined;
+  tosUri?: string | undefined;
 }
 
 /** What every interaction page shows: which interaction, its form token and the application. */
@@ -16,6 +27,7 @@ interface InteractionLocals {
   uid: string;
   csrf: string;
   clientName: string;
+  clientBrand: ClientBrand;
 }
 
 export interface LoginLocals extends InteractionLocals {
@@ -92,6 +104,17 @@ export interface LoggedOutLocals {
   clientName?: string | undefined;
 }
 
+/**
+ * The avatar's letters, e.g. "JD" for Jane Doe: the account page never loads a remote picture
+ * (an upstream's CDN would learn who opens it, and the CSP allows no such origin).
+ */
+export function initialsOf(profile: Pick<Profile, 'name' | 'email'>): string {
+  const words = (profile.name ?? '').match(/[\p{L}\p{N}]+/gu) ?? [];
+  const picked = words.length > 1 ? [words[0], words.at(-1)] : [words[0] ?? profile.email ?? ''];
+  const letters = picked.map((word) => [...(word ?? '')][0] ?? '').join('');
+  return letters.toLocaleUpperCase() || '?';
+}
+
 export class Pages {
   readonly #views: Views;
 
@@ -116,7 +139,8 @@ export class Pages {
   }
 
   account(ctx: Context, status: number, locals: AccountLocals): void {
-    this.#views.respond(ctx, 'account', status, { title: t('account.title'), ...locals });
+    const initials = locals.signedIn ? initialsOf(locals.profile) : '';
+    this.#views.respond(ctx, 'account', status, { title: t('account.title'), initials, ...locals });
   }
 
   error(ctx: Context, locals: ErrorLocals): void {

@@ -9,6 +9,8 @@ export interface SecurityHeaderOptions {
   https: boolean;
   /** Origins our pages may submit forms or redirect to (relying parties, upstream providers). */
   formTargets: readonly string[];
+  /** Origins of the clients' logos, the only remote images our pages show. */
+  imageOrigins: readonly string[];
 }
 
 const nonce = (req: IncomingMessage) => `'nonce-${requestInfo(req)?.nonce ?? 'missing'}'`;
@@ -21,7 +23,8 @@ export function securityHeaders(options: SecurityHeaderOptions): Middleware {
         'default-src': ["'none'"],
         'script-src': [nonce, "'strict-dynamic'"],
         'style-src': ["'self'"],
-        'img-src': ["'self'", 'data:', 'https:'],
+        // Our logo is same-origin; account pictures are never loaded (initials instead).
+        'img-src': ["'self'", ...options.imageOrigins],
         'font-src': ["'self'"],
         'connect-src': ["'self'"],
         'manifest-src': ["'self'"],

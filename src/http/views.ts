@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import ejs from 'ejs';
 import type { Context } from 'koa';
+import { t } from '../i18n/t.ts';
+import { type BrandLocals, DEFAULT_BRAND, linkedText } from './brand.ts';
 
 export type Locals = Record<string, unknown>;
 
@@ -30,10 +32,12 @@ export interface PageLocals {
 export class Views {
   readonly #dir: string;
   readonly #cache: Map<string, Template> | undefined;
+  readonly #brand: BrandLocals;
 
-  constructor(dir: string, options: { cache: boolean }) {
+  constructor(dir: string, options: { cache: boolean; brand?: BrandLocals }) {
     this.#dir = dir;
     this.#cache = options.cache ? new Map() : undefined;
+    this.#brand = options.brand ?? DEFAULT_BRAND;
     if (this.#cache) for (const name of VIEW_NAMES) this.#template(name);
   }
 
@@ -63,10 +67,11 @@ export class Views {
     });
   }
 
-  /** Renders `name` and wraps it in the layout. */
+  /** Renders `name` and wraps it in the layout; every page gets the brand and the catalogue. */
   render(name: ViewName, locals: PageLocals & Locals): string {
-    const body = this.#template(name)(locals);
-    return this.#template('layout')({ ...locals, body });
+    const all = { brand: this.#brand, t, linked: linkedText, ...locals };
+    const body = this.#template(name)(all);
+    return this.#template('layout')({ ...all, body });
   }
 }
 

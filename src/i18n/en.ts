@@ -166,6 +166,30 @@ export const en = {
     only_method: 'This is your only way to sign in, so it cannot be removed.',
     method_not_linked: 'That sign-in method is not linked to your account.',
   },
+  /** The operator's product name, support address and legal links, and the upstream buttons. */
+  brand: {
+    page_title: '{{title}} · {{product}}',
+    sign_in_heading: 'Sign in to {{product}}',
+    sign_up_heading: 'Create your {{product}} account',
+    account_heading: 'Your {{product}} account',
+    /** The account page's own client, as the sign-in page names it ("to continue to ..."). */
+    account_client: '{{product}} account',
+    help: 'Need help? Write to {{email}}.',
+    terms: 'Terms of Service',
+    privacy: 'Privacy Policy',
+    agree_both: 'By creating an account you agree to the {{terms}} and the {{privacy}}.',
+    agree_terms: 'By creating an account you agree to the {{terms}}.',
+    agree_privacy: 'By creating an account you agree to the {{privacy}}.',
+    client_policy: 'privacy policy',
+    client_tos: 'terms of service',
+    client_both: "Read {{client}}'s {{policy}} and {{tos}}.",
+    client_policy_only: "Read {{client}}'s {{policy}}.",
+    client_tos_only: "Read {{client}}'s {{tos}}.",
+    button: {
+      sign_in_with: 'Sign in with {{upstream}}',
+      continue_with: 'Continue with {{upstream}}',
+    },
+  },
   cli: {
     email_taken: 'An account with the email {{email}} already exists.',
     account_not_found: 'No such account.',

@@ -13,7 +13,7 @@ import { badRequest, forbidden } from '../http/http-errors.ts';
 import { type LoginLocals, Pages, type SignUpLocals, type UpstreamButton } from '../http/pages.ts';
 import type { Views } from '../http/views.ts';
 import { t } from '../i18n/t.ts';
-import type { Upstreams } from '../upstreams/registry.ts';
+import { UPSTREAM_BUTTONS, type Upstreams } from '../upstreams/registry.ts';
 
 export type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 
@@ -83,17 +83,19 @@ export class InteractionKit {
     return client;
   }
 
-  async clientName(details: Details): Promise<string> {
-    const client = await this.clientOf(details);
-    return client.clientName ?? client.clientId;
-  }
-
-  /** The form fields every interaction page carries. */
+  /** The form fields every interaction page carries, and how the application presents itself. */
   async interactionLocals(details: Details) {
+    const client = await this.clientOf(details);
+    const uri = (value: unknown) => (typeof value === 'string' ? value : undefined);
     return {
       uid: details.uid,
       csrf: this.#csrf.issue(details.uid),
-      clientName: await this.clientName(details),
+      clientName: client.clientName ?? client.clientId,
+      clientBrand: {
+        logoUri: uri(client.logoUri),
+        policyUri: uri(client.policyUri),
+        tosUri: uri(client.tosUri),
+      },
     };
   }
 
@@ -129,9 +131,15 @@ export class InteractionKit {
     });
   }
 
-  /** Buttons for the enabled upstreams, in registry order. */
+  /** Buttons for the enabled upstreams, in the configured order, drawn as their guidelines ask. */
   upstreamButtons(): UpstreamButton[] {
-    return [...this.#upstreams.values()].map((u) => ({ id: u.id, name: u.name }));
+    return [...this.#upstreams.values()].flatMap((u) => {
+      const look = UPSTREAM_BUTTONS.get(u.id);
+      if (!look) return [];
+      return [
+        { id: u.id, name: u.name, label: t(look.label, { upstream: u.name }), svg: look.svg },
+      ];
+    });
   }
 
   async loginPage(

@@ -48,8 +48,36 @@ function checkUri(
   return value;
 }
 
+/** Client metadata shown on our pages (RFC 7591 §2): a logo and links people may follow. */
+const DISPLAY_URIS = ['logo_uri', 'policy_uri', 'tos_uri', 'client_uri'] as const;
+
+/** Shown to people, so https; plain http only on loopback hosts, in development. */
+function checkDisplayUri(
+  problems: string[],
+  where: string,
+  value: unknown,
+  production: boolean,
+): void {
+  const url = typeof value === 'string' ? URL.parse(value) : null;
+  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+    problems.push(`${where} must be an absolute https URL: ${String(value)}`);
+  } else if (url.protocol === 'http:' && (production || !isLoopbackHost(url.hostname))) {
+    problems.push(
+      production
+        ? `${where} must use https when NODE_ENV is production: ${value}`
+        : `${where} must use https (plain http only for loopback): ${value}`,
+    );
+  } else if (url.username || url.password) {
+    problems.push(`${where} must not contain credentials: ${value}`);
+  }
+}
+
 /** Checks what oidc-provider does not: our security policy for statically configured clients. */
-export function parseClients(json: unknown, file = 'CLIENTS_FILE'): ClientEntry[] {
+export function parseClients(
+  json: unknown,
+  file = 'CLIENTS_FILE',
+  options: { production?: boolean } = {},
+): ClientEntry[] {
   const problems: string[] = [];
   if (!Array.isArray(json)) throw new ClientsFileError(file, ['the file must hold a JSON array']);
   const seen = new Set<string>();
@@ -110,6 +138,10 @@ export function parseClients(json: unknown, file = 'CLIENTS_FILE'): ClientEntry[
         });
       }
     }
+    for (const field of DISPLAY_URIS) {
+      if (entry[field] === undefined) continue;
+      checkDisplayUri(problems, `${label} ${field}`, entry[field], options.production === true);
+    }
     const grants = entry.grant_types ?? ['authorization_code', 'refresh_token'];
     if (
       !Array.isArray(grants) ||
@@ -134,7 +166,10 @@ export function parseClients(json: unknown, file = 'CLIENTS_FILE'): ClientEntry[
   return clients;
 }
 
-export async function loadClients(file: string | undefined): Promise<ClientEntry[]> {
+export async function loadClients(
+  file: string | undefined,
+  options: { production?: boolean } = {},
+): Promise<ClientEntry[]> {
   if (file === undefined) return [];
   let text: string;
   try {
@@ -148,7 +183,7 @@ export async function loadClients(file: string | undefined): Promise<ClientEntry
   } catch (error) {
     throw new ClientsFileError(file, [`is not valid JSON: ${(error as Error).message}`]);
   }
-  return parseClients(json, file);
+  return parseClients(json, file, options);
 }
 
 /** Origins a browser may be sent to from our pages: every redirect and post-logout target. */
@@ -163,6 +198,16 @@ export function clientOrigins(clients: readonly ClientEntry[]): string[] {
       if (url && (url.protocol === 'https:' || url.protocol === 'http:')) origins.add(url.origin);
       else if (url) origins.add(`${url.protocol}`);
     }
+  }
+  return [...origins];
+}
+
+/** Origins of the clients' logos: the CSP img-src allows exactly these beside our own. */
+export function clientLogoOrigins(clients: readonly ClientEntry[]): string[] {
+  const origins = new Set<string>();
+  for (const client of clients) {
+    const url = typeof client.logo_uri === 'string' ? URL.parse(client.logo_uri) : null;
+    if (url) origins.add(url.origin);
   }
   return [...origins];
 }

@@ -7,6 +7,7 @@ import type { Context, Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import type { AccountService } from '../accounts/account-service.ts';
 import type { UpstreamAccounts } from '../accounts/upstream-accounts.ts';
+import { DEFAULT_PRODUCT } from '../config/brand.ts';
 import type { CsrfTokens } from '../http/csrf.ts';
 import { readForm } from '../http/form.ts';
 import { type Expected, FormRejected, onForm, type Rejection } from '../http/form-rejected.ts';
@@ -29,10 +30,10 @@ import {
 export const ACCOUNT_CLIENT_ID = 'latchkey-account';
 
 /** The account page's own registration: response_type "none" only establishes the session. */
-export function accountClient(issuer: string): ClientEntry {
+export function accountClient(issuer: string, product = DEFAULT_PRODUCT): ClientEntry {
   return {
     client_id: ACCOUNT_CLIENT_ID,
-    client_name: 'Latchkey account',
+    client_name: t('brand.account_client', { product }),
     token_endpoint_auth_method: 'none',
     response_types: ['none'],
     grant_types: [],

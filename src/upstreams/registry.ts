@@ -2,7 +2,13 @@
 // origins and the sign-in buttons all come from this list; nothing else names an upstream.
 import { facebook } from './facebook.ts';
 import { google } from './google.ts';
-import type { SettingsReader, Upstream, UpstreamDefinition, UpstreamOptions } from './upstream.ts';
+import type {
+  SettingsReader,
+  Upstream,
+  UpstreamButtonLook,
+  UpstreamDefinition,
+  UpstreamOptions,
+} from './upstream.ts';
 import { x } from './x.ts';
 
 export const UPSTREAMS = [google, facebook, x] as const satisfies readonly UpstreamDefinition[];
@@ -16,10 +22,36 @@ export type UpstreamSettings = {
 
 export type Upstreams = ReadonlyMap<string, Upstream>;
 
-/** The enabled upstreams and their settings, in registry order (the order of the buttons). */
+/** The enabled upstreams and their settings, in registry order. */
 function enabled(settings: UpstreamSettings): [UpstreamDefinition, unknown][] {
   const byId: Readonly<Record<string, unknown>> = settings;
   return UPSTREAMS.filter((d) => byId[d.id] !== undefined).map((d) => [d, byId[d.id]]);
+}
+
+/** UPSTREAM_ORDER: the ids it lists first, then the others in registry order. */
+export function readUpstreamOrder(env: SettingsReader): string[] {
+  const ids: string[] = UPSTREAMS.map((d) => d.id);
+  const text = env.optional('UPSTREAM_ORDER');
+  if (text === undefined) return ids;
+  const listed = text
+    .split(',')
+    .map((id) => id.trim().toLowerCase())
+    .filter((id) => id !== '');
+  const seen = new Set<string>();
+  for (const id of listed) {
+    if (!ids.includes(id)) {
+      env.problem(
+        `UPSTREAM_ORDER names "${id}", which is not an upstream (known: ${ids.join(', ')})`,
+      );
+    } else if (seen.has(id)) {
+      env.problem(`UPSTREAM_ORDER lists "${id}" twice`);
+    }
+    seen.add(id);
+  }
+  const first = ids
+    .filter((id) => seen.has(id))
+    .sort((a, b) => listed.indexOf(a) - listed.indexOf(b));
+  return [...first, ...ids.filter((id) => !seen.has(id))];
 }
 
 /** Reads every upstream's settings; one without both credentials stays off. */
@@ -41,11 +73,23 @@ export function readUpstreamSettings(env: SettingsReader): UpstreamSettings {
   return settings as UpstreamSettings;
 }
 
-export function createUpstreams(settings: UpstreamSettings, options: UpstreamOptions): Upstreams {
-  return new Map(enabled(settings).map(([d, s]) => [d.id, d.create(s, options)]));
+/** The enabled upstreams, keyed by id, iterating in `order` (the order of the buttons). */
+export function createUpstreams(
+  settings: UpstreamSettings,
+  options: UpstreamOptions,
+  order: readonly string[] = UPSTREAMS.map((d) => d.id),
+): Upstreams {
+  const rank = (id: string) => order.indexOf(id);
+  const sorted = enabled(settings).sort(([a], [b]) => rank(a.id) - rank(b.id));
+  return new Map(sorted.map(([d, s]) => [d.id, d.create(s, options)]));
 }
 
 /** Where our sign-in buttons send the browser: every enabled upstream's authorization origins. */
 export function upstreamOrigins(settings: UpstreamSettings): string[] {
   return [...new Set(enabled(settings).flatMap(([d, s]) => d.origins(s)))];
 }
+
+/** Every upstream's button as its guidelines draw it, by id. */
+export const UPSTREAM_BUTTONS: ReadonlyMap<string, UpstreamButtonLook> = new Map(
+  UPSTREAMS.map((d) => [d.id, d.button]),
+);

@@ -1,5 +1,6 @@
 // The one interface every upstream implements, its definition (settings, origins), and the errors it may raise.
 import * as client from 'openid-client';
+import type { MessageKey } from '../i18n/t.ts';
 import type { UpstreamIdentity } from './upstream-identity.ts';
 
 export type { UpstreamIdentity };
@@ -15,7 +16,7 @@ export interface UpstreamRequest {
 
 export interface Upstream {
   readonly id: string;
-  /** Shown on buttons: "Continue with {name}". */
+  /** Its name as people know it, e.g. on buttons and in the account's sign-in methods. */
   readonly name: string;
   authorizationUrl(request: UpstreamRequest): Promise<URL>;
   /** Redeems the code in the callback parameters and reads the person's profile. */
@@ -84,6 +85,27 @@ export interface SettingsReader {
   problem(message: string): void;
 }
 
+/** Colours of a button, each #rrggbb. */
+export interface ButtonColors {
+  readonly background: string;
+  readonly text: string;
+  readonly border: string;
+}
+
+/**
+ * The sign-in button as the upstream's branding guidelines draw it. The mark is inline SVG using
+ * presentation attributes only (no style attribute, no remote reference), so the CSP allows it.
+ */
+export interface UpstreamButtonLook {
+  /** The catalogue sentence on the button, given `{{upstream}}` = the upstream's name. */
+  readonly label: MessageKey;
+  readonly light: ButtonColors;
+  /** Colours under prefers-color-scheme: dark, where the guidelines give some. */
+  readonly dark: ButtonColors;
+  /** The mark, an <svg> element with aria-hidden="true". */
+  readonly svg: string;
+}
+
 /**
  * Everything about one upstream: its settings, how it is created and where it sends the browser.
  * Adding an upstream is one file exporting one of these plus one line in registry.ts.
@@ -91,8 +113,9 @@ export interface SettingsReader {
 export interface UpstreamDefinition<Id extends string = string, Settings = unknown> {
   /** Our name for it, in URLs (/federation/{id}/callback) and stored identities. */
   readonly id: Id;
-  /** Shown on buttons: "Continue with {name}". */
+  /** Its name as people know it, e.g. on buttons and in the account's sign-in methods. */
   readonly name: string;
+  readonly button: UpstreamButtonLook;
   /** Its variables start with this: {PREFIX}_CLIENT_ID and {PREFIX}_CLIENT_SECRET turn it on. */
   readonly envPrefix: string;
   /** Reads its other settings; called only when both credentials are set. */

@@ -31,6 +31,13 @@ interface XUser {
 export const x = {
   id: 'x',
   name: 'X',
+  // X's brand toolkit: the white X mark on black (a light outline keeps it visible on dark pages).
+  button: {
+    label: 'brand.button.sign_in_with',
+    light: { background: '#000000', text: '#ffffff', border: '#000000' },
+    dark: { background: '#000000', text: '#ffffff', border: '#8e918f' },
+    svg: '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" focusable="false"><path fill="#FFFFFF" d="M18.244 2.25h3.308l-7.227 8.26 8.502 11.24H16.17l-5.214-6.817L4.99 21.75H1.68l7.73-8.835L1.254 2.25H8.08l4.713 6.231zm-1.161 17.52h1.833L7.084 4.126H5.117z"/></svg>',
+  },
   envPrefix: 'X',
   readSettings: (env, credentials): XSettings => ({
     ...credentials,

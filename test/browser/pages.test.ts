@@ -5,21 +5,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import * as client from 'openid-client';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { cspViolations, launchChromium } from '../support/chromium.ts';
 import { authorizationUrl, exchangeCode, person, relyingParty } from '../support/oidc.ts';
 import { accountFor, startTestServer, type TestServer } from '../support/server.ts';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-// Flags for a machine without network: no background calls home.
-const ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 describe('pages in a real browser', function () {
   this.timeout(60_000);
@@ -65,7 +54,7 @@ describe('pages in a real browser', function () {
         },
       ],
     });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    browser = await launchChromium();
   });
 
   after(async () => {
@@ -77,12 +66,7 @@ describe('pages in a real browser', function () {
   async function newPage(): Promise<{ page: Page; violations: string[] }> {
     const context = await browser.newContext();
     const page = await context.newPage();
-    const violations: string[] = [];
-    page.on('console', (message) => {
-      if (/Content Security Policy|Refused to/i.test(message.text()))
-        violations.push(message.text());
-    });
-    return { page, violations };
+    return { page, violations: cspViolations(page) };
   }
 
   const rp = (id: string, secret: string) =>
@@ -93,7 +77,7 @@ describe('pages in a real browser', function () {
     const auth = await authorizationUrl(app, `${rpOrigin}/callback`);
     const { page, violations } = await newPage();
     await page.goto(auth.url.toString());
-    expect(await page.textContent('h1')).to.equal('Sign in');
+    expect(await page.textContent('h1')).to.equal('Sign in to Latchkey');
 
     // The nonce-carrying script ran: the password field has a reveal button.
     expect(await page.locator('button.reveal').count()).to.equal(1);
@@ -169,7 +153,7 @@ describe('pages in a real browser', function () {
     // Signed out: the next authorization asks for a password again.
     const again = await authorizationUrl(app, `${rpOrigin}/callback`);
     await page.goto(again.url.toString());
-    expect(await page.textContent('h1')).to.equal('Sign in');
+    expect(await page.textContent('h1')).to.equal('Sign in to Latchkey');
     await page.context().close();
   });
 

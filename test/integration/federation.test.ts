@@ -23,6 +23,13 @@ import {
   useServerWithUpstreams,
 } from '../support/server.ts';
 
+/** The words on each upstream's button, as its branding guidelines ask. */
+const BUTTONS = {
+  google: 'Sign in with Google',
+  facebook: 'Continue with Facebook',
+  x: 'Sign in with X',
+};
+
 describe('sign-in with upstream providers', () => {
   const { server, upstreams } = useServerWithUpstreams({
     env: { UPSTREAM_TIMEOUT_MS: '1500', X_REQUEST_EMAIL: 'true' },
@@ -45,12 +52,15 @@ describe('sign-in with upstream providers', () => {
 
   it('shows a button per enabled provider on the sign-in and sign-up pages', async () => {
     const { browser, login } = await atSignIn();
-    for (const name of ['Google', 'Facebook', 'X'])
-      expect(login).to.include(`Continue with ${name}`);
+    for (const label of Object.values(BUTTONS)) expect(login).to.include(label);
+    // Without UPSTREAM_ORDER the buttons follow the registry.
+    const at = (id: string) => login.indexOf(`/federated/${id}"`);
+    expect(at('google')).to.be.lessThan(at('facebook'));
+    expect(at('facebook')).to.be.lessThan(at('x'));
     const signup = await browser.get(
       /href="(\/interaction\/[^"]+\/signup)"/.exec(login)?.[1] as string,
     );
-    expect(signup.data).to.include('Continue with Google');
+    expect(signup.data).to.include(BUTTONS.google);
   });
 
   describe('Google', () => {
@@ -348,7 +358,7 @@ describe('sign-in with upstream providers', () => {
       // The Google-only account has no password; the person proves it with Google.
       upstreams.facebook.signInAs({ sub: '8000004', name: 'Multi on Facebook', email });
       const { rp, browser, auth, linkPage } = await atLinkPage(server.issuer, c, 'facebook');
-      expect(linkPage).to.include('Continue with Google');
+      expect(linkPage).to.include(BUTTONS.google);
       // A password is no way into an account that has none: it fails like a wrong one.
       const guess = await browser.submit(linkPage, '/link', { password: 'any password at all' });
       expect(guess.status).to.equal(401);
@@ -390,7 +400,7 @@ describe('sign-in with upstream providers', () => {
           .replace(/<code>[0-9a-f-]{36}<\/code>/g, '<code>REQUEST</code>');
       expect(neutral(a, withPassword.email)).to.equal(neutral(b, googleEmail));
       expect(a).to.include('name="password"');
-      for (const name of ['Google', 'X']) expect(a).to.include(`Continue with ${name}`);
+      for (const label of [BUTTONS.google, BUTTONS.x]) expect(a).to.include(label);
     });
 
     it('does not link when the person proves a different account than the one with the email', async () => {

@@ -1,7 +1,9 @@
 // Every upstream in the registry shows up where a person meets it: its button on the sign-in,
 // sign-up and link pages, and its origins in the CSP form-action the browser enforces.
 import { expect } from 'chai';
+import { t } from '../../src/i18n/t.ts';
 import { UPSTREAMS } from '../../src/upstreams/registry.ts';
+import type { UpstreamDefinition } from '../../src/upstreams/upstream.ts';
 import { Browser, formByAction, scrapeForms } from '../support/browser.ts';
 import { authorizationUrl, pageOf, relyingParty, visit } from '../support/oidc.ts';
 import { accountFor, startTestServer, TEST_CLIENTS, type TestServer } from '../support/server.ts';
@@ -44,10 +46,11 @@ describe('every upstream in the registry', () => {
     return scrapeForms(page).some((f) => f.action.endsWith('/link')) ? page : undefined;
   }
 
-  function expectButton(page: string, upstream: { id: string; name: string }) {
+  function expectButton(page: string, upstream: UpstreamDefinition) {
     const form = formByAction(page, `/federated/${upstream.id}`);
     expect(form.fields).to.have.property('csrf');
-    expect(page).to.include(`Continue with ${upstream.name}</button>`);
+    const label = t(upstream.button.label, { upstream: upstream.name });
+    expect(page).to.include(`${upstream.button.svg}<span>${label}</span></button>`);
   }
 
   it('has a running fake for each upstream', () => {

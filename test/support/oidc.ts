@@ -205,7 +205,7 @@ export async function atSignUpPage(
   return { ...start, page, form: formByAction(page.data, '/signup') };
 }
 
-/** Presses "Continue with <provider>" on `page`, lets the fake answer, and follows back into Latchkey. */
+/** Presses the button of upstream `provider` on `page`, lets the fake answer, and follows back into Latchkey. */
 export async function viaUpstream(
   browser: Browser,
   page: string,

@@ -1,6 +1,6 @@
 // parseClients: the clients file checked against our policy, with defaults filled in.
 import { expect } from 'chai';
-import { ClientsFileError, parseClients } from '../../src/oidc/clients.ts';
+import { ClientsFileError, clientLogoOrigins, parseClients } from '../../src/oidc/clients.ts';
 
 const SECRET = 's'.repeat(32);
 
@@ -260,6 +260,57 @@ describe('parseClients', () => {
       expect(message).to.equal(
         `Invalid clients file /etc/latchkey/clients.json:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
       );
+    });
+
+    it('accepts https display URIs (plain http on loopback) and refuses the rest', () => {
+      const display = {
+        logo_uri: 'https://cdn.billing.example.com/logo.png',
+        policy_uri: 'https://billing.example.com/privacy',
+        tos_uri: 'http://localhost:8080/terms',
+      };
+      expect(parseClients([{ ...confidential, ...display }])[0]).to.include(display);
+      expect(
+        problemsOf([
+          {
+            ...confidential,
+            logo_uri: 'http://cdn.billing.example.com/logo.png',
+            policy_uri: 'javascript:alert(1)',
+            tos_uri: 42,
+            client_uri: 'https://user:pw@billing.example.com/',
+          },
+        ]),
+      ).to.deep.equal([
+        'client "billing-web" logo_uri must use https (plain http only for loopback): http://cdn.billing.example.com/logo.png',
+        'client "billing-web" policy_uri must be an absolute https URL: javascript:alert(1)',
+        'client "billing-web" tos_uri must be an absolute https URL: 42',
+        'client "billing-web" client_uri must not contain credentials: https://user:pw@billing.example.com/',
+      ]);
+    });
+
+    it('refuses plain http display URIs, even on loopback, in production', () => {
+      const local = { ...confidential, logo_uri: 'http://127.0.0.1:8080/logo.png' };
+      expect(parseClients([local])[0]?.logo_uri).to.equal(local.logo_uri);
+      expect(() => parseClients([local], 'clients.json', { production: true })).to.throw(
+        'client "billing-web" logo_uri must use https when NODE_ENV is production: http://127.0.0.1:8080/logo.png',
+      );
+    });
+
+    it('lists each logo origin once for the CSP', () => {
+      const logo = (id: string, logo_uri?: string) => ({
+        ...confidential,
+        client_id: id,
+        ...(logo_uri ? { logo_uri } : {}),
+      });
+      const clients = parseClients([
+        logo('a', 'https://cdn.example.com/a.png'),
+        logo('b', 'https://cdn.example.com/b.svg'),
+        logo('c', 'https://img.example.org:8443/c.png'),
+        logo('d'),
+      ]);
+      expect(clientLogoOrigins(clients)).to.deep.equal([
+        'https://cdn.example.com',
+        'https://img.example.org:8443',
+      ]);
     });
 
     it('names the CLIENTS_FILE setting when no file name is given', () => {

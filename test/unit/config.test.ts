@@ -3,6 +3,15 @@ import { expect } from 'chai';
 import { ConfigError, type Env, loadConfig } from '../../src/config.ts';
 
 const GOOD_KEY = 'k'.repeat(32);
+const DEFAULT_BRAND = {
+  product: 'Latchkey',
+  logo: undefined,
+  primaryColor: undefined,
+  accentColor: undefined,
+  supportEmail: undefined,
+  termsUrl: undefined,
+  privacyUrl: undefined,
+};
 const OTHER_KEY = 'o'.repeat(40);
 
 /** The problems loadConfig reports for env; fails the test when it accepts env. */
@@ -43,10 +52,12 @@ describe('loadConfig', () => {
         allowInsecureIssuer: false,
         shutdownTimeoutMs: 10000,
         upstreams: {},
+        upstreamOrder: ['google', 'facebook', 'x'],
         upstreamTimeoutMs: 10000,
         refreshReuseGraceSeconds: 30,
         recentSignInSeconds: 300,
         keyEncryptionKeys: [],
+        brand: DEFAULT_BRAND,
       });
     });
 
@@ -105,10 +116,12 @@ describe('loadConfig', () => {
         allowInsecureIssuer: false,
         shutdownTimeoutMs: 600000,
         upstreams: {},
+        upstreamOrder: ['google', 'facebook', 'x'],
         upstreamTimeoutMs: 10000,
         refreshReuseGraceSeconds: 0,
         recentSignInSeconds: 300,
         keyEncryptionKeys: [],
+        brand: DEFAULT_BRAND,
       });
     });
 

@@ -1,19 +1,12 @@
 // Every upstream in the registry reads and checks its own settings, and has a fake to test against.
 import { expect } from 'chai';
-import { ConfigError, type Env, loadConfig } from '../../src/config.ts';
+import { loadConfig } from '../../src/config.ts';
 import { createUpstreams, UPSTREAMS, upstreamOrigins } from '../../src/upstreams/registry.ts';
 import { ALL_FAKES } from '../fakes/all.ts';
 import type { FakeUpstream } from '../fakes/shared.ts';
+import { configProblems } from '../support/config.ts';
 
-function problemsOf(env: Env): readonly string[] {
-  try {
-    loadConfig(env);
-    return [];
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-}
+const problemsOf = configProblems;
 
 const fakeFor = (id: string): FakeUpstream => {
   const fake = ALL_FAKES.find((f) => f.id === id);
