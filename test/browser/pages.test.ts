@@ -1,52 +1,26 @@
 // The pages in a real browser (Debian's Chromium through playwright-core): forms, redirects and
 // the CSP together, which an HTTP client cannot judge.
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import * as client from 'openid-client';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import {
+  launchChromium,
+  type RelyingPartyServer,
+  startRelyingPartyServer,
+} from '../support/chromium.ts';
 import { authorizationUrl, exchangeCode, person, relyingParty } from '../support/oidc.ts';
 import { accountFor, startTestServer, type TestServer } from '../support/server.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-// Flags for a machine without network: no background calls home.
-const ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
 describe('pages in a real browser', function () {
   this.timeout(60_000);
-  let rpServer: Server;
+  let rpServer: RelyingPartyServer;
   let rpOrigin: string;
   let server: TestServer;
   let browser: Browser;
-  const seen: URL[] = [];
-  const posted: URLSearchParams[] = [];
 
   before(async () => {
-    // The relying party's callback: it only records where the browser was sent.
-    rpServer = createServer((req, res) => {
-      seen.push(new URL(req.url ?? '/', rpOrigin));
-      let body = '';
-      req.setEncoding('utf8');
-      req.on('data', (chunk: string) => {
-        body += chunk;
-      });
-      req.on('end', () => {
-        if (req.method === 'POST') posted.push(new URLSearchParams(body));
-        res.writeHead(200, { 'content-type': 'text/html' }).end('<h1>Back at the app</h1>');
-      });
-    });
-    rpServer.listen(0, '127.0.0.1');
-    await once(rpServer, 'listening');
-    rpOrigin = `http://127.0.0.1:${(rpServer.address() as AddressInfo).port}`;
+    rpServer = await startRelyingPartyServer();
+    rpOrigin = rpServer.origin;
     server = await startTestServer({
       clients: [
         {
@@ -65,7 +39,7 @@ describe('pages in a real browser', function () {
         },
       ],
     });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    browser = await launchChromium();
   });
 
   after(async () => {
@@ -184,7 +158,7 @@ describe('pages in a real browser', function () {
     await page.fill('#email', who.email);
     await page.fill('#password', who.password);
     await Promise.all([page.waitForURL(`${rpOrigin}/callback`), page.click('button.primary')]);
-    const answer = posted.at(-1);
+    const answer = rpServer.posted.at(-1);
     expect(answer?.get('state')).to.equal(auth.state);
     expect(answer?.get('code')).to.be.a('string');
     expect(answer?.get('iss')).to.equal(server.issuer);
