@@ -1,6 +1,6 @@
 // WCAG 2.2 AA on every page and state in page-states.ts: axe-core in light and dark colour
 // schemes at desktop and phone widths, plus what axe cannot judge: touch targets of 44x44 CSS px,
-// a visible focus ring with 3:1 contrast, error announcements, landmarks and one h1.
+// a visible focus ring and field borders with 3:1 contrast, error announcements, landmarks, one h1.
 /// <reference lib="dom" />
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -28,7 +28,8 @@ const WIDTHS = [
 /** Controls whose size is checked: buttons, and links or labels that act as one. */
 const CONTROLS = 'button, input[type="submit"], a.button, a.action, label.check';
 const MIN_TARGET = 44;
-const MIN_FOCUS_CONTRAST = 3;
+/** WCAG 1.4.11: focus rings and the edges of fields against what surrounds them. */
+const MIN_NON_TEXT_CONTRAST = 3;
 
 interface AxeViolation {
   id: string;
@@ -123,6 +124,43 @@ interface FocusStop {
   behind: string;
 }
 
+interface InPage {
+  /** The first opaque background colour among the ancestors of `el`. */
+  colourBehind(el: Element): string;
+}
+
+/** Installs InPage in the page (once; evaluated like axe-core, so the CSP stays). */
+async function installHelpers(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    (window as unknown as InPage).colourBehind = (el) => {
+      for (let node = el.parentElement; node; node = node.parentElement) {
+        const bg = getComputedStyle(node).backgroundColor;
+        if (bg !== 'transparent' && !bg.startsWith('rgba(0, 0, 0, 0)')) return bg;
+      }
+      return 'rgb(255, 255, 255)';
+    };
+  });
+}
+
+/** Text fields whose border has less than 3:1 against the card: a field must be seen as one. */
+async function faintFields(page: Page): Promise<string[]> {
+  const fields = await page.evaluate(() =>
+    [...document.querySelectorAll('input:not([type=hidden]):not([type=checkbox])')]
+      .filter((el) => (el as HTMLElement).offsetParent !== null)
+      .map((el) => ({
+        id: el.id,
+        border: getComputedStyle(el).borderTopColor,
+        behind: (window as unknown as InPage).colourBehind(el),
+      })),
+  );
+  return fields.flatMap((f) => {
+    const ratio = contrast(parseRgb(f.border).rgb, parseRgb(f.behind).rgb);
+    return ratio < MIN_NON_TEXT_CONTRAST
+      ? [`field #${f.id} has a border of ${ratio.toFixed(2)}:1 (${f.border} on ${f.behind})`]
+      : [];
+  });
+}
+
 /** Tabs through the page; each stop must show an outline of 2px or more at 3:1 against its surround. */
 async function focusProblems(page: Page): Promise<string[]> {
   await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
@@ -135,15 +173,6 @@ async function focusProblems(page: Page): Promise<string[]> {
       if (!el || el === document.body) return null;
       const all = [...document.querySelectorAll('*')];
       const style = getComputedStyle(el);
-      // The outline is drawn outside the element, over whatever its parent shows.
-      let behind = 'rgb(255, 255, 255)';
-      for (let node = el.parentElement; node; node = node.parentElement) {
-        const bg = getComputedStyle(node).backgroundColor;
-        if (bg !== 'transparent' && !bg.startsWith('rgba(0, 0, 0, 0)')) {
-          behind = bg;
-          break;
-        }
-      }
       return {
         key: String(all.indexOf(el)),
         label: `${el.tagName.toLowerCase()} "${(el.textContent ?? '').trim().slice(0, 40) || el.id}"`,
@@ -151,7 +180,8 @@ async function focusProblems(page: Page): Promise<string[]> {
         outlineStyle: style.outlineStyle,
         outlineWidth: Number.parseFloat(style.outlineWidth),
         outlineColor: style.outlineColor,
-        behind,
+        // The outline is drawn outside the element, over whatever its parent shows.
+        behind: (window as unknown as InPage).colourBehind(el),
       };
     });
     if (!stop || seen.has(stop.key)) break;
@@ -159,7 +189,7 @@ async function focusProblems(page: Page): Promise<string[]> {
     const ratio = contrast(parseRgb(stop.outlineColor).rgb, parseRgb(stop.behind).rgb);
     if (!stop.focusVisible || stop.outlineStyle === 'none' || stop.outlineWidth < 2) {
       problems.push(`focus on ${stop.label} shows no outline of 2px or more`);
-    } else if (ratio < MIN_FOCUS_CONTRAST) {
+    } else if (ratio < MIN_NON_TEXT_CONTRAST) {
       problems.push(
         `focus outline on ${stop.label} has contrast ${ratio.toFixed(2)}:1 (${stop.outlineColor} on ${stop.behind})`,
       );
@@ -289,6 +319,7 @@ describe('accessibility of every page (WCAG 2.2 AA)', function () {
       });
       try {
         await state.open(page, journeys);
+        await installHelpers(page);
         const problems = (await structureProblems(page, state)).map((p) => `structure: ${p}`);
         for (const scheme of SCHEMES) {
           await page.emulateMedia({ colorScheme: scheme });
@@ -298,6 +329,7 @@ describe('accessibility of every page (WCAG 2.2 AA)', function () {
             const found = [
               ...describeViolations(await axeViolations(page)),
               ...(await smallTargets(page)),
+              ...(await faintFields(page)),
             ];
             const scroll = await page.evaluate('document.documentElement.scrollWidth');
             if (Number(scroll) > size.width) found.push(`scrolls sideways: ${scroll}px wide`);
