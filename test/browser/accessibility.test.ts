@@ -13,7 +13,7 @@ import {
 } from '../support/chromium.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { startUpstreams, type Upstreams } from '../support/upstreams.ts';
-import { FIRST_PARTY, Journeys, PAGE_STATES, type PageState, THIRD_PARTY } from './page-states.ts';
+import { Journeys, PAGE_STATES, type PageState } from './page-states.ts';
 
 const AXE_SOURCE = readFileSync(
   createRequire(import.meta.url).resolve('axe-core/axe.min.js'),
@@ -267,18 +267,7 @@ describe('accessibility of every page (WCAG 2.2 AA)', function () {
   before(async () => {
     rp = await startRelyingPartyServer();
     upstreams = await startUpstreams();
-    server = await startTestServer({
-      env: upstreams.env,
-      clients: [
-        {
-          ...FIRST_PARTY,
-          redirect_uris: [`${rp.origin}/callback`],
-          post_logout_redirect_uris: [`${rp.origin}/signed-out`],
-          first_party: true,
-        },
-        { ...THIRD_PARTY, redirect_uris: [`${rp.origin}/partner/callback`] },
-      ],
-    });
+    server = await startTestServer({ env: upstreams.env, clients: rp.clients });
     upstreams.register(server.issuer);
     browser = await launchChromium();
     journeys = new Journeys(server, upstreams, rp.origin);
@@ -319,6 +308,7 @@ describe('accessibility of every page (WCAG 2.2 AA)', function () {
       });
       try {
         await state.open(page, journeys);
+        if (state.submit) await journeys.submit(page, state.submit, state.button);
         await installHelpers(page);
         const problems = (await structureProblems(page, state)).map((p) => `structure: ${p}`);
         for (const scheme of SCHEMES) {

@@ -2,20 +2,12 @@
 // test/browser/accessibility.test.ts checks each one; a new page or state is one line in PAGE_STATES.
 import { expect } from 'chai';
 import type { Page } from 'playwright-core';
+import { FIRST_PARTY, THIRD_PARTY } from '../support/chromium.ts';
 import { authorizationUrl, person, relyingParty } from '../support/oidc.ts';
 import { accountFor, type TestServer } from '../support/server.ts';
 import type { Upstreams } from '../support/upstreams.ts';
 
-export const FIRST_PARTY = {
-  client_id: 'browser-app',
-  client_secret: 'browser-app-secret-0123456789abcdef',
-  client_name: 'Browser App',
-};
-export const THIRD_PARTY = {
-  client_id: 'partner-app',
-  client_secret: 'partner-app-secret-0123456789abcdef',
-  client_name: 'Partner App',
-};
+const PASSWORD_FORM = 'form[action="/account/password"] button[type="submit"]';
 
 /** The ways to a page: a relying party's sign-in, the account page, an upstream, an old session. */
 export class Journeys {
@@ -90,6 +82,12 @@ export class Journeys {
     return account;
   }
 
+  /** The account page with its current password typed in, right or wrong. */
+  async accountWithPassword(page: Page, which: 'right' | 'wrong'): Promise<void> {
+    const who = await this.account(page);
+    await page.fill('#current_password', which === 'right' ? who.password : 'not my password');
+  }
+
   /** The account page of an account with a password and a linked Google sign-in. */
   async linkedAccount(page: Page): Promise<void> {
     const who = await this.linkPage(page);
@@ -127,7 +125,7 @@ export class Journeys {
     await this.submit(
       page,
       { current_password: who.password, new_password: 'a passphrase set in the browser' },
-      'form[action="/account/password"] button[type="submit"]',
+      PASSWORD_FORM,
     );
     expect(await page.locator('#reauth').count()).to.equal(1);
   }
@@ -143,8 +141,11 @@ export class Journeys {
 export interface PageState {
   page: string;
   state: string;
-  /** Brings a fresh page to this state. */
-  open(page: Page, go: Journeys): Promise<void>;
+  /** Brings a fresh page to this state (or to the form that `submit` then sends). */
+  open(page: Page, go: Journeys): Promise<unknown>;
+  /** Fills these fields on the opened page and presses its primary (or `button`) button. */
+  submit?: Record<string, string>;
+  button?: string;
   /**
    * The state shows an error, which must be in a role="alert"; a form shown again with its errors
    * also moves the focus to them, so a screen reader reads them first.
@@ -152,111 +153,29 @@ export interface PageState {
   error?: 'page' | 'form';
 }
 
-const wrongPassword = { email: 'nobody@example.test', password: 'definitely not it' };
+const NEW_PASSWORD = 'a brand new passphrase';
 
+/** One line per page and state; the checks run on each in both colour schemes and widths. */
+// biome-ignore format: a table reads best with one state per line
 export const PAGE_STATES: readonly PageState[] = [
   { page: 'sign-in', state: 'empty', open: (p, go) => go.signIn(p) },
-  {
-    page: 'sign-in',
-    state: 'wrong password',
-    error: 'form',
-    open: async (p, go) => {
-      await go.signIn(p);
-      await go.submit(p, wrongPassword);
-    },
-  },
-  {
-    page: 'sign-in',
-    state: 'nothing entered',
-    error: 'form',
-    open: async (p, go) => {
-      await go.signIn(p);
-      await go.submit(p, {});
-    },
-  },
+  { page: 'sign-in', state: 'wrong password', error: 'form', open: (p, go) => go.signIn(p), submit: { email: 'nobody@example.test', password: 'definitely not it' } },
+  { page: 'sign-in', state: 'nothing entered', error: 'form', open: (p, go) => go.signIn(p), submit: {} },
   { page: 'sign-up', state: 'empty', open: (p, go) => go.signUpPage(p) },
-  {
-    page: 'sign-up',
-    state: 'field errors',
-    error: 'form',
-    open: async (p, go) => {
-      await go.signUpPage(p);
-      await go.submit(p, { name: '', email: 'not an email', password: 'short' });
-    },
-  },
+  { page: 'sign-up', state: 'field errors', error: 'form', open: (p, go) => go.signUpPage(p), submit: { name: '', email: 'not an email', password: 'short' } },
   { page: 'consent', state: 'third-party app', open: (p, go) => go.signUp(p, THIRD_PARTY) },
-  { page: 'link your account', state: 'empty', open: (p, go) => go.linkPage(p).then(() => {}) },
-  {
-    page: 'link your account',
-    state: 'wrong password',
-    error: 'form',
-    open: async (p, go) => {
-      await go.linkPage(p);
-      await go.submit(p, { password: 'not the right one' });
-    },
-  },
-  {
-    page: 'account',
-    state: 'signed out',
-    open: (p, go) => p.goto(`${go.issuer}/account`).then(() => {}),
-  },
-  { page: 'account', state: 'password only', open: (p, go) => go.account(p).then(() => {}) },
+  { page: 'link your account', state: 'empty', open: (p, go) => go.linkPage(p) },
+  { page: 'link your account', state: 'wrong password', error: 'form', open: (p, go) => go.linkPage(p), submit: { password: 'not the right one' } },
+  { page: 'account', state: 'signed out', open: (p, go) => p.goto(`${go.issuer}/account`) },
+  { page: 'account', state: 'password only', open: (p, go) => go.account(p) },
   { page: 'account', state: 'linked upstream', open: (p, go) => go.linkedAccount(p) },
   { page: 'account', state: 'upstream only', open: (p, go) => go.upstreamOnlyAccount(p) },
-  {
-    page: 'account',
-    state: 'password saved notice',
-    open: async (p, go) => {
-      const who = await go.account(p);
-      await go.submit(
-        p,
-        { current_password: who.password, new_password: 'a brand new passphrase' },
-        'form[action="/account/password"] button[type="submit"]',
-      );
-    },
-  },
-  {
-    page: 'account',
-    state: 'wrong current password',
-    error: 'form',
-    open: async (p, go) => {
-      await go.account(p);
-      await go.submit(
-        p,
-        { current_password: 'not my password', new_password: 'a brand new passphrase' },
-        'form[action="/account/password"] button[type="submit"]',
-      );
-    },
-  },
+  { page: 'account', state: 'password saved notice', open: (p, go) => go.accountWithPassword(p, 'right'), submit: { new_password: NEW_PASSWORD }, button: PASSWORD_FORM },
+  { page: 'account', state: 'wrong current password', error: 'form', open: (p, go) => go.accountWithPassword(p, 'wrong'), submit: { new_password: NEW_PASSWORD }, button: PASSWORD_FORM },
   { page: 'account', state: 'sign in again', error: 'form', open: (p, go) => go.reauthRequired(p) },
   { page: 'logout', state: 'confirmation', open: (p, go) => go.logout(p) },
-  {
-    page: 'signed out',
-    state: 'no application',
-    open: async (p, go) => {
-      await go.logout(p);
-      await Promise.all([p.waitForEvent('load'), p.click('button[value="yes"]')]);
-    },
-  },
-  {
-    page: 'error',
-    state: '404',
-    error: 'page',
-    open: (p, go) => p.goto(`${go.issuer}/no-such-page`).then(() => {}),
-  },
-  {
-    page: 'error',
-    state: 'expired interaction',
-    error: 'page',
-    open: (p, go) => p.goto(`${go.issuer}/interaction/no-such-interaction`).then(() => {}),
-  },
-  {
-    page: 'error',
-    state: 'unknown application',
-    error: 'page',
-    open: (p, go) =>
-      p
-        .goto(`${go.issuer}/authorize?client_id=nobody&response_type=code&scope=openid`)
-        .then(() => {}),
-  },
+  { page: 'signed out', state: 'no application', open: (p, go) => go.logout(p), submit: {}, button: 'button[value="yes"]' },
+  { page: 'error', state: '404', error: 'page', open: (p, go) => p.goto(`${go.issuer}/no-such-page`) },
+  { page: 'error', state: 'expired interaction', error: 'page', open: (p, go) => p.goto(`${go.issuer}/interaction/no-such-interaction`) },
+  { page: 'error', state: 'unknown application', error: 'page', open: (p, go) => p.goto(`${go.issuer}/authorize?client_id=nobody&response_type=code&scope=openid`) },
 ];

@@ -21,24 +21,7 @@ describe('pages in a real browser', function () {
   before(async () => {
     rpServer = await startRelyingPartyServer();
     rpOrigin = rpServer.origin;
-    server = await startTestServer({
-      clients: [
-        {
-          client_id: 'browser-app',
-          client_secret: 'browser-app-secret-0123456789abcdef',
-          client_name: 'Browser App',
-          redirect_uris: [`${rpOrigin}/callback`],
-          post_logout_redirect_uris: [`${rpOrigin}/signed-out`],
-          first_party: true,
-        },
-        {
-          client_id: 'partner-app',
-          client_secret: 'partner-app-secret-0123456789abcdef',
-          client_name: 'Partner App',
-          redirect_uris: [`${rpOrigin}/partner/callback`],
-        },
-      ],
-    });
+    server = await startTestServer({ clients: rpServer.clients });
     browser = await launchChromium();
   });
 

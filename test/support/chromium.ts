@@ -21,8 +21,23 @@ export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: ARGS });
 }
 
+/** The application that signs people in with Latchkey; its consent is implied. */
+export const FIRST_PARTY = {
+  client_id: 'browser-app',
+  client_secret: 'browser-app-secret-0123456789abcdef',
+  client_name: 'Browser App',
+};
+/** Another company's application: Latchkey asks before sharing anything with it. */
+export const THIRD_PARTY = {
+  client_id: 'partner-app',
+  client_secret: 'partner-app-secret-0123456789abcdef',
+  client_name: 'Partner App',
+};
+
 export interface RelyingPartyServer {
   origin: string;
+  /** Client registrations of a first-party app and a partner app, both returning here. */
+  clients: unknown[];
   /** Bodies of the form posts it received (response_mode=form_post). */
   posted: URLSearchParams[];
   close(): void;
@@ -45,5 +60,14 @@ export async function startRelyingPartyServer(): Promise<RelyingPartyServer> {
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { origin, posted, close: () => server.close() };
+  const clients = [
+    {
+      ...FIRST_PARTY,
+      redirect_uris: [`${origin}/callback`],
+      post_logout_redirect_uris: [`${origin}/signed-out`],
+      first_party: true,
+    },
+    { ...THIRD_PARTY, redirect_uris: [`${origin}/partner/callback`] },
+  ];
+  return { origin, clients, posted, close: () => server.close() };
 }
