@@ -1,59 +1,28 @@
 // The pages in a real browser (Debian's Chromium through playwright-core): forms, redirects and
 // the CSP together, which an HTTP client cannot judge.
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import * as client from 'openid-client';
 import type { Browser, Page } from 'playwright-core';
-import { cspViolations, launchChromium } from '../support/chromium.ts';
+import {
+  cspViolations,
+  launchChromium,
+  type RelyingPartyServer,
+  startRelyingPartyServer,
+} from '../support/chromium.ts';
 import { authorizationUrl, exchangeCode, person, relyingParty } from '../support/oidc.ts';
 import { accountFor, startTestServer, type TestServer } from '../support/server.ts';
 
 describe('pages in a real browser', function () {
   this.timeout(60_000);
-  let rpServer: Server;
+  let rpServer: RelyingPartyServer;
   let rpOrigin: string;
   let server: TestServer;
   let browser: Browser;
-  const seen: URL[] = [];
-  const posted: URLSearchParams[] = [];
 
   before(async () => {
-    // The relying party's callback: it only records where the browser was sent.
-    rpServer = createServer((req, res) => {
-      seen.push(new URL(req.url ?? '/', rpOrigin));
-      let body = '';
-      req.setEncoding('utf8');
-      req.on('data', (chunk: string) => {
-        body += chunk;
-      });
-      req.on('end', () => {
-        if (req.method === 'POST') posted.push(new URLSearchParams(body));
-        res.writeHead(200, { 'content-type': 'text/html' }).end('<h1>Back at the app</h1>');
-      });
-    });
-    rpServer.listen(0, '127.0.0.1');
-    await once(rpServer, 'listening');
-    rpOrigin = `http://127.0.0.1:${(rpServer.address() as AddressInfo).port}`;
-    server = await startTestServer({
-      clients: [
-        {
-          client_id: 'browser-app',
-          client_secret: 'browser-app-secret-0123456789abcdef',
-          client_name: 'Browser App',
-          redirect_uris: [`${rpOrigin}/callback`],
-          post_logout_redirect_uris: [`${rpOrigin}/signed-out`],
-          first_party: true,
-        },
-        {
-          client_id: 'partner-app',
-          client_secret: 'partner-app-secret-0123456789abcdef',
-          client_name: 'Partner App',
-          redirect_uris: [`${rpOrigin}/partner/callback`],
-        },
-      ],
-    });
+    rpServer = await startRelyingPartyServer();
+    rpOrigin = rpServer.origin;
+    server = await startTestServer({ clients: rpServer.clients });
     browser = await launchChromium();
   });
 
@@ -168,7 +137,7 @@ describe('pages in a real browser', function () {
     await page.fill('#email', who.email);
     await page.fill('#password', who.password);
     await Promise.all([page.waitForURL(`${rpOrigin}/callback`), page.click('button.primary')]);
-    const answer = posted.at(-1);
+    const answer = rpServer.posted.at(-1);
     expect(answer?.get('state')).to.equal(auth.state);
     expect(answer?.get('code')).to.be.a('string');
     expect(answer?.get('iss')).to.equal(server.issuer);

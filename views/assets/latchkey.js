@@ -6,16 +6,19 @@ document.addEventListener('DOMContentLoaded', () => {
     button.type = 'button';
     button.className = 'reveal';
     button.textContent = 'Show password';
+    // The label says what a press does next; aria-pressed as well would announce the state twice.
     button.setAttribute('aria-controls', input.id);
-    button.setAttribute('aria-pressed', 'false');
     button.addEventListener('click', () => {
       const show = input.type === 'password';
       input.type = show ? 'text' : 'password';
       button.textContent = show ? 'Hide password' : 'Show password';
-      button.setAttribute('aria-pressed', String(show));
     });
     input.insertAdjacentElement('afterend', button);
   }
+  // A form shown again with errors: the focus goes to the error summary (or the invalid field),
+  // so a screen reader reads the problem first and the keyboard starts there.
+  const problem = document.querySelector('.alert[role="alert"], [aria-invalid="true"]');
+  if (problem) problem.focus();
   // Prevent double submission while a form is on its way.
   for (const form of document.querySelectorAll('form')) {
     form.addEventListener('submit', () => {

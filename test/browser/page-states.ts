@@ -1,0 +1,181 @@
+// Every page Latchkey shows, in every state worth checking, reached the way a person reaches it.
+// test/browser/accessibility.test.ts checks each one; a new page or state is one line in PAGE_STATES.
+import { expect } from 'chai';
+import type { Page } from 'playwright-core';
+import { FIRST_PARTY, THIRD_PARTY } from '../support/chromium.ts';
+import { authorizationUrl, person, relyingParty } from '../support/oidc.ts';
+import { accountFor, type TestServer } from '../support/server.ts';
+import type { Upstreams } from '../support/upstreams.ts';
+
+const PASSWORD_FORM = 'form[action="/account/password"] button[type="submit"]';
+
+/** The ways to a page: a relying party's sign-in, the account page, an upstream, an old session. */
+export class Journeys {
+  readonly #server: TestServer;
+  readonly #upstreams: Upstreams;
+  readonly #rpOrigin: string;
+  #count = 0;
+
+  constructor(server: TestServer, upstreams: Upstreams, rpOrigin: string) {
+    this.#server = server;
+    this.#upstreams = upstreams;
+    this.#rpOrigin = rpOrigin;
+  }
+
+  get issuer(): string {
+    return this.#server.issuer;
+  }
+
+  /** The sign-in page of a fresh authorization request from the first-party (or partner) app. */
+  async signIn(page: Page, app = FIRST_PARTY): Promise<void> {
+    const rp = await relyingParty(this.issuer, { ...app, redirect_uris: [] });
+    const path = app === FIRST_PARTY ? 'callback' : 'partner/callback';
+    const auth = await authorizationUrl(rp, `${this.#rpOrigin}/${path}`);
+    await page.goto(auth.url.toString());
+    await page.waitForSelector('form[action$="/login"]');
+  }
+
+  async submit(page: Page, fields: Record<string, string>, button = 'button.primary') {
+    for (const [id, value] of Object.entries(fields)) await page.fill(`#${id}`, value);
+    await Promise.all([page.waitForEvent('load'), page.click(button)]);
+  }
+
+  async signUpPage(page: Page): Promise<void> {
+    await this.signIn(page);
+    await Promise.all([page.waitForURL(/\/signup$/), page.click('a[href$="/signup"]')]);
+  }
+
+  /** A new account through the sign-up page of `app`; ends wherever the app is sent next. */
+  async signUp(page: Page, app = FIRST_PARTY): Promise<void> {
+    await this.signIn(page, app);
+    await Promise.all([page.waitForURL(/\/signup$/), page.click('a[href$="/signup"]')]);
+    const who = person(`a11y${++this.#count}`);
+    await this.submit(page, { name: who.name, email: who.email, password: who.password });
+  }
+
+  /** The link page: Google vouches for the email of an account that has a password. */
+  async linkPage(page: Page) {
+    const who = await accountFor(this.#server, `a11ylink${++this.#count}`);
+    this.#upstreams.google.signInAs({
+      sub: `a11y-${who.id}`,
+      name: who.name,
+      email: who.email,
+      emailVerified: true,
+    });
+    await this.signIn(page);
+    await Promise.all([
+      page.waitForSelector('form[action$="/link"]'),
+      page.click('form[action$="/federated/google"] button'),
+    ]);
+    return who;
+  }
+
+  /** The account page, signed in with a password (a fresh account unless one is given). */
+  async account(page: Page, who?: { email: string; password: string }) {
+    const account = who ?? (await accountFor(this.#server, `a11yacct${++this.#count}`));
+    await page.goto(`${this.issuer}/account/signin`);
+    await page.waitForSelector('form[action$="/login"]');
+    await Promise.all([
+      page.waitForURL(`${this.issuer}/account`),
+      this.submit(page, { email: account.email, password: account.password }),
+    ]);
+    return account;
+  }
+
+  /** The account page with its current password typed in, right or wrong. */
+  async accountWithPassword(page: Page, which: 'right' | 'wrong'): Promise<void> {
+    const who = await this.account(page);
+    await page.fill('#current_password', which === 'right' ? who.password : 'not my password');
+  }
+
+  /** The account page of an account with a password and a linked Google sign-in. */
+  async linkedAccount(page: Page): Promise<void> {
+    const who = await this.linkPage(page);
+    await Promise.all([
+      page.waitForURL(`${this.#rpOrigin}/callback**`),
+      this.submit(page, { password: who.password }),
+    ]);
+    await page.goto(`${this.issuer}/account`);
+  }
+
+  /** The account page of an account made by signing in with Google: no password yet. */
+  async upstreamOnlyAccount(page: Page): Promise<void> {
+    this.#upstreams.google.signInAs({
+      sub: `a11y-google-${++this.#count}`,
+      name: 'Google Person',
+      email: person(`a11ygoogle${this.#count}`).email,
+      emailVerified: true,
+    });
+    await this.signIn(page);
+    await Promise.all([
+      page.waitForURL(`${this.#rpOrigin}/callback**`),
+      page.click('form[action$="/federated/google"] button'),
+    ]);
+    await page.goto(`${this.issuer}/account`);
+  }
+
+  /** The account page after a change was refused because the sign-in is too old. */
+  async reauthRequired(page: Page): Promise<void> {
+    const who = await this.account(page);
+    const cookie = (await page.context().cookies()).find((c) => c.name === 'latchkey.session');
+    const session = await this.#server.latchkey.provider.Session.find(cookie?.value ?? '');
+    if (!session?.loginTs) throw new Error('no session');
+    session.loginTs -= 600;
+    await session.persist();
+    await this.submit(
+      page,
+      { current_password: who.password, new_password: 'a passphrase set in the browser' },
+      PASSWORD_FORM,
+    );
+    expect(await page.locator('#reauth').count()).to.equal(1);
+  }
+
+  /** The provider's "Sign out?" page for a signed-in browser. */
+  async logout(page: Page): Promise<void> {
+    await this.account(page);
+    await page.goto(`${this.issuer}/logout`);
+    await page.waitForSelector('button[value="yes"]');
+  }
+}
+
+export interface PageState {
+  page: string;
+  state: string;
+  /** Brings a fresh page to this state (or to the form that `submit` then sends). */
+  open(page: Page, go: Journeys): Promise<unknown>;
+  /** Fills these fields on the opened page and presses its primary (or `button`) button. */
+  submit?: Record<string, string>;
+  button?: string;
+  /**
+   * The state shows an error, which must be in a role="alert"; a form shown again with its errors
+   * also moves the focus to them, so a screen reader reads them first.
+   */
+  error?: 'page' | 'form';
+}
+
+const NEW_PASSWORD = 'a brand new passphrase';
+
+/** One line per page and state; the checks run on each in both colour schemes and widths. */
+// biome-ignore format: a table reads best with one state per line
+export const PAGE_STATES: readonly PageState[] = [
+  { page: 'sign-in', state: 'empty', open: (p, go) => go.signIn(p) },
+  { page: 'sign-in', state: 'wrong password', error: 'form', open: (p, go) => go.signIn(p), submit: { email: 'nobody@example.test', password: 'definitely not it' } },
+  { page: 'sign-in', state: 'nothing entered', error: 'form', open: (p, go) => go.signIn(p), submit: {} },
+  { page: 'sign-up', state: 'empty', open: (p, go) => go.signUpPage(p) },
+  { page: 'sign-up', state: 'field errors', error: 'form', open: (p, go) => go.signUpPage(p), submit: { name: '', email: 'not an email', password: 'short' } },
+  { page: 'consent', state: 'third-party app', open: (p, go) => go.signUp(p, THIRD_PARTY) },
+  { page: 'link your account', state: 'empty', open: (p, go) => go.linkPage(p) },
+  { page: 'link your account', state: 'wrong password', error: 'form', open: (p, go) => go.linkPage(p), submit: { password: 'not the right one' } },
+  { page: 'account', state: 'signed out', open: (p, go) => p.goto(`${go.issuer}/account`) },
+  { page: 'account', state: 'password only', open: (p, go) => go.account(p) },
+  { page: 'account', state: 'linked upstream', open: (p, go) => go.linkedAccount(p) },
+  { page: 'account', state: 'upstream only', open: (p, go) => go.upstreamOnlyAccount(p) },
+  { page: 'account', state: 'password saved notice', open: (p, go) => go.accountWithPassword(p, 'right'), submit: { new_password: NEW_PASSWORD }, button: PASSWORD_FORM },
+  { page: 'account', state: 'wrong current password', error: 'form', open: (p, go) => go.accountWithPassword(p, 'wrong'), submit: { new_password: NEW_PASSWORD }, button: PASSWORD_FORM },
+  { page: 'account', state: 'sign in again', error: 'form', open: (p, go) => go.reauthRequired(p) },
+  { page: 'logout', state: 'confirmation', open: (p, go) => go.logout(p) },
+  { page: 'signed out', state: 'no application', open: (p, go) => go.logout(p), submit: {}, button: 'button[value="yes"]' },
+  { page: 'error', state: '404', error: 'page', open: (p, go) => p.goto(`${go.issuer}/no-such-page`) },
+  { page: 'error', state: 'expired interaction', error: 'page', open: (p, go) => p.goto(`${go.issuer}/interaction/no-such-interaction`) },
+  { page: 'error', state: 'unknown application', error: 'page', open: (p, go) => p.goto(`${go.issuer}/authorize?client_id=nobody&response_type=code&scope=openid`) },
+];
