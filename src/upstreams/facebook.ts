@@ -35,11 +35,12 @@ const GRAPH_VERSION = /\/v\d+\.\d+(\/|$)/;
 export const facebook = {
   id: 'facebook',
   name: 'Facebook',
-  // Meta's brand guidelines for Facebook Login: the white f on Facebook blue #1877F2.
+  // Meta's brand guidelines for Facebook Login: the white f on Facebook blue #0866FF (the 2023
+  // brand blue; white on it is 4.8:1, where the older #1877F2 gave 4.2:1, below WCAG AA).
   button: {
     label: 'brand.button.continue_with',
-    light: { background: '#1877f2', text: '#ffffff', border: '#1877f2' },
-    dark: { background: '#1877f2', text: '#ffffff', border: '#1877f2' },
+    light: { background: '#0866ff', text: '#ffffff', border: '#0866ff' },
+    dark: { background: '#0866ff', text: '#ffffff', border: '#0866ff' },
     svg: '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" focusable="false"><path fill="#FFFFFF" d="M24 12.073c0-6.627-5.373-12-12-12s-12 5.373-12 12c0 5.99 4.388 10.954 10.125 11.854v-8.385H7.078v-3.47h3.047V9.43c0-3.007 1.792-4.669 4.533-4.669 1.312 0 2.686.235 2.686.235v2.953H15.83c-1.491 0-1.956.925-1.956 1.874v2.25h3.328l-.532 3.47h-2.796v8.385C19.612 23.027 24 18.062 24 12.073z"/></svg>',
   },
   envPrefix: 'FACEBOOK',

@@ -164,7 +164,7 @@ describe('the brand stylesheet', () => {
       UPSTREAM_BUTTONS,
     );
     expect(css).to.not.include('--accent');
-    expect(css).to.include('.upstreams button.upstream-facebook {\n  background: #1877f2;');
+    expect(css).to.include('.upstreams button.upstream-facebook {\n  background: #0866ff;');
     expect(css).to.include('.upstreams button.upstream-google {\n  background: #ffffff;');
   });
 
