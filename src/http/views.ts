@@ -3,6 +3,10 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import ejs from 'ejs';
 import type { Context } from 'koa';
+import { currentLocale } from '../i18n/current-locale.ts';
+import { direction } from '../i18n/locales.ts';
+import { type MessageKey, type Params, t, tHtml } from '../i18n/t.ts';
+import { languageLinks, switcherTarget } from './language.ts';
 
 export type Locals = Record<string, unknown>;
 
@@ -25,6 +29,23 @@ export interface PageLocals {
   title: string;
   nonce: string;
   requestId?: string;
+  /** The page the language switcher returns to (see http/language.ts). */
+  here: string;
+}
+
+/** What every template is given besides its own values: its language and the words in it. */
+function languageLocals(here: string) {
+  const locale = currentLocale();
+  return {
+    lang: locale,
+    dir: direction(locale),
+    languages: languageLinks(here, locale).map((link) => ({
+      ...link,
+      name: t(`language.${link.locale}`),
+    })),
+    t: (key: MessageKey, params?: Params) => t(key, params),
+    tHtml: (key: MessageKey, params?: Params) => tHtml(key, params),
+  };
 }
 
 export class Views {
@@ -59,14 +80,16 @@ export class Views {
     ctx.body = this.render(name, {
       nonce: String(ctx.state.nonce ?? ''),
       requestId: String(ctx.state.requestId ?? ''),
+      here: switcherTarget(ctx),
       ...locals,
     });
   }
 
   /** Renders `name` and wraps it in the layout. */
   render(name: ViewName, locals: PageLocals & Locals): string {
-    const body = this.#template(name)(locals);
-    return this.#template('layout')({ ...locals, body });
+    const all = { ...languageLocals(locals.here), ...locals };
+    const body = this.#template(name)(all);
+    return this.#template('layout')({ ...all, body });
   }
 }
 
