@@ -167,7 +167,8 @@ export const en = {
     title: 'Allow access',
     heading: 'Allow access?',
     would_like: '<strong>{{client}}</strong> would like to:',
-    learn_more: 'Learn more about this application at {{link}}.',
+    learn_more:
+      'Learn more about this application at <a href="{{url}}" rel="noopener noreferrer">{{url}}</a>.',
     allow: 'Allow',
     deny: 'Deny',
     remembered: 'You can change your mind later; your choice is remembered for this application.',

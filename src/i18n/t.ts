@@ -59,9 +59,9 @@ export function isMessageKey(key: string): key is MessageKey {
   return typeof lookup(key) === 'string' || typeof lookup(`${key}_other`) === 'string';
 }
 
-function translate(key: MessageKey, params: Params, locale: Locale, escape: boolean): string {
+function translate(key: MessageKey, params: Params, locale: Locale, asHtml: boolean): string {
   if (!isMessageKey(key)) throw new Error(`no message "${key}"`);
-  return i18n.t(key, { ...params, lng: locale, interpolation: { escapeValue: escape } });
+  return i18n.t(key, { ...params, lng: locale, interpolation: { escapeValue: asHtml } });
 }
 
 /** The sentence in the language of the request being answered (English outside one). */

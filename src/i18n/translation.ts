@@ -12,7 +12,7 @@ export type Translation<T = Catalogue> = {
 type ArabicForm = 'zero' | 'one' | 'two' | 'few' | 'many';
 
 export type ArabicTranslation<T = Catalogue> = {
-  readonly [K in keyof T & string as K extends `${infer B}_one` ? `${B}_${ArabicForm}` : K]: T[K] extends string
-    ? string
-    : ArabicTranslation<T[K]>;
+  readonly [K in keyof T & string as K extends `${infer B}_one`
+    ? `${B}_${ArabicForm}`
+    : K]: T[K] extends string ? string : ArabicTranslation<T[K]>;
 };
