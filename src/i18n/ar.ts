@@ -1,12 +1,14 @@
 // Every sentence of en.ts in Modern Standard Arabic, in a formal register ("يُرجى"), with the six
 // plural forms Arabic counts in (zero, one, two, few, many, other).
-import type { ArabicTranslation } from './translation.ts';
+import type { Translation } from './translation.ts';
 
 export const ar = {
   layout: {
     brand: 'Latchkey',
     title: '{{page}} · Latchkey',
     languages: 'اللغة',
+    show_password: 'إظهار كلمة المرور',
+    hide_password: 'إخفاء كلمة المرور',
   },
   language: {
     en: 'English',
@@ -319,4 +321,4 @@ export const ar = {
     account_not_found: 'لا يوجد حساب كهذا.',
     invalid_field: 'قيمة {{field}} غير صالحة: {{problem}}',
   },
-} as const satisfies ArabicTranslation;
+} as const satisfies Translation<'zero' | 'one' | 'two' | 'few' | 'many'>;

@@ -6,6 +6,8 @@ export const de = {
     brand: 'Latchkey',
     title: '{{page}} · Latchkey',
     languages: 'Sprache',
+    show_password: 'Passwort anzeigen',
+    hide_password: 'Passwort verbergen',
   },
   language: {
     en: 'English',
@@ -318,4 +320,4 @@ export const de = {
     account_not_found: 'Dieses Konto gibt es nicht.',
     invalid_field: 'Ungültiges Feld {{field}}: {{problem}}',
   },
-} as const satisfies Translation;
+} as const satisfies Translation<'one'>;

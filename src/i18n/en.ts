@@ -8,6 +8,8 @@ export const en = {
     brand: 'Latchkey',
     title: '{{page}} · Latchkey',
     languages: 'Language',
+    show_password: 'Show password',
+    hide_password: 'Hide password',
   },
   /** Each language's name in itself, as the switcher shows it. */
   language: {

@@ -6,6 +6,8 @@ export const es = {
     brand: 'Latchkey',
     title: '{{page}} · Latchkey',
     languages: 'Idioma',
+    show_password: 'Mostrar la contraseña',
+    hide_password: 'Ocultar la contraseña',
   },
   language: {
     en: 'English',
@@ -26,6 +28,8 @@ export const es = {
     too_many_attempts: {
       title: 'Demasiados intentos',
       message_one: 'Demasiados intentos. Vuelva a intentarlo dentro de {{count, number}} minuto.',
+      message_many:
+        'Demasiados intentos. Vuelva a intentarlo dentro de {{count, number}} de minutos.',
       message_other:
         'Demasiados intentos. Vuelva a intentarlo dentro de {{count, number}} minutos.',
     },
@@ -33,6 +37,8 @@ export const es = {
       title: 'Servicio ocupado',
       message_one:
         'En este momento se están comprobando demasiados inicios de sesión. Espere {{count, number}} segundo y vuelva a intentarlo.',
+      message_many:
+        'En este momento se están comprobando demasiados inicios de sesión. Espere {{count, number}} de segundos y vuelva a intentarlo.',
       message_other:
         'En este momento se están comprobando demasiados inicios de sesión. Espere {{count, number}} segundos y vuelva a intentarlo.',
     },
@@ -311,4 +317,4 @@ export const es = {
     account_not_found: 'No existe esa cuenta.',
     invalid_field: '{{field}} no válido: {{problem}}',
   },
-} as const satisfies Translation;
+} as const satisfies Translation<'one' | 'many'>;
