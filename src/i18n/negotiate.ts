@@ -1,8 +1,11 @@
 // Which language a request is answered in: the application's ui_locales, then the person's own
 // choice (the language switcher's cookie), then the browser's Accept-Language, else English.
+// Once the person used the switcher on the very page (or sign-in) shown, ui_locales gives way.
 import { DEFAULT_LOCALE, isLocale, type Locale } from './locales.ts';
 
 export interface LocaleHints {
+  /** Whether the switcher was used on this page or sign-in (a cookie scoped to its path). */
+  switchedHere?: boolean;
   /** OpenID Connect `ui_locales`: space-separated BCP 47 tags, most preferred first. */
   uiLocales?: unknown;
   /** The language cookie set by the switcher. */
@@ -49,9 +52,10 @@ export function fromAcceptLanguage(header: string | undefined): Locale | undefin
 }
 
 export function negotiateLocale(hints: LocaleHints): Locale {
+  const known = (value: string | undefined) => (value && isLocale(value) ? value : undefined);
   return (
-    fromUiLocales(hints.uiLocales) ??
-    (hints.cookie && isLocale(hints.cookie) ? hints.cookie : undefined) ??
+    (hints.switchedHere ? undefined : fromUiLocales(hints.uiLocales)) ??
+    known(hints.cookie) ??
     fromAcceptLanguage(hints.acceptLanguage) ??
     DEFAULT_LOCALE
   );

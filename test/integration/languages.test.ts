@@ -70,11 +70,18 @@ describe('languages', () => {
     expect(langOf((await browser.get('/account')).data)).to.deep.equal(['de', 'ltr']);
   });
 
-  it('lets ui_locales win over the remembered choice', async () => {
+  it('lets ui_locales win over the remembered choice, but not over a choice made on that sign-in', async () => {
     const browser = new Browser(server.issuer);
     await browser.get('/account?lang=de');
-    const { html } = await signInPage(browser, { ui_locales: 'es' });
+    const { html, url } = await signInPage(browser, { ui_locales: 'es' });
     expect(langOf(html)).to.deep.equal(['es', 'ltr']);
+    const switched = await browser.get(`${url.pathname}?lang=ar`);
+    expect(String(switched.headers['set-cookie'])).to.include(`path=${url.pathname};`);
+    expect(langOf((await browser.get(url.pathname)).data)).to.deep.equal(['ar', 'rtl']);
+    // Elsewhere the remembered choice is now Arabic too, and a new sign-in follows its ui_locales.
+    expect(langOf((await browser.get('/account')).data)).to.deep.equal(['ar', 'rtl']);
+    const next = await signInPage(browser, { ui_locales: 'es' });
+    expect(langOf(next.html)).to.deep.equal(['es', 'ltr']);
   });
 
   it('ignores unsupported choices and never leaves the site', async () => {

@@ -99,11 +99,12 @@ describe('translations', () => {
   }
 
   it('finds a missing key, an extra key, a missing plural form and a changed parameter', () => {
-    const broken = structuredClone(CATALOGUES.es) as Record<string, Record<string, unknown>>;
-    delete broken.login?.heading;
-    (broken.login as Record<string, string>).extra = 'x';
-    delete (broken.error?.too_many_attempts as Record<string, string>).message_one;
-    (broken.common as Record<string, string>).password_hint = 'Al menos {{max}} caracteres.';
+    // biome-ignore lint/suspicious/noExplicitAny: a deliberately broken copy
+    const broken = structuredClone(CATALOGUES.es) as any;
+    delete broken.login.heading;
+    broken.login.extra = 'x';
+    delete broken.error.too_many_attempts.message_one;
+    broken.common.password_hint = 'Al menos {{max}} caracteres.';
     const catalogue = flatten(broken);
     const want = expectedKeys('es');
     expect(want.filter((k) => !catalogue.has(k))).to.deep.equal([
@@ -173,6 +174,9 @@ describe('choosing the language', () => {
 
   it('prefers ui_locales, then the remembered choice, then Accept-Language, then English', () => {
     const all = { uiLocales: 'ar', cookie: 'de', acceptLanguage: 'es' };
+    // Once the switcher was used on the page shown, the choice it remembered beats ui_locales.
+    expect(negotiateLocale({ ...all, switchedHere: true })).to.equal('de');
+    expect(negotiateLocale({ ...all, switchedHere: true, cookie: 'xx' })).to.equal('es');
     expect(negotiateLocale(all)).to.equal('ar');
     expect(negotiateLocale({ ...all, uiLocales: 'fr' })).to.equal('de');
     expect(negotiateLocale({ ...all, uiLocales: undefined, cookie: 'xx' })).to.equal('es');
