@@ -156,7 +156,14 @@ function upstreamAnswer(error: unknown): Answer | undefined {
   return {
     ...rule,
     entry,
-    ...(error instanceof UpstreamAccountNotAllowed ? { message: error.reason } : {}),
+    ...(error instanceof UpstreamAccountNotAllowed
+      ? {
+          message: {
+            key: 'error.upstream_account_not_allowed.message',
+            params: { domain: error.domain },
+          },
+        }
+      : {}),
   };
 }
 
@@ -221,7 +228,7 @@ const SERVER_ERROR: Answer = {
 function words(answer: Answer, params: Params): string {
   const { message, entry } = answer;
   if (typeof message === 'string') return message;
-  if (message) return t(message.key, message.params);
+  if (message) return t(message.key, { ...params, ...message.params });
   const key = `error.${entry}.message`;
   return isMessageKey(key) ? t(key, params) : t('error.server_error.message');
 }

@@ -88,7 +88,10 @@ export const ar = {
       message:
         'لقد ألغيت تسجيل الدخول باستخدام {{upstream}}. يُرجى اختيار طريقة أخرى لتسجيل الدخول.',
     },
-    upstream_account_not_allowed: { title: 'الحساب غير مسموح به' },
+    upstream_account_not_allowed: {
+      title: 'الحساب غير مسموح به',
+      message: 'لا يمكن تسجيل الدخول هنا إلا بحسابات {{upstream}} التابعة للنطاق {{domain}}.',
+    },
     upstream_unavailable: {
       title: '{{upstream}} غير متاح',
       message:

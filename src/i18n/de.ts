@@ -80,7 +80,10 @@ export const de = {
       message:
         'Sie haben die Anmeldung mit {{upstream}} abgebrochen. Wählen Sie eine andere Anmeldemöglichkeit.',
     },
-    upstream_account_not_allowed: { title: 'Konto nicht zugelassen' },
+    upstream_account_not_allowed: {
+      title: 'Konto nicht zugelassen',
+      message: 'Hier können sich nur {{upstream}}-Konten von {{domain}} anmelden.',
+    },
     upstream_unavailable: {
       title: '{{upstream}} ist nicht erreichbar',
       message:

@@ -77,7 +77,10 @@ export const en = {
       title: 'Sign-in cancelled',
       message: 'You cancelled signing in with {{upstream}}. Choose another way to sign in.',
     },
-    upstream_account_not_allowed: { title: 'Account not allowed' },
+    upstream_account_not_allowed: {
+      title: 'Account not allowed',
+      message: 'Only {{upstream}} accounts of {{domain}} may sign in here.',
+    },
     upstream_unavailable: {
       title: '{{upstream}} is unavailable',
       message:

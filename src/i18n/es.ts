@@ -80,7 +80,10 @@ export const es = {
       title: 'Inicio de sesión cancelado',
       message: 'Canceló el inicio de sesión con {{upstream}}. Elija otra forma de iniciar sesión.',
     },
-    upstream_account_not_allowed: { title: 'Cuenta no permitida' },
+    upstream_account_not_allowed: {
+      title: 'Cuenta no permitida',
+      message: 'Aquí solo pueden iniciar sesión las cuentas de {{upstream}} de {{domain}}.',
+    },
     upstream_unavailable: {
       title: '{{upstream}} no está disponible',
       message:

@@ -205,12 +205,12 @@ describe('mapError', () => {
       ],
       [
         'answers an upstream account our policy refuses with 403 and the reason',
-        new UpstreamAccountNotAllowed('google', 'Use your example.com account.'),
+        new UpstreamAccountNotAllowed('google', 'example.com'),
         {
           status: 403,
           code: 'access_denied',
           title: 'Account not allowed',
-          message: 'Use your example.com account.',
+          message: 'Only google accounts of example.com may sign in here.',
           internal: false,
         },
       ],
