@@ -1,9 +1,12 @@
 // Every language has every sentence, with the same parameters and markup as English and the
 // plural forms the language counts in; requests get the language they ask for; every page
 // renders in every language with no key or placeholder showing.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { expect } from 'chai';
 import { Pages } from '../../src/http/pages.ts';
-import { VIEWS_DIR, Views } from '../../src/http/views.ts';
+import { VIEW_NAMES, VIEWS_DIR, Views } from '../../src/http/views.ts';
 import { inLocale, preferUiLocales } from '../../src/i18n/current-locale.ts';
 import { en } from '../../src/i18n/en.ts';
 import { LOCALES, type Locale } from '../../src/i18n/locales.ts';
@@ -313,4 +316,22 @@ describe('every page in every language', () => {
       }
     });
   }
+});
+
+describe('dates and numbers on pages', () => {
+  it('are written the way the page language writes them', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'views-'));
+    for (const name of VIEW_NAMES) writeFileSync(path.join(dir, `${name}.ejs`), '<%- it.body %>');
+    writeFileSync(
+      path.join(dir, 'error.ejs'),
+      '<%= it.formatDate(new Date(Date.UTC(2026, 11, 7, 12))) %> <%= it.formatNumber(1234.5) %>',
+    );
+    const views = new Views(dir, { cache: true });
+    const render = (cookie: Locale) =>
+      inLocale({ cookie }, () => views.render('error', { title: '', nonce: '', here: '/' }));
+    expect(render('en')).to.equal('December 7, 2026 1,234.5');
+    expect(render('de')).to.equal('7. Dezember 2026 1.234,5');
+    expect(render('es')).to.equal('7 de diciembre de 2026 1234,5');
+    expect(render('ar')).to.match(/ديسمبر/);
+  });
 });
