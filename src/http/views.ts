@@ -4,7 +4,7 @@ import path from 'node:path';
 import ejs from 'ejs';
 import type { Context } from 'koa';
 import { currentLocale } from '../i18n/current-locale.ts';
-import { direction } from '../i18n/locales.ts';
+import { direction, LANGUAGE_NAMES } from '../i18n/locales.ts';
 import { type MessageKey, type Params, t, tHtml } from '../i18n/t.ts';
 import { languageLinks, switcherTarget } from './language.ts';
 
@@ -41,7 +41,7 @@ function languageLocals(here: string) {
     dir: direction(locale),
     languages: languageLinks(here, locale).map((link) => ({
       ...link,
-      name: t(`language.${link.locale}`),
+      name: LANGUAGE_NAMES[link.locale],
     })),
     t: (key: MessageKey, params?: Params) => t(key, params),
     tHtml: (key: MessageKey, params?: Params) => tHtml(key, params),

@@ -10,12 +10,6 @@ export const ar = {
     show_password: 'إظهار كلمة المرور',
     hide_password: 'إخفاء كلمة المرور',
   },
-  language: {
-    en: 'English',
-    es: 'Español',
-    de: 'Deutsch',
-    ar: 'العربية',
-  },
   error: {
     invalid_input: { title: 'يُرجى مراجعة بياناتك' },
     email_taken: {

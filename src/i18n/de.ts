@@ -9,12 +9,6 @@ export const de = {
     show_password: 'Passwort anzeigen',
     hide_password: 'Passwort verbergen',
   },
-  language: {
-    en: 'English',
-    es: 'Español',
-    de: 'Deutsch',
-    ar: 'العربية',
-  },
   error: {
     invalid_input: { title: 'Bitte prüfen Sie Ihre Angaben' },
     email_taken: {

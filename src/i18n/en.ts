@@ -11,13 +11,6 @@ export const en = {
     show_password: 'Show password',
     hide_password: 'Hide password',
   },
-  /** Each language's name in itself, as the switcher shows it. */
-  language: {
-    en: 'English',
-    es: 'Español',
-    de: 'Deutsch',
-    ar: 'العربية',
-  },
   error: {
     invalid_input: { title: 'Check your details' },
     email_taken: {

@@ -9,12 +9,6 @@ export const es = {
     show_password: 'Mostrar la contraseña',
     hide_password: 'Ocultar la contraseña',
   },
-  language: {
-    en: 'English',
-    es: 'Español',
-    de: 'Deutsch',
-    ar: 'العربية',
-  },
   error: {
     invalid_input: { title: 'Revise sus datos' },
     email_taken: {

@@ -6,6 +6,14 @@ export type Locale = (typeof LOCALES)[number];
 /** The language used when nothing asks for a supported one. */
 export const DEFAULT_LOCALE: Locale = 'en';
 
+/** Each language's name in itself, as the language switcher shows it. */
+export const LANGUAGE_NAMES: Readonly<Record<Locale, string>> = {
+  en: 'English',
+  es: 'Español',
+  de: 'Deutsch',
+  ar: 'العربية',
+};
+
 const RIGHT_TO_LEFT: ReadonlySet<Locale> = new Set(['ar']);
 
 export function isLocale(value: string): value is Locale {
