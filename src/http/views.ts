@@ -43,9 +43,9 @@ function languageLocals(here: string) {
       ...link,
       name: LANGUAGE_NAMES[link.locale],
     })),
-    t: (key: MessageKey, params?: Params) => t(key, params),
-    tHtml: (key: MessageKey, params?: Params) => tHtml(key, params),
-    /** A date as the language writes it (`7 December 2026`, `7. Dezember 2026`). */
+    t: (key: MessageKey, params?: Params) => t(key, params, locale),
+    tHtml: (key: MessageKey, params?: Params) => tHtml(key, params, locale),
+    /** A date as the language writes it (`December 7, 2026`, `7. Dezember 2026`). */
     formatDate: (date: Date) => new Intl.DateTimeFormat(locale, { dateStyle: 'long' }).format(date),
     formatNumber: (value: number) => new Intl.NumberFormat(locale).format(value),
   };
