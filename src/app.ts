@@ -19,6 +19,7 @@ import { errorMapper, koaErrorLogger, providerErrors } from './http/errors.ts';
 import { healthRoutes } from './http/health.ts';
 import { HttpProblem } from './http/http-errors.ts';
 import { pinToIssuer } from './http/issuer-host.ts';
+import { languageChoice } from './http/language.ts';
 import { requestContext, requestInfo } from './http/request-context.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { VIEWS_DIR, Views } from './http/views.ts';
@@ -202,6 +203,7 @@ export function createApp(deps: AppDeps): LatchkeyApp {
   app.on('error', koaErrorLogger(logger));
   app.use(requestContext(logger, { trustProxy: config.trustProxy }));
   app.use(pinToIssuer(config.issuer, config.trustProxy));
+  app.use(languageChoice({ https }));
   app.use(errorMapper(views, deps.outages));
   app.use(
     securityHeaders({

@@ -6,9 +6,11 @@ import {
   AccountNotFound,
   DomainError,
   EmailTaken,
+  type FieldProblem,
   HashingBusy,
   InvalidCredentials,
   InvalidInput,
+  problem,
 } from './errors.ts';
 import type { LoginThrottle } from './login-throttle.ts';
 import { type PasswordHasher, passwordProblem, type Verdict } from './passwords.ts';
@@ -67,7 +69,7 @@ export class AccountService {
   async signUp(input: SignUpInput): Promise<Profile> {
     const email = normalizeEmail(input.email);
     const name = normalizeName(input.name);
-    const problems: Record<string, string> = {};
+    const problems: Record<string, FieldProblem> = {};
     const emailIssue = emailProblem(email);
     if (emailIssue) problems.email = emailIssue;
     const nameIssue = nameProblem(name);
@@ -148,7 +150,7 @@ export class AccountService {
 
   /** Creates an account directly (administration, upstream sign-in). */
   async createAccount(input: NewAccount): Promise<Profile> {
-    const problems: Record<string, string> = {};
+    const problems: Record<string, FieldProblem> = {};
     const email = input.email === null ? null : normalizeEmail(input.email);
     if (email !== null) {
       const issue = emailProblem(email);
@@ -196,7 +198,7 @@ export class AccountService {
     const account = await this.#accounts.byId(input.accountId);
     if (!account) throw new AccountNotFound();
     if (account.email === null) {
-      throw new InvalidInput({ password: 'Add an email address before setting a password.' });
+      throw new InvalidInput({ password: problem('password.needs_email') });
     }
     // A new password that would be refused anyway spends no attempt and no bcrypt time.
     const issue = passwordProblem(input.next, account.email);
@@ -210,7 +212,7 @@ export class AccountService {
   async updateProfile(accountId: string, changes: ProfileChanges): Promise<Profile> {
     const account = await this.#accounts.byId(accountId);
     if (!account) throw new AccountNotFound();
-    const problems: Record<string, string> = {};
+    const problems: Record<string, FieldProblem> = {};
     const update: Partial<Account> = {};
     if (changes.name !== undefined) {
       const name = normalizeName(changes.name);

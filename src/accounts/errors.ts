@@ -33,13 +33,42 @@ function retryLater<C extends string>(code: C, message: string) {
   };
 }
 
-/** One or more fields are unacceptable; messages are meant for the person filling the form. */
+/** Why a typed value breaks an account rule, as a stable code the edge puts into words. */
+export type ProblemCode =
+  | 'email.missing'
+  | 'email.too_long'
+  | 'email.invalid'
+  | 'name.missing'
+  | 'name.too_long'
+  | 'name.control'
+  | 'picture.too_long'
+  | 'picture.not_https'
+  | 'password.too_short'
+  | 'password.too_long'
+  | 'password.common'
+  | 'password.is_email'
+  | 'password.needs_email';
+
+/** A broken rule and the limits it names (`password.too_short` with `{ min: 8 }`). */
+export interface FieldProblem {
+  readonly code: ProblemCode;
+  readonly params?: Readonly<Record<string, number>>;
+}
+
+export const problem = (code: ProblemCode, params?: Record<string, number>): FieldProblem =>
+  params ? { code, params } : { code };
+
+/** One or more fields are unacceptable; each problem is meant for the person filling the form. */
 export class InvalidInput extends DomainError {
   readonly code = 'invalid_input';
-  readonly fields: Readonly<Record<string, string>>;
+  readonly fields: Readonly<Record<string, FieldProblem>>;
 
-  constructor(fields: Record<string, string>) {
-    super(Object.values(fields).join(' '));
+  constructor(fields: Record<string, FieldProblem>) {
+    super(
+      `invalid ${Object.values(fields)
+        .map((p) => p.code)
+        .join(', ')}`,
+    );
     this.fields = fields;
   }
 }

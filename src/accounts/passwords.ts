@@ -1,7 +1,7 @@
 // Password rules (length only, NIST SP 800-63B style) and bcrypt hashing without silent truncation,
 // on Unicode-normalised (NFKC) passwords, with a bounded queue in front of the thread pool.
 import bcrypt from 'bcrypt';
-import { HashingBusy } from './errors.ts';
+import { type FieldProblem, HashingBusy, problem } from './errors.ts';
 
 export const MIN_PASSWORD_CHARS = 8;
 /** bcrypt reads at most 72 bytes; longer secrets would be silently cut, so they are refused. */
@@ -87,22 +87,22 @@ export function normalizePassword(password: string): string {
   return password.normalize('NFKC');
 }
 
-/** Returns a message for the person choosing the password, or undefined when it is acceptable. */
-export function passwordProblem(password: string, email?: string): string | undefined {
+/** Returns the rule the password breaks, or undefined when it is acceptable. */
+export function passwordProblem(password: string, email?: string): FieldProblem | undefined {
   const normalized = normalizePassword(password);
   const chars = [...normalized].length;
   if (chars < MIN_PASSWORD_CHARS) {
-    return `Use at least ${MIN_PASSWORD_CHARS} characters.`;
+    return problem('password.too_short', { min: MIN_PASSWORD_CHARS });
   }
   if (!fitsBcrypt(normalized)) {
-    return `Use at most ${MAX_PASSWORD_BYTES} bytes (about ${MAX_PASSWORD_BYTES} letters, fewer with accents or emoji); longer passwords cannot be stored safely.`;
+    return problem('password.too_long', { max: MAX_PASSWORD_BYTES });
   }
   const lowered = normalized.toLowerCase();
   if (COMMON_PASSWORDS.has(lowered)) {
-    return 'This password is one of the most commonly used; choose another.';
+    return problem('password.common');
   }
   if (email !== undefined && lowered === email.toLowerCase()) {
-    return 'Your password must not be your email address.';
+    return problem('password.is_email');
   }
   return undefined;
 }

@@ -1,4 +1,5 @@
 // Rules for the fields people type: email, display name and picture URL.
+import { type FieldProblem, problem } from './errors.ts';
 
 // The WHATWG "valid email address" syntax (what browsers check), with a dot required in the domain.
 const EMAIL =
@@ -12,14 +13,14 @@ export function normalizeEmail(email: string): string {
   return email.trim();
 }
 
-export function emailProblem(email: string): string | undefined {
-  if (email === '') return 'Enter your email address.';
+export function emailProblem(email: string): FieldProblem | undefined {
+  if (email === '') return problem('email.missing');
   if (email.length > MAX_EMAIL_LENGTH) {
-    return `Email addresses can be at most ${MAX_EMAIL_LENGTH} characters.`;
+    return problem('email.too_long', { max: MAX_EMAIL_LENGTH });
   }
   const at = email.lastIndexOf('@');
   if (!EMAIL.test(email) || at > 64) {
-    return 'Enter a valid email address, like name@example.com.';
+    return problem('email.invalid');
   }
   return undefined;
 }
@@ -32,12 +33,12 @@ export function normalizeName(name: string): string {
   return name.normalize('NFC').trim().replace(/\s+/g, ' ');
 }
 
-export function nameProblem(name: string): string | undefined {
-  if (name === '') return 'Enter your name.';
+export function nameProblem(name: string): FieldProblem | undefined {
+  if (name === '') return problem('name.missing');
   if ([...name].length > MAX_NAME_LENGTH) {
-    return `Names can be at most ${MAX_NAME_LENGTH} characters.`;
+    return problem('name.too_long', { max: MAX_NAME_LENGTH });
   }
-  if (UNSAFE_TEXT.test(name)) return 'Names cannot contain control characters.';
+  if (UNSAFE_TEXT.test(name)) return problem('name.control');
   return undefined;
 }
 
@@ -46,13 +47,13 @@ export function normalizePicture(picture: string): string {
   return URL.parse(picture.trim())?.href ?? picture.trim();
 }
 
-export function pictureProblem(picture: string): string | undefined {
+export function pictureProblem(picture: string): FieldProblem | undefined {
   if (picture.length > MAX_PICTURE_URL_LENGTH) {
-    return `Picture URLs can be at most ${MAX_PICTURE_URL_LENGTH} characters.`;
+    return problem('picture.too_long', { max: MAX_PICTURE_URL_LENGTH });
   }
   const url = URL.parse(picture);
   if (url?.protocol !== 'https:' || url.username || url.password) {
-    return 'The picture must be an https URL.';
+    return problem('picture.not_https');
   }
   return undefined;
 }

@@ -2,7 +2,7 @@
 // re-encryption of stored keys under a new key-encryption key. Entry: node src/cli/main.ts.
 import { AccountNotFound, DomainError, InvalidInput } from '../accounts/errors.ts';
 import { ConfigError, loadConfig } from '../config.ts';
-import { mapError } from '../http/map-error.ts';
+import { mapError, problemWords } from '../http/map-error.ts';
 import { t } from '../i18n/t.ts';
 import { StoredKeysUnreadable } from '../keys/key-encryption.ts';
 import { ClientsFileError } from '../oidc/clients.ts';
@@ -63,7 +63,7 @@ function usage(): string {
 function domainMessage(error: DomainError): string {
   if (error instanceof InvalidInput) {
     return Object.entries(error.fields)
-      .map(([field, problem]) => t('cli.invalid_field', { field, problem }))
+      .map(([field, problem]) => t('cli.invalid_field', { field, problem: problemWords(problem) }))
       .join(' ');
   }
   if (error instanceof AccountNotFound) return t('cli.account_not_found');

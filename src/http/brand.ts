@@ -2,6 +2,7 @@
 // carries its colours and the upstream buttons' colours, and the logo file we serve.
 import type { Brand } from '../config/brand.ts';
 import { DEFAULT_PRODUCT, PRIMARY_TEXT } from '../config/brand.ts';
+import type { Locale } from '../i18n/locales.ts';
 import { type MessageKey, type Params, t } from '../i18n/t.ts';
 import type { UpstreamButtonLook } from '../upstreams/upstream.ts';
 import type { AssetFile } from './assets.ts';
@@ -119,9 +120,10 @@ export interface TextLink {
 export function linkedText(
   key: MessageKey,
   params: Params,
-  links: Readonly<Record<string, TextLink>>,
+  links: Readonly<Record<string, TextLink | undefined>>,
+  locale?: Locale,
 ): string {
-  return escapeHtml(t(key, params)).replace(/\{\{(\w+)\}\}/g, (whole, name: string) => {
+  return escapeHtml(t(key, params, locale)).replace(/\{\{(\w+)\}\}/g, (whole, name: string) => {
     const link = Object.hasOwn(links, name) ? links[name] : undefined;
     if (!link) return whole;
     return `<a href="${escapeHtml(link.href)}" rel="noopener noreferrer">${escapeHtml(link.text)}</a>`;

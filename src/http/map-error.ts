@@ -1,7 +1,14 @@
 // What each kind of error becomes: one family after another, each a table of status, code,
 // catalogue entry, Retry-After and log event; the first family that knows the error answers it.
 import { errors as oidcErrors } from 'oidc-provider';
-import { type DomainCode, DomainError, InvalidInput } from '../accounts/errors.ts';
+import {
+  type DomainCode,
+  DomainError,
+  type FieldProblem,
+  InvalidInput,
+  type ProblemCode,
+  TooManyAttempts,
+} from '../accounts/errors.ts';
 import {
   asStoreUnavailable,
   isDataError,
@@ -9,7 +16,7 @@ import {
   type Store,
 } from '../db/store-outages.ts';
 import type { Catalogue } from '../i18n/en.ts';
-import { isMessageKey, type Message, type Params, t } from '../i18n/t.ts';
+import { isMessageKey, type Message, type MessageKey, type Params, t } from '../i18n/t.ts';
 import {
   UpstreamAccountNotAllowed,
   UpstreamDenied,
@@ -61,6 +68,16 @@ interface Answer {
 }
 
 type Rule = Pick<Answer, 'status' | 'code' | 'event' | 'retryAfterSeconds'>;
+
+/** The sentence for each account rule's problem code (a missing one fails type-checking). */
+const problemKey = (code: ProblemCode): MessageKey => `field.${code}`;
+
+/** A problem with a typed value, in the words of the request's language. */
+export const problemWords = (p: FieldProblem): string => t(problemKey(p.code), p.params);
+
+function fieldWords(fields: Readonly<Record<string, FieldProblem>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(fields).map(([name, p]) => [name, problemWords(p)]));
+}
 
 /** Account errors, by their code; the catalogue entry has the same name. */
 const DOMAIN: Readonly<Record<DomainCode, Rule>> = {
@@ -127,11 +144,9 @@ function domainAnswer(error: unknown): Answer | undefined {
   if (!(error instanceof DomainError)) return undefined;
   const rule = (DOMAIN as Record<string, Rule | undefined>)[error.code];
   if (!rule) return { status: 400, code: error.code, entry: 'refused', message: error.message };
-  return {
-    ...rule,
-    entry: error.code as DomainCode,
-    ...(error instanceof InvalidInput ? { message: error.message, fields: error.fields } : {}),
-  };
+  if (!(error instanceof InvalidInput)) return { ...rule, entry: error.code as DomainCode };
+  const fields = fieldWords(error.fields);
+  return { ...rule, entry: error.code, message: Object.values(fields).join(' '), fields };
 }
 
 function upstreamAnswer(error: unknown): Answer | undefined {
@@ -141,7 +156,14 @@ function upstreamAnswer(error: unknown): Answer | undefined {
   return {
     ...rule,
     entry,
-    ...(error instanceof UpstreamAccountNotAllowed ? { message: error.reason } : {}),
+    ...(error instanceof UpstreamAccountNotAllowed
+      ? {
+          message: {
+            key: 'error.upstream_account_not_allowed.message',
+            params: { domain: error.domain },
+          },
+        }
+      : {}),
   };
 }
 
@@ -206,7 +228,7 @@ const SERVER_ERROR: Answer = {
 function words(answer: Answer, params: Params): string {
   const { message, entry } = answer;
   if (typeof message === 'string') return message;
-  if (message) return t(message.key, message.params);
+  if (message) return t(message.key, { ...params, ...message.params });
   const key = `error.${entry}.message`;
   return isMessageKey(key) ? t(key, params) : t('error.server_error.message');
 }
@@ -237,7 +259,14 @@ export function paramsOf(error: unknown, extra: Params = {}): Params {
   const upstream = UPSTREAM.some(([type]) => error instanceof type);
   return {
     ...(upstream ? { upstream: (error as UpstreamDenied).upstream } : {}),
-    ...(seconds === undefined ? {} : { seconds, minutes: Math.ceil(seconds / 60) }),
+    // `count` chooses the plural form: the wait in the unit the error's sentence counts in.
+    ...(seconds === undefined
+      ? {}
+      : {
+          seconds,
+          minutes: Math.ceil(seconds / 60),
+          count: error instanceof TooManyAttempts ? Math.ceil(seconds / 60) : seconds,
+        }),
     ...extra,
   };
 }

@@ -3,8 +3,11 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import ejs from 'ejs';
 import type { Context } from 'koa';
-import { t } from '../i18n/t.ts';
-import { type BrandLocals, DEFAULT_BRAND, linkedText } from './brand.ts';
+import { currentLocale } from '../i18n/current-locale.ts';
+import { direction, LANGUAGE_NAMES } from '../i18n/locales.ts';
+import { type MessageKey, type Params, t, tHtml } from '../i18n/t.ts';
+import { type BrandLocals, DEFAULT_BRAND, linkedText, type TextLink } from './brand.ts';
+import { languageLinks, switcherTarget } from './language.ts';
 
 export type Locals = Record<string, unknown>;
 
@@ -27,6 +30,32 @@ export interface PageLocals {
   title: string;
   nonce: string;
   requestId?: string;
+  /** The page the language switcher returns to (see http/language.ts). */
+  here: string;
+}
+
+/** What every template is given besides its own values: its language and the words in it. */
+function languageLocals(here: string) {
+  const locale = currentLocale();
+  return {
+    lang: locale,
+    dir: direction(locale),
+    languages: languageLinks(here, locale).map((link) => ({
+      ...link,
+      name: LANGUAGE_NAMES[link.locale],
+    })),
+    t: (key: MessageKey, params?: Params) => t(key, params, locale),
+    tHtml: (key: MessageKey, params?: Params) => tHtml(key, params, locale),
+    /** A sentence whose `{{name}}` parameters become links (terms, privacy, support address). */
+    linked: (
+      key: MessageKey,
+      params: Params,
+      links: Readonly<Record<string, TextLink | undefined>>,
+    ) => linkedText(key, params, links, locale),
+    /** A date as the language writes it (`December 7, 2026`, `7. Dezember 2026`). */
+    formatDate: (date: Date) => new Intl.DateTimeFormat(locale, { dateStyle: 'long' }).format(date),
+    formatNumber: (value: number) => new Intl.NumberFormat(locale).format(value),
+  };
 }
 
 export class Views {
@@ -63,13 +92,14 @@ export class Views {
     ctx.body = this.render(name, {
       nonce: String(ctx.state.nonce ?? ''),
       requestId: String(ctx.state.requestId ?? ''),
+      here: switcherTarget(ctx),
       ...locals,
     });
   }
 
   /** Renders `name` and wraps it in the layout; every page gets the brand and the catalogue. */
   render(name: ViewName, locals: PageLocals & Locals): string {
-    const all = { brand: this.#brand, t, linked: linkedText, ...locals };
+    const all = { brand: this.#brand, ...languageLocals(locals.here), ...locals };
     const body = this.#template(name)(all);
     return this.#template('layout')({ ...all, body });
   }

@@ -1,6 +1,14 @@
-// Every sentence Latchkey says to people, in English. Keys are stable; `{{name}}` marks a
-// parameter. Another language is a copy of this object with the same keys (i18next's format).
+// Every sentence Latchkey says to people, in English, the language every other one follows.
+// Keys are stable; `{{name}}` marks a parameter, `{{count, number}}` a number formatted for the
+// language, and `_one`/`_other` the plural forms of a sentence (i18next's format). The other
+// languages live beside this file (es.ts, de.ts, ar.ts) with the same keys.
 export const en = {
+  /** What every page carries: the layout and the language switcher. */
+  layout: {
+    languages: 'Language',
+    show_password: 'Show password',
+    hide_password: 'Hide password',
+  },
   error: {
     invalid_input: { title: 'Check your details' },
     email_taken: {
@@ -13,12 +21,15 @@ export const en = {
     },
     too_many_attempts: {
       title: 'Too many attempts',
-      message: 'Too many attempts. Try again in {{minutes}} minute(s).',
+      message_one: 'Too many attempts. Try again in {{count, number}} minute.',
+      message_other: 'Too many attempts. Try again in {{count, number}} minutes.',
     },
     hashing_busy: {
       title: 'Busy right now',
-      message:
-        'Too many sign-ins are being checked at this moment. Wait {{seconds}} second(s) and try again.',
+      message_one:
+        'Too many sign-ins are being checked at this moment. Wait {{count, number}} second and try again.',
+      message_other:
+        'Too many sign-ins are being checked at this moment. Wait {{count, number}} seconds and try again.',
     },
     identity_already_linked: {
       title: 'Already linked',
@@ -57,7 +68,10 @@ export const en = {
       title: 'Sign-in cancelled',
       message: 'You cancelled signing in with {{upstream}}. Choose another way to sign in.',
     },
-    upstream_account_not_allowed: { title: 'Account not allowed' },
+    upstream_account_not_allowed: {
+      title: 'Account not allowed',
+      message: 'Only {{upstream}} accounts of {{domain}} may sign in here.',
+    },
     upstream_unavailable: {
       title: '{{upstream}} is unavailable',
       message:
@@ -112,21 +126,83 @@ export const en = {
       '{{upstream}} cannot be reached right now. Try again in a few minutes, or sign in another way.',
     back_to_sign_in: 'Back to sign-in',
   },
+  /** Pieces several pages share. */
+  common: {
+    to_continue: 'to continue to <strong>{{client}}</strong>',
+    email: 'Email',
+    password: 'Password',
+    password_hint: 'At least {{min}} characters. A long passphrase is best.',
+    or: 'or',
+    cancel: 'Cancel and return to the application',
+    fix_these: 'Please fix the following:',
+  },
   login: {
     title: 'Sign in',
+    remember: 'Keep me signed in on this device',
+    submit: 'Sign in',
+    new_here: 'New here?',
+    create_account: 'Create an account',
     missing: 'Enter your email and password.',
     confirm: "Sign in again to confirm it's you.",
     state_mismatch: 'That {{upstream}} sign-in could not be verified. Please try again.',
   },
   signup: {
     title: 'Create your account',
+    name: 'Name',
+    submit: 'Create account',
+    have_account: 'Already have an account?',
+    sign_in: 'Sign in',
     email_taken:
       'That email address cannot be used for a new account. If it is yours, sign in instead.',
     too_many: 'Too many accounts were created from your network. Try again later.',
   },
-  consent: { title: 'Allow access' },
-  logout: { title: 'Sign out' },
-  logged_out: { title: 'Signed out' },
+  consent: {
+    title: 'Allow access',
+    heading: 'Allow access?',
+    would_like: '<strong>{{client}}</strong> would like to:',
+    learn_more:
+      'Learn more about this application at <a href="{{url}}" rel="noopener noreferrer">{{url}}</a>.',
+    allow: 'Allow',
+    deny: 'Deny',
+    remembered: 'You can change your mind later; your choice is remembered for this application.',
+  },
+  /** What the consent page says each permission allows: reading is "see", writing says "change". */
+  scope: {
+    openid: 'Know who you are on this service (a stable account identifier)',
+    profile: 'See your name and profile picture',
+    email: 'See your email address',
+    offline_access: 'Keep access while you are not using the application',
+    unknown: 'Use the "{{scope}}" permission',
+    api_profile: 'See and change your name and profile picture through your Latchkey account',
+    api_email: 'See your email address through your Latchkey account',
+    resource:
+      'Use the "{{scope}}" permission at {{resource}}, which may include changing data there',
+  },
+  logout: {
+    title: 'Sign out',
+    heading: 'Sign out?',
+    asked_by: '<strong>{{client}}</strong> asked to sign you out of Latchkey.',
+    about_to: 'You are about to sign out of Latchkey.',
+    explain:
+      'Signing out ends your session here, so applications that use Latchkey will ask you to sign in again.',
+    confirm: 'Yes, sign me out',
+    stay: 'No, stay signed in',
+  },
+  logged_out: {
+    title: 'Signed out',
+    heading: 'You are signed out',
+    from_client: 'You signed out of Latchkey from <strong>{{client}}</strong>.',
+    done: 'You signed out of Latchkey.',
+    close: 'You can close this window.',
+  },
+  /** The error page around any message. */
+  error_page: {
+    details: 'Details: {{detail}}',
+    go_back: 'Go back',
+    status: 'Error {{status}}',
+    status_code: 'Error {{status}} ({{code}})',
+    request_id: 'request id',
+  },
   /** The provider's own error page, by OAuth error code. */
   oidc: {
     title: 'Sign-in could not continue',
@@ -143,6 +219,14 @@ export const en = {
   },
   link: {
     title: 'Link your account',
+    heading: 'Link {{upstream}} to your account',
+    explain:
+      'An account already uses <strong>{{email}}</strong>. To sign in to it with {{upstream}} from now on, first prove it is yours by signing in to it.',
+    password: 'Password of that account',
+    submit: 'Sign in to that account and link',
+    others: 'Or, if that account signs in through one of these, continue with it:',
+    separate: 'Create a separate account without this email',
+    back: 'Back to sign-in',
     wrong_password: 'That password does not sign in to that account.',
     already_linked:
       'This sign-in is already linked to another account. Sign in with that account instead.',
@@ -154,6 +238,31 @@ export const en = {
   },
   account: {
     title: 'Your account',
+    signed_out_lede: 'Sign in to see your profile and how you sign in.',
+    sign_in: 'Sign in or create an account',
+    heading: 'Your account',
+    reauth_title: "Confirm it's you to continue",
+    reauth_explain:
+      'You signed in a while ago, so nothing was changed. Sign in again, then make the change once more.',
+    sign_in_again: 'Sign in again',
+    no_name: 'No name',
+    verified: 'verified',
+    not_verified_email: 'not verified',
+    methods: 'How you sign in',
+    password_label: 'Password',
+    password_set: 'set',
+    password_not_set: 'not set',
+    remove: 'Remove',
+    only_way: '(your only way to sign in)',
+    change_password_heading: 'Change your password',
+    set_password_heading: 'Set a password',
+    current_password: 'Current password',
+    new_password: 'New password',
+    change_password: 'Change password',
+    set_password: 'Set password',
+    no_email:
+      'This account has no email address, so it signs in through its linked providers only.',
+    sign_out: 'Sign out',
     switched: 'You are now signed in as {{who}}. Nothing was changed.',
     another_account: 'another account',
     reauth_password: 'You signed in again. You can now change your password.',
@@ -188,6 +297,31 @@ export const en = {
     button: {
       sign_in_with: 'Sign in with {{upstream}}',
       continue_with: 'Continue with {{upstream}}',
+    },
+  },
+  /** Why a typed value was refused, by the account rules' problem codes (src/accounts/errors.ts). */
+  field: {
+    email: {
+      missing: 'Enter your email address.',
+      too_long: 'Email addresses can be at most {{max}} characters.',
+      invalid: 'Enter a valid email address, like name@example.com.',
+    },
+    name: {
+      missing: 'Enter your name.',
+      too_long: 'Names can be at most {{max}} characters.',
+      control: 'Names cannot contain control characters.',
+    },
+    picture: {
+      too_long: 'Picture URLs can be at most {{max}} characters.',
+      not_https: 'The picture must be an https URL.',
+    },
+    password: {
+      too_short: 'Use at least {{min}} characters.',
+      too_long:
+        'Use at most {{max}} bytes (about {{max}} letters, fewer with accents or emoji); longer passwords cannot be stored safely.',
+      common: 'This password is one of the most commonly used; choose another.',
+      is_email: 'Your password must not be your email address.',
+      needs_email: 'Add an email address before setting a password.',
     },
   },
   cli: {

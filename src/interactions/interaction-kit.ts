@@ -12,6 +12,7 @@ import type { Rejection, ShowAgain } from '../http/form-rejected.ts';
 import { badRequest, forbidden } from '../http/http-errors.ts';
 import { type LoginLocals, Pages, type SignUpLocals, type UpstreamButton } from '../http/pages.ts';
 import type { Views } from '../http/views.ts';
+import { preferUiLocales } from '../i18n/current-locale.ts';
 import { t } from '../i18n/t.ts';
 import { UPSTREAM_BUTTONS, type Upstreams } from '../upstreams/registry.ts';
 
@@ -63,6 +64,7 @@ export class InteractionKit {
       if (details.uid !== ctx.params.uid) {
         throw new oidcErrors.SessionNotFound('interaction mismatch');
       }
+      preferUiLocales(details.params.ui_locales);
       const form = spec.form ? await this.#form(ctx, details) : undefined;
       if (spec.prompt && details.prompt.name !== spec.prompt) {
         throw badRequest('interaction.step_done');

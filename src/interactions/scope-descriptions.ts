@@ -1,17 +1,18 @@
 // Plain-language descriptions of what a client asks for, shown on the consent page. Each line
 // says exactly what the grant allows: reading is "see", anything that can write says "change".
+import { type MessageKey, t } from '../i18n/t.ts';
 
-const OIDC: Record<string, string> = {
-  openid: 'Know who you are on this service (a stable account identifier)',
-  profile: 'See your name and profile picture',
-  email: 'See your email address',
-  offline_access: 'Keep access while you are not using the application',
+const OIDC: Readonly<Record<string, MessageKey>> = {
+  openid: 'scope.openid',
+  profile: 'scope.profile',
+  email: 'scope.email',
+  offline_access: 'scope.offline_access',
 };
 
 /** Latchkey's own API (`${ISSUER}/api`): PATCH /api/me with `profile` rewrites the profile. */
-const API: Record<string, string> = {
-  profile: 'See and change your name and profile picture',
-  email: 'See your email address',
+const API: Readonly<Record<string, MessageKey>> = {
+  profile: 'scope.api_profile',
+  email: 'scope.api_email',
 };
 
 export interface ScopeLine {
@@ -19,23 +20,24 @@ export interface ScopeLine {
   description: string;
 }
 
+const known = (table: Readonly<Record<string, MessageKey>>, scope: string) =>
+  Object.hasOwn(table, scope) ? table[scope] : undefined;
+
 export function describeScopes(
   oidcScopes: readonly string[],
   resourceScopes: Readonly<Record<string, readonly string[]>>,
   apiResource: string,
 ): ScopeLine[] {
-  const lines: ScopeLine[] = oidcScopes.map((scope) => ({
-    scope,
-    description: OIDC[scope] ?? `Use the "${scope}" permission`,
-  }));
+  const lines: ScopeLine[] = oidcScopes.map((scope) => {
+    const key = known(OIDC, scope);
+    return { scope, description: key ? t(key) : t('scope.unknown', { scope }) };
+  });
   for (const [resource, scopes] of Object.entries(resourceScopes)) {
     for (const scope of scopes) {
-      const known = resource === apiResource ? API[scope] : undefined;
+      const key = resource === apiResource ? known(API, scope) : undefined;
       lines.push({
         scope: `${resource} ${scope}`,
-        description: known
-          ? `${known} through your Latchkey account`
-          : `Use the "${scope}" permission at ${resource}, which may include changing data there`,
+        description: key ? t(key) : t('scope.resource', { scope, resource }),
       });
     }
   }

@@ -1,9 +1,11 @@
 // Pages oidc-provider renders itself (errors, logout confirmation, signed out), in our layout.
 import type { ErrorOut, KoaContextWithOIDC } from 'oidc-provider';
 import { asStoreUnavailable } from '../db/store-outages.ts';
+import { switcherTarget } from '../http/language.ts';
 import { Pages } from '../http/pages.ts';
 import { requestInfo } from '../http/request-context.ts';
 import type { Views } from '../http/views.ts';
+import { preferUiLocales } from '../i18n/current-locale.ts';
 import { isMessageKey, t } from '../i18n/t.ts';
 
 export interface OidcPages {
@@ -17,9 +19,11 @@ const clientName = (ctx: KoaContextWithOIDC) =>
 
 export function oidcPages(views: Views): OidcPages {
   const { html } = new Pages(views);
+  // The application's ui_locales on the request (authorization, end_session) choose the language.
   const page = (ctx: KoaContextWithOIDC) => {
+    preferUiLocales(ctx.oidc?.params?.ui_locales);
     const info = requestInfo(ctx.req);
-    return { nonce: info?.nonce ?? '', requestId: info?.id ?? '' };
+    return { nonce: info?.nonce ?? '', requestId: info?.id ?? '', here: switcherTarget(ctx) };
   };
   return {
     async renderError(ctx, out, error) {

@@ -1,4 +1,5 @@
 // The oidc-provider configuration: one object that reads as our authorization server policy.
+
 import type { JWK } from 'jose';
 import Provider, {
   type Adapter,
@@ -7,6 +8,7 @@ import Provider, {
   type FindAccount,
   type KoaContextWithOIDC,
 } from 'oidc-provider';
+import { LOCALES } from '../i18n/locales.ts';
 import type { Logger } from '../logger.ts';
 import type { ClientEntry } from './clients.ts';
 import { isFirstParty, loadExistingGrant } from './consent-policy.ts';
@@ -164,6 +166,8 @@ export function createProvider(deps: ProviderDeps): Provider {
       short: cookie,
     },
     routes: { ...ROUTES },
+    // Pages follow the request's ui_locales when it names one of these (see http/language.ts).
+    discovery: { ui_locales_supported: [...LOCALES] },
     interactions: {
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
     },

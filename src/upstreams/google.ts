@@ -113,10 +113,7 @@ function createGoogle(settings: GoogleSettings, options: UpstreamOptions) {
       if (!claims) throw new UpstreamRejected('google', 'no id_token');
       // `hd` is checked in the signed token: the request parameter is only a hint to Google.
       if (settings.hostedDomain && claims.hd !== settings.hostedDomain) {
-        throw new UpstreamAccountNotAllowed(
-          'google',
-          `Only Google accounts of ${settings.hostedDomain} may sign in here.`,
-        );
+        throw new UpstreamAccountNotAllowed('google', settings.hostedDomain);
       }
       const email = text(claims.email);
       return {

@@ -51,13 +51,14 @@ export class UpstreamUnavailable extends UpstreamError {
 /** The upstream answered, but not acceptably (bad token, failed check, misconfiguration). */
 export class UpstreamRejected extends UpstreamError {}
 
-/** The upstream account is valid but our policy does not admit it (e.g. outside a Workspace domain). */
+/** The upstream account is valid but our policy does not admit it: outside the allowed domain. */
 export class UpstreamAccountNotAllowed extends UpstreamRejected {
-  readonly reason: string;
+  /** The only domain whose accounts may sign in (the edge words the refusal with it). */
+  readonly domain: string;
 
-  constructor(upstream: string, reason: string) {
-    super(upstream, reason);
-    this.reason = reason;
+  constructor(upstream: string, domain: string) {
+    super(upstream, `account outside ${domain}`);
+    this.domain = domain;
   }
 }
 

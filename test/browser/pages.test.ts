@@ -1,5 +1,8 @@
 // The pages in a real browser (Debian's Chromium through playwright-core): forms, redirects and
 // the CSP together, which an HTTP client cannot judge.
+import { mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { expect } from 'chai';
 import * as client from 'openid-client';
 import type { Browser, Page } from 'playwright-core';
@@ -219,6 +222,65 @@ describe('pages in a real browser', function () {
       "[...document.querySelectorAll('input:not([type=hidden])')].filter((i) => !i.labels.length).length",
     );
     expect(unlabeled).to.equal(0);
+    await context.close();
+  });
+  it('mirrors the sign-in page for Arabic (ui_locales=ar) and switches language without script', async () => {
+    const app = await rp('browser-app', 'browser-app-secret-0123456789abcdef');
+    const auth = await authorizationUrl(app, `${rpOrigin}/callback`, { ui_locales: 'ar' });
+    const context = await browser.newContext({ viewport: { width: 800, height: 900 } });
+    const page = await context.newPage();
+    const violations: string[] = [];
+    page.on('console', (m) => {
+      if (/Content Security Policy|Refused to/i.test(m.text())) violations.push(m.text());
+    });
+    await page.goto(auth.url.toString());
+    expect(await page.getAttribute('html', 'dir')).to.equal('rtl');
+    expect(await page.getAttribute('html', 'lang')).to.equal('ar');
+    expect(await page.textContent('h1')).to.equal('تسجيل الدخول');
+    expect(await page.textContent('button.reveal')).to.equal('إظهار كلمة المرور');
+
+    // Start-aligned things sit on the right: the heading's text, the first language link and
+    // the checkbox before its label.
+    const box = async (selector: string) => {
+      const found = await page.locator(selector).first().boundingBox();
+      if (!found) throw new Error(`${selector} is not visible`);
+      return found;
+    };
+    const card = await box('main.card');
+    const heading = (await page.evaluate(
+      "(() => { const r = document.createRange(); r.selectNodeContents(document.querySelector('h1')); const b = r.getBoundingClientRect(); return { left: b.left, right: b.right }; })()",
+    )) as { left: number; right: number };
+    const cardMiddle = card.x + card.width / 2;
+    expect(heading.left, 'heading text starts on the right').to.be.above(cardMiddle);
+    const nav = await box('nav.languages');
+    const first = await box('nav.languages li:first-child a');
+    expect(first.x, 'first language link on the right').to.be.above(nav.x + nav.width / 2);
+    const checkbox = await box('label.check input');
+    const remember = await box('label.check');
+    expect(checkbox.x, 'checkbox before its words, on the right').to.be.above(
+      remember.x + remember.width / 2,
+    );
+
+    const dir = mkdtempSync(path.join(tmpdir(), 'latchkey-rtl-'));
+    const shot = path.join(dir, 'sign-in-ar.png');
+    await page.screenshot({ path: shot, fullPage: true });
+    expect(statSync(shot).size).to.be.above(1000);
+
+    // The switcher is a plain link: German, on the same sign-in page (over the app's
+    // ui_locales), remembered on the next pages.
+    const signIn = new URL(page.url()).pathname;
+    await page.click('nav.languages a[hreflang="de"]');
+    expect(new URL(page.url()).pathname).to.equal(signIn);
+    expect(new URL(page.url()).search).to.equal('');
+    expect(await page.getAttribute('html', 'dir')).to.equal('ltr');
+    expect(await page.textContent('h1')).to.equal('Anmelden');
+    await page.goto(`${server.issuer}/account`);
+    expect(await page.getAttribute('html', 'lang')).to.equal('de');
+    expect(await page.textContent('h1')).to.equal('Ihr Latchkey-Konto');
+    const english = await box('nav.languages li:first-child a');
+    const nav2 = await box('nav.languages');
+    expect(english.x, 'left to right again').to.be.below(nav2.x + nav2.width / 2);
+    expect(violations).to.deep.equal([]);
     await context.close();
   });
 });

@@ -75,7 +75,7 @@ describe('recent sign-in for sensitive account changes', () => {
       new_password: 'a changed passphrase',
     });
     expect(refused.status).to.equal(403);
-    expect(refused.data).to.include("Confirm it's you to continue");
+    expect(refused.data).to.include('Confirm it&#39;s you to continue');
     expect(await passwordWorks(who.email, who.password)).to.equal(true);
     expect(await passwordWorks(who.email, 'a changed passphrase')).to.equal(false);
     expect(ended).to.deep.equal([]);
@@ -133,7 +133,7 @@ describe('recent sign-in for sensitive account changes', () => {
 
     const refused = await browser.submit(withGoogle, '/remove');
     expect(refused.status).to.equal(403);
-    expect(refused.data).to.include("Confirm it's you to continue");
+    expect(refused.data).to.include('Confirm it&#39;s you to continue');
     expect(await server.latchkey.upstreamAccounts.identities(accountId)).to.have.length(1);
 
     const prompt = pageOf(await reauthPrompt(browser, refused.data));

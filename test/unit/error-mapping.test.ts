@@ -55,6 +55,10 @@ function answers(rows: Row[]) {
 
 describe('mapError', () => {
   describe('account errors', () => {
+    const problems = {
+      email: domain.problem('email.missing'),
+      password: domain.problem('password.too_short', { min: 8 }),
+    };
     const fields = { email: 'Enter your email address.', password: 'Use at least 8 characters.' };
     class AccountLocked extends domain.DomainError {
       readonly code = 'account_locked';
@@ -62,7 +66,7 @@ describe('mapError', () => {
     answers([
       [
         'answers invalid input with 400 and the message for each field',
-        new domain.InvalidInput(fields),
+        new domain.InvalidInput(problems),
         {
           status: 400,
           code: 'invalid_request',
@@ -102,7 +106,7 @@ describe('mapError', () => {
           status: 429,
           code: 'too_many_attempts',
           title: 'Too many attempts',
-          message: 'Too many attempts. Try again in 2 minute(s).',
+          message: 'Too many attempts. Try again in 2 minutes.',
           headers: { 'Retry-After': '90' },
           internal: false,
         },
@@ -115,7 +119,7 @@ describe('mapError', () => {
           code: 'temporarily_unavailable',
           title: 'Busy right now',
           message:
-            'Too many sign-ins are being checked at this moment. Wait 3 second(s) and try again.',
+            'Too many sign-ins are being checked at this moment. Wait 3 seconds and try again.',
           headers: { 'Retry-After': '3' },
           internal: false,
           event: { name: 'password_hashing.busy', level: 'warn' },
@@ -163,13 +167,13 @@ describe('mapError', () => {
 
     it('rounds the wait up to whole minutes', () => {
       expect(mapError(new domain.TooManyAttempts(60)).message).to.equal(
-        'Too many attempts. Try again in 1 minute(s).',
+        'Too many attempts. Try again in 1 minute.',
       );
     });
 
     it('gives every account error a name and a code, and words every code in the catalogue', () => {
       const instances = [
-        new domain.InvalidInput({ name: 'x' }),
+        new domain.InvalidInput({ name: domain.problem('name.missing') }),
         new domain.EmailTaken(),
         new domain.InvalidCredentials(),
         new domain.TooManyAttempts(1),
@@ -201,12 +205,12 @@ describe('mapError', () => {
       ],
       [
         'answers an upstream account our policy refuses with 403 and the reason',
-        new UpstreamAccountNotAllowed('google', 'Use your example.com account.'),
+        new UpstreamAccountNotAllowed('google', 'example.com'),
         {
           status: 403,
           code: 'access_denied',
           title: 'Account not allowed',
-          message: 'Use your example.com account.',
+          message: 'Only google accounts of example.com may sign in here.',
           internal: false,
         },
       ],
@@ -516,7 +520,7 @@ describe('forms shown again', () => {
     expect(mapped.headers).to.deep.equal({ 'Retry-After': '120' });
     expect(rejection).to.include({
       status: 429,
-      message: 'Too many attempts. Try again in 2 minute(s).',
+      message: 'Too many attempts. Try again in 2 minutes.',
     });
   });
 
@@ -543,7 +547,8 @@ describe('forms shown again', () => {
 
 describe('the message catalogue', () => {
   it('fills in named parameters and leaves unknown ones visible', () => {
-    expect(t('error.hashing_busy.message', { seconds: 4 })).to.contain('Wait 4 second(s)');
+    expect(t('error.hashing_busy.message', { count: 4 })).to.contain('Wait 4 seconds');
+    expect(t('error.hashing_busy.message', { count: 1 })).to.contain('Wait 1 second and');
     expect(t('request.field_too_long')).to.equal('The field "{{field}}" is too long.');
   });
 

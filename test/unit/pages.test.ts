@@ -25,7 +25,7 @@ describe('pages', () => {
 
   it('renders the provider pages in the layout with their titles', () => {
     const { html } = new Pages(new Views(VIEWS_DIR, { cache: true }));
-    const page = { nonce: 'n0nce', requestId: 'req-1' };
+    const page = { nonce: 'n0nce', requestId: 'req-1', here: '/session/end' };
     expect(html.logout(page, { form: '<form id="op.logoutForm"></form>' })).to.contain(
       '<title>Sign out · Latchkey</title>',
     );

@@ -10,8 +10,15 @@ import {
   MIN_PASSWORD_CHARS,
   normalizePassword,
   PasswordHasher,
-  passwordProblem,
+  passwordProblem as passwordRule,
 } from '../../src/accounts/passwords.ts';
+import { problemWords } from '../../src/http/map-error.ts';
+
+/** The rule a password breaks, in the English words the edge shows for it. */
+const passwordProblem = (password: string, email?: string) => {
+  const problem = passwordRule(password, email);
+  return problem && problemWords(problem);
+};
 
 const TOO_SHORT = 'Use at least 8 characters.';
 const TOO_LONG =
@@ -48,6 +55,18 @@ async function hashError(hasher: PasswordHasher, password: string): Promise<unkn
 }
 
 describe('passwordProblem', () => {
+  it('names the broken rule by code, with the limit it states', () => {
+    expect(passwordRule('short')).to.deep.equal({
+      code: 'password.too_short',
+      params: { min: MIN_PASSWORD_CHARS },
+    });
+    expect(passwordRule('a'.repeat(73))).to.deep.equal({
+      code: 'password.too_long',
+      params: { max: MAX_PASSWORD_BYTES },
+    });
+    expect(passwordRule('password')).to.deep.equal({ code: 'password.common' });
+  });
+
   it('sets the limits at 8 characters and 72 bytes', () => {
     expect(MIN_PASSWORD_CHARS).to.equal(8);
     expect(MAX_PASSWORD_BYTES).to.equal(72);

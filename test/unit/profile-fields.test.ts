@@ -1,16 +1,27 @@
 // The fields people type: email syntax and limits, display names, picture URLs.
 import { expect } from 'chai';
+import type { FieldProblem } from '../../src/accounts/errors.ts';
+import * as rules from '../../src/accounts/profile-fields.ts';
 import {
-  emailProblem,
   MAX_EMAIL_LENGTH,
   MAX_NAME_LENGTH,
   MAX_PICTURE_URL_LENGTH,
-  nameProblem,
   normalizeEmail,
   normalizeName,
   normalizePicture,
-  pictureProblem,
 } from '../../src/accounts/profile-fields.ts';
+import { problemWords } from '../../src/http/map-error.ts';
+
+/** A field rule whose problem is put into the English words the edge shows for it. */
+const inWords =
+  (rule: (value: string) => FieldProblem | undefined) =>
+  (value: string): string | undefined => {
+    const problem = rule(value);
+    return problem && problemWords(problem);
+  };
+const emailProblem = inWords(rules.emailProblem);
+const nameProblem = inWords(rules.nameProblem);
+const pictureProblem = inWords(rules.pictureProblem);
 
 const INVALID_EMAIL = 'Enter a valid email address, like name@example.com.';
 const NAME_CONTROL = 'Names cannot contain control characters.';
@@ -35,6 +46,10 @@ function expectEach(
 describe('email addresses', () => {
   it('are limited to 254 characters', () => {
     expect(MAX_EMAIL_LENGTH).to.equal(254);
+    expect(rules.emailProblem(emailOfLength(255))).to.deep.equal({
+      code: 'email.too_long',
+      params: { max: 254 },
+    });
   });
 
   it('lose surrounding spaces but keep their case', () => {

@@ -1,17 +1,20 @@
 // Progressive enhancement only: every page works without this script.
 document.addEventListener('DOMContentLoaded', () => {
-  // A "Show" toggle next to password fields.
+  // A "Show" toggle next to password fields, worded in the page's language (see layout.ejs).
+  const words = document.body.dataset;
+  const showLabel = words.showPassword ?? 'Show password';
+  const hideLabel = words.hidePassword ?? 'Hide password';
   for (const input of document.querySelectorAll('input[data-reveal]')) {
     const button = document.createElement('button');
     button.type = 'button';
     button.className = 'reveal';
-    button.textContent = 'Show password';
+    button.textContent = showLabel;
     // The label says what a press does next; aria-pressed as well would announce the state twice.
     button.setAttribute('aria-controls', input.id);
     button.addEventListener('click', () => {
       const show = input.type === 'password';
       input.type = show ? 'text' : 'password';
-      button.textContent = show ? 'Hide password' : 'Show password';
+      button.textContent = show ? hideLabel : showLabel;
     });
     input.insertAdjacentElement('afterend', button);
   }
