@@ -105,7 +105,7 @@ describe('the brand in a real browser', function () {
     expect(await drawn(page, 'img.client-logo')).to.equal(1);
     expect(await style(page, 'button.primary', 'background-color')).to.equal('rgb(11, 92, 173)');
     expect(await style(page, 'button.upstream-facebook', 'background-color')).to.equal(
-      'rgb(24, 119, 242)',
+      'rgb(8, 102, 255)',
     );
     expect(await style(page, 'button.upstream-x', 'background-color')).to.equal('rgb(0, 0, 0)');
     expect(await style(page, 'button.upstream-google', 'background-color')).to.equal(

@@ -236,7 +236,7 @@ describe('pages in a real browser', function () {
     await page.goto(auth.url.toString());
     expect(await page.getAttribute('html', 'dir')).to.equal('rtl');
     expect(await page.getAttribute('html', 'lang')).to.equal('ar');
-    expect(await page.textContent('h1')).to.equal('تسجيل الدخول');
+    expect(await page.textContent('h1')).to.equal('تسجيل الدخول إلى Latchkey');
     expect(await page.textContent('button.reveal')).to.equal('إظهار كلمة المرور');
 
     // Start-aligned things sit on the right: the heading's text, the first language link and
@@ -250,8 +250,10 @@ describe('pages in a real browser', function () {
     const heading = (await page.evaluate(
       "(() => { const r = document.createRange(); r.selectNodeContents(document.querySelector('h1')); const b = r.getBoundingClientRect(); return { left: b.left, right: b.right }; })()",
     )) as { left: number; right: number };
-    const cardMiddle = card.x + card.width / 2;
-    expect(heading.left, 'heading text starts on the right').to.be.above(cardMiddle);
+    // Right-aligned: its text ends nearer the card's right edge than it begins from the left one.
+    expect(card.x + card.width - heading.right, 'heading text starts on the right').to.be.below(
+      heading.left - card.x,
+    );
     const nav = await box('nav.languages');
     const first = await box('nav.languages li:first-child a');
     expect(first.x, 'first language link on the right').to.be.above(nav.x + nav.width / 2);
@@ -273,7 +275,7 @@ describe('pages in a real browser', function () {
     expect(new URL(page.url()).pathname).to.equal(signIn);
     expect(new URL(page.url()).search).to.equal('');
     expect(await page.getAttribute('html', 'dir')).to.equal('ltr');
-    expect(await page.textContent('h1')).to.equal('Anmelden');
+    expect(await page.textContent('h1')).to.equal('Bei Latchkey anmelden');
     await page.goto(`${server.issuer}/account`);
     expect(await page.getAttribute('html', 'lang')).to.equal('de');
     expect(await page.textContent('h1')).to.equal('Ihr Latchkey-Konto');
