@@ -103,6 +103,20 @@ export const en = {
     name_type: '"name" must be a string.',
     picture_type: '"picture" must be a string or null.',
   },
+  /** error_description of a refused code or refresh token at the token endpoint. */
+  token: {
+    code_expired:
+      'The authorization code has expired (codes are valid for 60 seconds). Start the sign-in again.',
+    code_used:
+      'The authorization code was already used; a code can be exchanged once only, and its tokens were revoked.',
+    code_unknown:
+      'The authorization code is unknown: it was never issued, has expired, or its grant was revoked.',
+    refresh_expired: 'The refresh token has expired. Sign in again.',
+    refresh_used:
+      'The refresh token was already used; each refresh returns a new one, and reuse revokes the grant.',
+    refresh_unknown:
+      'The refresh token is unknown: it was never issued, has expired, or its grant was revoked.',
+  },
   interaction: {
     step_done: 'This step of signing in is already done. Go back to the application.',
     step_unsupported: 'This sign-in step is not supported.',
