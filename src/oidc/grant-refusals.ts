@@ -17,12 +17,12 @@ const REASONS: Readonly<Record<string, MessageKey>> = {
  * rewrites that answer's error_description when the refusal has a reason worth naming.
  */
 export function describeGrantRefusal(
-  ctx: KoaContextWithOIDC | undefined,
+  ctx: KoaContextWithOIDC,
   error: { error?: string; error_detail?: string },
 ): void {
   const key = error.error_detail === undefined ? undefined : REASONS[error.error_detail];
-  const body = ctx?.body as { error?: unknown } | undefined;
+  const body = ctx.body as { error?: unknown } | undefined;
   if (key === undefined || body === undefined || body === null || typeof body !== 'object') return;
   if (body.error !== 'invalid_grant') return;
-  ctx!.body = { ...body, error_description: t(key) };
+  ctx.body = { ...body, error_description: t(key) };
 }
