@@ -1,4 +1,5 @@
 // Consent: skipped for first-party clients, asked once and remembered for the others.
+import { readFile } from 'node:fs/promises';
 import { expect } from 'chai';
 import { Browser } from '../support/browser.ts';
 import {
@@ -11,6 +12,7 @@ import {
   relyingParty,
   signIn,
   signUp,
+  type TestClient,
   visit,
 } from '../support/oidc.ts';
 import { startTestServer, TEST_CLIENTS, type TestServer } from '../support/server.ts';
@@ -62,6 +64,38 @@ describe('consent', () => {
     );
     const again = await exchangeCode(rp, callbackOf(signedIn), second);
     expect(again.claims()?.sub).to.equal(tokens.claims()?.sub);
+  });
+
+  it('shows consent with the shipped demo-partner client, never with the first-party demo', async () => {
+    const shipped = JSON.parse(await readFile('docker/clients.json', 'utf8')) as TestClient[];
+    const demoServer = await startTestServer({ clients: shipped });
+    try {
+      const byId = (id: string) => shipped.find((entry) => entry.client_id === id) as TestClient;
+      const who = person('demo');
+      const browser = new Browser(demoServer.issuer);
+      const demo = byId('demo');
+      const demoRp = await relyingParty(demoServer.issuer, demo);
+      const first = await authorizationUrl(demoRp, demo.redirect_uris[0] as string);
+      await exchangeCode(
+        demoRp,
+        callbackOf(await signUp(browser, pageOf(await visit(browser, first.url)), who)),
+        first,
+      );
+      // Same browser, already signed in: the partner app asks for consent and nothing else.
+      const partner = byId('demo-partner');
+      const partnerRp = await relyingParty(demoServer.issuer, partner);
+      const second = await authorizationUrl(partnerRp, partner.redirect_uris[0] as string);
+      const page = pageOf(await visit(browser, second.url));
+      expect(page).to.include('Demo partner app').and.include('See your email address');
+      const tokens = await exchangeCode(
+        partnerRp,
+        callbackOf(await consent(browser, page, 'allow')),
+        second,
+      );
+      expect(tokens.claims()?.email).to.equal(who.email);
+    } finally {
+      await demoServer.stop();
+    }
   });
 
   it("describes exactly what a third-party app with the profile scope gets, and never Latchkey's API", async () => {
