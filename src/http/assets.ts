@@ -1,4 +1,4 @@
-// The stylesheet and script of our pages, read once at boot and served with validators.
+// The stylesheet, script and icon of our pages, read once at boot and served with validators.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -7,11 +7,12 @@ import type { Middleware } from 'koa';
 const TYPES: Record<string, string> = {
   '.css': 'text/css; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
+  '.svg': 'image/svg+xml',
 };
 
 export function assets(dir: string): Middleware {
   const files = new Map<string, { body: Buffer; type: string; etag: string }>();
-  for (const name of ['latchkey.css', 'latchkey.js']) {
+  for (const name of ['latchkey.css', 'latchkey.js', 'favicon.svg']) {
     const body = readFileSync(path.join(dir, name));
     const type = TYPES[path.extname(name)] ?? 'application/octet-stream';
     const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`;

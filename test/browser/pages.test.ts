@@ -114,6 +114,21 @@ describe('pages in a real browser', function () {
     await page.context().close();
   });
 
+  it('shows the favicon, an SVG the CSP allows', async () => {
+    const { page, violations } = await newPage();
+    await page.goto(`${server.issuer}/account/signin`);
+    const href = (await page.getAttribute('link[rel="icon"]', 'href')) ?? '';
+    expect(href).to.equal('/assets/favicon.svg');
+    // Loaded as an image, as the browser loads an icon: decoded, and allowed by img-src.
+    const width = await page.evaluate(
+      `(async () => { const i = new Image(); i.src = ${JSON.stringify(href)}; await i.decode(); return i.naturalWidth; })()`,
+    );
+    const icon = { width: Number(width) };
+    expect(icon.width).to.be.above(0);
+    expect(violations).to.deep.equal([]);
+    await page.context().close();
+  });
+
   it('shows a third-party consent page and returns to the app after Allow', async () => {
     const partner = await rp('partner-app', 'partner-app-secret-0123456789abcdef');
     const auth = await authorizationUrl(partner, `${rpOrigin}/partner/callback`);
