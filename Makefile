@@ -4,7 +4,8 @@
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-COMPOSE := docker compose
+# One compose project per clone (scripts/lib.sh compose_project); COMPOSE_PROJECT_NAME overrides it.
+COMPOSE = docker compose -p "$$(bash -c '. scripts/lib.sh && compose_project')"
 # Lint and typecheck run inside the tests container too, so `make check` needs no Node on the host.
 CHECK_PARTS := lint typecheck unit integration browser idp-image e2e
 

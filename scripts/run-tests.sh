@@ -8,6 +8,9 @@
 # server and the client as two local processes. Without PART: in the container (E2E_ISSUER set)
 # unit integration browser idp-image e2e; on the host lint typecheck unit integration e2e browser.
 set -u
+# Node images and build machines may export npm_config_nodedir (for node-gyp); npm then warns
+# "Unknown env config" on every command. No dependency here builds from source at test time.
+unset npm_config_nodedir
 if [ -n "${E2E_ISSUER:-}" ]; then
   where="tests container; idp at $E2E_ISSUER"
   parts=${*:-unit integration browser idp-image e2e}

@@ -21,7 +21,7 @@ TEXT
 }
 
 fakes=${FAKES:-0}
-compose=(docker compose)
+compose=(docker compose -p "$(compose_project)")
 if [ "$fakes" = 1 ]; then
   # Fresh secrets shared by the fakes and Latchkey for this run; never written to disk.
   secret() { od -An -tx1 -N32 /dev/urandom | tr -d ' \n'; }
