@@ -16,6 +16,8 @@ interface InteractionLocals {
   uid: string;
   csrf: string;
   clientName: string;
+  /** Words for signing in to Latchkey's own account page rather than to an application. */
+  own?: { lede: string; cancel: string } | undefined;
 }
 
 export interface LoginLocals extends InteractionLocals {
@@ -86,6 +88,8 @@ export interface LogoutLocals {
   /** oidc-provider's own confirmation form (its CSRF token), nothing a person typed. */
   form: string;
   clientName?: string | undefined;
+  /** Signing out from the account page: the form submits itself (a button without script). */
+  auto?: { heading: string; button: string } | undefined;
 }
 
 export interface LoggedOutLocals {

@@ -128,6 +128,8 @@ export const en = {
   },
   login: {
     title: 'Sign in',
+    own_lede: 'to see and manage your Latchkey account',
+    own_cancel: 'Cancel and return to the account page',
     missing: 'Enter your email and password.',
     confirm: "Sign in again to confirm it's you.",
     state_mismatch: 'That {{upstream}} sign-in could not be verified. Please try again.',
@@ -139,7 +141,11 @@ export const en = {
     too_many: 'Too many accounts were created from your network. Try again later.',
   },
   consent: { title: 'Allow access' },
-  logout: { title: 'Sign out' },
+  logout: {
+    title: 'Sign out',
+    auto_heading: 'Signing you out…',
+    auto_button: 'Sign out',
+  },
   logged_out: { title: 'Signed out' },
   /** The provider's own error page, by OAuth error code. */
   oidc: {
@@ -179,6 +185,7 @@ export const en = {
     password_saved: 'Your password was saved.',
     only_method: 'This is your only way to sign in, so it cannot be removed.',
     method_not_linked: 'That sign-in method is not linked to your account.',
+    signed_out: 'You are signed out of Latchkey.',
   },
   cli: {
     email_taken: 'An account with the email {{email}} already exists.',

@@ -13,6 +13,7 @@ import { badRequest, forbidden } from '../http/http-errors.ts';
 import { type LoginLocals, Pages, type SignUpLocals, type UpstreamButton } from '../http/pages.ts';
 import type { Views } from '../http/views.ts';
 import { t } from '../i18n/t.ts';
+import { ACCOUNT_CLIENT_ID } from '../oidc/clients.ts';
 import type { Upstreams } from '../upstreams/registry.ts';
 
 export type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
@@ -90,10 +91,12 @@ export class InteractionKit {
 
   /** The form fields every interaction page carries. */
   async interactionLocals(details: Details) {
+    const own = details.params.client_id === ACCOUNT_CLIENT_ID;
     return {
       uid: details.uid,
       csrf: this.#csrf.issue(details.uid),
       clientName: await this.clientName(details),
+      own: own ? { lede: t('login.own_lede'), cancel: t('login.own_cancel') } : undefined,
     };
   }
 

@@ -14,7 +14,7 @@ import { forbidden } from '../http/http-errors.ts';
 import { type AccountMessages, Pages } from '../http/pages.ts';
 import type { Views } from '../http/views.ts';
 import { t } from '../i18n/t.ts';
-import type { ClientEntry } from '../oidc/clients.ts';
+import { ACCOUNT_CLIENT_ID, type ClientEntry } from '../oidc/clients.ts';
 import type { Upstreams } from '../upstreams/registry.ts';
 import {
   decodeState,
@@ -26,7 +26,7 @@ import {
   sameSecret,
 } from './sign-in-state.ts';
 
-export const ACCOUNT_CLIENT_ID = 'latchkey-account';
+export { ACCOUNT_CLIENT_ID };
 
 /** The account page's own registration: response_type "none" only establishes the session. */
 export function accountClient(issuer: string): ClientEntry {
@@ -37,7 +37,7 @@ export function accountClient(issuer: string): ClientEntry {
     response_types: ['none'],
     grant_types: [],
     redirect_uris: [`${issuer}/account/callback`],
-    post_logout_redirect_uris: [`${issuer}/account`],
+    post_logout_redirect_uris: [`${issuer}/account`, `${issuer}/account/signed-out`],
     first_party: true,
   };
 }
@@ -102,7 +102,7 @@ export function accountRoutes(deps: AccountPageDeps): Router {
   const logoutUrl = () => {
     const url = new URL(`${issuer}/logout`);
     url.searchParams.set('client_id', ACCOUNT_CLIENT_ID);
-    url.searchParams.set('post_logout_redirect_uri', `${issuer}/account`);
+    url.searchParams.set('post_logout_redirect_uri', `${issuer}/account/signed-out`);
     return url.toString();
   };
 
@@ -147,6 +147,16 @@ export function accountRoutes(deps: AccountPageDeps): Router {
       notice = t(SECTIONS[flash]);
     }
     await page(ctx, 200, notice ? { notice } : {});
+  });
+
+  // Where signing out from this page ends: it says so, unless the person chose to stay signed in.
+  router.get('/account/signed-out', async (ctx) => {
+    if (await signedIn(ctx)) {
+      ctx.status = 303;
+      ctx.redirect('/account');
+      return;
+    }
+    await page(ctx, 200, { notice: t('account.signed_out') });
   });
 
   /**

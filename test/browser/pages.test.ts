@@ -268,6 +268,23 @@ describe('pages in a real browser', function () {
     await page.context().close();
   });
 
+  it('signs out from the account page at one click, ending on a page that says so', async () => {
+    const who = await accountFor(server, 'signout');
+    const { page, violations } = await newPage();
+    await page.goto(`${server.issuer}/account/signin`);
+    expect(await page.textContent('.lede')).to.equal('to see and manage your Latchkey account');
+    await page.fill('#email', who.email);
+    await page.fill('#password', who.password);
+    await Promise.all([page.waitForURL(`${server.issuer}/account`), page.click('button.primary')]);
+    await Promise.all([
+      page.waitForURL(`${server.issuer}/account/signed-out`),
+      page.click('text=Sign out'),
+    ]);
+    expect(await page.textContent('.notice')).to.equal('You are signed out of Latchkey.');
+    expect(violations).to.deep.equal([]);
+    await page.context().close();
+  });
+
   it('fits a phone screen without horizontal scrolling', async () => {
     const app = await rp('browser-app', 'browser-app-secret-0123456789abcdef');
     const auth = await authorizationUrl(app, `${rpOrigin}/callback`);

@@ -16,6 +16,8 @@ document.addEventListener('DOMContentLoaded', () => {
     });
     input.insertAdjacentElement('afterend', button);
   }
+  // Signing out from the account page: the person already chose to, so the form goes at once.
+  document.querySelector('button[data-autosubmit]')?.click();
   // Prevent double submission while a form is on its way.
   for (const form of document.querySelectorAll('form')) {
     form.addEventListener('submit', () => {
