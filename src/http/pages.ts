@@ -51,6 +51,9 @@ export interface AccountMessages {
   error?: string | undefined;
   notice?: string | undefined;
   passwordError?: string | undefined;
+  /** The profile form sent back with what was typed and a message per refused field. */
+  profileErrors?: Readonly<Record<string, string>> | undefined;
+  profileValues?: { name: string; picture: string } | undefined;
   /** The section a re-authentication leads back to, when one is needed first. */
   reauth?: string | undefined;
 }
@@ -66,9 +69,22 @@ export type AccountLocals = AccountMessages &
         identities: {
           id: string;
           upstreamName: string;
-          email: string | null;
+          /** Which account at the upstream: its email or its handle. */
+          detail: string | null;
           removable: boolean;
         }[];
+        /** Enabled upstreams not linked yet, with their button's words. */
+        linkable: { id: string; label: string }[];
+        /** Sentences of the page, from the message catalogue. */
+        words: {
+          emailUnverified: string;
+          profileHeading: string;
+          nameLabel: string;
+          pictureLabel: string;
+          pictureHint: string;
+          save: string;
+          linkHeading: string;
+        };
         logoutUrl: string;
       }
   );

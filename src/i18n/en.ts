@@ -177,7 +177,7 @@ export const en = {
     switched: 'You are now signed in as {{who}}. Nothing was changed.',
     another_account: 'another account',
     reauth_password: 'You signed in again. You can now change your password.',
-    reauth_methods: 'You signed in again. You can now remove a sign-in method.',
+    reauth_methods: 'You signed in again. You can now add or remove a sign-in method.',
     not_verified: 'That sign-in could not be verified. Please sign in again.',
     cancelled: 'Sign-in was cancelled.',
     password_too_long: 'That password is too long.',
@@ -186,6 +186,26 @@ export const en = {
     only_method: 'This is your only way to sign in, so it cannot be removed.',
     method_not_linked: 'That sign-in method is not linked to your account.',
     signed_out: 'You are signed out of Latchkey.',
+    email_unverified:
+      'Not verified: Latchkey cannot send email yet, so it has no way to check this address. Verifying by email will come when Latchkey sends email.',
+    profile: {
+      heading: 'Your profile',
+      name: 'Name',
+      picture: 'Picture URL',
+      picture_hint: 'The https address of an image. Leave it empty for no picture.',
+      save: 'Save profile',
+      saved: 'Your profile was saved.',
+    },
+    link: {
+      heading: 'Add a way to sign in',
+      button: 'Link {{upstream}}',
+      linked: '{{upstream}} is now linked: you can sign in with it.',
+      cancelled: 'Linking {{upstream}} was cancelled. Nothing was changed.',
+      already_linked:
+        'That {{upstream}} account is already linked to another Latchkey account, so it was not linked to this one.',
+      expired:
+        'That {{upstream}} link could not be verified: it expired, was already used, or was started in another session. Nothing was changed.',
+    },
   },
   cli: {
     email_taken: 'An account with the email {{email}} already exists.',

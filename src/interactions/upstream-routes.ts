@@ -148,7 +148,8 @@ export function upstreamRoutes(deps: UpstreamRouteDeps): Router {
   );
 
   // Upstreams return to one fixed address; the interaction cookie lives under /interaction/:uid,
-  // so the browser is sent on to that path, where the state is checked and used up.
+  // so the browser is sent on to that path, where the state is checked and used up. A link started
+  // on the account page goes back there (self-service/upstream-link-routes.ts).
   router.get('/federation/:upstream/callback', async (ctx) => {
     const upstream = upstreamOf(ctx);
     const state = typeof ctx.query.state === 'string' ? ctx.query.state : '';
@@ -163,7 +164,9 @@ export function upstreamRoutes(deps: UpstreamRouteDeps): Router {
     }
     ctx.status = 303;
     ctx.redirect(
-      `/interaction/${attempt.uid}/federated/${upstream.id}/callback?${ctx.querystring}`,
+      attempt.accountLink
+        ? `/account/link/${upstream.id}/callback?${ctx.querystring}`
+        : `/interaction/${attempt.uid}/federated/${upstream.id}/callback?${ctx.querystring}`,
     );
   });
 

@@ -1,4 +1,5 @@
-// The person's own account page: who they are, how they sign in, and removing a linked upstream.
+// The person's own account page: who they are (name and picture, editable), how they sign in
+// (password, linking and removing upstreams).
 // It signs people in through Latchkey itself, as a built-in first-party client. Sensitive changes
 // need a recent sign-in; an older one is sent through the sign-in page again (prompt=login).
 import { randomBytes } from 'node:crypto';
@@ -15,6 +16,7 @@ import { type AccountMessages, Pages } from '../http/pages.ts';
 import type { Views } from '../http/views.ts';
 import { t } from '../i18n/t.ts';
 import { ACCOUNT_CLIENT_ID, type ClientEntry } from '../oidc/clients.ts';
+import type { UpstreamAttempts } from '../upstreams/attempts.ts';
 import type { Upstreams } from '../upstreams/registry.ts';
 import {
   decodeState,
@@ -25,6 +27,7 @@ import {
   type SignInState,
   sameSecret,
 } from './sign-in-state.ts';
+import { type AccountPageKit, upstreamLinkRoutes } from './upstream-link-routes.ts';
 
 export { ACCOUNT_CLIENT_ID };
 
@@ -47,6 +50,8 @@ export interface AccountPageDeps {
   accounts: AccountService;
   upstreamAccounts: UpstreamAccounts;
   upstreams: Upstreams;
+  /** Single-use upstream states, shared with the sign-in pages' upstream routes. */
+  attempts: UpstreamAttempts;
   views: Views;
   csrf: CsrfTokens;
   issuer: string;
@@ -72,6 +77,8 @@ const PASSWORD_REFUSALS: Expected = {
   invalid_input: {},
   too_many_attempts: {},
 };
+
+const PROFILE_REFUSALS: Expected = { invalid_input: {} };
 
 const UNLINK_REFUSALS: Expected = {
   last_sign_in_method: { key: 'account.only_method' },
@@ -113,6 +120,7 @@ export function accountRoutes(deps: AccountPageDeps): Router {
     const identities = await upstreamAccounts.identities(profile.id);
     const hasPassword = await upstreamAccounts.hasPassword(profile.id);
     const removable = hasPassword || identities.length > 1;
+    const linked = new Set(identities.map((i) => i.upstream));
     pages.account(ctx, status, {
       signedIn: true,
       profile,
@@ -121,9 +129,22 @@ export function accountRoutes(deps: AccountPageDeps): Router {
       identities: identities.map((i) => ({
         id: i.id,
         upstreamName: upstreams.get(i.upstream)?.name ?? i.upstream,
-        email: i.email,
+        // Which account at the upstream: its email, else its handle (X's @username).
+        detail: i.email ?? (i.username ? `@${i.username}` : null),
         removable,
       })),
+      linkable: [...upstreams.values()]
+        .filter((u) => !linked.has(u.id))
+        .map((u) => ({ id: u.id, label: t('account.link.button', { upstream: u.name }) })),
+      words: {
+        emailUnverified: t('account.email_unverified'),
+        profileHeading: t('account.profile.heading'),
+        nameLabel: t('account.profile.name'),
+        pictureLabel: t('account.profile.picture'),
+        pictureHint: t('account.profile.picture_hint'),
+        save: t('account.profile.save'),
+        linkHeading: t('account.link.heading'),
+      },
       logoutUrl: logoutUrl(),
       ...extra,
     });
@@ -145,6 +166,9 @@ export function accountRoutes(deps: AccountPageDeps): Router {
       notice = t('account.switched', { who });
     } else if (isSection(flash) && current) {
       notice = t(SECTIONS[flash]);
+    } else if (flash?.startsWith('linked:') && current) {
+      const upstream = upstreams.get(flash.slice('linked:'.length));
+      if (upstream) notice = t('account.link.linked', { upstream: upstream.name });
     }
     await page(ctx, 200, notice ? { notice } : {});
   });
@@ -259,6 +283,25 @@ export function accountRoutes(deps: AccountPageDeps): Router {
     await page(ctx, 200, { notice: t('account.password_saved') });
   });
 
+  router.post('/account/profile', async (ctx) => {
+    const { current, body } = await signedInForm(ctx);
+    const values = { name: body.text('name'), picture: body.text('picture') };
+    const again = (r: Rejection) =>
+      page(ctx, r.status, { profileErrors: r.fields ?? {}, profileValues: values });
+    await onForm(again, PROFILE_REFUSALS, () =>
+      // The same rules as PATCH /api/me; an empty picture field removes the picture.
+      accounts.updateProfile(current.profile.id, {
+        name: values.name,
+        picture: values.picture.trim() === '' ? null : values.picture,
+      }),
+    );
+    ctx.state.log.info(
+      { event: 'profile.updated', accountId: current.profile.id },
+      'profile updated',
+    );
+    await page(ctx, 200, { notice: t('account.profile.saved') });
+  });
+
   router.post('/account/identities/:id/remove', async (ctx) => {
     const { current } = await signedInForm(ctx);
     if (!(await recentOrReprompt(ctx, current, 'methods'))) return;
@@ -272,6 +315,20 @@ export function accountRoutes(deps: AccountPageDeps): Router {
     );
     ctx.status = 303;
     ctx.redirect('/account');
+  });
+
+  const kit: AccountPageKit = {
+    signedIn,
+    signedInForm,
+    recentOrReprompt,
+    page,
+    flash: (ctx, value) => ctx.cookies.set(NOTICE_COOKIE, value, { ...cookie, maxAge: 60 * 1000 }),
+  };
+  upstreamLinkRoutes(router, kit, {
+    upstreamAccounts,
+    attempts: deps.attempts,
+    upstreams,
+    issuer,
   });
 
   return router;
