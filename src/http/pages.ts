@@ -75,16 +75,6 @@ export type AccountLocals = AccountMessages &
         }[];
         /** Enabled upstreams not linked yet, with their button's words. */
         linkable: { id: string; label: string }[];
-        /** Sentences of the page, from the message catalogue. */
-        words: {
-          emailUnverified: string;
-          profileHeading: string;
-          nameLabel: string;
-          pictureLabel: string;
-          pictureHint: string;
-          save: string;
-          linkHeading: string;
-        };
         logoutUrl: string;
       }
   );
@@ -136,7 +126,17 @@ export class Pages {
   }
 
   account(ctx: Context, status: number, locals: AccountLocals): void {
-    this.#views.respond(ctx, 'account', status, { title: t('account.title'), ...locals });
+    // The signed-in page's sentences, from the message catalogue.
+    const words = {
+      emailUnverified: t('account.email_unverified'),
+      profileHeading: t('account.profile.heading'),
+      nameLabel: t('account.profile.name'),
+      pictureLabel: t('account.profile.picture'),
+      pictureHint: t('account.profile.picture_hint'),
+      save: t('account.profile.save'),
+      linkHeading: t('account.link.heading'),
+    };
+    this.#views.respond(ctx, 'account', status, { title: t('account.title'), words, ...locals });
   }
 
   error(ctx: Context, locals: ErrorLocals): void {

@@ -18,6 +18,8 @@ import { t } from '../i18n/t.ts';
 import { ACCOUNT_CLIENT_ID, type ClientEntry } from '../oidc/clients.ts';
 import type { UpstreamAttempts } from '../upstreams/attempts.ts';
 import type { Upstreams } from '../upstreams/registry.ts';
+import type { AccountPageKit } from './account-page-kit.ts';
+import { profileRoutes } from './profile-routes.ts';
 import {
   decodeState,
   encodeState,
@@ -27,9 +29,7 @@ import {
   type SignInState,
   sameSecret,
 } from './sign-in-state.ts';
-import { type AccountPageKit, upstreamLinkRoutes } from './upstream-link-routes.ts';
-
-export { ACCOUNT_CLIENT_ID };
+import { upstreamLinkRoutes } from './upstream-link-routes.ts';
 
 /** The account page's own registration: response_type "none" only establishes the session. */
 export function accountClient(issuer: string): ClientEntry {
@@ -77,8 +77,6 @@ const PASSWORD_REFUSALS: Expected = {
   invalid_input: {},
   too_many_attempts: {},
 };
-
-const PROFILE_REFUSALS: Expected = { invalid_input: {} };
 
 const UNLINK_REFUSALS: Expected = {
   last_sign_in_method: { key: 'account.only_method' },
@@ -136,15 +134,6 @@ export function accountRoutes(deps: AccountPageDeps): Router {
       linkable: [...upstreams.values()]
         .filter((u) => !linked.has(u.id))
         .map((u) => ({ id: u.id, label: t('account.link.button', { upstream: u.name }) })),
-      words: {
-        emailUnverified: t('account.email_unverified'),
-        profileHeading: t('account.profile.heading'),
-        nameLabel: t('account.profile.name'),
-        pictureLabel: t('account.profile.picture'),
-        pictureHint: t('account.profile.picture_hint'),
-        save: t('account.profile.save'),
-        linkHeading: t('account.link.heading'),
-      },
       logoutUrl: logoutUrl(),
       ...extra,
     });
@@ -283,25 +272,6 @@ export function accountRoutes(deps: AccountPageDeps): Router {
     await page(ctx, 200, { notice: t('account.password_saved') });
   });
 
-  router.post('/account/profile', async (ctx) => {
-    const { current, body } = await signedInForm(ctx);
-    const values = { name: body.text('name'), picture: body.text('picture') };
-    const again = (r: Rejection) =>
-      page(ctx, r.status, { profileErrors: r.fields ?? {}, profileValues: values });
-    await onForm(again, PROFILE_REFUSALS, () =>
-      // The same rules as PATCH /api/me; an empty picture field removes the picture.
-      accounts.updateProfile(current.profile.id, {
-        name: values.name,
-        picture: values.picture.trim() === '' ? null : values.picture,
-      }),
-    );
-    ctx.state.log.info(
-      { event: 'profile.updated', accountId: current.profile.id },
-      'profile updated',
-    );
-    await page(ctx, 200, { notice: t('account.profile.saved') });
-  });
-
   router.post('/account/identities/:id/remove', async (ctx) => {
     const { current } = await signedInForm(ctx);
     if (!(await recentOrReprompt(ctx, current, 'methods'))) return;
@@ -324,6 +294,7 @@ export function accountRoutes(deps: AccountPageDeps): Router {
     page,
     flash: (ctx, value) => ctx.cookies.set(NOTICE_COOKIE, value, { ...cookie, maxAge: 60 * 1000 }),
   };
+  profileRoutes(router, kit, accounts);
   upstreamLinkRoutes(router, kit, {
     upstreamAccounts,
     attempts: deps.attempts,

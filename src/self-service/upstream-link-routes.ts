@@ -5,30 +5,12 @@ import type { Context } from 'koa';
 import type { UpstreamAccounts } from '../accounts/upstream-accounts.ts';
 import { type Expected, onForm, type Rejection } from '../http/form-rejected.ts';
 import { notFound } from '../http/http-errors.ts';
-import type { AccountMessages } from '../http/pages.ts';
 import { t } from '../i18n/t.ts';
-import { upstreamRedirectUri } from '../interactions/upstream-routes.ts';
+import { CALLBACK_REFUSALS, sendUpstream } from '../interactions/upstream-routes.ts';
 import type { UpstreamAttempts } from '../upstreams/attempts.ts';
 import type { Upstreams } from '../upstreams/registry.ts';
-import { type Upstream, UpstreamUnavailable } from '../upstreams/upstream.ts';
-
-/** The account page's own helpers the link routes build on (see account-routes.ts). */
-export interface AccountPageKit {
-  signedIn(
-    ctx: Context,
-  ): Promise<{ session: { uid: string }; profile: { id: string } } | undefined>;
-  signedInForm(ctx: Context): Promise<{
-    current: { session: { uid: string; past(age: number): boolean }; profile: { id: string } };
-  }>;
-  recentOrReprompt(
-    ctx: Context,
-    current: { session: { past(age: number): boolean } },
-    section: 'methods',
-  ): Promise<boolean>;
-  page(ctx: Context, status: number, extra?: AccountMessages): Promise<void>;
-  /** Leaves a one-time notice for the next view of /account. */
-  flash(ctx: Context, value: string): void;
-}
+import type { Upstream } from '../upstreams/upstream.ts';
+import type { AccountPageKit } from './account-page-kit.ts';
 
 export interface UpstreamLinkDeps {
   upstreamAccounts: UpstreamAccounts;
@@ -36,14 +18,6 @@ export interface UpstreamLinkDeps {
   upstreams: Upstreams;
   issuer: string;
 }
-
-/** What the upstream may answer; each shows on the account page, anything else is an error page. */
-const COMPLETE_REFUSALS: Expected = {
-  upstream_denied: {},
-  upstream_account_not_allowed: {},
-  upstream_unavailable: {},
-  upstream_rejected: {},
-};
 
 const LINK_REFUSALS: Expected = { identity_already_linked: { key: 'account.link.already_linked' } };
 
@@ -68,23 +42,8 @@ export function upstreamLinkRoutes(router: Router, kit: AccountPageKit, deps: Up
     const upstream = upstreamOf(ctx);
     const { current } = await kit.signedInForm(ctx);
     if (!(await kit.recentOrReprompt(ctx, current, 'methods'))) return;
-    const attempt = await attempts.start({
-      uid: '',
-      upstream: upstream.id,
-      redirectUri: upstreamRedirectUri(issuer, upstream.id),
-      accountLink: { accountId: current.profile.id, sessionUid: current.session.uid },
-    });
-    const url = await onForm(
-      again(ctx),
-      { upstream_unavailable: { key: 'interaction.upstream_unreachable' } },
-      () =>
-        upstream.authorizationUrl(attempt).catch((error: unknown) => {
-          throw new UpstreamUnavailable(upstream.id, { cause: error });
-        }),
-      { upstream: upstream.name },
-    );
-    ctx.status = 303;
-    ctx.redirect(url.toString());
+    const accountLink = { accountId: current.profile.id, sessionUid: current.session.uid };
+    await sendUpstream(ctx, { attempts, issuer }, upstream, { uid: '', accountLink }, again(ctx));
   });
 
   router.get('/account/link/:upstream/callback', async (ctx) => {
@@ -113,7 +72,8 @@ export function upstreamLinkRoutes(router: Router, kit: AccountPageKit, deps: Up
     }
     const identity = await onForm(
       again(ctx),
-      COMPLETE_REFUSALS,
+      // What the upstream may answer shows on the account page; anything else is an error page.
+      CALLBACK_REFUSALS,
       () => upstream.complete(new URLSearchParams(ctx.querystring), { ...attempt, state }),
       params,
     );
