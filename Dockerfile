@@ -8,7 +8,8 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 # Install scripts stay blocked (npm 11 default; package.json denies bcrypt's), so nothing is
 # compiled or downloaded beyond the npm packages themselves.
-RUN npm ci --omit=dev --no-audit --no-fund && rm -rf /root/.npm
+# Without npm_config_nodedir, which some node base images export: npm warns about it otherwise.
+RUN env -u npm_config_nodedir npm ci --omit=dev --no-audit --no-fund && rm -rf /root/.npm
 # Source maps, type declarations and TypeORM's browser bundle are never loaded by the server.
 RUN find node_modules -type f \( -name '*.map' -o -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' \) -delete \
  && rm -rf node_modules/typeorm/browser

@@ -4,7 +4,8 @@
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-COMPOSE := docker compose
+# One compose project per clone (scripts/lib.sh compose_project); COMPOSE_PROJECT_NAME overrides it.
+COMPOSE = docker compose -p "$$(bash -c '. scripts/lib.sh && compose_project')"
 # Where the tests run: docker (the compose test stack) or local (Postgres and Redis here). Unset,
 # docker when an engine answers, else local; `make test MODE=local` forces one.
 MODE ?=

@@ -1,5 +1,10 @@
 // Every migration, in order; the data source loads this list instead of scanning the disk.
 import { InitialSchema1763769600000 } from './1763769600000-initial-schema.ts';
 import { KeysEncryptedAtRest1796428800000 } from './1796428800000-keys-encrypted-at-rest.ts';
+import { UpstreamUsernames1796601600000 } from './1796601600000-upstream-usernames.ts';
 
-export const migrations = [InitialSchema1763769600000, KeysEncryptedAtRest1796428800000];
+export const migrations = [
+  InitialSchema1763769600000,
+  KeysEncryptedAtRest1796428800000,
+  UpstreamUsernames1796601600000,
+];

@@ -25,6 +25,22 @@ compose_v2() {
 }
 docker_ready() { docker_engine && compose_v2; }
 
+# The compose project of `make run`/`down`/`logs`: COMPOSE_PROJECT_NAME when set, else one per clone
+# directory (its name plus a hash of its path), so two clones share no containers or volumes.
+compose_project() {
+  if [ -n "${COMPOSE_PROJECT_NAME:-}" ]; then printf '%s' "$COMPOSE_PROJECT_NAME"; return; fi
+  local dir base hash
+  dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+  base=$(basename "$dir" | tr '[:upper:]' '[:lower:]' | tr -c 'a-z0-9_-' '-' | sed -E 's/-+/-/g; s/^-//; s/-$//')
+  hash=$(printf '%s' "$dir" | sha256sum | cut -c1-8)
+  printf 'latchkey-%s-%s' "${base:-clone}" "$hash"
+}
+# The compose project of one `make test-docker` run: COMPOSE_PROJECT_NAME when set, else new per run,
+# so a run never removes the stack of another run going on beside it.
+test_compose_project() {
+  printf '%s' "${COMPOSE_PROJECT_NAME:-latchkey-test-$(od -An -tx1 -N4 /dev/urandom | tr -d ' \n')}"
+}
+
 # Host and port of a postgres:// or redis:// URL, with defaults for missing parts.
 url_host() {  # URL DEFAULT
   local h

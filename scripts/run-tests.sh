@@ -9,6 +9,9 @@
 # set (the compose idp), else `npm run test:e2e`, which starts the server and the client as two
 # local processes. Without PART: tests (`make check` asks for lint typecheck tests).
 set -u
+# Node images and build machines may export npm_config_nodedir (for node-gyp); npm then warns
+# "Unknown env config" on every command. No dependency here builds from source at test time.
+unset npm_config_nodedir
 if [ -n "${E2E_ISSUER:-}" ]; then
   where="tests container; idp at $E2E_ISSUER"
   tests="unit integration browser idp-image e2e"

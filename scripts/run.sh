@@ -14,13 +14,14 @@ welcome() {  # ISSUER
 Latchkey is running at $1
   Open $1/account in a browser to create an account and sign in.
   Demo client (docker/clients.json): client_id "demo", public (PKCE, no secret),
-  redirect_uri http://localhost:8080/callback. Sign in through it with:
+  redirect_uri http://localhost:8080/callback; client_id "demo-partner" is the same but third-party,
+  so it shows the consent page (README, "The demo clients"). Sign in through demo with:
   $1/authorize?client_id=demo&response_type=code&scope=openid%20profile%20email&redirect_uri=http%3A%2F%2Flocalhost%3A8080%2Fcallback&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256&state=demo
 TEXT
 }
 
 fakes=${FAKES:-0}
-compose=(docker compose)
+compose=(docker compose -p "$(compose_project)")
 if [ "$fakes" = 1 ]; then
   # Fresh secrets shared by the fakes and Latchkey for this run; never written to disk.
   secret() { od -An -tx1 -N32 /dev/urandom | tr -d ' \n'; }

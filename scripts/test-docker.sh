@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
 # `make test-docker`: builds the idp and tests images, runs the suite in the tests container against
-# the compose stack (project latchkey-test), always removes that stack and its volumes, and exits
-# with the tests' exit code. Never prompts; works without a terminal.
+# a compose stack of its own (project latchkey-test-<random>, or COMPOSE_PROJECT_NAME), always
+# removes that stack and its volumes, and exits with the tests' exit code. Never prompts; works
+# without a terminal.
 #   TEST_PARTS="lint typecheck tests" picks the parts scripts/run-tests.sh runs (default: tests).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 
-compose=(docker compose -p latchkey-test -f docker-compose.yml -f docker/compose.test.yml)
 now() { date +%s; }
 elapsed() { echo "$(($(now) - $1))s"; }
 say() { printf '\n[test-docker] %s\n' "$*"; }
 
 # shellcheck source=scripts/lib.sh
 . scripts/lib.sh
+compose=(docker compose -p "$(test_compose_project)" -f docker-compose.yml -f docker/compose.test.yml)
 if ! docker_engine; then
   echo "test-docker: no Docker engine answers (docker info failed); start it, or run make test-local" >&2
   exit 2

@@ -177,6 +177,7 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     accounts,
     upstreamAccounts,
     upstreams,
+    attempts,
     views,
     csrf,
     issuer: config.issuer,

@@ -57,6 +57,8 @@ export interface UpstreamLink {
   subject: string;
   email: string | null;
   emailVerified: boolean;
+  /** The handle the upstream shows for the person (X's username), when it gives one. */
+  username: string | null;
   createdAt: Date;
   updatedAt: Date;
   lastLoginAt: Date | null;
@@ -72,6 +74,7 @@ export const UpstreamLinkEntity = new EntitySchema<UpstreamLink>({
     subject: { type: 'text' },
     email: { type: 'text', nullable: true },
     emailVerified: { name: 'email_verified', type: 'boolean', default: false },
+    username: { type: 'text', nullable: true },
     createdAt: { name: 'created_at', type: 'timestamptz', createDate: true },
     updatedAt: { name: 'updated_at', type: 'timestamptz', updateDate: true },
     lastLoginAt: { name: 'last_login_at', type: 'timestamptz', nullable: true },

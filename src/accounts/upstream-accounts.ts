@@ -50,6 +50,7 @@ export class UpstreamAccounts {
       subject: identity.subject,
       email: cleanEmail(identity.email),
       emailVerified: identity.emailVerified,
+      username: identity.username ?? null,
       createdAt: now,
       updatedAt: now,
       lastLoginAt: now,
@@ -81,7 +82,12 @@ export class UpstreamAccounts {
       if (!account) throw new AccountNotFound();
       await identities.update(
         { id: known.id },
-        { email, emailVerified: identity.emailVerified, lastLoginAt: new Date() },
+        {
+          email,
+          emailVerified: identity.emailVerified,
+          username: identity.username ?? null,
+          lastLoginAt: new Date(),
+        },
       );
       // The provider's name and picture are the freshest we have.
       const name = cleanName(identity.name) ?? account.name;
@@ -156,7 +162,9 @@ export class UpstreamAccounts {
 
   async identities(
     accountId: string,
-  ): Promise<Pick<UpstreamLink, 'id' | 'upstream' | 'email' | 'createdAt' | 'lastLoginAt'>[]> {
+  ): Promise<
+    Pick<UpstreamLink, 'id' | 'upstream' | 'email' | 'username' | 'createdAt' | 'lastLoginAt'>[]
+  > {
     const rows = await this.#db
       .getRepository(UpstreamLinkEntity)
       .find({ where: { accountId }, order: { createdAt: 'ASC' } });
@@ -164,6 +172,7 @@ export class UpstreamAccounts {
       id: r.id,
       upstream: r.upstream,
       email: r.email,
+      username: r.username,
       createdAt: r.createdAt,
       lastLoginAt: r.lastLoginAt,
     }));

@@ -1,4 +1,4 @@
-// The stylesheets, script and logo of our pages, held in memory from boot and served with validators.
+// The stylesheets, script, icon and logo of our pages, held in memory from boot and served with validators.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -18,12 +18,13 @@ export interface AssetFile {
 const TYPES: Record<string, string> = {
   '.css': 'text/css; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
+  '.svg': 'image/svg+xml',
 };
 
-/** Serves latchkey.css and latchkey.js from `dir`, and the generated files in `extra`. */
+/** Serves latchkey.css, latchkey.js and favicon.svg from `dir`, and the generated files in `extra`. */
 export function assets(dir: string, extra: readonly AssetFile[] = []): Middleware {
   const files = new Map<string, AssetFile & { etag: string }>();
-  const fromDisk = ['latchkey.css', 'latchkey.js'].map((name) => ({
+  const fromDisk = ['latchkey.css', 'latchkey.js', 'favicon.svg'].map((name) => ({
     path: `/assets/${name}`,
     type: TYPES[path.extname(name)] ?? 'application/octet-stream',
     body: readFileSync(path.join(dir, name)),

@@ -28,6 +28,8 @@ interface InteractionLocals {
   csrf: string;
   clientName: string;
   clientBrand: ClientBrand;
+  /** Words for signing in to Latchkey's own account page rather than to an application. */
+  own?: { lede: string; cancel: string } | undefined;
 }
 
 export interface LoginLocals extends InteractionLocals {
@@ -61,6 +63,9 @@ export interface AccountMessages {
   error?: string | undefined;
   notice?: string | undefined;
   passwordError?: string | undefined;
+  /** The profile form sent back with what was typed and a message per refused field. */
+  profileErrors?: Readonly<Record<string, string>> | undefined;
+  profileValues?: { name: string; picture: string } | undefined;
   /** The section a re-authentication leads back to, when one is needed first. */
   reauth?: string | undefined;
 }
@@ -76,9 +81,12 @@ export type AccountLocals = AccountMessages &
         identities: {
           id: string;
           upstreamName: string;
-          email: string | null;
+          /** Which account at the upstream: its email or its handle. */
+          detail: string | null;
           removable: boolean;
         }[];
+        /** Enabled upstreams not linked yet, with their button's words. */
+        linkable: { id: string; label: string }[];
         logoutUrl: string;
       }
   );
@@ -98,6 +106,8 @@ export interface LogoutLocals {
   /** oidc-provider's own confirmation form (its CSRF token), nothing a person typed. */
   form: string;
   clientName?: string | undefined;
+  /** Signing out from the account page: the form submits itself (a button without script). */
+  auto?: { heading: string; button: string } | undefined;
 }
 
 export interface LoggedOutLocals {
@@ -140,7 +150,11 @@ export class Pages {
 
   account(ctx: Context, status: number, locals: AccountLocals): void {
     const initials = locals.signedIn ? initialsOf(locals.profile) : '';
-    this.#views.respond(ctx, 'account', status, { title: t('account.title'), initials, ...locals });
+    this.#views.respond(ctx, 'account', status, {
+      title: t('account.title'),
+      initials,
+      ...locals,
+    });
   }
 
   error(ctx: Context, locals: ErrorLocals): void {

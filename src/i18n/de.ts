@@ -122,6 +122,19 @@ export const de = {
     name_type: '„name“ muss eine Zeichenkette sein.',
     picture_type: '„picture“ muss eine Zeichenkette oder null sein.',
   },
+  token: {
+    code_expired:
+      'Der Autorisierungscode ist abgelaufen (Codes gelten 60 Sekunden). Starten Sie die Anmeldung erneut.',
+    code_used:
+      'Der Autorisierungscode wurde bereits verwendet; ein Code kann nur einmal eingelöst werden, und seine Tokens wurden widerrufen.',
+    code_unknown:
+      'Der Autorisierungscode ist unbekannt: Er wurde nie ausgestellt, ist abgelaufen, oder seine Berechtigung wurde widerrufen.',
+    refresh_expired: 'Das Aktualisierungstoken ist abgelaufen. Melden Sie sich erneut an.',
+    refresh_used:
+      'Das Aktualisierungstoken wurde bereits verwendet; jede Aktualisierung liefert ein neues, und eine Wiederverwendung widerruft die Berechtigung.',
+    refresh_unknown:
+      'Das Aktualisierungstoken ist unbekannt: Es wurde nie ausgestellt, ist abgelaufen, oder seine Berechtigung wurde widerrufen.',
+  },
   interaction: {
     step_done:
       'Dieser Schritt der Anmeldung ist bereits erledigt. Kehren Sie zur Anwendung zurück.',
@@ -151,6 +164,8 @@ export const de = {
     confirm: 'Melden Sie sich erneut an, um zu bestätigen, dass Sie es sind.',
     state_mismatch:
       'Diese Anmeldung mit {{upstream}} konnte nicht überprüft werden. Bitte versuchen Sie es erneut.',
+    own_lede: 'um Ihr Latchkey-Konto zu sehen und zu verwalten',
+    own_cancel: 'Abbrechen und zur Kontoseite zurückkehren',
   },
   signup: {
     title: 'Konto erstellen',
@@ -193,6 +208,8 @@ export const de = {
       'Die Abmeldung beendet Ihre Sitzung hier; Anwendungen, die Latchkey verwenden, werden Sie daher erneut um eine Anmeldung bitten.',
     confirm: 'Ja, abmelden',
     stay: 'Nein, angemeldet bleiben',
+    auto_heading: 'Sie werden abgemeldet …',
+    auto_button: 'Abmelden',
   },
   logged_out: {
     title: 'Abgemeldet',
@@ -273,7 +290,7 @@ export const de = {
     another_account: 'ein anderes Konto',
     reauth_password: 'Sie haben sich erneut angemeldet. Sie können jetzt Ihr Passwort ändern.',
     reauth_methods:
-      'Sie haben sich erneut angemeldet. Sie können jetzt eine Anmeldemöglichkeit entfernen.',
+      'Sie haben sich erneut angemeldet. Sie können jetzt eine Anmeldemöglichkeit hinzufügen oder entfernen.',
     not_verified: 'Diese Anmeldung konnte nicht überprüft werden. Bitte melden Sie sich erneut an.',
     cancelled: 'Die Anmeldung wurde abgebrochen.',
     password_too_long: 'Dieses Passwort ist zu lang.',
@@ -281,6 +298,27 @@ export const de = {
     password_saved: 'Ihr Passwort wurde gespeichert.',
     only_method: 'Dies ist Ihre einzige Anmeldemöglichkeit, daher kann sie nicht entfernt werden.',
     method_not_linked: 'Diese Anmeldemöglichkeit ist nicht mit Ihrem Konto verknüpft.',
+    signed_out: 'Sie sind von Latchkey abgemeldet.',
+    email_unverified:
+      'Nicht bestätigt: Latchkey kann noch keine E-Mails senden und diese Adresse daher nicht prüfen. Die Bestätigung per E-Mail kommt, sobald Latchkey E-Mails sendet.',
+    profile: {
+      heading: 'Ihr Profil',
+      name: 'Name',
+      picture: 'Bild-URL',
+      picture_hint: 'Die https-Adresse eines Bildes. Leer lassen für kein Bild.',
+      save: 'Profil speichern',
+      saved: 'Ihr Profil wurde gespeichert.',
+    },
+    link: {
+      heading: 'Anmeldemöglichkeit hinzufügen',
+      button: '{{upstream}} verknüpfen',
+      linked: '{{upstream}} ist jetzt verknüpft: Sie können sich damit anmelden.',
+      cancelled: 'Das Verknüpfen mit {{upstream}} wurde abgebrochen. Es wurde nichts geändert.',
+      already_linked:
+        'Dieses {{upstream}}-Konto ist bereits mit einem anderen Latchkey-Konto verknüpft und wurde daher nicht mit diesem verknüpft.',
+      expired:
+        'Diese Verknüpfung mit {{upstream}} konnte nicht bestätigt werden: Sie ist abgelaufen, wurde bereits verwendet oder in einer anderen Sitzung begonnen. Es wurde nichts geändert.',
+    },
   },
   brand: {
     page_title: '{{title}} · {{product}}',

@@ -117,6 +117,20 @@ export const en = {
     name_type: '"name" must be a string.',
     picture_type: '"picture" must be a string or null.',
   },
+  /** error_description of a refused code or refresh token at the token endpoint. */
+  token: {
+    code_expired:
+      'The authorization code has expired (codes are valid for 60 seconds). Start the sign-in again.',
+    code_used:
+      'The authorization code was already used; a code can be exchanged once only, and its tokens were revoked.',
+    code_unknown:
+      'The authorization code is unknown: it was never issued, has expired, or its grant was revoked.',
+    refresh_expired: 'The refresh token has expired. Sign in again.',
+    refresh_used:
+      'The refresh token was already used; each refresh returns a new one, and reuse revokes the grant.',
+    refresh_unknown:
+      'The refresh token is unknown: it was never issued, has expired, or its grant was revoked.',
+  },
   interaction: {
     step_done: 'This step of signing in is already done. Go back to the application.',
     step_unsupported: 'This sign-in step is not supported.',
@@ -142,6 +156,8 @@ export const en = {
     submit: 'Sign in',
     new_here: 'New here?',
     create_account: 'Create an account',
+    own_lede: 'to see and manage your Latchkey account',
+    own_cancel: 'Cancel and return to the account page',
     missing: 'Enter your email and password.',
     confirm: "Sign in again to confirm it's you.",
     state_mismatch: 'That {{upstream}} sign-in could not be verified. Please try again.',
@@ -187,6 +203,8 @@ export const en = {
       'Signing out ends your session here, so applications that use Latchkey will ask you to sign in again.',
     confirm: 'Yes, sign me out',
     stay: 'No, stay signed in',
+    auto_heading: 'Signing you out…',
+    auto_button: 'Sign out',
   },
   logged_out: {
     title: 'Signed out',
@@ -266,7 +284,7 @@ export const en = {
     switched: 'You are now signed in as {{who}}. Nothing was changed.',
     another_account: 'another account',
     reauth_password: 'You signed in again. You can now change your password.',
-    reauth_methods: 'You signed in again. You can now remove a sign-in method.',
+    reauth_methods: 'You signed in again. You can now add or remove a sign-in method.',
     not_verified: 'That sign-in could not be verified. Please sign in again.',
     cancelled: 'Sign-in was cancelled.',
     password_too_long: 'That password is too long.',
@@ -274,6 +292,27 @@ export const en = {
     password_saved: 'Your password was saved.',
     only_method: 'This is your only way to sign in, so it cannot be removed.',
     method_not_linked: 'That sign-in method is not linked to your account.',
+    signed_out: 'You are signed out of Latchkey.',
+    email_unverified:
+      'Not verified: Latchkey cannot send email yet, so it has no way to check this address. Verifying by email will come when Latchkey sends email.',
+    profile: {
+      heading: 'Your profile',
+      name: 'Name',
+      picture: 'Picture URL',
+      picture_hint: 'The https address of an image. Leave it empty for no picture.',
+      save: 'Save profile',
+      saved: 'Your profile was saved.',
+    },
+    link: {
+      heading: 'Add a way to sign in',
+      button: 'Link {{upstream}}',
+      linked: '{{upstream}} is now linked: you can sign in with it.',
+      cancelled: 'Linking {{upstream}} was cancelled. Nothing was changed.',
+      already_linked:
+        'That {{upstream}} account is already linked to another Latchkey account, so it was not linked to this one.',
+      expired:
+        'That {{upstream}} link could not be verified: it expired, was already used, or was started in another session. Nothing was changed.',
+    },
   },
   /** The operator's product name, support address and legal links, and the upstream buttons. */
   brand: {

@@ -122,6 +122,19 @@ export const es = {
     name_type: '«name» debe ser una cadena.',
     picture_type: '«picture» debe ser una cadena o null.',
   },
+  token: {
+    code_expired:
+      'El código de autorización ha caducado (los códigos valen 60 segundos). Vuelva a iniciar sesión.',
+    code_used:
+      'El código de autorización ya se usó; un código solo puede canjearse una vez, y sus tokens se han revocado.',
+    code_unknown:
+      'El código de autorización es desconocido: nunca se emitió, ha caducado o su autorización se revocó.',
+    refresh_expired: 'El token de actualización ha caducado. Vuelva a iniciar sesión.',
+    refresh_used:
+      'El token de actualización ya se usó; cada actualización devuelve uno nuevo, y reutilizarlo revoca la autorización.',
+    refresh_unknown:
+      'El token de actualización es desconocido: nunca se emitió, ha caducado o su autorización se revocó.',
+  },
   interaction: {
     step_done: 'Este paso del inicio de sesión ya está hecho. Vuelva a la aplicación.',
     step_unsupported: 'Este paso del inicio de sesión no está admitido.',
@@ -150,6 +163,8 @@ export const es = {
     confirm: 'Vuelva a iniciar sesión para confirmar su identidad.',
     state_mismatch:
       'No se pudo verificar ese inicio de sesión con {{upstream}}. Inténtelo de nuevo.',
+    own_lede: 'para ver y gestionar su cuenta de Latchkey',
+    own_cancel: 'Cancelar y volver a la página de la cuenta',
   },
   signup: {
     title: 'Cree su cuenta',
@@ -192,6 +207,8 @@ export const es = {
       'Al cerrar sesión, su sesión aquí termina, por lo que las aplicaciones que usan Latchkey le pedirán que vuelva a iniciar sesión.',
     confirm: 'Sí, cerrar sesión',
     stay: 'No, mantener la sesión',
+    auto_heading: 'Cerrando su sesión…',
+    auto_button: 'Cerrar sesión',
   },
   logged_out: {
     title: 'Sesión cerrada',
@@ -269,7 +286,8 @@ export const es = {
     switched: 'Ahora ha iniciado sesión como {{who}}. No se cambió nada.',
     another_account: 'otra cuenta',
     reauth_password: 'Volvió a iniciar sesión. Ya puede cambiar su contraseña.',
-    reauth_methods: 'Volvió a iniciar sesión. Ya puede eliminar un método de inicio de sesión.',
+    reauth_methods:
+      'Volvió a iniciar sesión. Ya puede añadir o eliminar un método de inicio de sesión.',
     not_verified: 'No se pudo verificar ese inicio de sesión. Vuelva a iniciar sesión.',
     cancelled: 'Se canceló el inicio de sesión.',
     password_too_long: 'Esa contraseña es demasiado larga.',
@@ -277,24 +295,45 @@ export const es = {
     password_saved: 'Se guardó su contraseña.',
     only_method: 'Es su única forma de iniciar sesión, así que no se puede eliminar.',
     method_not_linked: 'Ese método de inicio de sesión no está vinculado a su cuenta.',
+    signed_out: 'Ha cerrado su sesión en Latchkey.',
+    email_unverified:
+      'Sin verificar: Latchkey aún no puede enviar correos, así que no tiene forma de comprobar esta dirección. La verificación por correo llegará cuando Latchkey envíe correos.',
+    profile: {
+      heading: 'Su perfil',
+      name: 'Nombre',
+      picture: 'URL de la imagen',
+      picture_hint: 'La dirección https de una imagen. Déjela vacía para no tener imagen.',
+      save: 'Guardar el perfil',
+      saved: 'Se ha guardado su perfil.',
+    },
+    link: {
+      heading: 'Añadir una forma de iniciar sesión',
+      button: 'Vincular {{upstream}}',
+      linked: '{{upstream}} ya está vinculado: puede iniciar sesión con él.',
+      cancelled: 'Se canceló la vinculación de {{upstream}}. No se ha cambiado nada.',
+      already_linked:
+        'Esa cuenta de {{upstream}} ya está vinculada a otra cuenta de Latchkey, así que no se ha vinculado a esta.',
+      expired:
+        'No se pudo verificar esa vinculación de {{upstream}}: caducó, ya se usó o se inició en otra sesión. No se ha cambiado nada.',
+    },
   },
   brand: {
     page_title: '{{title}} · {{product}}',
-    sign_in_heading: 'Inicia sesión en {{product}}',
-    sign_up_heading: 'Crea tu cuenta de {{product}}',
-    account_heading: 'Tu cuenta de {{product}}',
+    sign_in_heading: 'Inicie sesión en {{product}}',
+    sign_up_heading: 'Cree su cuenta de {{product}}',
+    account_heading: 'Su cuenta de {{product}}',
     account_client: 'Cuenta de {{product}}',
-    help: '¿Necesitas ayuda? Escribe a {{email}}.',
+    help: '¿Necesita ayuda? Escriba a {{email}}.',
     terms: 'Condiciones del servicio',
     privacy: 'Política de privacidad',
-    agree_both: 'Al crear una cuenta aceptas las {{terms}} y la {{privacy}}.',
-    agree_terms: 'Al crear una cuenta aceptas las {{terms}}.',
-    agree_privacy: 'Al crear una cuenta aceptas la {{privacy}}.',
+    agree_both: 'Al crear una cuenta, acepta las {{terms}} y la {{privacy}}.',
+    agree_terms: 'Al crear una cuenta, acepta las {{terms}}.',
+    agree_privacy: 'Al crear una cuenta, acepta la {{privacy}}.',
     client_policy: 'política de privacidad',
     client_tos: 'condiciones del servicio',
-    client_both: 'Consulta la {{policy}} y las {{tos}} de {{client}}.',
-    client_policy_only: 'Consulta la {{policy}} de {{client}}.',
-    client_tos_only: 'Consulta las {{tos}} de {{client}}.',
+    client_both: 'Consulte la {{policy}} y las {{tos}} de {{client}}.',
+    client_policy_only: 'Consulte la {{policy}} de {{client}}.',
+    client_tos_only: 'Consulte las {{tos}} de {{client}}.',
     button: {
       sign_in_with: 'Iniciar sesión con {{upstream}}',
       continue_with: 'Continuar con {{upstream}}',

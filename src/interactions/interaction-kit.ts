@@ -14,6 +14,7 @@ import { type LoginLocals, Pages, type SignUpLocals, type UpstreamButton } from 
 import type { Views } from '../http/views.ts';
 import { preferUiLocales } from '../i18n/current-locale.ts';
 import { t } from '../i18n/t.ts';
+import { ACCOUNT_CLIENT_ID } from '../oidc/clients.ts';
 import { UPSTREAM_BUTTONS, type Upstreams } from '../upstreams/registry.ts';
 
 export type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
@@ -88,6 +89,7 @@ export class InteractionKit {
   /** The form fields every interaction page carries, and how the application presents itself. */
   async interactionLocals(details: Details) {
     const client = await this.clientOf(details);
+    const own = details.params.client_id === ACCOUNT_CLIENT_ID;
     const uri = (value: unknown) => (typeof value === 'string' ? value : undefined);
     return {
       uid: details.uid,
@@ -98,6 +100,7 @@ export class InteractionKit {
         policyUri: uri(client.policyUri),
         tosUri: uri(client.tosUri),
       },
+      own: own ? { lede: t('login.own_lede'), cancel: t('login.own_cancel') } : undefined,
     };
   }
 

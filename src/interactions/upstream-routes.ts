@@ -8,7 +8,7 @@ import type { UpstreamAccounts } from '../accounts/upstream-accounts.ts';
 import { type Expected, onForm, type Rejection, type ShowAgain } from '../http/form-rejected.ts';
 import { notFound } from '../http/http-errors.ts';
 import { t } from '../i18n/t.ts';
-import type { PendingLink, UpstreamAttempts } from '../upstreams/attempts.ts';
+import type { PendingLink, UpstreamAttempt, UpstreamAttempts } from '../upstreams/attempts.ts';
 import type { Upstreams } from '../upstreams/registry.ts';
 import { type Upstream, UpstreamUnavailable } from '../upstreams/upstream.ts';
 import type { Details, InteractionKit } from './interaction-kit.ts';
@@ -28,8 +28,37 @@ export interface UpstreamRouteDeps {
 export const upstreamRedirectUri = (issuer: string, upstream: string) =>
   `${issuer}/federation/${upstream}/callback`;
 
+/**
+ * Records a fresh attempt and sends the browser to the upstream; an upstream that cannot be
+ * reached before the person leaves (discovery, a bad answer) is shown through `show`.
+ */
+export async function sendUpstream(
+  ctx: Context,
+  deps: { attempts: UpstreamAttempts; issuer: string },
+  upstream: Upstream,
+  start: Pick<UpstreamAttempt, 'uid' | 'accountLink'>,
+  show: ShowAgain,
+): Promise<void> {
+  const attempt = await deps.attempts.start({
+    ...start,
+    upstream: upstream.id,
+    redirectUri: upstreamRedirectUri(deps.issuer, upstream.id),
+  });
+  const url = await onForm(
+    show,
+    { upstream_unavailable: { key: 'interaction.upstream_unreachable' } },
+    () =>
+      upstream.authorizationUrl(attempt).catch((error: unknown) => {
+        throw new UpstreamUnavailable(upstream.id, { cause: error });
+      }),
+    { upstream: upstream.name },
+  );
+  ctx.status = 303;
+  ctx.redirect(url.toString());
+}
+
 /** How the callback shows what the upstream said; anything else is an error page. */
-const CALLBACK_REFUSALS: Expected = {
+export const CALLBACK_REFUSALS: Expected = {
   upstream_denied: {},
   upstream_account_not_allowed: {},
   upstream_unavailable: {},
@@ -127,28 +156,19 @@ export function upstreamRoutes(deps: UpstreamRouteDeps): Router {
     '/interaction/:uid/federated/:upstream',
     kit.step({ prompt: 'login', form: true }, async (ctx, { details }) => {
       const upstream = upstreamOf(ctx);
-      const attempt = await attempts.start({
-        uid: details.uid,
-        upstream: upstream.id,
-        redirectUri: upstreamRedirectUri(issuer, upstream.id),
-      });
-      const url = await onForm(
+      await sendUpstream(
+        ctx,
+        { attempts, issuer },
+        upstream,
+        { uid: details.uid },
         problemPage(ctx, details),
-        { upstream_unavailable: { key: 'interaction.upstream_unreachable' } },
-        // Any failure before the person leaves (discovery, a bad answer) means it is unreachable.
-        () =>
-          upstream.authorizationUrl(attempt).catch((error: unknown) => {
-            throw new UpstreamUnavailable(upstream.id, { cause: error });
-          }),
-        { upstream: upstream.name },
       );
-      ctx.status = 303;
-      ctx.redirect(url.toString());
     }),
   );
 
   // Upstreams return to one fixed address; the interaction cookie lives under /interaction/:uid,
-  // so the browser is sent on to that path, where the state is checked and used up.
+  // so the browser is sent on to that path, where the state is checked and used up. A link started
+  // on the account page goes back there (self-service/upstream-link-routes.ts).
   router.get('/federation/:upstream/callback', async (ctx) => {
     const upstream = upstreamOf(ctx);
     const state = typeof ctx.query.state === 'string' ? ctx.query.state : '';
@@ -163,7 +183,9 @@ export function upstreamRoutes(deps: UpstreamRouteDeps): Router {
     }
     ctx.status = 303;
     ctx.redirect(
-      `/interaction/${attempt.uid}/federated/${upstream.id}/callback?${ctx.querystring}`,
+      attempt.accountLink
+        ? `/account/link/${upstream.id}/callback?${ctx.querystring}`
+        : `/interaction/${attempt.uid}/federated/${upstream.id}/callback?${ctx.querystring}`,
     );
   });
 

@@ -9,6 +9,9 @@ export interface ClientEntry extends ClientMetadata {
   first_party?: boolean;
 }
 
+/** The account page's own client (self-service/account-routes.ts): Latchkey signing in to itself. */
+export const ACCOUNT_CLIENT_ID = 'latchkey-account';
+
 export class ClientsFileError extends Error {
   readonly problems: readonly string[];
 

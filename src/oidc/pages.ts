@@ -7,6 +7,7 @@ import { requestInfo } from '../http/request-context.ts';
 import type { Views } from '../http/views.ts';
 import { preferUiLocales } from '../i18n/current-locale.ts';
 import { isMessageKey, t } from '../i18n/t.ts';
+import { ACCOUNT_CLIENT_ID } from './clients.ts';
 
 export interface OidcPages {
   renderError(ctx: KoaContextWithOIDC, out: ErrorOut, error: Error): Promise<void>;
@@ -45,6 +46,14 @@ export function oidcPages(views: Views): OidcPages {
     },
     async logoutSource(ctx, form) {
       ctx.type = 'html';
+      // Signing out from Latchkey's own account page is the person's own click: no question.
+      if (ctx.oidc?.client?.clientId === ACCOUNT_CLIENT_ID) {
+        ctx.body = html.logout(page(ctx), {
+          form,
+          auto: { heading: t('logout.auto_heading'), button: t('logout.auto_button') },
+        });
+        return;
+      }
       ctx.body = html.logout(page(ctx), { form, clientName: clientName(ctx) });
     },
     async postLogoutSuccessSource(ctx) {

@@ -14,6 +14,7 @@ import type { ClientEntry } from './clients.ts';
 import { isFirstParty, loadExistingGrant } from './consent-policy.ts';
 import type { ConsentStore } from './consent-store.ts';
 import { CLAIMS_BY_SCOPE } from './find-account.ts';
+import { describeGrantRefusal } from './grant-refusals.ts';
 import type { OidcPages } from './pages.ts';
 import { AlreadyConsumed } from './redis-revocation.ts';
 import { type RefreshGrace, RefreshReplayed } from './refresh-grace.ts';
@@ -264,7 +265,10 @@ export function createProvider(deps: ProviderDeps): Provider {
     );
   };
   provider.on('authorization.error', refused('authorization.error'));
-  provider.on('grant.error', refused('grant.error'));
+  provider.on('grant.error', (ctx: KoaContextWithOIDC, error: errors.OIDCProviderError) => {
+    describeGrantRefusal(ctx, error);
+    refused('grant.error')(ctx, error);
+  });
   provider.on('introspection.error', refused('introspection.error'));
   provider.on('revocation.error', refused('revocation.error'));
   provider.on('userinfo.error', refused('userinfo.error'));

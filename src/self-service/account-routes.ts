@@ -1,4 +1,5 @@
-// The person's own account page: who they are, how they sign in, and removing a linked upstream.
+// The person's own account page: who they are (name and picture, editable), how they sign in
+// (password, linking and removing upstreams).
 // It signs people in through Latchkey itself, as a built-in first-party client. Sensitive changes
 // need a recent sign-in; an older one is sent through the sign-in page again (prompt=login).
 import { randomBytes } from 'node:crypto';
@@ -15,8 +16,11 @@ import { forbidden } from '../http/http-errors.ts';
 import { type AccountMessages, Pages } from '../http/pages.ts';
 import type { Views } from '../http/views.ts';
 import { t } from '../i18n/t.ts';
-import type { ClientEntry } from '../oidc/clients.ts';
+import { ACCOUNT_CLIENT_ID, type ClientEntry } from '../oidc/clients.ts';
+import type { UpstreamAttempts } from '../upstreams/attempts.ts';
 import type { Upstreams } from '../upstreams/registry.ts';
+import type { AccountPageKit } from './account-page-kit.ts';
+import { profileRoutes } from './profile-routes.ts';
 import {
   decodeState,
   encodeState,
@@ -26,8 +30,7 @@ import {
   type SignInState,
   sameSecret,
 } from './sign-in-state.ts';
-
-export const ACCOUNT_CLIENT_ID = 'latchkey-account';
+import { upstreamLinkRoutes } from './upstream-link-routes.ts';
 
 /** The account page's own registration: response_type "none" only establishes the session. */
 export function accountClient(issuer: string, product = DEFAULT_PRODUCT): ClientEntry {
@@ -38,7 +41,7 @@ export function accountClient(issuer: string, product = DEFAULT_PRODUCT): Client
     response_types: ['none'],
     grant_types: [],
     redirect_uris: [`${issuer}/account/callback`],
-    post_logout_redirect_uris: [`${issuer}/account`],
+    post_logout_redirect_uris: [`${issuer}/account`, `${issuer}/account/signed-out`],
     first_party: true,
   };
 }
@@ -48,6 +51,8 @@ export interface AccountPageDeps {
   accounts: AccountService;
   upstreamAccounts: UpstreamAccounts;
   upstreams: Upstreams;
+  /** Single-use upstream states, shared with the sign-in pages' upstream routes. */
+  attempts: UpstreamAttempts;
   views: Views;
   csrf: CsrfTokens;
   issuer: string;
@@ -103,7 +108,7 @@ export function accountRoutes(deps: AccountPageDeps): Router {
   const logoutUrl = () => {
     const url = new URL(`${issuer}/logout`);
     url.searchParams.set('client_id', ACCOUNT_CLIENT_ID);
-    url.searchParams.set('post_logout_redirect_uri', `${issuer}/account`);
+    url.searchParams.set('post_logout_redirect_uri', `${issuer}/account/signed-out`);
     return url.toString();
   };
 
@@ -114,6 +119,7 @@ export function accountRoutes(deps: AccountPageDeps): Router {
     const identities = await upstreamAccounts.identities(profile.id);
     const hasPassword = await upstreamAccounts.hasPassword(profile.id);
     const removable = hasPassword || identities.length > 1;
+    const linked = new Set(identities.map((i) => i.upstream));
     pages.account(ctx, status, {
       signedIn: true,
       profile,
@@ -122,9 +128,13 @@ export function accountRoutes(deps: AccountPageDeps): Router {
       identities: identities.map((i) => ({
         id: i.id,
         upstreamName: upstreams.get(i.upstream)?.name ?? i.upstream,
-        email: i.email,
+        // Which account at the upstream: its email, else its handle (X's @username).
+        detail: i.email ?? (i.username ? `@${i.username}` : null),
         removable,
       })),
+      linkable: [...upstreams.values()]
+        .filter((u) => !linked.has(u.id))
+        .map((u) => ({ id: u.id, label: t('account.link.button', { upstream: u.name }) })),
       logoutUrl: logoutUrl(),
       ...extra,
     });
@@ -146,8 +156,21 @@ export function accountRoutes(deps: AccountPageDeps): Router {
       notice = t('account.switched', { who });
     } else if (isSection(flash) && current) {
       notice = t(SECTIONS[flash]);
+    } else if (flash?.startsWith('linked:') && current) {
+      const upstream = upstreams.get(flash.slice('linked:'.length));
+      if (upstream) notice = t('account.link.linked', { upstream: upstream.name });
     }
     await page(ctx, 200, notice ? { notice } : {});
+  });
+
+  // Where signing out from this page ends: it says so, unless the person chose to stay signed in.
+  router.get('/account/signed-out', async (ctx) => {
+    if (await signedIn(ctx)) {
+      ctx.status = 303;
+      ctx.redirect('/account');
+      return;
+    }
+    await page(ctx, 200, { notice: t('account.signed_out') });
   });
 
   /**
@@ -263,6 +286,21 @@ export function accountRoutes(deps: AccountPageDeps): Router {
     );
     ctx.status = 303;
     ctx.redirect('/account');
+  });
+
+  const kit: AccountPageKit = {
+    signedIn,
+    signedInForm,
+    recentOrReprompt,
+    page,
+    flash: (ctx, value) => ctx.cookies.set(NOTICE_COOKIE, value, { ...cookie, maxAge: 60 * 1000 }),
+  };
+  profileRoutes(router, kit, accounts);
+  upstreamLinkRoutes(router, kit, {
+    upstreamAccounts,
+    attempts: deps.attempts,
+    upstreams,
+    issuer,
   });
 
   return router;

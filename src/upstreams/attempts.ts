@@ -4,14 +4,23 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { UpstreamIdentity } from './upstream.ts';
 
+/** An upstream being linked from the account page: the account, and the session that asked. */
+export interface AccountLinkTarget {
+  accountId: string;
+  /** The session's uid (not its cookie value): the callback must come back to that session. */
+  sessionUid: string;
+}
+
 export interface UpstreamAttempt {
-  /** The interaction this attempt belongs to. */
+  /** The interaction this attempt belongs to; empty when it links from the account page. */
   uid: string;
   /** The upstream's id. */
   upstream: string;
   redirectUri: string;
   nonce: string;
   codeVerifier: string;
+  /** Set when the attempt links an upstream to a signed-in account instead of signing in. */
+  accountLink?: AccountLinkTarget;
 }
 
 export interface PendingLink {
@@ -53,7 +62,7 @@ export class UpstreamAttempts {
 
   /** Records a new attempt with fresh random state, nonce and PKCE verifier. */
   async start(
-    input: Pick<UpstreamAttempt, 'uid' | 'upstream' | 'redirectUri'>,
+    input: Pick<UpstreamAttempt, 'uid' | 'upstream' | 'redirectUri' | 'accountLink'>,
   ): Promise<UpstreamAttempt & { state: string }> {
     const attempt: UpstreamAttempt = { ...input, nonce: random(), codeVerifier: random() };
     const state = random();

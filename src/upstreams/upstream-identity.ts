@@ -11,4 +11,6 @@ export interface UpstreamIdentity {
   emailVerified: boolean;
   name: string | null;
   picture: string | null;
+  /** The handle the upstream shows for the person (X's username, without the @), if any. */
+  username?: string | null;
 }

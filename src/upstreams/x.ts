@@ -28,6 +28,11 @@ interface XUser {
   };
 }
 
+/** X usernames are 1-15 letters, digits or underscores; anything else is not shown. */
+function handle(value: unknown): string | null {
+  return typeof value === 'string' && /^\w{1,15}$/.test(value) ? value : null;
+}
+
 export const x = {
   id: 'x',
   name: 'X',
@@ -77,6 +82,7 @@ export const x = {
             emailVerified: email !== null,
             name: text(data?.name) ?? text(data?.username),
             picture: text(data?.profile_image_url),
+            username: handle(data?.username),
           };
         },
       },

@@ -70,6 +70,21 @@ describe('pages in a real browser', function () {
     await page.context().close();
   });
 
+  it('shows the favicon, an SVG the CSP allows', async () => {
+    const { page, violations } = await newPage();
+    await page.goto(`${server.issuer}/account/signin`);
+    const href = (await page.getAttribute('link[rel="icon"]', 'href')) ?? '';
+    expect(href).to.equal('/assets/favicon.svg');
+    // Loaded as an image, as the browser loads an icon: decoded, and allowed by img-src.
+    const width = await page.evaluate(
+      `(async () => { const i = new Image(); i.src = ${JSON.stringify(href)}; await i.decode(); return i.naturalWidth; })()`,
+    );
+    const icon = { width: Number(width) };
+    expect(icon.width).to.be.above(0);
+    expect(violations).to.deep.equal([]);
+    await page.context().close();
+  });
+
   it('shows a third-party consent page and returns to the app after Allow', async () => {
     const partner = await rp('partner-app', 'partner-app-secret-0123456789abcdef');
     const auth = await authorizationUrl(partner, `${rpOrigin}/partner/callback`);
@@ -205,6 +220,23 @@ describe('pages in a real browser', function () {
       source: 'test',
     });
     expect(unchanged.email).to.equal(first.email);
+    expect(violations).to.deep.equal([]);
+    await page.context().close();
+  });
+
+  it('signs out from the account page at one click, ending on a page that says so', async () => {
+    const who = await accountFor(server, 'signout');
+    const { page, violations } = await newPage();
+    await page.goto(`${server.issuer}/account/signin`);
+    expect(await page.textContent('.lede')).to.equal('to see and manage your Latchkey account');
+    await page.fill('#email', who.email);
+    await page.fill('#password', who.password);
+    await Promise.all([page.waitForURL(`${server.issuer}/account`), page.click('button.primary')]);
+    await Promise.all([
+      page.waitForURL(`${server.issuer}/account/signed-out`),
+      page.click('text=Sign out'),
+    ]);
+    expect(await page.textContent('.notice')).to.equal('You are signed out of Latchkey.');
     expect(violations).to.deep.equal([]);
     await page.context().close();
   });

@@ -20,7 +20,11 @@ describe('the account page', () => {
   it('signs a new person up through the usual pages and shows their profile', async () => {
     const browser = new Browser(server.issuer);
     const login = pageOf(await browser.follow(await browser.get('/account/signin')));
-    expect(login).to.include('Latchkey account');
+    // Latchkey signing in to itself is worded as such, not as an application.
+    expect(login).to.include('to see and manage your Latchkey account');
+    expect(login).to.include('Cancel and return to the account page');
+    expect(login).to.not.include('to continue to');
+    expect(login).to.not.include('return to the application');
     const who = person('console');
     const done = await signUp(browser, login, who);
     expect(done.external).to.equal(undefined);
@@ -39,7 +43,18 @@ describe('the account page', () => {
     expect(res.data).to.include('could not be verified');
   });
 
-  it('signs out after confirmation and comes back to the account page', async () => {
+  it('words the sign-up page for the account page too, and a cancel returns there', async () => {
+    const browser = new Browser(server.issuer);
+    const login = pageOf(await browser.follow(await browser.get('/account/signin')));
+    const link = /href="(\/interaction\/[^"]+\/signup)"/.exec(login)?.[1] as string;
+    const signup = (await browser.get(link)).data;
+    expect(signup).to.include('to see and manage your Latchkey account');
+    expect(signup).to.not.include('return to the application');
+    const cancelled = await browser.follow(await browser.submit(login, '/abort', {}));
+    expect(cancelled.response.data).to.include('Sign-in was cancelled.');
+  });
+
+  it('signs out without a question and says so on the account page', async () => {
     const browser = new Browser(server.issuer);
     const login = pageOf(await browser.follow(await browser.get('/account/signin')));
     const done = await signUp(browser, login, person('bye'));
@@ -47,11 +62,26 @@ describe('the account page', () => {
       .exec(done.response.data)?.[1]
       ?.replace(/&amp;/g, '&');
     const confirm = await browser.get(href as string);
+    // The page's script submits the form at once; without script it is one "Sign out" button.
+    expect(confirm.data).to.include('data-autosubmit');
+    expect(confirm.data).to.not.include('Sign out?');
+    expect(confirm.data).to.not.include('asked to sign you out');
+    expect(confirm.data).to.not.include('stay signed in');
     const form = formByAction(confirm.data, '/logout/confirm');
     const back = await browser.follow(
       await browser.post(form.action, { ...form.fields, logout: 'yes' }),
     );
+    expect(back.response.data).to.include('You are signed out of Latchkey.');
     expect(back.response.data).to.include('href="/account/signin"');
+    // Signed in again, the signed-out address is only the account page.
+    await signUp(
+      browser,
+      pageOf(await browser.follow(await browser.get('/account/signin'))),
+      person('back'),
+    );
+    const again = await browser.get('/account/signed-out');
+    expect(again.status).to.equal(303);
+    expect(again.headers.location).to.equal('/account');
   });
 
   it('changes the password only with the current one, and the new one then signs in', async () => {

@@ -1,5 +1,7 @@
 // Consent: skipped for first-party clients, asked once and remembered for the others.
+import { readFile } from 'node:fs/promises';
 import { expect } from 'chai';
+import { Browser } from '../support/browser.ts';
 import {
   authorizationUrl,
   authorizeAgain,
@@ -8,11 +10,14 @@ import {
   exchangeCode,
   pageOf,
   person,
+  relyingParty,
   signInAndAuthorize,
+  signUp,
   signUpThrough,
+  type TestClient,
   visit,
 } from '../support/oidc.ts';
-import { TEST_CLIENTS, useServer } from '../support/server.ts';
+import { startTestServer, TEST_CLIENTS, useServer } from '../support/server.ts';
 
 describe('consent', () => {
   const server = useServer();
@@ -43,6 +48,38 @@ describe('consent', () => {
     // A second device: signing in is needed, consent is not.
     const { tokens: again } = await signInAndAuthorize(server.issuer, thirdParty, who);
     expect(again.claims()?.sub).to.equal(tokens.claims()?.sub);
+  });
+
+  it('shows consent with the shipped demo-partner client, never with the first-party demo', async () => {
+    const shipped = JSON.parse(await readFile('docker/clients.json', 'utf8')) as TestClient[];
+    const demoServer = await startTestServer({ clients: shipped });
+    try {
+      const byId = (id: string) => shipped.find((entry) => entry.client_id === id) as TestClient;
+      const who = person('demo');
+      const browser = new Browser(demoServer.issuer);
+      const demo = byId('demo');
+      const demoRp = await relyingParty(demoServer.issuer, demo);
+      const first = await authorizationUrl(demoRp, demo.redirect_uris[0] as string);
+      await exchangeCode(
+        demoRp,
+        callbackOf(await signUp(browser, pageOf(await visit(browser, first.url)), who)),
+        first,
+      );
+      // Same browser, already signed in: the partner app asks for consent and nothing else.
+      const partner = byId('demo-partner');
+      const partnerRp = await relyingParty(demoServer.issuer, partner);
+      const second = await authorizationUrl(partnerRp, partner.redirect_uris[0] as string);
+      const page = pageOf(await visit(browser, second.url));
+      expect(page).to.include('Demo partner app').and.include('See your email address');
+      const tokens = await exchangeCode(
+        partnerRp,
+        callbackOf(await consent(browser, page, 'allow')),
+        second,
+      );
+      expect(tokens.claims()?.email).to.equal(who.email);
+    } finally {
+      await demoServer.stop();
+    }
   });
 
   it("describes exactly what a third-party app with the profile scope gets, and never Latchkey's API", async () => {

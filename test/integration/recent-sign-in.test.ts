@@ -139,7 +139,7 @@ describe('recent sign-in for sensitive account changes', () => {
     const prompt = pageOf(await reauthPrompt(browser, refused.data));
     const back = await signIn(browser, prompt, who.email, who.password);
     expect(back.response.config.url).to.match(/\/account#methods$/);
-    expect(back.response.data).to.include('You can now remove a sign-in method.');
+    expect(back.response.data).to.include('You can now add or remove a sign-in method.');
     const removed = await browser.submit(back.response.data, '/remove');
     expect(removed.status).to.equal(303);
     expect(await server.latchkey.upstreamAccounts.identities(accountId)).to.have.length(0);

@@ -180,6 +180,67 @@ describe('authorization requests and tokens', () => {
     });
   });
 
+  describe('refusals say why a code or refresh token was refused', () => {
+    const refusal = (attempt: Promise<unknown>) =>
+      attempt.then(
+        () => 'accepted',
+        (error: { error?: string; error_description?: string }) =>
+          `${error.error}: ${error.error_description}`,
+      );
+    /** Moves a stored record's expiry into the past, as if its lifetime had run out. */
+    const expire = async (model: string, id: string) => {
+      const adapter = new RedisAdapter(model, {
+        redis: server.resources.redis,
+        prefix: `${server.config.redisKeyPrefix}oidc:`,
+      });
+      const stored = await adapter.find(id);
+      expect(stored, model).to.not.equal(undefined);
+      await adapter.upsert(id, { ...stored, exp: Math.floor(Date.now() / 1000) - 5 }, 60);
+    };
+
+    it('an authorization code used twice is "already used"', async () => {
+      const { rp, browser } = await signUpAndAuthorize(server.issuer, c);
+      const auth = await authorizationUrl(rp, c.redirect_uris[0]);
+      const callback = callbackOf(await visit(browser, auth.url));
+      await exchangeCode(rp, callback, auth);
+      expect(await refusal(exchangeCode(rp, callback, auth))).to.match(
+        /^invalid_grant: The authorization code was already used/,
+      );
+    });
+
+    it('an authorization code past its lifetime is "expired"', async () => {
+      const { rp, browser } = await signUpAndAuthorize(server.issuer, c);
+      const auth = await authorizationUrl(rp, c.redirect_uris[0]);
+      const callback = callbackOf(await visit(browser, auth.url));
+      await expire('AuthorizationCode', callback.searchParams.get('code') as string);
+      expect(await refusal(exchangeCode(rp, callback, auth))).to.match(
+        /^invalid_grant: The authorization code has expired/,
+      );
+    });
+
+    it('a refresh token used again after the grace window is "already used", then "unknown"', async () => {
+      const { rp, tokens } = await signUpAndAuthorize(server.issuer, c, OFFLINE);
+      const first = tokens.refresh_token as string;
+      const rotated = await client.refreshTokenGrant(rp, first);
+      await sleep(1200);
+      expect(await refusal(client.refreshTokenGrant(rp, first))).to.match(
+        /^invalid_grant: The refresh token was already used/,
+      );
+      // The reuse revoked the grant, so the newest token is gone with it.
+      expect(await refusal(client.refreshTokenGrant(rp, rotated.refresh_token as string))).to.match(
+        /^invalid_grant: The refresh token is unknown/,
+      );
+    });
+
+    it('a refresh token past its lifetime is "expired"', async () => {
+      const { rp, tokens } = await signUpAndAuthorize(server.issuer, c, OFFLINE);
+      await expire('RefreshToken', tokens.refresh_token as string);
+      expect(await refusal(client.refreshTokenGrant(rp, tokens.refresh_token as string))).to.match(
+        /^invalid_grant: The refresh token has expired/,
+      );
+    });
+  });
+
   describe('introspection and revocation', () => {
     it('let a confidential client introspect and revoke its own tokens', async () => {
       const { rp, tokens } = await signUpAndAuthorize(server.issuer, c, OFFLINE);

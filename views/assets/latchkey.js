@@ -22,6 +22,8 @@ document.addEventListener('DOMContentLoaded', () => {
   // so a screen reader reads the problem first and the keyboard starts there.
   const problem = document.querySelector('.alert[role="alert"], [aria-invalid="true"]');
   if (problem) problem.focus();
+  // Signing out from the account page: the person already chose to, so the form goes at once.
+  document.querySelector('button[data-autosubmit]')?.click();
   // Prevent double submission while a form is on its way.
   for (const form of document.querySelectorAll('form')) {
     form.addEventListener('submit', () => {
