@@ -204,7 +204,7 @@ export function createApp(deps: AppDeps): LatchkeyApp {
   app.on('error', koaErrorLogger(logger));
   app.use(requestContext(logger, { trustProxy: config.trustProxy }));
   app.use(pinToIssuer(config.issuer, config.trustProxy));
-  app.use(languageChoice({ https }));
+  app.use(languageChoice({ https, product: config.brand.product }));
   app.use(errorMapper(views, deps.outages));
   app.use(
     securityHeaders({

@@ -27,7 +27,7 @@ function choiceScope(path: string): string | undefined {
 }
 
 /** Answers every request in its negotiated language, and handles the switcher's links. */
-export function languageChoice(options: { https: boolean }): Middleware {
+export function languageChoice(options: { https: boolean; product?: string }): Middleware {
   const name = languageCookie(options.https);
   const here = pageCookie(options.https);
   const cookie = {
@@ -54,7 +54,7 @@ export function languageChoice(options: { https: boolean }): Middleware {
       cookie: ctx.cookies.get(name),
       acceptLanguage: ctx.get('accept-language'),
     };
-    await inLocale(hints, next);
+    await inLocale(hints, next, options.product);
   };
 }
 

@@ -4,8 +4,13 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { DEFAULT_LOCALE, type Locale } from './locales.ts';
 import { type LocaleHints, negotiateLocale } from './negotiate.ts';
 
+/** The product name sentences use outside a request, and when no brand is configured. */
+export const DEFAULT_PRODUCT = 'Latchkey';
+
 interface Scope {
   locale: Locale;
+  /** The operator's product name (BRAND_PRODUCT_NAME), the `{{product}}` of every sentence. */
+  readonly product: string;
   /** What the request itself says (cookie, Accept-Language), kept to add ui_locales later. */
   readonly hints: LocaleHints;
 }
@@ -16,9 +21,13 @@ export function currentLocale(): Locale {
   return scopes.getStore()?.locale ?? DEFAULT_LOCALE;
 }
 
+export function currentProduct(): string {
+  return scopes.getStore()?.product ?? DEFAULT_PRODUCT;
+}
+
 /** Runs `work` answering in the language the hints negotiate. */
-export function inLocale<T>(hints: LocaleHints, work: () => T): T {
-  return scopes.run({ locale: negotiateLocale(hints), hints }, work);
+export function inLocale<T>(hints: LocaleHints, work: () => T, product = DEFAULT_PRODUCT): T {
+  return scopes.run({ locale: negotiateLocale(hints), hints, product }, work);
 }
 
 /** The authorization request's `ui_locales`, once known, takes precedence for this request. */

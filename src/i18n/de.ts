@@ -164,7 +164,7 @@ export const de = {
     confirm: 'Melden Sie sich erneut an, um zu bestätigen, dass Sie es sind.',
     state_mismatch:
       'Diese Anmeldung mit {{upstream}} konnte nicht überprüft werden. Bitte versuchen Sie es erneut.',
-    own_lede: 'um Ihr Latchkey-Konto zu sehen und zu verwalten',
+    own_lede: 'um Ihr {{product}}-Konto zu sehen und zu verwalten',
     own_cancel: 'Abbrechen und zur Kontoseite zurückkehren',
   },
   signup: {
@@ -194,18 +194,18 @@ export const de = {
     email: 'Ihre E-Mail-Adresse sehen',
     offline_access: 'Zugriff behalten, während Sie die Anwendung nicht verwenden',
     unknown: 'Die Berechtigung „{{scope}}“ verwenden',
-    api_profile: 'Ihren Namen und Ihr Profilbild über Ihr Latchkey-Konto sehen und ändern',
-    api_email: 'Ihre E-Mail-Adresse über Ihr Latchkey-Konto sehen',
+    api_profile: 'Ihren Namen und Ihr Profilbild über Ihr {{product}}-Konto sehen und ändern',
+    api_email: 'Ihre E-Mail-Adresse über Ihr {{product}}-Konto sehen',
     resource:
       'Die Berechtigung „{{scope}}“ bei {{resource}} verwenden, was auch das Ändern von Daten dort umfassen kann',
   },
   logout: {
     title: 'Abmelden',
     heading: 'Abmelden?',
-    asked_by: '<strong>{{client}}</strong> möchte Sie von Latchkey abmelden.',
-    about_to: 'Sie sind dabei, sich von Latchkey abzumelden.',
+    asked_by: '<strong>{{client}}</strong> möchte Sie von {{product}} abmelden.',
+    about_to: 'Sie sind dabei, sich von {{product}} abzumelden.',
     explain:
-      'Die Abmeldung beendet Ihre Sitzung hier; Anwendungen, die Latchkey verwenden, werden Sie daher erneut um eine Anmeldung bitten.',
+      'Die Abmeldung beendet Ihre Sitzung hier; Anwendungen, die {{product}} verwenden, werden Sie daher erneut um eine Anmeldung bitten.',
     confirm: 'Ja, abmelden',
     stay: 'Nein, angemeldet bleiben',
     auto_heading: 'Sie werden abgemeldet …',
@@ -214,8 +214,8 @@ export const de = {
   logged_out: {
     title: 'Abgemeldet',
     heading: 'Sie sind abgemeldet',
-    from_client: 'Sie haben sich über <strong>{{client}}</strong> von Latchkey abgemeldet.',
-    done: 'Sie haben sich von Latchkey abgemeldet.',
+    from_client: 'Sie haben sich über <strong>{{client}}</strong> von {{product}} abgemeldet.',
+    done: 'Sie haben sich von {{product}} abgemeldet.',
     close: 'Sie können dieses Fenster jetzt schließen.',
   },
   error_page: {
@@ -298,9 +298,9 @@ export const de = {
     password_saved: 'Ihr Passwort wurde gespeichert.',
     only_method: 'Dies ist Ihre einzige Anmeldemöglichkeit, daher kann sie nicht entfernt werden.',
     method_not_linked: 'Diese Anmeldemöglichkeit ist nicht mit Ihrem Konto verknüpft.',
-    signed_out: 'Sie sind von Latchkey abgemeldet.',
+    signed_out: 'Sie sind von {{product}} abgemeldet.',
     email_unverified:
-      'Nicht bestätigt: Latchkey kann noch keine E-Mails senden und diese Adresse daher nicht prüfen. Die Bestätigung per E-Mail kommt, sobald Latchkey E-Mails sendet.',
+      'Nicht bestätigt: {{product}} kann noch keine E-Mails senden und diese Adresse daher nicht prüfen. Die Bestätigung per E-Mail kommt, sobald {{product}} E-Mails sendet.',
     profile: {
       heading: 'Ihr Profil',
       name: 'Name',
@@ -315,7 +315,7 @@ export const de = {
       linked: '{{upstream}} ist jetzt verknüpft: Sie können sich damit anmelden.',
       cancelled: 'Das Verknüpfen mit {{upstream}} wurde abgebrochen. Es wurde nichts geändert.',
       already_linked:
-        'Dieses {{upstream}}-Konto ist bereits mit einem anderen Latchkey-Konto verknüpft und wurde daher nicht mit diesem verknüpft.',
+        'Dieses {{upstream}}-Konto ist bereits mit einem anderen {{product}}-Konto verknüpft und wurde daher nicht mit diesem verknüpft.',
       expired:
         'Diese Verknüpfung mit {{upstream}} konnte nicht bestätigt werden: Sie ist abgelaufen, wurde bereits verwendet oder in einer anderen Sitzung begonnen. Es wurde nichts geändert.',
     },

@@ -156,7 +156,7 @@ export const en = {
     submit: 'Sign in',
     new_here: 'New here?',
     create_account: 'Create an account',
-    own_lede: 'to see and manage your Latchkey account',
+    own_lede: 'to see and manage your {{product}} account',
     own_cancel: 'Cancel and return to the account page',
     missing: 'Enter your email and password.',
     confirm: "Sign in again to confirm it's you.",
@@ -189,18 +189,18 @@ export const en = {
     email: 'See your email address',
     offline_access: 'Keep access while you are not using the application',
     unknown: 'Use the "{{scope}}" permission',
-    api_profile: 'See and change your name and profile picture through your Latchkey account',
-    api_email: 'See your email address through your Latchkey account',
+    api_profile: 'See and change your name and profile picture through your {{product}} account',
+    api_email: 'See your email address through your {{product}} account',
     resource:
       'Use the "{{scope}}" permission at {{resource}}, which may include changing data there',
   },
   logout: {
     title: 'Sign out',
     heading: 'Sign out?',
-    asked_by: '<strong>{{client}}</strong> asked to sign you out of Latchkey.',
-    about_to: 'You are about to sign out of Latchkey.',
+    asked_by: '<strong>{{client}}</strong> asked to sign you out of {{product}}.',
+    about_to: 'You are about to sign out of {{product}}.',
     explain:
-      'Signing out ends your session here, so applications that use Latchkey will ask you to sign in again.',
+      'Signing out ends your session here, so applications that use {{product}} will ask you to sign in again.',
     confirm: 'Yes, sign me out',
     stay: 'No, stay signed in',
     auto_heading: 'Signing you out…',
@@ -209,8 +209,8 @@ export const en = {
   logged_out: {
     title: 'Signed out',
     heading: 'You are signed out',
-    from_client: 'You signed out of Latchkey from <strong>{{client}}</strong>.',
-    done: 'You signed out of Latchkey.',
+    from_client: 'You signed out of {{product}} from <strong>{{client}}</strong>.',
+    done: 'You signed out of {{product}}.',
     close: 'You can close this window.',
   },
   /** The error page around any message. */
@@ -292,9 +292,9 @@ export const en = {
     password_saved: 'Your password was saved.',
     only_method: 'This is your only way to sign in, so it cannot be removed.',
     method_not_linked: 'That sign-in method is not linked to your account.',
-    signed_out: 'You are signed out of Latchkey.',
+    signed_out: 'You are signed out of {{product}}.',
     email_unverified:
-      'Not verified: Latchkey cannot send email yet, so it has no way to check this address. Verifying by email will come when Latchkey sends email.',
+      'Not verified: {{product}} cannot send email yet, so it has no way to check this address. Verifying by email will come when {{product}} sends email.',
     profile: {
       heading: 'Your profile',
       name: 'Name',
@@ -309,7 +309,7 @@ export const en = {
       linked: '{{upstream}} is now linked: you can sign in with it.',
       cancelled: 'Linking {{upstream}} was cancelled. Nothing was changed.',
       already_linked:
-        'That {{upstream}} account is already linked to another Latchkey account, so it was not linked to this one.',
+        'That {{upstream}} account is already linked to another {{product}} account, so it was not linked to this one.',
       expired:
         'That {{upstream}} link could not be verified: it expired, was already used, or was started in another session. Nothing was changed.',
     },

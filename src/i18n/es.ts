@@ -163,7 +163,7 @@ export const es = {
     confirm: 'Vuelva a iniciar sesión para confirmar su identidad.',
     state_mismatch:
       'No se pudo verificar ese inicio de sesión con {{upstream}}. Inténtelo de nuevo.',
-    own_lede: 'para ver y gestionar su cuenta de Latchkey',
+    own_lede: 'para ver y gestionar su cuenta de {{product}}',
     own_cancel: 'Cancelar y volver a la página de la cuenta',
   },
   signup: {
@@ -193,18 +193,18 @@ export const es = {
     email: 'Ver su dirección de correo electrónico',
     offline_access: 'Mantener el acceso mientras no usa la aplicación',
     unknown: 'Usar el permiso «{{scope}}»',
-    api_profile: 'Ver y cambiar su nombre y su foto de perfil a través de su cuenta de Latchkey',
-    api_email: 'Ver su dirección de correo electrónico a través de su cuenta de Latchkey',
+    api_profile: 'Ver y cambiar su nombre y su foto de perfil a través de su cuenta de {{product}}',
+    api_email: 'Ver su dirección de correo electrónico a través de su cuenta de {{product}}',
     resource:
       'Usar el permiso «{{scope}}» en {{resource}}, lo que puede incluir cambiar datos allí',
   },
   logout: {
     title: 'Cerrar sesión',
     heading: '¿Cerrar sesión?',
-    asked_by: '<strong>{{client}}</strong> ha solicitado cerrar su sesión en Latchkey.',
-    about_to: 'Está a punto de cerrar su sesión en Latchkey.',
+    asked_by: '<strong>{{client}}</strong> ha solicitado cerrar su sesión en {{product}}.',
+    about_to: 'Está a punto de cerrar su sesión en {{product}}.',
     explain:
-      'Al cerrar sesión, su sesión aquí termina, por lo que las aplicaciones que usan Latchkey le pedirán que vuelva a iniciar sesión.',
+      'Al cerrar sesión, su sesión aquí termina, por lo que las aplicaciones que usan {{product}} le pedirán que vuelva a iniciar sesión.',
     confirm: 'Sí, cerrar sesión',
     stay: 'No, mantener la sesión',
     auto_heading: 'Cerrando su sesión…',
@@ -213,8 +213,8 @@ export const es = {
   logged_out: {
     title: 'Sesión cerrada',
     heading: 'Ha cerrado la sesión',
-    from_client: 'Cerró su sesión en Latchkey desde <strong>{{client}}</strong>.',
-    done: 'Cerró su sesión en Latchkey.',
+    from_client: 'Cerró su sesión en {{product}} desde <strong>{{client}}</strong>.',
+    done: 'Cerró su sesión en {{product}}.',
     close: 'Ya puede cerrar esta ventana.',
   },
   error_page: {
@@ -295,9 +295,9 @@ export const es = {
     password_saved: 'Se guardó su contraseña.',
     only_method: 'Es su única forma de iniciar sesión, así que no se puede eliminar.',
     method_not_linked: 'Ese método de inicio de sesión no está vinculado a su cuenta.',
-    signed_out: 'Ha cerrado su sesión en Latchkey.',
+    signed_out: 'Ha cerrado su sesión en {{product}}.',
     email_unverified:
-      'Sin verificar: Latchkey aún no puede enviar correos, así que no tiene forma de comprobar esta dirección. La verificación por correo llegará cuando Latchkey envíe correos.',
+      'Sin verificar: {{product}} aún no puede enviar correos, así que no tiene forma de comprobar esta dirección. La verificación por correo llegará cuando {{product}} envíe correos.',
     profile: {
       heading: 'Su perfil',
       name: 'Nombre',
@@ -312,7 +312,7 @@ export const es = {
       linked: '{{upstream}} ya está vinculado: puede iniciar sesión con él.',
       cancelled: 'Se canceló la vinculación de {{upstream}}. No se ha cambiado nada.',
       already_linked:
-        'Esa cuenta de {{upstream}} ya está vinculada a otra cuenta de Latchkey, así que no se ha vinculado a esta.',
+        'Esa cuenta de {{upstream}} ya está vinculada a otra cuenta de {{product}}, así que no se ha vinculado a esta.',
       expired:
         'No se pudo verificar esa vinculación de {{upstream}}: caducó, ya se usó o se inició en otra sesión. No se ha cambiado nada.',
     },

@@ -2,7 +2,7 @@
 // its `{{parameters}}` filled in and its plural form chosen by `count`.
 import i18next from 'i18next';
 import { ar } from './ar.ts';
-import { currentLocale } from './current-locale.ts';
+import { currentLocale, currentProduct } from './current-locale.ts';
 import { de } from './de.ts';
 import { type Catalogue, en } from './en.ts';
 import { es } from './es.ts';
@@ -61,7 +61,12 @@ export function isMessageKey(key: string): key is MessageKey {
 
 function translate(key: MessageKey, params: Params, locale: Locale, asHtml: boolean): string {
   if (!isMessageKey(key)) throw new Error(`no message "${key}"`);
-  return i18n.t(key, { ...params, lng: locale, interpolation: { escapeValue: asHtml } });
+  return i18n.t(key, {
+    product: currentProduct(),
+    ...params,
+    lng: locale,
+    interpolation: { escapeValue: asHtml },
+  });
 }
 
 /** The sentence in the language of the request being answered (English outside one). */

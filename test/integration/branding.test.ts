@@ -202,11 +202,17 @@ describe('branding', function () {
       });
       const browser = new Browser(server.issuer);
       const login = pageOf(await browser.follow(await browser.get('/account/signin')));
-      expect(login).to.include('<strong>Acme account</strong>');
+      expect(login).to.include('to see and manage your Acme account');
       const done = await signIn(browser, login, who.email, who.password);
       const page = pageOf(done);
       expect(page).to.include('<span class="avatar" aria-hidden="true">JD</span>');
-      expect(page).to.not.include('pictures.example');
+      // The picture's address is only text in the profile form, never an image the page loads.
+      expect(page).to.not.match(/<img[^>]*pictures\.example/);
+      expect(page).to.include('value="https://pictures.example/jane.png"');
+      // Every sentence names the operator's product, never Latchkey.
+      expect(page).to.include('Acme cannot send email yet').and.not.include('Latchkey');
+      const logout = pageOf(await browser.follow(await browser.get('/logout')));
+      expect(logout).to.include('You are about to sign out of Acme.').and.not.include('Latchkey');
     });
 
     it('serves the logo with its type, a long cache life and a CSP that lets it run nothing', async () => {
