@@ -141,7 +141,7 @@ describe('the account page, self-service', () => {
       await ageSignIn(browser);
       const res = await browser.submit(page, '/account/link/google');
       expect(res.status).to.equal(403);
-      expect(res.data).to.include("Confirm it's you to continue");
+      expect(res.data).to.include('Confirm it&#39;s you to continue');
       expect(res.data).to.include('section=methods');
       expect(upstreams.google.authorizations).to.have.length(0);
     });
@@ -188,7 +188,7 @@ describe('the account page, self-service', () => {
     const login = pageOf(await browser.follow(await browser.get('/account/signin')));
     const out = await browser.follow(await browser.submit(login, '/federated/x'));
     const page = (await throughUpstream(browser, out)).response.data;
-    expect(page).to.include('<strong>X</strong> (@handleperson)');
+    expect(page).to.include('<strong>X</strong></span> (@handleperson)');
     expect(page).to.include('has no email address');
     expect(page).to.not.include('Set a password');
     expect(page).to.not.include('action="/account/password"');
