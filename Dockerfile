@@ -42,6 +42,7 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY package.json package-lock.json ./
 COPY migrations ./migrations
 COPY views ./views
+COPY locales ./locales
 COPY src ./src
 # Every module must resolve: importing does no I/O, so a missing dependency fails here.
 RUN node -e "Promise.all([import('./src/app.ts'), import('./src/boot.ts')]).then(() => console.log('modules load'))"

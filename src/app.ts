@@ -35,11 +35,8 @@ import { oidcPages } from './oidc/pages.ts';
 import { apiResource, createProvider, ROUTES } from './oidc/provider.ts';
 import { redisAdapterFactory } from './oidc/redis-adapter.ts';
 import { RefreshGrace } from './oidc/refresh-grace.ts';
-import {
-  type AccountPageDeps,
-  accountClient,
-  accountRoutes,
-} from './self-service/account-routes.ts';
+import { accountClient } from './self-service/account-client.ts';
+import { type AccountPageDeps, accountRoutes } from './self-service/account-routes.ts';
 import { UpstreamAttempts } from './upstreams/attempts.ts';
 import {
   createUpstreams,

@@ -8,7 +8,6 @@ import type { Context, Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import type { AccountService } from '../accounts/account-service.ts';
 import type { UpstreamAccounts } from '../accounts/upstream-accounts.ts';
-import { DEFAULT_PRODUCT } from '../config/brand.ts';
 import type { CsrfTokens } from '../http/csrf.ts';
 import { readForm } from '../http/form.ts';
 import { type Expected, FormRejected, onForm, type Rejection } from '../http/form-rejected.ts';
@@ -16,7 +15,7 @@ import { forbidden } from '../http/http-errors.ts';
 import { type AccountMessages, Pages } from '../http/pages.ts';
 import type { Views } from '../http/views.ts';
 import { t } from '../i18n/t.ts';
-import { ACCOUNT_CLIENT_ID, type ClientEntry } from '../oidc/clients.ts';
+import { ACCOUNT_CLIENT_ID } from '../oidc/clients.ts';
 import type { UpstreamAttempts } from '../upstreams/attempts.ts';
 import type { Upstreams } from '../upstreams/registry.ts';
 import type { AccountPageKit } from './account-page-kit.ts';
@@ -31,20 +30,6 @@ import {
   sameSecret,
 } from './sign-in-state.ts';
 import { upstreamLinkRoutes } from './upstream-link-routes.ts';
-
-/** The account page's own registration: response_type "none" only establishes the session. */
-export function accountClient(issuer: string, product = DEFAULT_PRODUCT): ClientEntry {
-  return {
-    client_id: ACCOUNT_CLIENT_ID,
-    client_name: t('brand.account_client', { product }),
-    token_endpoint_auth_method: 'none',
-    response_types: ['none'],
-    grant_types: [],
-    redirect_uris: [`${issuer}/account/callback`],
-    post_logout_redirect_uris: [`${issuer}/account`, `${issuer}/account/signed-out`],
-    first_party: true,
-  };
-}
 
 export interface AccountPageDeps {
   provider: Provider;
