@@ -4,24 +4,12 @@ import type { AxiosResponse } from 'axios';
 import { expect } from 'chai';
 import { Browser, formByAction } from '../support/browser.ts';
 import { pageOf, person, signUp } from '../support/oidc.ts';
-import { startTestServer, type TestServer } from '../support/server.ts';
-import { startUpstreams, type Upstreams } from '../support/upstreams.ts';
+import { useServerWithUpstreams } from '../support/server.ts';
 
 type Step = { response: AxiosResponse<string>; external?: URL };
 
 describe('the account page, self-service', () => {
-  let server: TestServer;
-  let upstreams: Upstreams;
-
-  before(async () => {
-    upstreams = await startUpstreams();
-    server = await startTestServer({ env: { ...upstreams.env, X_REQUEST_EMAIL: 'true' } });
-    upstreams.register(server.issuer);
-  });
-  after(async () => {
-    await server?.stop();
-    await upstreams?.close();
-  });
+  const { server, upstreams } = useServerWithUpstreams({ env: { X_REQUEST_EMAIL: 'true' } });
   beforeEach(() => upstreams.reset());
 
   /** A new person signed up with a password through the account page; returns the page. */

@@ -6,24 +6,12 @@ import { UPSTREAMS } from '../../src/upstreams/registry.ts';
 import type { UpstreamDefinition } from '../../src/upstreams/upstream.ts';
 import { Browser, formByAction, scrapeForms } from '../support/browser.ts';
 import { authorizationUrl, pageOf, relyingParty, visit } from '../support/oidc.ts';
-import { accountFor, startTestServer, TEST_CLIENTS, type TestServer } from '../support/server.ts';
-import { startUpstreams, type Upstreams } from '../support/upstreams.ts';
+import { accountFor, TEST_CLIENTS, useServerWithUpstreams } from '../support/server.ts';
 
 describe('every upstream in the registry', () => {
-  let server: TestServer;
-  let upstreams: Upstreams;
+  // X vouches for an address only when asked for it, so X can lead to a link page too.
+  const { server, upstreams } = useServerWithUpstreams({ env: { X_REQUEST_EMAIL: 'true' } });
   const c = TEST_CLIENTS.firstParty;
-
-  before(async () => {
-    upstreams = await startUpstreams();
-    // X vouches for an address only when asked for it, so X can lead to a link page too.
-    server = await startTestServer({ env: { ...upstreams.env, X_REQUEST_EMAIL: 'true' } });
-    upstreams.register(server.issuer);
-  });
-  after(async () => {
-    await server?.stop();
-    await upstreams?.close();
-  });
   beforeEach(() => upstreams.reset());
 
   async function atSignIn() {
