@@ -12,6 +12,10 @@ import { apiRoutes } from './api/me.ts';
 import type { Config } from './config.ts';
 import { RedisAttemptCounter } from './db/redis.ts';
 import type { StoreOutages } from './db/store-outages.ts';
+import { deviceFlowMiddleware } from './device/device-flow-middleware.ts';
+import { DevicePolling } from './device/device-polling.ts';
+import { deviceRoutes } from './device/device-routes.ts';
+import { UserCodeThrottle } from './device/user-code-throttle.ts';
 import { assets } from './http/assets.ts';
 import { brandAssets, brandLocals } from './http/brand.ts';
 import { CsrfTokens, sameOriginOnly } from './http/csrf.ts';
@@ -30,6 +34,7 @@ import type { Logger } from './logger.ts';
 import { AccountSessionsIndex } from './oidc/account-sessions.ts';
 import { type ClientEntry, clientLogoOrigins, clientOrigins } from './oidc/clients.ts';
 import { ConsentStore } from './oidc/consent-store.ts';
+import { deviceFlowPages } from './oidc/device-pages.ts';
 import { findAccount } from './oidc/find-account.ts';
 import { oidcPages } from './oidc/pages.ts';
 import { apiResource, createProvider, ROUTES } from './oidc/provider.ts';
@@ -121,6 +126,10 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     findAccount: findAccount(accounts),
     consents,
     pages: oidcPages(views),
+    device: {
+      pages: deviceFlowPages(views, apiResource(config.issuer)),
+      codeTtlSeconds: config.device.codeTtlSeconds,
+    },
     trustProxy: config.trustProxy,
     trustProxyHops: config.trustProxyHops,
     logger,
@@ -134,6 +143,22 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     await next();
   });
   providerErrors(provider, { views, logger, outages: deps.outages });
+  // Device sign-in: wrong user codes are throttled, slow polling is enforced (src/device/).
+  const codeThrottle = new UserCodeThrottle(
+    new RedisAttemptCounter(redis, `${config.redisKeyPrefix}throttle:`),
+    {
+      perSession: config.device.attemptsPerSession,
+      perSource: config.device.attemptsPerSource,
+      windowSeconds: 900,
+    },
+  );
+  const polling = new DevicePolling({
+    redis,
+    prefix: oidcPrefix,
+    intervalSeconds: config.device.pollIntervalSeconds,
+    codeTtlSeconds: config.device.codeTtlSeconds,
+  });
+  provider.use(deviceFlowMiddleware({ provider, throttle: codeThrottle, polling }));
 
   let draining = false;
   const health = healthRoutes({
@@ -183,6 +208,12 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     endOtherSessions,
     sameOrigin,
   });
+  const device = deviceRoutes({
+    provider,
+    issuer: config.issuer,
+    throttle: codeThrottle,
+    sameOrigin,
+  });
   const origins = clientOrigins(clients);
   const api = apiRoutes({
     provider,
@@ -230,6 +261,7 @@ export function createApp(deps: AppDeps): LatchkeyApp {
   app.use(account.allowedMethods());
   app.use(api.routes());
   app.use(api.allowedMethods());
+  app.use(device.routes());
 
   const handle = provider.callback();
   app.use(async (ctx, next) => {
