@@ -13,6 +13,7 @@ import type { Config } from './config.ts';
 import { RedisAttemptCounter } from './db/redis.ts';
 import type { StoreOutages } from './db/store-outages.ts';
 import { deviceFlowMiddleware } from './device/device-flow-middleware.ts';
+import { DeviceClaims } from './device/device-claims.ts';
 import { DevicePolling } from './device/device-polling.ts';
 import { deviceRoutes } from './device/device-routes.ts';
 import { UserCodeThrottle } from './device/user-code-throttle.ts';
@@ -112,6 +113,11 @@ export function createApp(deps: AppDeps): LatchkeyApp {
 
   const clients = [...deps.clients, accountClient(config.issuer, config.brand.product)];
   const oidcPrefix = `${config.redisKeyPrefix}oidc:`;
+  const claims = new DeviceClaims({
+    redis,
+    prefix: oidcPrefix,
+    codeTtlSeconds: config.device.codeTtlSeconds,
+  });
   const provider = createProvider({
     issuer: config.issuer,
     clients,
@@ -129,6 +135,7 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     device: {
       pages: deviceFlowPages(views, apiResource(config.issuer)),
       codeTtlSeconds: config.device.codeTtlSeconds,
+      claim: (jti) => claims.claim(jti),
     },
     trustProxy: config.trustProxy,
     trustProxyHops: config.trustProxyHops,

@@ -11,7 +11,7 @@ import Provider, {
 import { LOCALES } from '../i18n/locales.ts';
 import type { Logger } from '../logger.ts';
 import type { ClientEntry } from './clients.ts';
-import { isFirstParty, loadExistingGrant } from './consent-policy.ts';
+import { type ClaimDeviceCode, isFirstParty, loadExistingGrant } from './consent-policy.ts';
 import type { ConsentStore } from './consent-store.ts';
 import type { DeviceFlowPages } from './device-pages.ts';
 import { CLAIMS_BY_SCOPE } from './find-account.ts';
@@ -67,7 +67,7 @@ export interface ProviderDeps {
   trustProxyHops: number;
   logger: Logger;
   /** The device sign-in pages (src/device/device-pages.ts) and how long a user code lives. */
-  device: { pages: DeviceFlowPages; codeTtlSeconds: number };
+  device: { pages: DeviceFlowPages; codeTtlSeconds: number; claim?: ClaimDeviceCode };
   /** The refresh grace window; without it every reuse of a rotated refresh token revokes. */
   refreshGrace?: RefreshGrace;
 }
@@ -178,7 +178,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     interactions: {
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
     },
-    loadExistingGrant: loadExistingGrant(deps.consents),
+    loadExistingGrant: loadExistingGrant(deps.consents, deps.device.claim),
     // Browsers may call userinfo for any client, and the token endpoint only for public clients
     // (a confidential client's secret never belongs in a browser), from registered origins only.
     clientBasedCORS(ctx, origin, client) {
