@@ -71,13 +71,23 @@ export function deviceFlowPages(views: Views, apiResource: string): DeviceFlowPa
   return {
     async userCodeInputSource(ctx, _form, _out, err) {
       ctx.type = 'html';
+      const log = requestInfo(ctx.req)?.log;
       if (err?.name === 'AbortedError') {
         // "This wasn't me": the code is marked access_denied; the device's next poll says so.
+        log?.info(
+          { event: 'device.denied', client: ctx.oidc?.entities?.DeviceCode?.clientId },
+          'device sign-in refused by the person',
+        );
         ctx.status = 200;
         ctx.body = html.deviceDone(page(ctx, '/device'), { outcome: 'denied', clientName: '' });
         return;
       }
-      if (err?.name === 'NotFoundError') (ctx.state as Record<symbol, unknown>)[WRONG_CODE] = true;
+      if (err?.name === 'NotFoundError') {
+        (ctx.state as Record<symbol, unknown>)[WRONG_CODE] = true;
+        log?.info({ event: 'device.code_wrong' }, 'user code matched no device request');
+      } else if (err) {
+        log?.info({ event: 'device.code_refused', reason: err.name }, 'user code refused');
+      }
       const refusal = err ? REFUSALS[err.name] : undefined;
       if (err) ctx.status = refusal?.status ?? ctx.status;
       const typed = text((err as { userCode?: unknown } | undefined)?.userCode);
@@ -124,6 +134,14 @@ export function deviceFlowPages(views: Views, apiResource: string): DeviceFlowPa
     },
 
     async successSource(ctx) {
+      requestInfo(ctx.req)?.log.info(
+        {
+          event: 'device.approved',
+          client: ctx.oidc.client?.clientId,
+          accountId: ctx.oidc.session?.accountId,
+        },
+        'device signed in',
+      );
       ctx.type = 'html';
       ctx.body = html.deviceDone(page(ctx, '/device'), {
         outcome: 'allowed',

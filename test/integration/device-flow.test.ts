@@ -163,6 +163,61 @@ describe('device sign-in (RFC 8628)', () => {
     expect((await pollToken(server.issuer, device.device_code)).status).to.equal(200);
   });
 
+  it('lets only device clients ask for a code', async () => {
+    const refused = await startDevice(server.issuer, 'openid', TEST_CLIENTS.publicSpa.client_id)
+      .then(() => 'accepted')
+      .catch((error: Error) => error.message);
+    expect(refused).to.match(
+      /^device authorization: 400 .*device_code is not allowed for this client/,
+    );
+  });
+
+  it("signs a partner's device in with the confirm page as its only consent, and logs it", async () => {
+    const device = await startDevice(
+      server.issuer,
+      'openid email offline_access',
+      DEVICE_CLIENTS.partnerTv.client_id,
+    );
+    const { browser } = await signUpOnAccountPage(server.issuer, 'partner-tv');
+    const confirm = await enterCode(browser, device.user_code);
+    expect(decodeEntities(confirm.data)).to.contain('See your email address');
+    const done = await pressOnConfirmPage(browser, confirm.data, 'confirm');
+    expect(decodeEntities(done.data)).to.contain('Your device is signed in');
+    const tokens = await pollToken(
+      server.issuer,
+      device.device_code,
+      DEVICE_CLIENTS.partnerTv.client_id,
+    );
+    expect(tokens.status).to.equal(200);
+    expect(String(tokens.data.scope).split(' ')).to.include.members(['openid', 'email']);
+    expect(server.logs.some((l) => l.event === 'device.approved' && l.client === 'partner-tv')).to
+      .be.true;
+  });
+
+  it('speaks the browser language and keeps the code in the language links', async () => {
+    const device = await startDevice(server.issuer);
+    const { browser } = await signUpOnAccountPage(server.issuer, 'hablante');
+    const page = await browser.get('/device', { 'accept-language': 'es' });
+    expect(decodeEntities(page.data)).to.contain('Iniciar sesión en un dispositivo');
+    const entry = formByAction(page.data, '/device');
+    const confirm = await browser.post(
+      '/device',
+      { ...entry.fields, user_code: device.user_code },
+      { 'accept-language': 'es' },
+    );
+    const text = decodeEntities(confirm.data);
+    expect(text).to.contain('No he sido yo');
+    expect(text).to.contain(`/device?user_code=${device.user_code}&lang=de`);
+  });
+
+  it('sends a signed-out form post to the sign-in first', async () => {
+    const res = await new Browser(server.issuer).post('/device', { user_code: 'BCDF-GHJK' });
+    expect(res.status).to.equal(303);
+    expect(res.headers.location).to.equal(
+      `/account/signin?return=${encodeURIComponent('/device')}`,
+    );
+  });
+
   it('serves the QR code of verification_uri_complete as SVG for a pending code only', async () => {
     const device = await startDevice(server.issuer);
     const browser = new Browser(server.issuer);

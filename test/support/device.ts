@@ -14,6 +14,15 @@ export const DEVICE_CLIENTS = {
     response_types: [],
     first_party: true,
   },
+  /** A partner's device app: no consent page either, the confirm page is the consent. */
+  partnerTv: {
+    client_id: 'partner-tv',
+    client_name: 'Partner TV',
+    token_endpoint_auth_method: 'none',
+    grant_types: [DEVICE_CODE_GRANT, 'refresh_token'],
+    response_types: [],
+    first_party: false,
+  },
 } as const;
 
 export const TV_USER_AGENT =
