@@ -36,6 +36,8 @@ const REFUSALS: Readonly<Record<string, { key: MessageKey; status: number }>> = 
   ExpiredError: { key: 'device.code.expired', status: 400 },
   AlreadyUsedError: { key: 'device.code.used', status: 400 },
   NoCodeError: { key: 'device.code.missing', status: 400 },
+  // The form's xsrf secret no longer matches: a newer code page (another tab) or a spent one.
+  InvalidRequest: { key: 'device.code.form_expired', status: 400 },
 };
 
 /** Set on the provider's context when a typed code matched no request (the throttle keeps it). */
@@ -90,12 +92,18 @@ export function deviceFlowPages(views: Views, apiResource: string): DeviceFlowPa
       }
       const refusal = err ? REFUSALS[err.name] : undefined;
       if (err) ctx.status = refusal?.status ?? ctx.status;
-      const typed = text((err as { userCode?: unknown } | undefined)?.userCode);
+      const typed =
+        text((err as { userCode?: unknown } | undefined)?.userCode) ??
+        text(ctx.oidc?.params?.user_code);
       const prefill = text(ctx.state.prefillUserCode) ?? '';
       ctx.body = html.deviceCode(page(ctx, '/device'), {
         xsrf: xsrf(ctx),
-        // A refused code is shown again only when it was merely mistyped.
-        userCode: (err?.name === 'NotFoundError' ? typed : prefill)?.slice(0, 32) ?? '',
+        // A refused code is shown again only when it was mistyped or its form had gone stale.
+        userCode:
+          (err?.name === 'NotFoundError' || err?.name === 'InvalidRequest'
+            ? typed
+            : prefill
+          )?.slice(0, 32) ?? '',
         error: err ? t(refusal?.key ?? 'device.code.failed') : undefined,
       });
     },

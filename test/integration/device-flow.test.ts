@@ -131,6 +131,20 @@ describe('device sign-in (RFC 8628)', () => {
     expect(formByAction(wrong.data, '/device').fields.user_code).to.equal('BBBB-BBBB');
   });
 
+  it('asks again, code kept, when the code page was opened again in another tab', async () => {
+    const device = await startDevice(server.issuer);
+    const { browser } = await signUpOnAccountPage(server.issuer, 'two-tabs');
+    const first = formByAction((await browser.get('/device')).data, '/device');
+    await browser.get('/device');
+    const stale = await browser.post('/device', { ...first.fields, user_code: device.user_code });
+    expect(stale.status).to.equal(400);
+    expect(decodeEntities(stale.data)).to.contain('This page was replaced by a newer one');
+    const again = formByAction(stale.data, '/device');
+    expect(again.fields.user_code).to.equal(device.user_code);
+    const confirm = await browser.post('/device', again.fields);
+    expect(decodeEntities(confirm.data)).to.contain('Sign in to Test TV on a device?');
+  });
+
   it('answers slow_down to a device polling faster than its interval, and the interval grows', async () => {
     const device = await startDevice(server.issuer);
     expect((await pollToken(server.issuer, device.device_code)).data.error).to.equal(
