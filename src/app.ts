@@ -12,11 +12,7 @@ import { apiRoutes } from './api/me.ts';
 import type { Config } from './config.ts';
 import { RedisAttemptCounter } from './db/redis.ts';
 import type { StoreOutages } from './db/store-outages.ts';
-import { DeviceClaims } from './device/device-claims.ts';
-import { deviceFlowMiddleware } from './device/device-flow-middleware.ts';
-import { DevicePolling } from './device/device-polling.ts';
-import { deviceRoutes } from './device/device-routes.ts';
-import { UserCodeThrottle } from './device/user-code-throttle.ts';
+import { createDeviceFlow } from './device/device-flow.ts';
 import { assets } from './http/assets.ts';
 import { brandAssets, brandLocals } from './http/brand.ts';
 import { CsrfTokens, sameOriginOnly } from './http/csrf.ts';
@@ -35,7 +31,6 @@ import type { Logger } from './logger.ts';
 import { AccountSessionsIndex } from './oidc/account-sessions.ts';
 import { type ClientEntry, clientLogoOrigins, clientOrigins } from './oidc/clients.ts';
 import { ConsentStore } from './oidc/consent-store.ts';
-import { deviceFlowPages } from './oidc/device-pages.ts';
 import { findAccount } from './oidc/find-account.ts';
 import { oidcPages } from './oidc/pages.ts';
 import { apiResource, createProvider, ROUTES } from './oidc/provider.ts';
@@ -113,17 +108,26 @@ export function createApp(deps: AppDeps): LatchkeyApp {
 
   const clients = [...deps.clients, accountClient(config.issuer, config.brand.product)];
   const oidcPrefix = `${config.redisKeyPrefix}oidc:`;
-  const claims = new DeviceClaims({
+  const device = createDeviceFlow({
+    issuer: config.issuer,
+    settings: config.device,
     redis,
-    prefix: oidcPrefix,
-    codeTtlSeconds: config.device.codeTtlSeconds,
+    oidcPrefix,
+    throttlePrefix: `${config.redisKeyPrefix}throttle:`,
+    views,
   });
   const provider = createProvider({
     issuer: config.issuer,
     clients,
     jwks: deps.jwks,
     cookieKeys: deps.cookieKeys,
-    adapter: redisAdapterFactory({ redis, prefix: oidcPrefix, clockTolerance: 15 }),
+    adapter: redisAdapterFactory({
+      redis,
+      prefix: oidcPrefix,
+      clockTolerance: 15,
+      // A device polling after its code expired is told so (expired_token) for five minutes.
+      linger: { DeviceCode: 300 },
+    }),
     refreshGrace: new RefreshGrace({
       redis,
       prefix: oidcPrefix,
@@ -132,11 +136,7 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     findAccount: findAccount(accounts),
     consents,
     pages: oidcPages(views),
-    device: {
-      pages: deviceFlowPages(views, apiResource(config.issuer)),
-      codeTtlSeconds: config.device.codeTtlSeconds,
-      claim: (jti) => claims.claim(jti),
-    },
+    device: device.provider,
     trustProxy: config.trustProxy,
     trustProxyHops: config.trustProxyHops,
     logger,
@@ -150,22 +150,6 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     await next();
   });
   providerErrors(provider, { views, logger, outages: deps.outages });
-  // Device sign-in: wrong user codes are throttled, slow polling is enforced (src/device/).
-  const codeThrottle = new UserCodeThrottle(
-    new RedisAttemptCounter(redis, `${config.redisKeyPrefix}throttle:`),
-    {
-      perSession: config.device.attemptsPerSession,
-      perSource: config.device.attemptsPerSource,
-      windowSeconds: 900,
-    },
-  );
-  const polling = new DevicePolling({
-    redis,
-    prefix: oidcPrefix,
-    intervalSeconds: config.device.pollIntervalSeconds,
-    codeTtlSeconds: config.device.codeTtlSeconds,
-  });
-  provider.use(deviceFlowMiddleware({ provider, throttle: codeThrottle, polling }));
 
   let draining = false;
   const health = healthRoutes({
@@ -215,12 +199,8 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     endOtherSessions,
     sameOrigin,
   });
-  const device = deviceRoutes({
-    provider,
-    issuer: config.issuer,
-    throttle: codeThrottle,
-    sameOrigin,
-  });
+  // Device sign-in (src/device/): inside the provider after its error mapping, routes before it.
+  const deviceRouter = device.mount(provider, sameOrigin);
   const origins = clientOrigins(clients);
   const api = apiRoutes({
     provider,
@@ -268,7 +248,7 @@ export function createApp(deps: AppDeps): LatchkeyApp {
   app.use(account.allowedMethods());
   app.use(api.routes());
   app.use(api.allowedMethods());
-  app.use(device.routes());
+  app.use(deviceRouter.routes());
 
   const handle = provider.callback();
   app.use(async (ctx, next) => {

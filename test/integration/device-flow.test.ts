@@ -2,6 +2,7 @@
 // browser, the TV polls /token. Codes are single-use, expire, and wrong ones are throttled.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
+import { recordKey } from '../../src/oidc/redis-keys.ts';
 import { Browser, decodeEntities, formByAction } from '../support/browser.ts';
 import {
   DEVICE_CLIENTS,
@@ -265,6 +266,9 @@ describe('device sign-in: expiry and the wrong-code throttle', () => {
     expect((await pollToken(server.issuer, device.device_code)).data.error).to.equal(
       'expired_token',
     );
+    // Kept five minutes past its expiry, so a late poll still hears expired_token.
+    const key = recordKey(`${server.config.redisKeyPrefix}oidc:`, 'DeviceCode', device.device_code);
+    expect(await server.resources.redis.pttl(key)).to.be.greaterThan(300_000);
   });
 
   it('judges only as many wrong codes as the limits allow, per session and per source, in parallel', async () => {
