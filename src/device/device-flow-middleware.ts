@@ -33,9 +33,10 @@ export function deviceFlowMiddleware(deps: DeviceFlowMiddlewareDeps): Middleware
     const { path, method } = ctx;
     if (path === ROUTES.code_verification && method === 'GET') {
       const userCode = ctx.query.user_code;
-      if (typeof userCode === 'string') {
-        // The page shows the code and waits for the person's click (RFC 10027: no auto-submit).
-        ctx.state.prefillUserCode = userCode;
+      if (userCode !== undefined) {
+        // The page shows the code and waits for the person's click (RFC 10027: no auto-submit);
+        // the library never sees the parameter, so it never answers with its auto-posting form.
+        if (typeof userCode === 'string') ctx.state.prefillUserCode = userCode;
         ctx.querystring = '';
       }
       return next();

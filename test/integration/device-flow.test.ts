@@ -83,7 +83,7 @@ describe('device sign-in (RFC 8628)', () => {
     );
     // Our page with the code in the box and a button: nothing submits itself.
     const codePage = back.response.data;
-    expect(codePage).not.to.contain('form_post');
+    expect(codePage).not.to.contain('forms[0].submit()');
     expect(codePage).not.to.match(/onload|\.submit\(\)/);
     const entry = formByAction(codePage, '/device');
     expect(entry.fields.user_code).to.equal(device.user_code);
@@ -223,6 +223,20 @@ describe('device sign-in (RFC 8628)', () => {
     const text = decodeEntities(confirm.data);
     expect(text).to.contain('No he sido yo');
     expect(text).to.contain(`/device?user_code=${device.user_code}&lang=de`);
+  });
+
+  it('never answers the code link with a form that submits itself, however the code is sent', async () => {
+    const { browser } = await signUpOnAccountPage(server.issuer, 'odd-links');
+    for (const query of [
+      'user_code=BCDF-GHJK&user_code=BCDF-GHJK',
+      'user_code=',
+      'user_code[]=x',
+    ]) {
+      const page = await browser.get(`/device?${query}`);
+      expect(page.status, query).to.equal(200);
+      expect(page.data, query).to.contain('id="user_code"');
+      expect(page.data, query).not.to.contain('forms[0].submit()');
+    }
   });
 
   it('sends a signed-out form post to the sign-in first', async () => {
