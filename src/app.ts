@@ -115,6 +115,10 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     oidcPrefix,
     throttlePrefix: `${config.redisKeyPrefix}throttle:`,
     views,
+    whoIs: async (id) => {
+      const profile = await accounts.findProfile(id);
+      return profile?.email ?? profile?.name ?? undefined;
+    },
   });
   const provider = createProvider({
     issuer: config.issuer,

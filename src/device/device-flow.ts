@@ -7,7 +7,7 @@ import type Provider from 'oidc-provider';
 import type { DeviceSettings } from '../config.ts';
 import { RedisAttemptCounter } from '../db/redis.ts';
 import type { Views } from '../http/views.ts';
-import { deviceFlowPages } from '../oidc/device-pages.ts';
+import { deviceFlowPages, type WhoIs } from '../oidc/device-pages.ts';
 import { apiResource, type ProviderDeps } from '../oidc/provider.ts';
 import { DeviceClaims } from './device-claims.ts';
 import { deviceFlowMiddleware } from './device-flow-middleware.ts';
@@ -23,6 +23,8 @@ export interface DeviceFlowDeps {
   oidcPrefix: string;
   throttlePrefix: string;
   views: Views;
+  /** Names the signed-in person on the confirm page. */
+  whoIs?: WhoIs;
 }
 
 export function createDeviceFlow(deps: DeviceFlowDeps) {
@@ -44,7 +46,7 @@ export function createDeviceFlow(deps: DeviceFlowDeps) {
     codeTtlSeconds: settings.codeTtlSeconds,
   });
   const provider: ProviderDeps['device'] = {
-    pages: deviceFlowPages(deps.views, apiResource(issuer)),
+    pages: deviceFlowPages(deps.views, apiResource(issuer), deps.whoIs),
     codeTtlSeconds: settings.codeTtlSeconds,
     claim: (jti) => claims.claim(jti),
   };

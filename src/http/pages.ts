@@ -133,6 +133,8 @@ export interface DeviceConfirmLocals {
   startedAgo: string;
   deviceLabel: string;
   address?: string | undefined;
+  /** The account the device will use, as the person knows it (email, else name). */
+  account?: string | undefined;
 }
 
 export interface DeviceDoneLocals {

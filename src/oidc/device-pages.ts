@@ -60,7 +60,10 @@ export function describeDevice(info: UnknownObject | undefined): string {
 
 const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
 
-export function deviceFlowPages(views: Views, apiResource: string): DeviceFlowPages {
+/** How the signed-in person is named on the confirm page (their email, else their name). */
+export type WhoIs = (accountId: string) => Promise<string | undefined>;
+
+export function deviceFlowPages(views: Views, apiResource: string, whoIs?: WhoIs): DeviceFlowPages {
   const { html } = new Pages(views);
   const page = (ctx: KoaContextWithOIDC, here: string) => {
     const info = requestInfo(ctx.req);
@@ -120,6 +123,7 @@ export function deviceFlowPages(views: Views, apiResource: string): DeviceFlowPa
         resource === apiResource
           ? { [resource]: requested.filter((s) => apiScopes.includes(s)) }
           : {};
+      const accountId = ctx.oidc.session?.accountId;
       ctx.type = 'html';
       ctx.body = html.deviceConfirm(
         page(ctx, `/device?user_code=${encodeURIComponent(userCode)}`),
@@ -137,6 +141,7 @@ export function deviceFlowPages(views: Views, apiResource: string): DeviceFlowPa
           startedAgo: startedAgo(code?.iat),
           deviceLabel: describeDevice(deviceInfo),
           address: text(deviceInfo?.ip),
+          account: accountId && whoIs ? await whoIs(accountId) : undefined,
         },
       );
     },

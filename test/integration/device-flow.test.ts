@@ -38,7 +38,7 @@ describe('device sign-in (RFC 8628)', () => {
       'authorization_pending',
     );
 
-    const { browser } = await signUpOnAccountPage(server.issuer, 'tv-owner');
+    const { browser, who } = await signUpOnAccountPage(server.issuer, 'tv-owner');
     const typed = device.user_code.replace('-', '').toLowerCase();
     const confirm = await enterCode(browser, typed);
     expect(confirm.status).to.equal(200);
@@ -50,6 +50,7 @@ describe('device sign-in (RFC 8628)', () => {
     expect(page).to.match(/seconds? ago|now/);
     expect(page).to.contain('See your name and profile picture');
     expect(page).to.contain("This wasn't me");
+    expect(page).to.contain(`You are signed in as <strong>${who.email}</strong>`);
 
     const done = await pressOnConfirmPage(browser, confirm.data, 'confirm');
     expect(done.status).to.equal(200);
