@@ -27,14 +27,18 @@ import { InteractionKit } from './interactions/interaction-kit.ts';
 import { interactionRoutes } from './interactions/routes.ts';
 import { upstreamRoutes } from './interactions/upstream-routes.ts';
 import type { Logger } from './logger.ts';
+import { AccountDevices } from './oidc/account-devices.ts';
 import { AccountSessionsIndex } from './oidc/account-sessions.ts';
+import { BackchannelLogout } from './oidc/backchannel-logout.ts';
 import { type ClientEntry, clientLogoOrigins, clientOrigins } from './oidc/clients.ts';
 import { ConsentStore } from './oidc/consent-store.ts';
 import { findAccount } from './oidc/find-account.ts';
 import { oidcPages } from './oidc/pages.ts';
-import { apiResource, createProvider, ROUTES } from './oidc/provider.ts';
+import { apiResource, createProvider, ROUTES, TTL } from './oidc/provider.ts';
 import { redisAdapterFactory } from './oidc/redis-adapter.ts';
 import { RefreshGrace } from './oidc/refresh-grace.ts';
+import { recordSessionActivity } from './oidc/session-events.ts';
+import { SessionMetadata } from './oidc/session-metadata.ts';
 import { accountClient } from './self-service/account-client.ts';
 import { type AccountPageDeps, accountRoutes } from './self-service/account-routes.ts';
 import { UpstreamAttempts } from './upstreams/attempts.ts';
@@ -59,7 +63,14 @@ export interface AppDeps {
   throttleLimits?: ThrottleLimits;
   /** Ends an account's other sessions after its password changed (see AccountPageDeps). */
   endOtherSessions?: AccountPageDeps['endOtherSessions'];
+  /** Wait before the first back-channel logout retry (tests shorten it). */
+  backchannelBackoffMs?: number;
+  /** Off: no session metadata is written (to measure its cost). */
+  sessionMetadata?: boolean;
 }
+
+/** Activity of a session or grant is written at most this often. */
+export const ACTIVITY_INTERVAL_MS = 5 * 60 * 1000;
 
 export interface LatchkeyApp {
   app: Koa;
@@ -70,6 +81,10 @@ export interface LatchkeyApp {
   upstreams: Upstreams;
   /** Each account's sessions and grants, and ending them (sign out everywhere). */
   accountSessions: AccountSessionsIndex;
+  /** The same as a list of devices with what was recorded about each, and signing one out. */
+  devices: AccountDevices;
+  /** Logout tokens in flight to apps. */
+  backchannel: BackchannelLogout;
   /** Readiness turns 503 so a load balancer stops sending new requests. */
   startDraining(): void;
 }
@@ -124,7 +139,21 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     trustProxy: config.trustProxy,
     trustProxyHops: config.trustProxyHops,
     logger,
+    backchannelPrivateNetwork: config.backchannelAllowPrivateNetwork,
   });
+  const backchannel = new BackchannelLogout({
+    logger,
+    ...(deps.backchannelBackoffMs === undefined ? {} : { backoffMs: deps.backchannelBackoffMs }),
+  });
+  backchannel.install(provider);
+  const metadata = new SessionMetadata({
+    redis,
+    prefix: oidcPrefix,
+    activityMs: ACTIVITY_INTERVAL_MS,
+    fallbackTtlMs: TTL.Session * 1000,
+    enabled: deps.sessionMetadata ?? true,
+  });
+  recordSessionActivity(provider, metadata, { prefix: oidcPrefix, logger });
   // The provider is a Koa app of its own: give its context our request id, logger and nonce.
   provider.use(async (ctx, next) => {
     const info = requestInfo(ctx.req);
@@ -148,7 +177,13 @@ export function createApp(deps: AppDeps): LatchkeyApp {
       },
     },
   });
-  const accountSessions = new AccountSessionsIndex({ provider, redis, prefix: oidcPrefix });
+  const accountSessions = new AccountSessionsIndex({
+    provider,
+    redis,
+    prefix: oidcPrefix,
+    notify: (clientId, accountId, sid) => backchannel.notify(clientId, accountId, sid),
+  });
+  const devices = new AccountDevices({ index: accountSessions, metadata, provider });
   // A password change signs every other browser out and revokes the grants they hold.
   const endOtherSessions: NonNullable<AccountPageDeps['endOtherSessions']> =
     deps.endOtherSessions ??
@@ -249,6 +284,8 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     consents,
     upstreams,
     accountSessions,
+    devices,
+    backchannel,
     startDraining() {
       draining = true;
     },

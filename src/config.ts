@@ -52,6 +52,8 @@ export interface Config {
   readonly refreshReuseGraceSeconds: number;
   /** How recent a sign-in must be for a password change or removing a sign-in method. */
   readonly recentSignInSeconds: number;
+  /** Logout tokens may be sent to loopback and private-network addresses (apps beside Latchkey). */
+  readonly backchannelAllowPrivateNetwork: boolean;
   /**
    * Keys that encrypt signing keys and generated cookie keys at rest, newest first: the first
    * encrypts, all decrypt. Empty means none (development only: those rows stay in plain text).
@@ -188,6 +190,7 @@ export function loadConfig(env: Env = process.env): Config {
     upstreamTimeoutMs: r.integer('UPSTREAM_TIMEOUT_MS', 500, 60_000),
     refreshReuseGraceSeconds: r.integer('REFRESH_REUSE_GRACE_SECONDS', 0, 300),
     recentSignInSeconds: r.integer('RECENT_SIGN_IN_SECONDS', 30, 3600),
+    backchannelAllowPrivateNetwork: r.boolean('BACKCHANNEL_ALLOW_PRIVATE_NETWORK'),
     keyEncryptionKeys: readKeyEncryptionKeys(r, production),
     brand: readBrand(r),
   };

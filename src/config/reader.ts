@@ -29,6 +29,7 @@ export const DEFAULTS = {
   UPSTREAM_TIMEOUT_MS: '10000',
   REFRESH_REUSE_GRACE_SECONDS: '30',
   RECENT_SIGN_IN_SECONDS: '300',
+  BACKCHANNEL_ALLOW_PRIVATE_NETWORK: 'false',
 } as const;
 
 /** Collects problems instead of throwing at the first one. */

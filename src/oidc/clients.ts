@@ -75,6 +75,32 @@ function checkDisplayUri(
   }
 }
 
+/**
+ * Back-channel logout: where the app hears that a session ended. Server to server, so plain http
+ * is allowed outside production (apps on a private network); never a fragment or credentials.
+ */
+function checkBackchannel(
+  problems: string[],
+  label: string,
+  entry: Record<string, unknown>,
+  production: boolean,
+): void {
+  const uri = entry.backchannel_logout_uri;
+  if (uri !== undefined) {
+    const url = typeof uri === 'string' ? URL.parse(uri) : null;
+    const scheme = url?.protocol === 'https:' || (url?.protocol === 'http:' && !production);
+    if (!url || !scheme || url.hash || url.username || url.password) {
+      problems.push(
+        `${label}: backchannel_logout_uri must be an absolute https URL without fragment or credentials (http only outside production): ${String(uri)}`,
+      );
+    }
+  }
+  const required = entry.backchannel_logout_session_required;
+  if (required !== undefined && typeof required !== 'boolean') {
+    problems.push(`${label}: backchannel_logout_session_required must be true or false`);
+  }
+}
+
 /** Checks what oidc-provider does not: our security policy for statically configured clients. */
 export function parseClients(
   json: unknown,
@@ -141,6 +167,7 @@ export function parseClients(
         });
       }
     }
+    checkBackchannel(problems, label, entry, options.production === true);
     for (const field of DISPLAY_URIS) {
       if (entry[field] === undefined) continue;
       checkDisplayUri(problems, `${label} ${field}`, entry[field], options.production === true);

@@ -10,6 +10,7 @@ import Provider, {
 } from 'oidc-provider';
 import { LOCALES } from '../i18n/locales.ts';
 import type { Logger } from '../logger.ts';
+import { outgoingFetch } from './backchannel-logout.ts';
 import type { ClientEntry } from './clients.ts';
 import { isFirstParty, loadExistingGrant } from './consent-policy.ts';
 import type { ConsentStore } from './consent-store.ts';
@@ -64,6 +65,8 @@ export interface ProviderDeps {
   logger: Logger;
   /** The refresh grace window; without it every reuse of a rotated refresh token revokes. */
   refreshGrace?: RefreshGrace;
+  /** Logout tokens may go to loopback and private addresses (BACKCHANNEL_ALLOW_PRIVATE_NETWORK). */
+  backchannelPrivateNetwork?: boolean;
 }
 
 const isConfidential = (client: { clientAuthMethod?: string | undefined }) =>
@@ -201,6 +204,8 @@ export function createProvider(deps: ProviderDeps): Provider {
           return true;
         },
       },
+      // Logout tokens go out through oidc/backchannel-logout.ts (in the background, retried).
+      backchannelLogout: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: deps.pages.logoutSource,
@@ -233,6 +238,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       },
     },
     renderError: deps.pages.renderError,
+    fetch: outgoingFetch(deps.backchannelPrivateNetwork ?? false),
   };
 
   const provider = new Provider(deps.issuer, configuration);
