@@ -216,6 +216,7 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     https,
     recentSignInSeconds: config.recentSignInSeconds,
     endOtherSessions,
+    devices,
     sameOrigin,
   });
   const origins = clientOrigins(clients);
