@@ -225,6 +225,8 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     accounts,
     audience: apiResource(config.issuer),
     corsOrigins: new Set(origins.filter((o) => o.startsWith('http'))),
+    devices,
+    recentSignInSeconds: config.recentSignInSeconds,
   });
 
   // maxIpsCount: the client address is the entry this many hops from the right of
