@@ -1,21 +1,33 @@
 // sessions:list and sessions:revoke: where a person is signed in, and ending it, through the same
 // app the server runs (its provider, Redis index and back-channel logout), without listening.
+import { AccountRepository } from '../accounts/account-repository.ts';
 import { createApp, type LatchkeyApp } from '../app.ts';
 import { connect } from '../boot.ts';
 import type { Config } from '../config.ts';
 import { createLogger } from '../logger.ts';
 import type { DeviceEntry } from '../oidc/account-devices.ts';
 import { type Command, CommandFailed, options, required, UsageError } from './command.ts';
+import { withDatabase } from './database.ts';
 import { formatDate, say, sayLines, table } from './output.ts';
 
-/** The server's parts for one command: nothing migrated or listened on; logs (warnings) on stderr. */
-async function withApp<T>(config: Config, work: (app: LatchkeyApp) => Promise<T>): Promise<T> {
+/**
+ * The server's parts for one command, for the account with this email: nothing migrated or
+ * listened on; logs (warnings) on stderr. The account is checked first, on the database alone, so
+ * a wrong email touches nothing (the full boot would create signing keys on a fresh database).
+ */
+async function withApp<T>(
+  config: Config,
+  email: string,
+  work: (app: LatchkeyApp, accountId: string) => Promise<T>,
+): Promise<T> {
+  const account = await withDatabase(config, (db) => new AccountRepository(db).byEmail(email));
+  if (!account) throw new CommandFailed(`No account has the email ${email}.`);
   const logger = createLogger('warn', process.stderr);
   const resources = await connect({ ...config, migrateOnBoot: false }, logger);
   try {
     const app = createApp({ config, logger, ...resources });
     try {
-      return await work(app);
+      return await work(app, account.id);
     } finally {
       // Logout tokens are sent (or given up on) before the process ends.
       await app.backchannel.settled();
@@ -23,12 +35,6 @@ async function withApp<T>(config: Config, work: (app: LatchkeyApp) => Promise<T>
   } finally {
     await resources.close();
   }
-}
-
-async function accountIdOf(app: LatchkeyApp, email: string): Promise<string> {
-  const account = await app.accounts.findAccountByEmail(email);
-  if (!account) throw new CommandFailed(`No account has the email ${email}.`);
-  return account.id;
 }
 
 const when = (ms: number | undefined) => formatDate(ms === undefined ? null : new Date(ms));
@@ -55,8 +61,8 @@ export const listSessionsCommand: Command = {
   parse(args) {
     const email = required(options(args, { email: { type: 'string' } }).email, '--email');
     return (config) =>
-      withApp(config, async (app) => {
-        const entries = await app.devices.list(await accountIdOf(app, email));
+      withApp(config, email, async (app, accountId) => {
+        const entries = await app.devices.list(accountId);
         if (entries.length === 0) say('No sessions.');
         else sayLines(rows(entries));
       });
@@ -78,8 +84,7 @@ export const revokeSessionsCommand: Command = {
       throw new UsageError('Give either --session ID or --all.');
     }
     return (config) =>
-      withApp(config, async (app) => {
-        const accountId = await accountIdOf(app, email);
+      withApp(config, email, async (app, accountId) => {
         if (all) {
           const ended = await app.devices.signOutOthers(accountId, undefined);
           say(`Ended ${ended.sessions} session(s) and revoked ${ended.grants} grant(s).`);
