@@ -65,8 +65,6 @@ export interface AppDeps {
   endOtherSessions?: AccountPageDeps['endOtherSessions'];
   /** Wait before the first back-channel logout retry (tests shorten it). */
   backchannelBackoffMs?: number;
-  /** Off: no session metadata is written (to measure its cost). */
-  sessionMetadata?: boolean;
 }
 
 /** Activity of a session or grant is written at most this often. */
@@ -151,7 +149,7 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     prefix: oidcPrefix,
     activityMs: ACTIVITY_INTERVAL_MS,
     fallbackTtlMs: TTL.Session * 1000,
-    enabled: deps.sessionMetadata ?? true,
+    enabled: config.sessionMetadata,
   });
   recordSessionActivity(provider, metadata, { prefix: oidcPrefix, logger });
   // The provider is a Koa app of its own: give its context our request id, logger and nonce.

@@ -54,6 +54,8 @@ export interface Config {
   readonly recentSignInSeconds: number;
   /** Logout tokens may be sent to loopback and private-network addresses (apps beside Latchkey). */
   readonly backchannelAllowPrivateNetwork: boolean;
+  /** Record each session's device, address and activity for the list of devices (else only apps). */
+  readonly sessionMetadata: boolean;
   /**
    * Keys that encrypt signing keys and generated cookie keys at rest, newest first: the first
    * encrypts, all decrypt. Empty means none (development only: those rows stay in plain text).
@@ -191,6 +193,7 @@ export function loadConfig(env: Env = process.env): Config {
     refreshReuseGraceSeconds: r.integer('REFRESH_REUSE_GRACE_SECONDS', 0, 300),
     recentSignInSeconds: r.integer('RECENT_SIGN_IN_SECONDS', 30, 3600),
     backchannelAllowPrivateNetwork: r.boolean('BACKCHANNEL_ALLOW_PRIVATE_NETWORK'),
+    sessionMetadata: r.boolean('SESSION_METADATA'),
     keyEncryptionKeys: readKeyEncryptionKeys(r, production),
     brand: readBrand(r),
   };

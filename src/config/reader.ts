@@ -30,6 +30,7 @@ export const DEFAULTS = {
   REFRESH_REUSE_GRACE_SECONDS: '30',
   RECENT_SIGN_IN_SECONDS: '300',
   BACKCHANNEL_ALLOW_PRIVATE_NETWORK: 'false',
+  SESSION_METADATA: 'true',
 } as const;
 
 /** Collects problems instead of throwing at the first one. */
