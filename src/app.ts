@@ -180,6 +180,7 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     redis,
     prefix: oidcPrefix,
     notify: (clientId, accountId, sid) => backchannel.notify(clientId, accountId, sid),
+    standalone: (grantIds) => metadata.standalone(grantIds),
   });
   const devices = new AccountDevices({ index: accountSessions, metadata, provider });
   // A password change signs every other browser out and revokes the grants they hold.

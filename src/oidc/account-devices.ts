@@ -59,7 +59,10 @@ export class AccountDevices {
   async list(accountId: string, current: CurrentSession = {}): Promise<DeviceEntry[]> {
     const here = current.sessionId ? this.#index.handleOf(current.sessionId) : undefined;
     const sessions = await this.#index.sessions(accountId);
-    const sessionGrants = new Set(sessions.flatMap((s) => s.authorizations.map((a) => a.grantId)));
+    const held = sessions.flatMap((s) => s.authorizations.map((a) => a.grantId));
+    // A TV approved from this phone is a device of its own, not one of the phone's apps.
+    const devices = await this.#index.standalone(held);
+    const sessionGrants = new Set(held.filter((g) => g === undefined || !devices.has(g)));
     const allGrants = await this.#index.grants(accountId);
     const grantClients = new Map(allGrants.map((g) => [g.grantId, g.clientId ?? '']));
     const grants: string[] = [];
@@ -83,7 +86,11 @@ export class AccountDevices {
           signedInAt: meta?.since ?? (s.loginTs === undefined ? undefined : s.loginTs * 1000),
           method: meta?.method,
           lastActiveAt: meta?.seenAt,
-          apps: await this.#appsOf(s.authorizations.map((a) => a.clientId)),
+          apps: await this.#appsOf(
+            s.authorizations
+              .filter((a) => a.grantId === undefined || !devices.has(a.grantId))
+              .map((a) => a.clientId),
+          ),
           current:
             s.handle === here || (current.sessionUid !== undefined && s.uid === current.sessionUid),
         };

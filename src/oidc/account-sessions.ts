@@ -39,6 +39,11 @@ export interface AccountSessionsOptions {
   prefix: string;
   /** Tells a client its session ended (back-channel logout); `sid` absent for a bare grant. */
   notify?: (clientId: string, accountId: string, sid: string | undefined) => void;
+  /**
+   * Grants that signed in a device of their own (device flow) although a browser session approved
+   * them: they are not that session's to end, and not kept with it.
+   */
+  standalone?: (grantIds: readonly string[]) => Promise<Set<string>>;
 }
 
 export class AccountSessionsIndex {
@@ -47,10 +52,12 @@ export class AccountSessionsIndex {
   readonly #prefix: string;
   readonly #sessions: RedisAdapter;
   readonly #notify: NonNullable<AccountSessionsOptions['notify']>;
+  readonly #standalone: NonNullable<AccountSessionsOptions['standalone']>;
 
   constructor(options: AccountSessionsOptions) {
     this.#provider = options.provider;
     this.#notify = options.notify ?? (() => {});
+    this.#standalone = options.standalone ?? (async () => new Set());
     this.#redis = options.redis;
     this.#prefix = options.prefix;
     this.#sessions = new RedisAdapter('Session', { redis: options.redis, prefix: options.prefix });
@@ -63,6 +70,11 @@ export class AccountSessionsIndex {
       Date.now(),
       '+inf',
     );
+  }
+
+  /** The grants among these that stand alone (see AccountSessionsOptions.standalone). */
+  standalone(grantIds: readonly (string | undefined)[]): Promise<Set<string>> {
+    return this.#standalone(grantIds.filter((g): g is string => g !== undefined));
   }
 
   async sessions(accountId: string): Promise<AccountSession[]> {
@@ -116,8 +128,10 @@ export class AccountSessionsIndex {
    */
   async endSession(session: AccountSession, accountId: string): Promise<number> {
     await this.#sessions.destroyStored(session.handle);
+    const devices = await this.standalone(session.authorizations.map((a) => a.grantId));
     let revoked = 0;
     for (const { clientId, grantId, sid } of session.authorizations) {
+      if (grantId && devices.has(grantId)) continue;
       if (grantId && (await this.revokeGrant(grantId, accountId, { notify: false }))) revoked += 1;
       this.#notify(clientId, accountId, sid);
     }
@@ -153,11 +167,11 @@ export class AccountSessionsIndex {
   ): Promise<{ sessions: number; grants: number }> {
     const keep = options.exceptSessionId ? this.handleOf(options.exceptSessionId) : undefined;
     const sessions = await this.sessions(accountId);
-    const keptGrants = new Set(
-      sessions
-        .filter((s) => s.handle === keep)
-        .flatMap((s) => s.authorizations.map((a) => a.grantId)),
-    );
+    const held = sessions
+      .filter((s) => s.handle === keep)
+      .flatMap((s) => s.authorizations.map((a) => a.grantId));
+    const devices = await this.standalone(held);
+    const keptGrants = new Set(held.filter((g) => g === undefined || !devices.has(g)));
     let endedSessions = 0;
     let revoked = 0;
     for (const session of sessions) {

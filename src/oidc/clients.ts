@@ -77,21 +77,22 @@ function checkDisplayUri(
 
 /**
  * Back-channel logout: where the app hears that a session ended. Server to server, so plain http
- * is allowed outside production (apps on a private network); never a fragment or credentials.
+ * is allowed outside production, or with BACKCHANNEL_ALLOW_PRIVATE_NETWORK (apps on a private
+ * network, the compose demo); never a fragment or credentials.
  */
 function checkBackchannel(
   problems: string[],
   label: string,
   entry: Record<string, unknown>,
-  production: boolean,
+  httpAllowed: boolean,
 ): void {
   const uri = entry.backchannel_logout_uri;
   if (uri !== undefined) {
     const url = typeof uri === 'string' ? URL.parse(uri) : null;
-    const scheme = url?.protocol === 'https:' || (url?.protocol === 'http:' && !production);
+    const scheme = url?.protocol === 'https:' || (url?.protocol === 'http:' && httpAllowed);
     if (!url || !scheme || url.hash || url.username || url.password) {
       problems.push(
-        `${label}: backchannel_logout_uri must be an absolute https URL without fragment or credentials (http only outside production): ${String(uri)}`,
+        `${label}: backchannel_logout_uri must be an absolute https URL without fragment or credentials (http only outside production or with BACKCHANNEL_ALLOW_PRIVATE_NETWORK=true): ${String(uri)}`,
       );
     }
   }
@@ -105,7 +106,7 @@ function checkBackchannel(
 export function parseClients(
   json: unknown,
   file = 'CLIENTS_FILE',
-  options: { production?: boolean } = {},
+  options: { production?: boolean; privateNetwork?: boolean } = {},
 ): ClientEntry[] {
   const problems: string[] = [];
   if (!Array.isArray(json)) throw new ClientsFileError(file, ['the file must hold a JSON array']);
@@ -167,7 +168,8 @@ export function parseClients(
         });
       }
     }
-    checkBackchannel(problems, label, entry, options.production === true);
+    const httpBackchannel = options.production !== true || options.privateNetwork === true;
+    checkBackchannel(problems, label, entry, httpBackchannel);
     for (const field of DISPLAY_URIS) {
       if (entry[field] === undefined) continue;
       checkDisplayUri(problems, `${label} ${field}`, entry[field], options.production === true);
@@ -198,7 +200,7 @@ export function parseClients(
 
 export async function loadClients(
   file: string | undefined,
-  options: { production?: boolean } = {},
+  options: { production?: boolean; privateNetwork?: boolean } = {},
 ): Promise<ClientEntry[]> {
   if (file === undefined) return [];
   let text: string;

@@ -50,6 +50,7 @@ export function recordSessionActivity(
       .refreshIssued(grant.jti, {
         userAgent: info?.ua ?? ctx.get('user-agent'),
         ip: info?.ip ?? ctx.ip,
+        deviceFlow: ctx.oidc.entities.DeviceCode !== undefined,
       })
       .catch(failed(ctx));
   });

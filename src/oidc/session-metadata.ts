@@ -96,22 +96,40 @@ export class SessionMetadata {
     );
   }
 
-  /** A grant was issued a refresh token; the device is recorded at its first one only. */
+  /**
+   * A grant was issued a refresh token; the device is recorded at its first one only. A grant
+   * from the device flow is marked `flow=device` (even with SESSION_METADATA off): the device it
+   * signed in is listed on its own, not as an app of the browser that approved it.
+   */
   async refreshIssued(
     grantId: string,
-    at: { userAgent: string | undefined; ip: string; now?: number },
+    at: { userAgent: string | undefined; ip: string; deviceFlow: boolean; now?: number },
   ): Promise<void> {
-    if (!this.#enabled) return;
     const key = metaKey(this.#prefix, 'Grant', grantId);
     const now = at.now ?? Date.now();
+    if (!this.#enabled && !at.deviceFlow) return;
     if (await this.#redis.exists(key)) return this.activity('Grant', grantId, now);
     this.#recent.set(key, now);
+    const flow = at.deviceFlow ? ['flow', 'device'] : [];
+    const details = this.#enabled
+      ? ['device', deviceLabel(at.userAgent), 'ip', at.ip, 'since', now, 'seenAt', now]
+      : [];
     await this.#redis.latchkeyMetaWrite(
       key,
       recordKey(this.#prefix, 'Grant', grantId),
       this.#fallbackTtlMs,
-      ...['device', deviceLabel(at.userAgent), 'ip', at.ip, 'since', now, 'seenAt', now],
+      ...flow,
+      ...details,
     );
+  }
+
+  /** The grants among `grantIds` that signed in a device of their own (the device flow). */
+  async standalone(grantIds: readonly string[]): Promise<Set<string>> {
+    if (grantIds.length === 0) return new Set();
+    const pipeline = this.#redis.pipeline();
+    for (const id of grantIds) pipeline.hget(metaKey(this.#prefix, 'Grant', id), 'flow');
+    const flows = (await pipeline.exec()) ?? [];
+    return new Set(grantIds.filter((_, i) => flows[i]?.[1] === 'device'));
   }
 
   /** Activity of a session (by handle) or grant: written when the last write is old enough. */

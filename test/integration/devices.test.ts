@@ -188,4 +188,26 @@ describe('your devices', () => {
     expect(entries[0]?.ip).to.equal('127.0.0.1');
     expect(session?.authorizations[0]?.grantId).to.equal(entries[0]?.id.slice(2));
   });
+
+  it('lists a device-flow grant on its own, kept when the approving browser signs out', async () => {
+    const { laptop, phone, accountId, handles } = await laptopAndPhone();
+    const redis = server.resources.redis;
+    const prefix = `${server.config.redisKeyPrefix}oidc:`;
+    // As the device flow leaves it: the laptop's session approved it and holds its grant.
+    const [grant] = await server.latchkey.accountSessions.grants(accountId);
+    await redis.hset(metaKey(prefix, 'Grant', grant?.grantId as string), 'flow', 'device');
+    const entries = await server.latchkey.devices.list(accountId);
+    expect(entries.map((e) => e.id)).to.include(`g.${grant?.grantId}`);
+    const browser = entries.find((e) => e.id === `s.${handles.laptop}`);
+    expect(browser?.apps.map((a) => a.clientId)).not.to.include(c.client_id);
+
+    // The phone signs the laptop out: the device keeps its refresh token.
+    await server.latchkey.devices.signOut(accountId, `s.${handles.laptop}`);
+    const kept = await refresh(server.issuer, c, laptop.tokens.refresh_token as string);
+    expect(kept.status).to.equal(200);
+    // Everywhere else, from the phone, includes the device.
+    await server.latchkey.devices.signOutOthers(accountId, await sessionCookie(phone));
+    const gone = await refresh(server.issuer, c, kept.data.refresh_token as string);
+    expect(gone.data.error).to.equal('invalid_grant');
+  });
 });
