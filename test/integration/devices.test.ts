@@ -5,8 +5,19 @@ import axios from 'axios';
 import { expect } from 'chai';
 import { metaKey, recordKey } from '../../src/oidc/redis-keys.ts';
 import { Browser } from '../support/browser.ts';
-import { OFFLINE, pageOf, signIn, signUpAndAuthorize } from '../support/oidc.ts';
-import { TEST_CLIENTS, useServer } from '../support/server.ts';
+import {
+  atSignInPage,
+  callbackOf,
+  exchangeCode,
+  OFFLINE,
+  pageOf,
+  person,
+  profileOf,
+  signIn,
+  signUpAndAuthorize,
+  viaUpstream,
+} from '../support/oidc.ts';
+import { TEST_CLIENTS, useServer, useServerWithUpstreams } from '../support/server.ts';
 import { refresh, sessionCookie } from '../support/tokens.ts';
 
 const c = TEST_CLIENTS.firstParty;
@@ -209,5 +220,25 @@ describe('your devices', () => {
     await server.latchkey.devices.signOutOthers(accountId, await sessionCookie(phone));
     const gone = await refresh(server.issuer, c, kept.data.refresh_token as string);
     expect(gone.data.error).to.equal('invalid_grant');
+  });
+});
+
+describe('your devices after an upstream sign-in', () => {
+  const { server, upstreams } = useServerWithUpstreams();
+
+  it('says which upstream the browser signed in with', async () => {
+    const who = person('devicesupstream');
+    upstreams.google.signInAs({ sub: '2000001', ...profileOf(who, true) });
+    const { rp, browser, auth, login } = await atSignInPage(server.issuer, c);
+    const tokens = await exchangeCode(
+      rp,
+      callbackOf(await viaUpstream(browser, login, 'google')),
+      auth,
+    );
+    const accountId = tokens.claims()?.sub as string;
+    const [entry] = await server.latchkey.devices.list(accountId);
+    expect(entry?.method).to.equal('google');
+    const page = pageOf(await browser.follow(await browser.get('/account')));
+    expect(page).to.include('with Google');
   });
 });
