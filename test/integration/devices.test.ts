@@ -3,6 +3,7 @@
 // (written at sign-in, gone with the session or grant, still there after a restart).
 import axios from 'axios';
 import { expect } from 'chai';
+import { RedisAdapter } from '../../src/oidc/redis-adapter.ts';
 import { metaKey, recordKey } from '../../src/oidc/redis-keys.ts';
 import { Browser } from '../support/browser.ts';
 import {
@@ -153,6 +154,21 @@ describe('your devices', () => {
     expect(await redis.exists(grantMeta)).to.equal(0);
     const gone = await refresh(server.issuer, c, laptop.tokens.refresh_token as string);
     expect(gone.data.error).to.equal('invalid_grant');
+  });
+
+  it('lets a session and its metadata expire together', async () => {
+    const { phone, accountId, handles } = await laptopAndPhone();
+    const redis = server.resources.redis;
+    const prefix = `${server.config.redisKeyPrefix}oidc:`;
+    // Saved again with one second to live, as the library saves a session near its end.
+    const sessions = new RedisAdapter('Session', { redis, prefix });
+    const cookie = await sessionCookie(phone);
+    await sessions.upsert(cookie, (await sessions.find(cookie)) ?? {}, 1);
+    expect(await redis.pttl(metaKey(prefix, 'Session', handles.phone))).to.be.at.most(1000);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    expect(await redis.exists(metaKey(prefix, 'Session', handles.phone))).to.equal(0);
+    const ids = (await server.latchkey.devices.list(accountId)).map((e) => e.id);
+    expect(ids).to.deep.equal([`s.${handles.laptop}`]);
   });
 
   it('writes activity at most once per interval', async () => {
