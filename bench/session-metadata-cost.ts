@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import { deviceLabel } from '../src/oidc/device-label.ts';
+import { deviceLabelText as deviceLabel } from '../src/device/device-label.ts';
 import { SessionMetadata } from '../src/oidc/session-metadata.ts';
 import { TEST_REDIS_URL, uniqueNamespace } from '../test/support/server-env.ts';
 

@@ -18,8 +18,8 @@ import { brandAssets, brandLocals } from './http/brand.ts';
 import { CsrfTokens, sameOriginOnly } from './http/csrf.ts';
 import { errorMapper, koaErrorLogger, providerErrors } from './http/errors.ts';
 import { healthRoutes } from './http/health.ts';
-import { HttpProblem } from './http/http-errors.ts';
 import { pinToIssuer } from './http/issuer-host.ts';
+import { knownMethodsOnly } from './http/known-methods.ts';
 import { languageChoice } from './http/language.ts';
 import { requestContext, requestInfo } from './http/request-context.ts';
 import { securityHeaders } from './http/security-headers.ts';
@@ -28,18 +28,17 @@ import { InteractionKit } from './interactions/interaction-kit.ts';
 import { interactionRoutes } from './interactions/routes.ts';
 import { upstreamRoutes } from './interactions/upstream-routes.ts';
 import type { Logger } from './logger.ts';
-import { AccountDevices } from './oidc/account-devices.ts';
-import { AccountSessionsIndex } from './oidc/account-sessions.ts';
-import { BackchannelLogout } from './oidc/backchannel-logout.ts';
+import type { AccountDevices } from './oidc/account-devices.ts';
+import type { AccountSessionsIndex } from './oidc/account-sessions.ts';
+import { createAccountSignOuts } from './oidc/account-sign-outs.ts';
+import type { BackchannelLogout } from './oidc/backchannel-logout.ts';
 import { type ClientEntry, clientLogoOrigins, clientOrigins } from './oidc/clients.ts';
 import { ConsentStore } from './oidc/consent-store.ts';
 import { findAccount } from './oidc/find-account.ts';
 import { oidcPages } from './oidc/pages.ts';
-import { apiResource, createProvider, ROUTES, TTL } from './oidc/provider.ts';
+import { apiResource, createProvider, ROUTES } from './oidc/provider.ts';
 import { redisAdapterFactory } from './oidc/redis-adapter.ts';
 import { RefreshGrace } from './oidc/refresh-grace.ts';
-import { recordSessionActivity } from './oidc/session-events.ts';
-import { SessionMetadata } from './oidc/session-metadata.ts';
 import { accountClient } from './self-service/account-client.ts';
 import { type AccountPageDeps, accountRoutes } from './self-service/account-routes.ts';
 import { UpstreamAttempts } from './upstreams/attempts.ts';
@@ -68,9 +67,6 @@ export interface AppDeps {
   backchannelBackoffMs?: number;
 }
 
-/** Activity of a session or grant is written at most this often. */
-export const ACTIVITY_INTERVAL_MS = 5 * 60 * 1000;
-
 export interface LatchkeyApp {
   app: Koa;
   provider: Provider;
@@ -87,8 +83,6 @@ export interface LatchkeyApp {
   /** Readiness turns 503 so a load balancer stops sending new requests. */
   startDraining(): void;
 }
-
-const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
 /** Paths the mounted provider answers; everything else is ours. */
 const PROVIDER_PATHS = ['/.well-known/openid-configuration', ...Object.values(ROUTES)];
@@ -159,19 +153,16 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     logger,
     backchannelPrivateNetwork: config.backchannelAllowPrivateNetwork,
   });
-  const backchannel = new BackchannelLogout({
-    logger,
-    ...(deps.backchannelBackoffMs === undefined ? {} : { backoffMs: deps.backchannelBackoffMs }),
-  });
-  backchannel.install(provider);
-  const metadata = new SessionMetadata({
+  const { backchannel, accountSessions, devices, ...signOuts } = createAccountSignOuts({
+    provider,
     redis,
     prefix: oidcPrefix,
-    activityMs: ACTIVITY_INTERVAL_MS,
-    fallbackTtlMs: TTL.Session * 1000,
-    enabled: config.sessionMetadata,
+    logger,
+    metadata: config.sessionMetadata,
+    ...(deps.backchannelBackoffMs === undefined
+      ? {}
+      : { backchannelBackoffMs: deps.backchannelBackoffMs }),
   });
-  recordSessionActivity(provider, metadata, { prefix: oidcPrefix, logger });
   // The provider is a Koa app of its own: give its context our request id, logger and nonce.
   provider.use(async (ctx, next) => {
     const info = requestInfo(ctx.req);
@@ -195,21 +186,7 @@ export function createApp(deps: AppDeps): LatchkeyApp {
       },
     },
   });
-  const accountSessions = new AccountSessionsIndex({
-    provider,
-    redis,
-    prefix: oidcPrefix,
-    notify: (clientId, accountId, sid) => backchannel.notify(clientId, accountId, sid),
-    standalone: (grantIds) => metadata.standalone(grantIds),
-  });
-  const devices = new AccountDevices({ index: accountSessions, metadata, provider });
-  // A password change signs every other browser out and revokes the grants they hold.
-  const endOtherSessions: NonNullable<AccountPageDeps['endOtherSessions']> =
-    deps.endOtherSessions ??
-    (async (accountId, sessionId) => {
-      const ended = await accountSessions.endAll(accountId, { exceptSessionId: sessionId });
-      logger.info({ event: 'sessions.ended', accountId, ...ended }, 'other sessions ended');
-    });
+  const endOtherSessions = deps.endOtherSessions ?? signOuts.endOtherSessions;
   // Each router that mounts browser forms refuses cross-site posts to them.
   const sameOrigin = sameOriginOnly(issuerOrigin);
   const kit = new InteractionKit({ provider, views, csrf, upstreams });
@@ -269,16 +246,7 @@ export function createApp(deps: AppDeps): LatchkeyApp {
       imageOrigins: clientLogoOrigins(clients),
     }),
   );
-  app.use(async (ctx, next) => {
-    // Methods nothing here implements get 405 rather than the routers' 501.
-    if (!KNOWN_METHODS.has(ctx.method)) {
-      ctx.set('Allow', [...KNOWN_METHODS].join(', '));
-      throw new HttpProblem(405, 'method_not_allowed', 'request.method_not_allowed', {
-        method: ctx.method,
-      });
-    }
-    await next();
-  });
+  app.use(knownMethodsOnly());
   app.use(assets(`${VIEWS_DIR}/assets`, brandAssets(config.brand, UPSTREAM_BUTTONS)));
   app.use(health.routes());
   app.use(interactions.routes());

@@ -16,10 +16,9 @@ import { type ClaimDeviceCode, isFirstParty, loadExistingGrant } from './consent
 import type { ConsentStore } from './consent-store.ts';
 import type { DeviceFlowPages } from './device-pages.ts';
 import { CLAIMS_BY_SCOPE } from './find-account.ts';
-import { describeGrantRefusal } from './grant-refusals.ts';
 import type { OidcPages } from './pages.ts';
-import { AlreadyConsumed } from './redis-revocation.ts';
-import { type RefreshGrace, RefreshReplayed } from './refresh-grace.ts';
+import { logRefusals } from './provider-events.ts';
+import type { RefreshGrace } from './refresh-grace.ts';
 
 /** Our own account API is a resource server; its tokens are audience-restricted to it. */
 export const apiResource = (issuer: string) => `${issuer}/api`;
@@ -263,41 +262,6 @@ export function createProvider(deps: ProviderDeps): Provider {
   if (grace) provider.use(grace.middleware());
   provider.maxIpsCount = deps.trustProxyHops;
 
-  const log = (ctx: KoaContextWithOIDC | undefined) =>
-    (ctx?.state?.log as Logger | undefined) ?? deps.logger;
-  // Server errors (and store outages) are logged and answered by http/errors.ts.
-  const refused = (event: string) => (ctx: KoaContextWithOIDC, error: errors.OIDCProviderError) => {
-    if (error instanceof RefreshReplayed) {
-      log(ctx).info(
-        { event: 'refresh.replayed', client: ctx?.oidc?.client?.clientId },
-        'refresh answered again within the grace window',
-      );
-      return;
-    }
-    if (error instanceof AlreadyConsumed && error.grantId !== undefined) {
-      log(ctx).info({ event: 'grant.revoked', grantId: error.grantId }, 'grant revoked');
-    }
-    log(ctx).info(
-      {
-        event,
-        error: error.error,
-        description: error.error_description,
-        client: ctx?.oidc?.client?.clientId,
-      },
-      'oidc request refused',
-    );
-  };
-  provider.on('authorization.error', refused('authorization.error'));
-  provider.on('grant.error', (ctx: KoaContextWithOIDC, error: errors.OIDCProviderError) => {
-    describeGrantRefusal(ctx, error);
-    refused('grant.error')(ctx, error);
-  });
-  provider.on('introspection.error', refused('introspection.error'));
-  provider.on('revocation.error', refused('revocation.error'));
-  provider.on('userinfo.error', refused('userinfo.error'));
-  provider.on('end_session.error', refused('end_session.error'));
-  provider.on('grant.revoked', (ctx: KoaContextWithOIDC, grantId: string) => {
-    log(ctx).info({ event: 'grant.revoked', grantId }, 'grant revoked');
-  });
+  logRefusals(provider, deps.logger);
   return provider;
 }

@@ -3,7 +3,7 @@
 // (redis-keys.ts metaKey). The adapter's scripts give the hash its record's expiry and delete it
 // with the record, so it never outlives what it describes.
 import type { Redis } from 'ioredis';
-import { deviceLabel } from './device-label.ts';
+import { deviceLabelText as deviceLabel } from '../device/device-label.ts';
 import { metaKey, recordKey } from './redis-keys.ts';
 
 /** How a person signed in: a password, or the upstream's id (google, facebook, x). */

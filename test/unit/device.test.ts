@@ -67,10 +67,10 @@ describe('the device as a person reads it', () => {
     expect(deviceLabel(tv)).to.deep.equal({ program: 'Safari', os: 'TV' });
     const android =
       'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Mobile Safari/537.36';
-    expect(deviceLabel(android)).to.deep.equal({ program: 'Chrome', os: 'Android' });
+    expect(deviceLabel(android)).to.deep.equal({ program: 'Chrome', os: 'Android 14' });
     const edge =
       'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36 Edg/126.0';
-    expect(deviceLabel(edge)).to.deep.equal({ program: 'Edge', os: 'Windows' });
+    expect(deviceLabel(edge)).to.deep.equal({ program: 'Edge', os: 'Windows 10' });
     expect(deviceLabel('curl/8.5.0')).to.deep.equal({ program: 'curl' });
   });
 
