@@ -1,11 +1,14 @@
-// Renders the sign-in page in every shipped language and with an example operator brand, and saves
-// PNGs under docs/screenshots/ (linked from README). Runs a test server against the local test
+// Renders the sign-in page in every shipped language and with an example operator brand, and the
+// device sign-in confirm page and the list of devices at phone width, and saves PNGs under
+// docs/screenshots/ (linked from README). Runs a test server against the local test
 // Postgres and Redis (TEST_DATABASE_URL, TEST_REDIS_URL), the upstream fakes and Debian's Chromium.
 //
 //   npm run screenshots
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { launchChromium } from '../test/support/chromium.ts';
+import { Journeys } from '../test/browser/page-states.ts';
+import { launchChromium, startRelyingPartyServer } from '../test/support/chromium.ts';
+import { pollToken, startDevice } from '../test/support/device.ts';
 import { authorizationUrl, relyingParty } from '../test/support/oidc.ts';
 import { startTestServer, TEST_CLIENTS, type TestServer } from '../test/support/server.ts';
 import { startUpstreams } from '../test/support/upstreams.ts';
@@ -35,6 +38,7 @@ async function main(): Promise<void> {
   const upstreams = await startUpstreams();
   const servers: TestServer[] = [];
   const browser = await launchChromium();
+  const rp = await startRelyingPartyServer();
   try {
     const plain = await startTestServer({ env: { ...upstreams.env, LOG_LEVEL: 'warn' } });
     servers.push(plain);
@@ -60,7 +64,32 @@ async function main(): Promise<void> {
       await context.close();
       process.stdout.write(`docs/screenshots/${file}\n`);
     }
+    // Signing a TV in from a phone, and the phone's list of devices afterwards.
+    const apps = await startTestServer({
+      env: { ...upstreams.env, LOG_LEVEL: 'warn' },
+      clients: rp.clients,
+    });
+    servers.push(apps);
+    const journeys = new Journeys(apps, upstreams, rp.origin);
+    const phone = await browser.newContext({ viewport: { width: 390, height: 844 } });
+    const page = await phone.newPage();
+    const tv = await startDevice(apps.issuer);
+    await journeys.account(page);
+    await page.goto(tv.verification_uri_complete);
+    await journeys.submit(page, {});
+    await page.waitForSelector('button[name="confirm"]');
+    await page.screenshot({ path: path.join(OUT, 'device-confirm-phone.png'), fullPage: true });
+    process.stdout.write('docs/screenshots/device-confirm-phone.png\n');
+    await page.click('button[name="confirm"]');
+    await page.waitForLoadState();
+    const polled = await pollToken(apps.issuer, tv.device_code);
+    if (polled.status !== 200) throw new Error(`the TV's poll answered ${polled.status}`);
+    await page.goto(`${apps.issuer}/account#devices`);
+    await page.screenshot({ path: path.join(OUT, 'devices-phone.png'), fullPage: true });
+    process.stdout.write('docs/screenshots/devices-phone.png\n');
+    await phone.close();
   } finally {
+    rp.close();
     await browser.close();
     for (const server of servers) await server.stop();
     await upstreams.close();
