@@ -35,9 +35,17 @@ export function tvHandler(config: DemoConfig, { rp, logoutCheck }: RelyingParty,
 
   const start = async () => {
     polling?.abort();
-    const auth = await client.initiateDeviceAuthorization(rp, {
-      scope: 'openid profile email offline_access',
-    });
+    let auth: client.DeviceAuthorizationResponse;
+    try {
+      auth = await client.initiateDeviceAuthorization(rp, {
+        scope: 'openid profile email offline_access',
+      });
+    } catch (error) {
+      const code = error instanceof client.ResponseBodyError ? error.error : String(error);
+      state = { kind: 'idle', note: `Could not get a code: ${code}` };
+      log('device_authorization.refused', { error: code });
+      return;
+    }
     state = { kind: 'waiting', auth, until: Date.now() + auth.expires_in * 1000 };
     log('device_authorization.started', { expires_in: auth.expires_in, interval: auth.interval });
     const controller = new AbortController();
