@@ -22,9 +22,13 @@ import type { LogoutTarget } from './logout-token.ts';
 import { discoverWithRetry, type RelyingParty } from './relying-party.ts';
 
 const COOKIE = 'shop_session';
+// A sign-in in progress lives 10 minutes, a signed-in session 8 hours; expired ones are swept.
+const PENDING_MS = 10 * 60_000;
+const SIGNED_IN_MS = 8 * 3600_000;
 
 interface ShopSession {
   csrf: string;
+  expires?: number;
   pending?: { verifier: string; state: string; nonce: string };
   user?: { sub: string; sid?: string; label: string; idToken: string };
   /** Set when a logout token ended the sign-in, to say so on the next page. */
@@ -39,13 +43,18 @@ export function shopHandler(config: DemoConfig, { rp, logoutCheck }: RelyingPart
 
   const newSession = (res: ServerResponse, session: ShopSession) => {
     const id = randomBytes(32).toString('base64url');
+    const now = Date.now();
+    for (const [old, { expires = 0 }] of sessions) if (expires < now) sessions.delete(old);
+    session.expires = now + (session.user ? SIGNED_IN_MS : PENDING_MS);
     sessions.set(id, session);
     res.setHeader('set-cookie', `${COOKIE}=${id}; Path=/; HttpOnly; SameSite=Lax`);
     return session;
   };
   const sessionOf = (req: IncomingMessage) => {
     const id = cookies(req).get(COOKIE);
-    return id ? { id, session: sessions.get(id) } : { id, session: undefined };
+    const session = id ? sessions.get(id) : undefined;
+    const live = session && (session.expires ?? 0) > Date.now() ? session : undefined;
+    return { id, session: live };
   };
 
   /** Ends the sessions a logout token names: by sid when it has one, else every one of the sub. */
