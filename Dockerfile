@@ -25,6 +25,18 @@ COPY test/fakes ./test/fakes
 USER node
 CMD ["node", "test/fakes/serve.ts"]
 
+# ---- the demo relying parties "shop" and "tv" (docker/demo), for `make run` only (never deployed)
+FROM node:24-bookworm-slim AS demo
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json ./
+COPY docker/demo ./docker/demo
+USER node
+HEALTHCHECK --interval=5s --timeout=5s --start-period=60s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3001)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+CMD ["node", "docker/demo/shop.ts"]
+
 # ---- the runtime image (the last stage: what `docker build .` produces)
 FROM node:24-bookworm-slim
 # Memory for a 256 MiB container (DESIGN.md, "Memory"): V8 sizes its young generation and grows

@@ -1,9 +1,10 @@
 #!/bin/sh
-# Test stack only: writes the two e2e clients to CLIENTS_FILE from the E2E_* variables (secrets
-# made for each run by scripts/test-docker.sh), then becomes the server.
+# Test stack only: writes the e2e clients to CLIENTS_FILE from the E2E_* variables (secrets made
+# for each run by scripts/test-docker.sh), then becomes the server.
 set -eu
 : "${CLIENTS_FILE:?}" "${E2E_CLIENT_ID:?}" "${E2E_CLIENT_SECRET:?}" "${E2E_REDIRECT_URI:?}"
 : "${E2E_SECOND_CLIENT_ID:?}" "${E2E_SECOND_CLIENT_SECRET:?}" "${E2E_SECOND_REDIRECT_URI:?}"
+: "${E2E_TV_CLIENT_ID:?}" "${E2E_TV_BACKCHANNEL_URI:?}"
 umask 077
 node -e '
 const e = process.env;
@@ -13,6 +14,9 @@ const client = (id, secret, redirect, name) => ({
 process.stdout.write(JSON.stringify([
   client(e.E2E_CLIENT_ID, e.E2E_CLIENT_SECRET, e.E2E_REDIRECT_URI, "E2E Web"),
   client(e.E2E_SECOND_CLIENT_ID, e.E2E_SECOND_CLIENT_SECRET, e.E2E_SECOND_REDIRECT_URI, "E2E Second App"),
+  { client_id: e.E2E_TV_CLIENT_ID, client_name: "E2E TV", token_endpoint_auth_method: "none",
+    grant_types: ["urn:ietf:params:oauth:grant-type:device_code", "refresh_token"], response_types: [],
+    first_party: true, backchannel_logout_uri: e.E2E_TV_BACKCHANNEL_URI },
 ]));
 ' >"$CLIENTS_FILE"
 # The server reads the secrets from the file; it has no use for them in its environment.

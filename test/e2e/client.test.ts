@@ -3,9 +3,12 @@
 //   E2E_SECOND_CLIENT_ID, E2E_SECOND_CLIENT_SECRET, E2E_SECOND_REDIRECT_URI,
 //   E2E_UPSTREAMS: comma-separated providers (google, facebook, x) whose sign-in button to press;
 //   their pages are the local fakes' interactive sign-in pages, filled in like a person would.
+//   E2E_TV_CLIENT_ID, E2E_BACKCHANNEL_LISTEN: the device app and its logout receiver (below).
 import { expect } from 'chai';
+import { createRemoteJWKSet } from 'jose';
 import * as client from 'openid-client';
-import { Browser, formByAction, scrapeForms } from '../support/browser.ts';
+import { verifyLogoutToken } from '../../docker/demo/logout-token.ts';
+import { Browser, decodeEntities, formByAction, scrapeForms } from '../support/browser.ts';
 import {
   authorizationUrl,
   callbackOf,
@@ -13,9 +16,11 @@ import {
   exchangeCode,
   pageOf,
   person,
+  signIn,
   signUp,
   visit,
 } from '../support/oidc.ts';
+import { LogoutReceiver } from './logout-receiver.ts';
 
 function required(name: string): string {
   const value = process.env[name];
@@ -35,18 +40,20 @@ const second = {
   redirectUri: required('E2E_SECOND_REDIRECT_URI'),
 };
 
-async function discover(c: { id: string; secret: string }) {
-  // Non-repudiation checks make openid-client verify id_token signatures against the JWKS too.
-  const execute = issuer.startsWith('http:')
+// Non-repudiation checks make openid-client verify id_token signatures against the JWKS too.
+const insecure = () => ({
+  execute: issuer.startsWith('http:')
     ? [client.allowInsecureRequests, client.enableNonRepudiationChecks]
-    : [client.enableNonRepudiationChecks];
-  const options = { execute };
+    : [client.enableNonRepudiationChecks],
+});
+
+async function discover(c: { id: string; secret: string }) {
   return client.discovery(
     new URL(issuer),
     c.id,
     undefined,
     client.ClientSecretBasic(c.secret),
-    options,
+    insecure(),
   );
 }
 
@@ -165,5 +172,102 @@ describe(`a relying party against ${issuer}`, () => {
     expect(done.response.data).to.include('You are signed out');
     const auth = await authorizationUrl(rp, first.redirectUri);
     expect(pageOf(await visit(browser, auth.url))).to.include('Sign in');
+  });
+});
+
+// The device story: E2E_TV_CLIENT_ID (public, device_code + refresh_token grants) registered with
+// backchannel_logout_uri pointing at the receiver this test runs on E2E_BACKCHANNEL_LISTEN
+// (host:port, 127.0.0.1:7003 unless set).
+describe(`a TV signed in from a phone, then signed out from it, against ${issuer}`, () => {
+  const tvId = required('E2E_TV_CLIENT_ID');
+  const receiver = new LogoutReceiver(process.env.E2E_BACKCHANNEL_LISTEN ?? '127.0.0.1:7003');
+  const who = person('tv-owner');
+  const phone = new Browser(new URL(issuer).origin);
+  let tv: client.Configuration;
+  let tvTokens: Awaited<ReturnType<typeof client.pollDeviceAuthorizationGrant>>;
+  let apiToken: string;
+  let tvEntry: { id: string; kind: string };
+
+  before(async () => {
+    await receiver.start();
+    tv = await client.discovery(new URL(issuer), tvId, undefined, client.None(), insecure());
+  });
+  after(() => receiver.stop());
+
+  it('signs the TV in: the phone follows verification_uri_complete, signs in first, confirms', async function () {
+    this.timeout(90_000);
+    // The person's account exists already (made on a laptop); the phone is not signed in yet.
+    const laptop = new Browser(new URL(issuer).origin);
+    await signUp(laptop, pageOf(await laptop.follow(await laptop.get('/account/signin'))), who);
+
+    const auth = await client.initiateDeviceAuthorization(tv, {
+      scope: 'openid profile email offline_access',
+    });
+    expect(auth.verification_uri_complete).to.be.a('string');
+    const login = pageOf(await phone.follow(await phone.get(auth.verification_uri_complete ?? '')));
+    expect(login).to.include('Sign in');
+    const codePage = (await signIn(phone, login, who.email, who.password)).response.data;
+    const entry = formByAction(codePage, '/device');
+    expect(entry.fields.user_code).to.equal(auth.user_code);
+    const confirm = await phone.post('/device', entry.fields);
+    expect(decodeEntities(confirm.data)).to.include('E2E TV');
+    const done = await phone.post('/device', {
+      ...formByAction(confirm.data, '/device').fields,
+      confirm: 'yes',
+    });
+    expect(done.status).to.equal(200);
+
+    // openid-client waits `interval` between polls (longer after slow_down) and stops at success.
+    tvTokens = await client.pollDeviceAuthorizationGrant(tv, auth);
+    expect(tvTokens.claims()?.email).to.equal(who.email);
+    expect(tvTokens.refresh_token).to.be.a('string');
+  });
+
+  it("lists the phone's browser and the TV in GET /api/me/sessions", async () => {
+    // A first-party app on the phone gets a token for the API by single sign-on.
+    const rp = await discover(first);
+    const resource = `${issuer}/api`;
+    const auth = await authorizationUrl(rp, first.redirectUri, { resource });
+    const tokens = await exchangeCode(rp, callbackOf(await visit(phone, auth.url)), auth, {
+      resource,
+    });
+    apiToken = tokens.access_token;
+    const res = await phone.request('GET', `${resource}/me/sessions`, {
+      headers: { authorization: `Bearer ${apiToken}` },
+    });
+    expect(res.status, String(res.data)).to.equal(200);
+    const { sessions } = JSON.parse(res.data) as {
+      sessions: { id: string; kind: string; current: boolean; apps: { client_id: string }[] }[];
+    };
+    const here = sessions.find((s) => s.current);
+    expect(here?.kind).to.equal('browser');
+    const tvs = sessions.filter((s) => s.apps.some((a) => a.client_id === tvId));
+    expect(tvs, JSON.stringify(sessions)).to.have.length(1);
+    tvEntry = tvs[0] as { id: string; kind: string };
+    expect(tvEntry.kind).to.equal('app');
+  });
+
+  it("signs the TV out from the phone's devices page: its refresh fails and a logout token arrives", async () => {
+    const account = pageOf(await phone.follow(await phone.get('/account')));
+    const action = `/account/devices/${tvEntry.id}/sign-out`;
+    expect(account).to.include(`action="${action}"`);
+    const out = await phone.follow(await phone.submit(account, action));
+    expect(out.response.status).to.equal(200);
+
+    const refused = await client.refreshTokenGrant(tv, tvTokens.refresh_token as string).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(refused).to.be.instanceOf(client.ResponseBodyError);
+    expect((refused as client.ResponseBodyError).error).to.equal('invalid_grant');
+
+    const meta = tv.serverMetadata();
+    const token = await receiver.next(15_000);
+    const target = await verifyLogoutToken(token, {
+      issuer: meta.issuer,
+      clientId: tvId,
+      keys: createRemoteJWKSet(new URL(meta.jwks_uri as string)),
+    });
+    expect(target.sub).to.equal(tvTokens.claims()?.sub);
   });
 });

@@ -28,8 +28,19 @@ const clients = [
     first_party: true,
   },
 ];
+// The device app of the TV story, and where its back-channel logout receiver listens.
+const receiverPort = await freePort();
+const tv = {
+  client_id: 'e2e-tv',
+  client_name: 'E2E TV',
+  token_endpoint_auth_method: 'none',
+  grant_types: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'],
+  response_types: [],
+  first_party: true,
+  backchannel_logout_uri: `http://127.0.0.1:${receiverPort}/backchannel-logout`,
+};
 const clientsFile = path.join(dir, 'clients.json');
-await writeFile(clientsFile, JSON.stringify(clients));
+await writeFile(clientsFile, JSON.stringify([...clients, tv]));
 
 let code = 1;
 // The fakes of Google, Facebook and X answer with their interactive pages, as for a person.
@@ -38,7 +49,15 @@ const port = await freePort();
 const issuer = `http://127.0.0.1:${port}`;
 upstreams.register(issuer);
 const server = await startServerProcess(
-  serverEnv({ namespace, production: true, port, issuer, clientsFile, extra: upstreams.env }),
+  serverEnv({
+    namespace,
+    production: true,
+    port,
+    issuer,
+    clientsFile,
+    // The TV's logout receiver is on loopback, which back-channel delivery refuses by default.
+    extra: { ...upstreams.env, BACKCHANNEL_ALLOW_PRIVATE_NETWORK: 'true' },
+  }),
 );
 try {
   const [a, b] = clients as [(typeof clients)[0], (typeof clients)[0]];
@@ -58,6 +77,8 @@ try {
         E2E_SECOND_CLIENT_SECRET: b.client_secret,
         E2E_SECOND_REDIRECT_URI: b.redirect_uris[0] as string,
         E2E_UPSTREAMS: 'google,facebook,x',
+        E2E_TV_CLIENT_ID: tv.client_id,
+        E2E_BACKCHANNEL_LISTEN: `127.0.0.1:${receiverPort}`,
       },
     },
   );

@@ -1,0 +1,90 @@
+// The compose demo shop against a real Latchkey: a person signs in through it (code + PKCE, state,
+// nonce), sees their name on a page under a strict CSP, and signs out through the issuer.
+import type { Server } from 'node:http';
+import { expect } from 'chai';
+import { demoConfig } from '../../docker/demo/demo-config.ts';
+import { listen } from '../../docker/demo/demo-server.ts';
+import { discoverIssuer } from '../../docker/demo/relying-party.ts';
+import { shopHandler } from '../../docker/demo/shop.ts';
+import { Browser, decodeEntities, formByAction } from '../support/browser.ts';
+import { callbackOf, pageOf, person, signUp, visit } from '../support/oidc.ts';
+import { freePort } from '../support/process.ts';
+import { startTestServer, type TestServer } from '../support/server.ts';
+
+describe('the demo shop', () => {
+  let server: TestServer;
+  let shop: Server;
+  let shopUrl: string;
+  const lines: Record<string, unknown>[] = [];
+
+  before(async () => {
+    const port = await freePort();
+    shopUrl = `http://127.0.0.1:${port}`;
+    server = await startTestServer({
+      clients: [
+        {
+          client_id: 'demo-shop',
+          client_name: 'Demo shop',
+          token_endpoint_auth_method: 'none',
+          first_party: true,
+          redirect_uris: [`${shopUrl}/callback`],
+          post_logout_redirect_uris: [`${shopUrl}/`],
+        },
+      ],
+    });
+    const config = demoConfig(
+      { ISSUER: server.issuer, PORT: String(port), PUBLIC_URL: shopUrl },
+      { clientId: 'demo-shop', port },
+    );
+    const log = (event: string, fields = {}) => lines.push({ event, ...fields });
+    shop = await listen(config, shopHandler(config, await discoverIssuer(config), log), log);
+  });
+  after(async () => {
+    shop?.close();
+    await server?.stop();
+  });
+
+  it('signs a person in, shows their name, and signs out at the issuer with id_token_hint', async () => {
+    const browser = new Browser(server.issuer);
+    const who = person('shopper');
+    const welcome = await browser.get(`${shopUrl}/`);
+    const csp = welcome.headers['content-security-policy'] as string;
+    expect(csp).to.include("default-src 'none'").and.not.include('unsafe-inline');
+    expect(welcome.data).to.include('href="/login"').and.not.include('<script');
+
+    const start = await browser.get(`${shopUrl}/login`);
+    const authorize = new URL(start.headers.location as string);
+    expect(authorize.searchParams.get('code_challenge_method')).to.equal('S256');
+    expect(authorize.searchParams.get('nonce')).to.be.a('string');
+    const login = pageOf(await visit(browser, authorize));
+    const callback = callbackOf(await signUp(browser, login, who));
+    expect((await browser.get(callback)).headers.location).to.equal('/');
+    const home = decodeEntities((await browser.get(`${shopUrl}/`)).data);
+    expect(home).to.include(`Signed in as <strong>${who.name} · ${who.email}</strong>`);
+    expect(lines.map((l) => l.event)).to.include('sign_in');
+
+    // The callback works once: its state is spent.
+    expect((await browser.get(callback)).status).to.equal(400);
+
+    const form = formByAction(home, '/logout');
+    const out = await browser.request('POST', `${shopUrl}/logout`, {
+      data: new URLSearchParams(form.fields).toString(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: shopUrl },
+    });
+    const endSession = new URL(out.headers.location as string);
+    expect(endSession.origin).to.equal(server.issuer);
+    expect(endSession.searchParams.get('id_token_hint')).to.be.a('string');
+    expect(endSession.searchParams.get('post_logout_redirect_uri')).to.equal(`${shopUrl}/`);
+    expect((await browser.get(endSession)).status).to.equal(200);
+    expect((await browser.get(`${shopUrl}/`)).data).to.include('You are not signed in');
+  });
+
+  it('refuses a sign-out posted from another site', async () => {
+    const browser = new Browser(server.issuer);
+    const out = await browser.request('POST', `${shopUrl}/logout`, {
+      data: 'csrf=x',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'http://evil.test' },
+    });
+    expect(out.status).to.equal(403);
+  });
+});
