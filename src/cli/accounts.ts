@@ -12,6 +12,7 @@ import { type Command, CommandFailed, options, required, UsageError } from './co
 import { withDatabase } from './database.ts';
 import { say } from './output.ts';
 import { passwordSource, readNewPassword } from './prompt.ts';
+import { signOutEverywhere, withApp } from './sessions.ts';
 
 // The CLI never throttles; AccountService only needs a counter to exist.
 const uncounted: AttemptCounter = {
@@ -80,20 +81,28 @@ export const createAccountCommand: Command = {
 };
 
 export const setPasswordCommand: Command = {
-  usage: 'accounts:set-password --email E [--password-stdin]',
-  summary: "replace an account's password",
+  usage: 'accounts:set-password --email E [--password-stdin] [--keep-sessions]',
+  summary: "replace an account's password and sign it out everywhere (apps are told)",
   parse(args) {
-    const values = options(args, ACCOUNT_FLAGS);
+    const values = options(args, { ...ACCOUNT_FLAGS, 'keep-sessions': { type: 'boolean' } });
     const email = required(values.email, '--email');
     const source = passwordSource(values['password-stdin'] === true);
-    return (config) =>
-      withDatabase(config, async (db) => {
+    const keepSessions = values['keep-sessions'] === true;
+    return async (config) => {
+      const accountId = await withDatabase(config, async (db) => {
         const accounts = accountService(db, config);
         // Looked up before asking, so nobody types a password for an address that has no account.
         const account = await accounts.findAccountByEmail(email);
         if (!account) throw new CommandFailed(`No account has the email ${email.trim()}.`);
         await accounts.setPassword(account.id, await readNewPassword(source));
         say(`Password set for ${account.email} (${account.id}).`);
+        return account.id;
       });
+      // A reset is for a password lost or known to others: whoever holds a session with the old
+      // one is signed out, and their apps' tokens revoked.
+      if (!keepSessions) {
+        await withApp(config, email, (app) => signOutEverywhere(app, accountId));
+      }
+    };
   },
 };

@@ -15,7 +15,7 @@ import { formatDate, say, sayLines, table } from './output.ts';
  * listened on; logs (warnings) on stderr. The account is checked first, on the database alone, so
  * a wrong email touches nothing (the full boot would create signing keys on a fresh database).
  */
-async function withApp<T>(
+export async function withApp<T>(
   config: Config,
   email: string,
   work: (app: LatchkeyApp, accountId: string) => Promise<T>,
@@ -69,6 +69,12 @@ export const listSessionsCommand: Command = {
   },
 };
 
+/** Ends every session of the account and revokes every grant; apps are told. */
+export async function signOutEverywhere(app: LatchkeyApp, accountId: string): Promise<void> {
+  const ended = await app.devices.signOutOthers(accountId, undefined);
+  say(`Ended ${ended.sessions} session(s) and revoked ${ended.grants} grant(s).`);
+}
+
 export const revokeSessionsCommand: Command = {
   usage: 'sessions:revoke --email E (--session ID | --all)',
   summary: 'sign out one session or app (an ID from sessions:list) or all; apps are told',
@@ -85,11 +91,7 @@ export const revokeSessionsCommand: Command = {
     }
     return (config) =>
       withApp(config, email, async (app, accountId) => {
-        if (all) {
-          const ended = await app.devices.signOutOthers(accountId, undefined);
-          say(`Ended ${ended.sessions} session(s) and revoked ${ended.grants} grant(s).`);
-          return;
-        }
+        if (all) return signOutEverywhere(app, accountId);
         if (!(await app.devices.signOut(accountId, values.session as string))) {
           throw new CommandFailed(`No session ${values.session} is signed in to ${email}.`);
         }

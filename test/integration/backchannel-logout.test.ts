@@ -219,6 +219,36 @@ describe('back-channel logout', () => {
     const none = await cli(['sessions:list', '--email', here.person.email]);
     expect(none.stdout.trim()).to.equal('No sessions.');
   });
+
+  it("is sent when an operator resets the person's password, unless told to keep sessions", async function () {
+    this.timeout(60_000);
+    const here = await signedUp();
+    const cli = (args: string[]) =>
+      runCli(args, { env: cliEnv(server), input: 'an operator chose this one\n' });
+    const kept = await cli([
+      'accounts:set-password',
+      '--email',
+      here.person.email,
+      '--password-stdin',
+      '--keep-sessions',
+    ]);
+    expect(kept.status, kept.stderr).to.equal(0);
+    const stillThere = await cli(['sessions:list', '--email', here.person.email]);
+    expect(stillThere.stdout).to.include('browser');
+
+    const reset = await cli([
+      'accounts:set-password',
+      '--email',
+      here.person.email,
+      '--password-stdin',
+    ]);
+    expect(reset.status, reset.stderr).to.equal(0);
+    expect(reset.stdout).to.include('Ended 1 session(s)');
+    const [token] = await receiver.next();
+    expect((await verified(token as string)).sid).to.equal(sidOf(here.tokens));
+    const gone = await refresh(server.issuer, app(), here.tokens.refresh_token as string);
+    expect(gone.data.error).to.equal('invalid_grant');
+  });
 });
 
 /** The environment the server runs with, for a CLI process working on the same stores. */

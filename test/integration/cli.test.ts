@@ -96,7 +96,7 @@ describe('admin CLI', function () {
       for (const command of [
         'migrate',
         'accounts:create --email E --name N [--verified] [--password-stdin | --no-password]',
-        'accounts:set-password --email E [--password-stdin]',
+        'accounts:set-password --email E [--password-stdin] [--keep-sessions]',
         'clients:list',
         'keys:list',
         'keys:stage',
@@ -250,7 +250,13 @@ describe('admin CLI', function () {
   it('accounts:set-password replaces the password of the account with that email', async () => {
     const before = await accountByEmail('alice@example.com');
     const result = await run(
-      ['accounts:set-password', '--email', 'alice@EXAMPLE.com', '--password-stdin'],
+      [
+        'accounts:set-password',
+        '--email',
+        'alice@EXAMPLE.com',
+        '--password-stdin',
+        '--keep-sessions',
+      ],
       { input: 'a brand new passphrase\n' },
     );
     expect(result.status, result.stderr).to.equal(0);
@@ -261,7 +267,13 @@ describe('admin CLI', function () {
     );
 
     const tooShort = await run(
-      ['accounts:set-password', '--email', 'alice@example.com', '--password-stdin'],
+      [
+        'accounts:set-password',
+        '--email',
+        'alice@example.com',
+        '--password-stdin',
+        '--keep-sessions',
+      ],
       { input: 'tiny\n' },
     );
     expect(tooShort.status).to.equal(1);
@@ -271,7 +283,13 @@ describe('admin CLI', function () {
     );
 
     const unknown = await run(
-      ['accounts:set-password', '--email', 'nobody@example.com', '--password-stdin'],
+      [
+        'accounts:set-password',
+        '--email',
+        'nobody@example.com',
+        '--password-stdin',
+        '--keep-sessions',
+      ],
       { input: 'whatever it may be\n' },
     );
     expect(unknown.status).to.equal(1);
