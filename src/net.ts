@@ -19,3 +19,8 @@ export function describeUrl(url: string): string {
     ? `${parsed.host}${parsed.pathname === '/' ? '' : parsed.pathname}`
     : 'an unparsable URL';
 }
+
+/** A client address as people write it: an IPv4-mapped IPv6 address ("::ffff:1.2.3.4") as IPv4. */
+export function plainAddress(ip: string): string {
+  return /^::ffff:\d{1,3}(?:\.\d{1,3}){3}$/i.test(ip) ? ip.slice(7) : ip;
+}

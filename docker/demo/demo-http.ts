@@ -91,7 +91,8 @@ ${refresh}<title>${page.title} · ${page.app}</title>
     'content-type': 'text/html; charset=utf-8',
     'content-security-policy': contentSecurityPolicy(issuer),
     'x-content-type-options': 'nosniff',
-    'referrer-policy': 'no-referrer',
+    // not no-referrer: with it, browsers send "Origin: null" on the page's own form posts.
+    'referrer-policy': 'same-origin',
     'cache-control': 'no-store',
   });
   res.end(doc.value);
@@ -135,8 +136,13 @@ export function cookies(req: IncomingMessage): Map<string, string> {
   return out;
 }
 
-/** A cross-site form post carries another Origin; a same-origin one ours (or none, from old agents). */
+/**
+ * A form post from this app's own page: Sec-Fetch-Site says so where browsers send it; otherwise
+ * the Origin is ours (or absent, from old agents). Anything cross-site is refused.
+ */
 export function sameOrigin(req: IncomingMessage, own: URL) {
+  const site = req.headers['sec-fetch-site'];
+  if (site !== undefined) return site === 'same-origin';
   const origin = req.headers.origin;
   return origin === undefined || origin === own.origin;
 }

@@ -65,6 +65,9 @@ export class AccountDevices {
     const sessionGrants = new Set(held.filter((g) => g === undefined || !devices.has(g)));
     const allGrants = await this.#index.grants(accountId);
     const grantClients = new Map(allGrants.map((g) => [g.grantId, g.clientId ?? '']));
+    // A session keeps naming an app whose grant was revoked (e.g. a TV signed out): not listed.
+    const live = (grantId: string | undefined) =>
+      grantId === undefined || (grantClients.has(grantId) && !devices.has(grantId));
     const grants: string[] = [];
     for (const g of allGrants) {
       if (sessionGrants.has(g.grantId)) continue;
@@ -87,9 +90,7 @@ export class AccountDevices {
           method: meta?.method,
           lastActiveAt: meta?.seenAt,
           apps: await this.#appsOf(
-            s.authorizations
-              .filter((a) => a.grantId === undefined || !devices.has(a.grantId))
-              .map((a) => a.clientId),
+            s.authorizations.filter((a) => live(a.grantId)).map((a) => a.clientId),
           ),
           current:
             s.handle === here || (current.sessionUid !== undefined && s.uid === current.sessionUid),

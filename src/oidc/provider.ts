@@ -10,6 +10,7 @@ import Provider, {
 } from 'oidc-provider';
 import { LOCALES } from '../i18n/locales.ts';
 import type { Logger } from '../logger.ts';
+import { plainAddress } from '../net.ts';
 import { outgoingFetch } from './backchannel-logout.ts';
 import type { ClientEntry } from './clients.ts';
 import { type ClaimDeviceCode, isFirstParty, loadExistingGrant } from './consent-policy.ts';
@@ -215,7 +216,10 @@ export function createProvider(deps: ProviderDeps): Provider {
         charset: 'base-20',
         mask: '****-****',
         // Shown on the confirm page (RFC 10027): where the request came from, as seen here.
-        deviceInfo: (ctx) => ({ ip: ctx.ip, ua: (ctx.get('user-agent') ?? '').slice(0, 512) }),
+        deviceInfo: (ctx) => ({
+          ip: plainAddress(ctx.ip),
+          ua: (ctx.get('user-agent') ?? '').slice(0, 512),
+        }),
         userCodeInputSource: deps.device.pages.userCodeInputSource,
         userCodeConfirmSource: deps.device.pages.userCodeConfirmSource,
         successSource: deps.device.pages.successSource,

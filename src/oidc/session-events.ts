@@ -4,6 +4,7 @@
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { Logger } from '../logger.ts';
+import { plainAddress } from '../net.ts';
 import { storageId } from './redis-keys.ts';
 import type { SessionMetadata } from './session-metadata.ts';
 
@@ -31,7 +32,7 @@ export function recordSessionActivity(
     const work = login
       ? metadata.signedIn(handle, {
           userAgent: ctx.get('user-agent'),
-          ip: ctx.ip,
+          ip: plainAddress(ctx.ip),
           method: methodOf(login),
         })
       : metadata.activity('Session', handle);
@@ -49,7 +50,7 @@ export function recordSessionActivity(
     metadata
       .refreshIssued(grant.jti, {
         userAgent: info?.ua ?? ctx.get('user-agent'),
-        ip: info?.ip ?? ctx.ip,
+        ip: plainAddress(info?.ip ?? ctx.ip),
         deviceFlow: ctx.oidc.entities.DeviceCode !== undefined,
       })
       .catch(failed(ctx));

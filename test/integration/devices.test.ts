@@ -7,6 +7,13 @@ import { RedisAdapter } from '../../src/oidc/redis-adapter.ts';
 import { metaKey, recordKey } from '../../src/oidc/redis-keys.ts';
 import { Browser } from '../support/browser.ts';
 import {
+  DEVICE_CLIENTS,
+  enterCode,
+  pollToken,
+  pressOnConfirmPage,
+  startDevice,
+} from '../support/device.ts';
+import {
   atSignInPage,
   callbackOf,
   exchangeCode,
@@ -16,6 +23,7 @@ import {
   profileOf,
   signIn,
   signUpAndAuthorize,
+  signUpOnAccountPage,
   viaUpstream,
 } from '../support/oidc.ts';
 import { TEST_CLIENTS, useServer, useServerWithUpstreams } from '../support/server.ts';
@@ -236,6 +244,38 @@ describe('your devices', () => {
     await server.latchkey.devices.signOutOthers(accountId, await sessionCookie(phone));
     const gone = await refresh(server.issuer, c, kept.data.refresh_token as string);
     expect(gone.data.error).to.equal('invalid_grant');
+  });
+});
+
+describe('your devices with a TV signed in by the device flow', () => {
+  const server = useServer({
+    clients: [...Object.values(TEST_CLIENTS), ...Object.values(DEVICE_CLIENTS)],
+  });
+
+  it('lists the TV apart from the approving browser, and after its sign-out neither shows it', async () => {
+    const device = await startDevice(server.issuer);
+    const { browser, who } = await signUpOnAccountPage(server.issuer, 'tv-lister');
+    const confirm = await enterCode(browser, device.user_code);
+    await pressOnConfirmPage(browser, confirm.data, 'confirm');
+    const tokens = await pollToken(server.issuer, device.device_code);
+    expect(tokens.status).to.equal(200);
+    const accountId = (await server.latchkey.accounts.findAccountByEmail(who.email))?.id as string;
+
+    const entries = await server.latchkey.devices.list(accountId);
+    const tv = entries.find((e) => e.kind === 'app');
+    expect(tv?.apps.map((a) => a.clientId)).to.deep.equal([DEVICE_CLIENTS.tv.client_id]);
+    expect(tv?.device).to.equal('Safari · TV');
+    expect(tv?.ip).to.equal('127.0.0.1');
+    const phone = entries.find((e) => e.kind === 'browser');
+    expect(phone?.apps.map((a) => a.clientId)).not.to.include(DEVICE_CLIENTS.tv.client_id);
+
+    expect(await server.latchkey.devices.signOut(accountId, tv?.id as string)).to.equal(true);
+    const after = await server.latchkey.devices.list(accountId);
+    expect(after.map((e) => e.kind)).to.deep.equal(['browser']);
+    expect(after[0]?.apps.map((a) => a.clientId)).not.to.include(DEVICE_CLIENTS.tv.client_id);
+    const tvClient = { ...DEVICE_CLIENTS.tv, redirect_uris: [] };
+    const refused = await refresh(server.issuer, tvClient, tokens.data.refresh_token as string);
+    expect(refused.data.error).to.equal('invalid_grant');
   });
 });
 

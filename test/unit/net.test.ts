@@ -1,6 +1,6 @@
 // URL and host helpers: what counts as loopback, and how a service is named in messages.
 import { expect } from 'chai';
-import { describeUrl, isLoopbackHost } from '../../src/net.ts';
+import { describeUrl, isLoopbackHost, plainAddress } from '../../src/net.ts';
 
 describe('isLoopbackHost', () => {
   it('knows localhost, its subdomains and the whole 127/8 block', () => {
@@ -26,5 +26,15 @@ describe('describeUrl', () => {
 
   it('says so when the URL cannot be parsed', () => {
     expect(describeUrl('not a url')).to.equal('an unparsable URL');
+  });
+});
+
+describe('plainAddress', () => {
+  it('writes an IPv4-mapped IPv6 address as IPv4 and leaves every other address alone', () => {
+    expect(plainAddress('::ffff:172.22.0.1')).to.equal('172.22.0.1');
+    expect(plainAddress('::FFFF:10.0.0.7')).to.equal('10.0.0.7');
+    expect(plainAddress('203.0.113.9')).to.equal('203.0.113.9');
+    expect(plainAddress('2001:db8::1')).to.equal('2001:db8::1');
+    expect(plainAddress('::ffff:abcd')).to.equal('::ffff:abcd');
   });
 });
