@@ -58,6 +58,8 @@ export function deviceRoutes(deps: DeviceRoutesDeps): Router {
     const complete = new URL(`${issuer}${ROUTES.code_verification}`);
     complete.searchParams.set('user_code', displayUserCode(normalized));
     ctx.set('Cache-Control', 'no-store');
+    // Device apps show it as an image on their own origin (a TV app's page, a CLI's browser tab).
+    ctx.set('Cross-Origin-Resource-Policy', 'cross-origin');
     ctx.type = 'image/svg+xml';
     ctx.body = await QRCode.toString(complete.toString(), {
       type: 'svg',

@@ -64,4 +64,23 @@ describe('device sign-in on a phone', function () {
     expect(violations).to.deep.equal([]);
     await context.close();
   });
+
+  it("draws the QR code as an image on the device app's own page, another origin", async () => {
+    const device = await startDevice(server.issuer);
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${rpServer.origin}/`);
+    const width = await page.evaluate(async (src) => {
+      const img = document.createElement('img');
+      img.src = src;
+      document.body.append(img);
+      await new Promise((done) => {
+        img.onload = done;
+        img.onerror = done;
+      });
+      return img.naturalWidth;
+    }, `${server.issuer}/device/qr/${device.user_code}.svg`);
+    expect(width).to.be.greaterThan(0);
+    await context.close();
+  });
 });

@@ -255,6 +255,8 @@ describe('device sign-in (RFC 8628)', () => {
     expect(qr.status).to.equal(200);
     expect(qr.headers['content-type']).to.match(/^image\/svg\+xml/);
     expect(qr.headers['cache-control']).to.equal('no-store');
+    // Embeddable by the device app's own page, which is another origin.
+    expect(qr.headers['cross-origin-resource-policy']).to.equal('cross-origin');
     expect(qr.data).to.match(/^<svg/);
     expect((await browser.get('/device/qr/BBBB-BBBB.svg')).status).to.equal(404);
     expect((await browser.get('/device/qr/not a code.svg')).status).to.equal(404);
