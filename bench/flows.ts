@@ -132,6 +132,8 @@ export interface FlowContext {
   issuer: string;
   first: RelyingParty;
   second: RelyingParty;
+  /** The device flow's client (public, grant type device_code). */
+  deviceClientId: string;
   nextAccount(): Account;
 }
 
@@ -161,6 +163,47 @@ export function makeFlow(name: FlowName, ctx: FlowContext): Flow {
           throw new Error('the refresh token was not rotated');
         }
         refreshToken = next.refresh_token;
+      };
+    },
+    // A TV asks for a code, the signed-in browser types it, checks and allows, the TV gets tokens.
+    device: async () => {
+      const { browser } = await signIn();
+      const form = (fields: Record<string, string>) => ({
+        data: new URLSearchParams(fields).toString(),
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      });
+      const post = async (path: string, fields: Record<string, string>) => {
+        const { data, headers } = form(fields);
+        const res = await http.axios.post(`${issuer}${path}`, data, {
+          headers,
+          validateStatus: () => true,
+        });
+        return res.data as Record<string, unknown>;
+      };
+      return async () => {
+        const started = await post('/device/auth', {
+          client_id: ctx.deviceClientId,
+          scope: 'openid offline_access',
+        });
+        if (typeof started.device_code !== 'string' || typeof started.user_code !== 'string') {
+          throw new Error(`device authorization refused: ${JSON.stringify(started)}`);
+        }
+        const entry = pageOf(await browser.follow(await browser.get('/device')));
+        const confirm = await browser.submit(entry.data, '/device', {
+          user_code: started.user_code,
+        });
+        const done = await browser.submit(confirm.data, '/device', { confirm: 'yes' });
+        if (done.status !== 200 || done.data.includes('name="confirm"')) {
+          throw new Error(`the device was not signed in: ${brief(done)}`);
+        }
+        const tokens = await post('/token', {
+          grant_type: 'urn:ietf:params:oauth:grant-type:device_code',
+          device_code: started.device_code,
+          client_id: ctx.deviceClientId,
+        });
+        if (typeof tokens.access_token !== 'string') {
+          throw new Error(`the device got no tokens: ${JSON.stringify(tokens)}`);
+        }
       };
     },
     userinfo: async () => {

@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_LIMITS } from '../src/accounts/login-throttle.ts';
 
-export const FLOW_NAMES = ['password-login', 'sso', 'refresh', 'userinfo'] as const;
+export const FLOW_NAMES = ['password-login', 'sso', 'refresh', 'userinfo', 'device'] as const;
 export type FlowName = (typeof FLOW_NAMES)[number];
 
 export const USAGE = `Usage: npm run bench -- [options]
@@ -15,6 +15,8 @@ export const USAGE = `Usage: npm run bench -- [options]
   --login EMAIL:PASSWORD    use an existing account (repeatable)
   --json                    print the results as JSON instead of tables
   --timeout SECONDS         per HTTP request (default 30)
+  --device-client-id ID     device-flow client of the device flow (default bench-tv, which
+                            the bench's own server registers)
 
   Own server (no --issuer):
   --bcrypt-cost N           BCRYPT_COST of the server (default 10)
@@ -36,6 +38,8 @@ export interface Options {
   warmupS: number;
   concurrency: number;
   flows: FlowName[];
+  /** The client a TV signs in as in the device flow (grant type device_code, public). */
+  deviceClientId: string;
   signUps: number;
   logins: Account[];
   json: boolean;
@@ -105,6 +109,7 @@ export function parseOptions(argv: string[]): Options | 'help' {
       'second-client-id': string,
       'second-client-secret': string,
       'second-redirect-uri': string,
+      'device-client-id': string,
     },
   });
   if (values.help) return 'help';
@@ -198,6 +203,7 @@ export function parseOptions(argv: string[]): Options | 'help' {
     warmupS: number(values, 'warmup', 2, { min: 0 }),
     concurrency: number(values, 'concurrency', 8, { min: 1, max: 1000, integer: true }),
     flows: flows as FlowName[],
+    deviceClientId: values['device-client-id'] ?? 'bench-tv',
     signUps,
     logins,
     json: values.json ?? false,

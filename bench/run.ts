@@ -137,6 +137,7 @@ async function run(options: Options): Promise<number> {
       issuer,
       first,
       second,
+      deviceClientId: options.deviceClientId,
       nextAccount: () => accounts[turn++ % accounts.length] as Account,
     };
 

@@ -95,15 +95,23 @@ export async function startOwnServer(
   const clientsFile = path.join(dir, 'clients.json');
   await writeFile(
     clientsFile,
-    JSON.stringify(
-      [first, second].map((c) => ({
+    JSON.stringify([
+      ...[first, second].map((c) => ({
         client_id: c.id,
         client_secret: c.secret,
         client_name: `Bench ${c.id}`,
         redirect_uris: [c.redirectUri],
         first_party: true,
       })),
-    ),
+      // The device flow's TV (--device-client-id): public, polls /token, no redirects.
+      {
+        client_id: 'bench-tv',
+        client_name: 'Bench TV',
+        token_endpoint_auth_method: 'none',
+        grant_types: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'],
+        first_party: true,
+      },
+    ]),
   );
 
   const child = await startServerProcess(

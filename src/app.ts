@@ -12,6 +12,7 @@ import { apiRoutes } from './api/me.ts';
 import type { Config } from './config.ts';
 import { RedisAttemptCounter } from './db/redis.ts';
 import type { StoreOutages } from './db/store-outages.ts';
+import { createDeviceFlow } from './device/device-flow.ts';
 import { assets } from './http/assets.ts';
 import { brandAssets, brandLocals } from './http/brand.ts';
 import { CsrfTokens, sameOriginOnly } from './http/csrf.ts';
@@ -107,12 +108,30 @@ export function createApp(deps: AppDeps): LatchkeyApp {
 
   const clients = [...deps.clients, accountClient(config.issuer, config.brand.product)];
   const oidcPrefix = `${config.redisKeyPrefix}oidc:`;
+  const device = createDeviceFlow({
+    issuer: config.issuer,
+    settings: config.device,
+    redis,
+    oidcPrefix,
+    throttlePrefix: `${config.redisKeyPrefix}throttle:`,
+    views,
+    whoIs: async (id) => {
+      const profile = await accounts.findProfile(id);
+      return profile?.email ?? profile?.name ?? undefined;
+    },
+  });
   const provider = createProvider({
     issuer: config.issuer,
     clients,
     jwks: deps.jwks,
     cookieKeys: deps.cookieKeys,
-    adapter: redisAdapterFactory({ redis, prefix: oidcPrefix, clockTolerance: 15 }),
+    adapter: redisAdapterFactory({
+      redis,
+      prefix: oidcPrefix,
+      clockTolerance: 15,
+      // A device polling after its code expired is told so (expired_token) for five minutes.
+      linger: { DeviceCode: 300 },
+    }),
     refreshGrace: new RefreshGrace({
       redis,
       prefix: oidcPrefix,
@@ -121,6 +140,7 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     findAccount: findAccount(accounts),
     consents,
     pages: oidcPages(views),
+    device: device.provider,
     trustProxy: config.trustProxy,
     trustProxyHops: config.trustProxyHops,
     logger,
@@ -183,6 +203,8 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     endOtherSessions,
     sameOrigin,
   });
+  // Device sign-in (src/device/): inside the provider after its error mapping, routes before it.
+  const deviceRouter = device.mount(provider, sameOrigin);
   const origins = clientOrigins(clients);
   const api = apiRoutes({
     provider,
@@ -230,6 +252,7 @@ export function createApp(deps: AppDeps): LatchkeyApp {
   app.use(account.allowedMethods());
   app.use(api.routes());
   app.use(api.allowedMethods());
+  app.use(deviceRouter.routes());
 
   const handle = provider.callback();
   app.use(async (ctx, next) => {

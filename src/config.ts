@@ -52,6 +52,8 @@ export interface Config {
   readonly refreshReuseGraceSeconds: number;
   /** How recent a sign-in must be for a password change or removing a sign-in method. */
   readonly recentSignInSeconds: number;
+  /** Device sign-in (RFC 8628): code lifetime, polling interval and the wrong-code throttle. */
+  readonly device: DeviceSettings;
   /**
    * Keys that encrypt signing keys and generated cookie keys at rest, newest first: the first
    * encrypts, all decrypt. Empty means none (development only: those rows stay in plain text).
@@ -59,6 +61,16 @@ export interface Config {
   readonly keyEncryptionKeys: readonly KeyEncryptionKey[];
   /** Product name, logo, colours, support address and legal links on every page. */
   readonly brand: Brand;
+}
+
+export interface DeviceSettings {
+  /** How long a user code can be entered (DEVICE_CODE_TTL_SECONDS). */
+  readonly codeTtlSeconds: number;
+  /** The least seconds between two polls of /token; faster gets slow_down. */
+  readonly pollIntervalSeconds: number;
+  /** Wrong user codes allowed per browser session, and per client address, in 15 minutes. */
+  readonly attemptsPerSession: number;
+  readonly attemptsPerSource: number;
 }
 
 const LOG_LEVELS: readonly LogLevel[] = [
@@ -188,6 +200,12 @@ export function loadConfig(env: Env = process.env): Config {
     upstreamTimeoutMs: r.integer('UPSTREAM_TIMEOUT_MS', 500, 60_000),
     refreshReuseGraceSeconds: r.integer('REFRESH_REUSE_GRACE_SECONDS', 0, 300),
     recentSignInSeconds: r.integer('RECENT_SIGN_IN_SECONDS', 30, 3600),
+    device: {
+      codeTtlSeconds: r.integer('DEVICE_CODE_TTL_SECONDS', 2, 1800),
+      pollIntervalSeconds: r.integer('DEVICE_POLL_INTERVAL_SECONDS', 1, 60),
+      attemptsPerSession: r.integer('DEVICE_CODE_ATTEMPTS_PER_SESSION', 1, 1000),
+      attemptsPerSource: r.integer('DEVICE_CODE_ATTEMPTS_PER_SOURCE', 1, 100_000),
+    },
     keyEncryptionKeys: readKeyEncryptionKeys(r, production),
     brand: readBrand(r),
   };

@@ -1,5 +1,5 @@
 // clients:list: the relying parties in CLIENTS_FILE, without their secrets.
-import { loadClients } from '../oidc/clients.ts';
+import { DEVICE_CODE_GRANT, loadClients } from '../oidc/clients.ts';
 import { withoutOptions } from './command.ts';
 import { say } from './output.ts';
 
@@ -20,7 +20,11 @@ export const listClientsCommand = withoutOptions(
       say(`  name:          ${client.client_name ?? '-'}`);
       say(`  type:          ${method === 'none' ? 'public' : `confidential (${method})`}`);
       say(`  first party:   ${client.first_party === true ? 'yes' : 'no'}`);
-      say(`  redirect URIs: ${(client.redirect_uris ?? []).join(', ')}`);
+      if (client.grant_types?.includes(DEVICE_CODE_GRANT)) {
+        say('  sign-in:       device flow (a user code, no redirects)');
+      } else {
+        say(`  redirect URIs: ${(client.redirect_uris ?? []).join(', ')}`);
+      }
       if (client.post_logout_redirect_uris?.length) {
         say(`  after logout:  ${client.post_logout_redirect_uris.join(', ')}`);
       }

@@ -114,6 +114,34 @@ export interface LoggedOutLocals {
   clientName?: string | undefined;
 }
 
+/** The device sign-in pages; `xsrf` is oidc-provider's form secret for this session. */
+export interface DeviceCodeLocals {
+  xsrf: string;
+  /** The code from verification_uri_complete, or the one typed when it matched nothing. */
+  userCode: string;
+  error?: string | undefined;
+}
+
+export interface DeviceConfirmLocals {
+  xsrf: string;
+  userCode: string;
+  clientName: string;
+  clientBrand: ClientBrand;
+  clientUri?: string | undefined;
+  scopes: ScopeLine[];
+  /** When the device asked ("3 minutes ago") and what it is ("Chrome on Android") and where from. */
+  startedAgo: string;
+  deviceLabel: string;
+  address?: string | undefined;
+  /** The account the device will use, as the person knows it (email, else name). */
+  account?: string | undefined;
+}
+
+export interface DeviceDoneLocals {
+  outcome: 'allowed' | 'denied';
+  clientName: string;
+}
+
 /**
  * The avatar's letters, e.g. "JD" for Jane Doe: the account page never loads a remote picture
  * (an upstream's CDN would learn who opens it, and the CSP allows no such origin).
@@ -169,5 +197,21 @@ export class Pages {
       this.#views.render('logout', { ...page, title: t('logout.title'), ...locals }),
     loggedOut: (page: Omit<PageLocals, 'title'>, locals: LoggedOutLocals) =>
       this.#views.render('logged-out', { ...page, title: t('logged_out.title'), ...locals }),
+    deviceCode: (page: Omit<PageLocals, 'title'>, locals: DeviceCodeLocals) =>
+      this.#views.render('device-code', { ...page, title: t('device.code.title'), ...locals }),
+    deviceConfirm: (page: Omit<PageLocals, 'title'>, locals: DeviceConfirmLocals) =>
+      this.#views.render('device-confirm', {
+        ...page,
+        title: t('device.confirm.title'),
+        ...locals,
+      }),
+    deviceDone: (page: Omit<PageLocals, 'title'>, locals: DeviceDoneLocals) =>
+      this.#views.render('device-done', {
+        ...page,
+        title: t(
+          locals.outcome === 'allowed' ? 'device.done.allowed_title' : 'device.done.denied_title',
+        ),
+        ...locals,
+      }),
   };
 }

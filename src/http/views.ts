@@ -22,6 +22,9 @@ export const VIEW_NAMES = [
   'error',
   'logout',
   'logged-out',
+  'device-code',
+  'device-confirm',
+  'device-done',
 ] as const;
 export type ViewName = (typeof VIEW_NAMES)[number];
 export type Template = (locals: Locals) => string;

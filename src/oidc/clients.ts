@@ -22,6 +22,9 @@ export class ClientsFileError extends Error {
   }
 }
 
+/** RFC 8628's grant type: clients registered with it sign in through the device flow. */
+export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+
 const AUTH_METHODS = new Set(['client_secret_basic', 'client_secret_post', 'none']);
 const CLIENT_ID = /^[A-Za-z0-9._~-]{1,128}$/;
 const MIN_SECRET = 32;
@@ -123,8 +126,15 @@ export function parseClients(
     if (entry.first_party !== undefined && typeof entry.first_party !== 'boolean') {
       problems.push(`${label}: first_party must be true or false`);
     }
+    const grants = entry.grant_types ?? ['authorization_code', 'refresh_token'];
+    // A device client (a TV, a CLI) only polls the token endpoint: no redirects, no response types.
+    const device = Array.isArray(grants) && grants.includes(DEVICE_CODE_GRANT);
     const redirects = entry.redirect_uris;
-    if (!Array.isArray(redirects) || redirects.length === 0) {
+    if (device) {
+      if (redirects !== undefined && (!Array.isArray(redirects) || redirects.length > 0)) {
+        problems.push(`${label}: a device client must not have redirect_uris`);
+      }
+    } else if (!Array.isArray(redirects) || redirects.length === 0) {
       problems.push(`${label}: redirect_uris must be a non-empty array`);
     } else {
       redirects.forEach((u, j) => {
@@ -145,15 +155,24 @@ export function parseClients(
       if (entry[field] === undefined) continue;
       checkDisplayUri(problems, `${label} ${field}`, entry[field], options.production === true);
     }
-    const grants = entry.grant_types ?? ['authorization_code', 'refresh_token'];
-    if (
+    if (device) {
+      if (grants.some((g) => g !== DEVICE_CODE_GRANT && g !== 'refresh_token')) {
+        problems.push(
+          `${label}: a device client's grant_types may only contain ${DEVICE_CODE_GRANT} and refresh_token`,
+        );
+      }
+    } else if (
       !Array.isArray(grants) ||
       grants.some((g) => g !== 'authorization_code' && g !== 'refresh_token')
     ) {
-      problems.push(`${label}: grant_types may only contain authorization_code and refresh_token`);
+      problems.push(
+        `${label}: grant_types may only contain authorization_code, refresh_token and ${DEVICE_CODE_GRANT}`,
+      );
     }
-    const responses = entry.response_types ?? ['code'];
-    if (!Array.isArray(responses) || responses.some((r) => r !== 'code')) {
+    const responses = entry.response_types ?? (device ? [] : ['code']);
+    if (device && (!Array.isArray(responses) || responses.length > 0)) {
+      problems.push(`${label}: a device client's response_types must be empty`);
+    } else if (!Array.isArray(responses) || responses.some((r) => r !== 'code')) {
       problems.push(`${label}: response_types may only contain "code"`);
     }
     clients.push({

@@ -11,8 +11,9 @@ import Provider, {
 import { LOCALES } from '../i18n/locales.ts';
 import type { Logger } from '../logger.ts';
 import type { ClientEntry } from './clients.ts';
-import { isFirstParty, loadExistingGrant } from './consent-policy.ts';
+import { type ClaimDeviceCode, isFirstParty, loadExistingGrant } from './consent-policy.ts';
 import type { ConsentStore } from './consent-store.ts';
+import type { DeviceFlowPages } from './device-pages.ts';
 import { CLAIMS_BY_SCOPE } from './find-account.ts';
 import { describeGrantRefusal } from './grant-refusals.ts';
 import type { OidcPages } from './pages.ts';
@@ -48,6 +49,9 @@ export const ROUTES = {
   introspection: '/token/introspection',
   revocation: '/token/revocation',
   pushed_authorization_request: '/par',
+  // Device sign-in (RFC 8628): where the device asks for a code, and the page people open.
+  device_authorization: '/device/auth',
+  code_verification: '/device',
 } as const;
 
 export interface ProviderDeps {
@@ -62,6 +66,8 @@ export interface ProviderDeps {
   trustProxy: boolean;
   trustProxyHops: number;
   logger: Logger;
+  /** The device sign-in pages (src/device/device-pages.ts) and how long a user code lives. */
+  device: { pages: DeviceFlowPages; codeTtlSeconds: number; claim?: ClaimDeviceCode };
   /** The refresh grace window; without it every reuse of a rotated refresh token revokes. */
   refreshGrace?: RefreshGrace;
 }
@@ -154,7 +160,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     async issueRefreshToken(_ctx, client, code) {
       return client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access');
     },
-    ttl: { ...TTL, RefreshToken: refreshTokenTTL },
+    ttl: { ...TTL, DeviceCode: deps.device.codeTtlSeconds, RefreshToken: refreshTokenTTL },
     cookies: {
       keys: [...deps.cookieKeys],
       names: {
@@ -172,7 +178,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     interactions: {
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
     },
-    loadExistingGrant: loadExistingGrant(deps.consents),
+    loadExistingGrant: loadExistingGrant(deps.consents, deps.device.claim),
     // Browsers may call userinfo for any client, and the token endpoint only for public clients
     // (a confidential client's secret never belongs in a browser), from registered origins only.
     clientBasedCORS(ctx, origin, client) {
@@ -200,6 +206,17 @@ export function createProvider(deps: ProviderDeps): Provider {
           }
           return true;
         },
+      },
+      deviceFlow: {
+        enabled: true,
+        // Twenty consonants, no vowels or look-alikes (RFC 8628 §6.1): BCDF-GHJK, hyphen optional.
+        charset: 'base-20',
+        mask: '****-****',
+        // Shown on the confirm page (RFC 10027): where the request came from, as seen here.
+        deviceInfo: (ctx) => ({ ip: ctx.ip, ua: (ctx.get('user-agent') ?? '').slice(0, 512) }),
+        userCodeInputSource: deps.device.pages.userCodeInputSource,
+        userCodeConfirmSource: deps.device.pages.userCodeConfirmSource,
+        successSource: deps.device.pages.successSource,
       },
       rpInitiatedLogout: {
         enabled: true,

@@ -24,6 +24,11 @@ export interface RedisAdapterOptions {
   prefix: string;
   /** Seconds records outlive their TTL, matching the provider's clockTolerance. */
   clockTolerance?: number;
+  /**
+   * Further seconds some models' records are kept after they expire, so the library can still
+   * tell "expired" from "unknown" (a device polling after its code expired gets expired_token).
+   */
+  linger?: Readonly<Record<string, number>>;
 }
 
 export class RedisAdapter implements Adapter {
@@ -36,7 +41,7 @@ export class RedisAdapter implements Adapter {
     this.#model = model;
     this.#redis = withScripts(options.redis);
     this.#prefix = options.prefix;
-    this.#tolerance = options.clockTolerance ?? 0;
+    this.#tolerance = (options.clockTolerance ?? 0) + (options.linger?.[model] ?? 0);
   }
 
   #grantable(): string {

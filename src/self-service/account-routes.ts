@@ -23,6 +23,7 @@ import { profileRoutes } from './profile-routes.ts';
 import {
   decodeState,
   encodeState,
+  isReturnPath,
   isSection,
   SECTIONS,
   type Section,
@@ -171,11 +172,13 @@ export function accountRoutes(deps: AccountPageDeps): Router {
     url.searchParams.set('scope', 'openid');
     url.searchParams.set('redirect_uri', `${issuer}/account/callback`);
     url.searchParams.set('state', state);
-    let remembered: SignInState = { state };
+    // A device sign-in sends people here first and gets them back (only /device, see isReturnPath).
+    const back = isReturnPath(ctx.query.return) ? { returnTo: ctx.query.return } : {};
+    let remembered: SignInState = { state, ...back };
     const current = ctx.query.reauth === '1' ? await signedIn(ctx) : undefined;
     if (current) {
       const section = isSection(ctx.query.section) ? ctx.query.section : 'password';
-      remembered = { state, reauth: { section, accountId: current.profile.id } };
+      remembered = { state, reauth: { section, accountId: current.profile.id }, ...back };
       url.searchParams.set('prompt', 'login');
       if (current.profile.email) url.searchParams.set('login_hint', current.profile.email);
     }
@@ -194,7 +197,7 @@ export function accountRoutes(deps: AccountPageDeps): Router {
     if (typeof ctx.query.error === 'string') {
       return page(ctx, 200, { notice: t('account.cancelled') });
     }
-    let target = '/account';
+    let target = expected.returnTo ?? '/account';
     if (expected.reauth) {
       // Signing in as someone else at the prompt replaces the session's account (the provider
       // signs the first one out): say so, and point at nothing the first account was about to do.

@@ -3,6 +3,7 @@
 import { expect } from 'chai';
 import type { Page } from 'playwright-core';
 import { FIRST_PARTY, THIRD_PARTY } from '../support/chromium.ts';
+import { startDevice } from '../support/device.ts';
 import { authorizationUrl, person, relyingParty } from '../support/oidc.ts';
 import { accountFor, type TestServer } from '../support/server.ts';
 import type { Upstreams } from '../support/upstreams.ts';
@@ -130,6 +131,21 @@ export class Journeys {
     expect(await page.locator('#reauth').count()).to.equal(1);
   }
 
+  /** The device code page of a signed-in browser, filled in from verification_uri_complete. */
+  async deviceCode(page: Page, filled = false): Promise<void> {
+    const device = filled ? await startDevice(this.issuer) : undefined;
+    await this.account(page);
+    await page.goto(device ? device.verification_uri_complete : `${this.issuer}/device`);
+    await page.waitForSelector('#user_code');
+  }
+
+  /** The confirm page of a device that just asked for a code. */
+  async deviceConfirm(page: Page): Promise<void> {
+    await this.deviceCode(page, true);
+    await this.submit(page, {});
+    await page.waitForSelector('button[name="confirm"]');
+  }
+
   /** The provider's "Sign out?" page for a signed-in browser. */
   async logout(page: Page): Promise<void> {
     await this.account(page);
@@ -178,6 +194,11 @@ export const PAGE_STATES: readonly PageState[] = [
   { page: 'logout', state: 'confirmation', open: (p, go) => go.logout(p) },
   { page: 'signed out', state: 'no application', open: (p, go) => go.logout(p), submit: {}, button: 'button[value="yes"]' },
   { page: 'signed out', state: 'from the account page', open: async (p, go) => { await go.account(p); await Promise.all([p.waitForURL('**/account/signed-out'), p.click('p.signout a')]); } },
+  { page: 'device code', state: 'empty', open: (p, go) => go.deviceCode(p) },
+  { page: 'device code', state: 'wrong code', error: 'form', open: (p, go) => go.deviceCode(p), submit: { user_code: 'BBBB-BBBB' } },
+  { page: 'device confirm', state: 'TV asking', open: (p, go) => go.deviceConfirm(p) },
+  { page: 'device done', state: 'signed in', open: (p, go) => go.deviceConfirm(p), submit: {}, button: 'button[name="confirm"]' },
+  { page: 'device done', state: "this wasn't me", open: (p, go) => go.deviceConfirm(p), submit: {}, button: 'button[name="abort"]' },
   { page: 'error', state: '404', error: 'page', open: (p, go) => p.goto(`${go.issuer}/no-such-page`) },
   { page: 'error', state: 'expired interaction', error: 'page', open: (p, go) => p.goto(`${go.issuer}/interaction/no-such-interaction`) },
   { page: 'error', state: 'unknown application', error: 'page', open: (p, go) => p.goto(`${go.issuer}/authorize?client_id=nobody&response_type=code&scope=openid`) },

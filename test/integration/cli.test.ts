@@ -5,6 +5,7 @@ import path from 'node:path';
 import bcrypt from 'bcrypt';
 import { expect } from 'chai';
 import pg from 'pg';
+import { DEVICE_CLIENTS } from '../support/device.ts';
 import { runCli } from '../support/process.ts';
 import {
   dropNamespace,
@@ -74,7 +75,10 @@ describe('admin CLI', function () {
   before(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'latchkey-cli-'));
     clientsFile = path.join(dir, 'clients.json');
-    await writeFile(clientsFile, JSON.stringify(Object.values(TEST_CLIENTS)));
+    await writeFile(
+      clientsFile,
+      JSON.stringify([...Object.values(TEST_CLIENTS), DEVICE_CLIENTS.tv]),
+    );
     db = new pg.Client({ connectionString: TEST_DATABASE_URL });
     await db.connect();
   });
@@ -280,6 +284,10 @@ describe('admin CLI', function () {
     const spa = blockOf(TEST_CLIENTS.publicSpa.client_id);
     expect(spa).to.match(/type:\s+public/);
     expect(spa).to.include(TEST_CLIENTS.publicSpa.redirect_uris[0]);
+
+    const tv = blockOf(DEVICE_CLIENTS.tv.client_id);
+    expect(tv).to.match(/type:\s+public/);
+    expect(tv).to.match(/sign-in:\s+device flow/);
 
     expect(result.stdout).not.to.include(TEST_CLIENTS.firstParty.client_secret);
     expect(result.stdout).not.to.include(TEST_CLIENTS.thirdParty.client_secret);

@@ -3,7 +3,8 @@ import { readFile } from 'node:fs/promises';
 import axios from 'axios';
 import { expect } from 'chai';
 import { Browser } from '../support/browser.ts';
-import { callbackOf, pageOf, person, signUp, visit } from '../support/oidc.ts';
+import { enterCode, pollToken, pressOnConfirmPage, startDevice } from '../support/device.ts';
+import { callbackOf, pageOf, person, signUp, signUpOnAccountPage, visit } from '../support/oidc.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
 describe('the demo clients of the README', () => {
@@ -69,5 +70,28 @@ describe('the demo clients of the README', () => {
     // A browser already signed in skips the sign-in page.
     const again = callbackOf(await visit(browser, authorizeUrl()));
     expect(again.searchParams.get('code')).to.be.a('string');
+  });
+  it('signs the Living-room TV in with the device flow, as the README walks through it', async () => {
+    const device = await startDevice(server.issuer, 'openid profile offline_access', 'demo-tv');
+    expect(device.verification_uri).to.equal(`${server.issuer}/device`);
+    const pending = await pollToken(server.issuer, device.device_code, 'demo-tv');
+    expect(pending.data.error).to.equal('authorization_pending');
+    const qr = await http.get(`${server.issuer}/device/qr/${device.user_code}.svg`);
+    expect(qr.headers['content-type']).to.match(/^image\/svg\+xml/);
+
+    const { browser } = await signUpOnAccountPage(server.issuer, 'readme-tv');
+    const confirm = await enterCode(browser, device.user_code);
+    expect(confirm.data).to.contain('Living-room TV');
+    await pressOnConfirmPage(browser, confirm.data, 'confirm');
+    const tokens = await pollToken(server.issuer, device.device_code, 'demo-tv');
+    expect(tokens.status, JSON.stringify(tokens.data)).to.equal(200);
+    const userinfo = await http.get(
+      `${server.issuer}/userinfo`,
+      bearer(String(tokens.data.access_token)),
+    );
+    expect(userinfo.status).to.equal(200);
+    expect((await http.get(`${server.issuer}/device/qr/${device.user_code}.svg`)).status).to.equal(
+      404,
+    );
   });
 });

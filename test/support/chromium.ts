@@ -5,6 +5,7 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { DEVICE_CLIENTS } from './device.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 // Flags for a machine without network: no background calls home.
@@ -78,6 +79,7 @@ export async function startRelyingPartyServer(): Promise<RelyingPartyServer> {
       first_party: true,
     },
     { ...THIRD_PARTY, redirect_uris: [`${origin}/partner/callback`] },
+    DEVICE_CLIENTS.tv,
   ];
   return { origin, clients, posted, close: () => server.close() };
 }

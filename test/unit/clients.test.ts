@@ -198,7 +198,37 @@ describe('parseClients', () => {
       expect(
         problemsOf([{ ...confidential, grant_types: ['authorization_code', 'password'] }]),
       ).to.deep.equal([
-        'client "billing-web": grant_types may only contain authorization_code and refresh_token',
+        'client "billing-web": grant_types may only contain authorization_code, refresh_token and urn:ietf:params:oauth:grant-type:device_code',
+      ]);
+    });
+
+    it('accepts a device client without redirect URIs or response types', () => {
+      const tv = {
+        client_id: 'tv',
+        token_endpoint_auth_method: 'none',
+        grant_types: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'],
+      };
+      const [parsed] = parseClients([tv]);
+      expect(parsed?.response_types).to.deep.equal([]);
+      expect(parsed?.redirect_uris).to.equal(undefined);
+    });
+
+    it('refuses a device client with redirects, response types or the code grant', () => {
+      const device = 'urn:ietf:params:oauth:grant-type:device_code';
+      expect(
+        problemsOf([
+          {
+            client_id: 'tv',
+            token_endpoint_auth_method: 'none',
+            grant_types: [device, 'authorization_code'],
+            redirect_uris: ['https://tv.example/cb'],
+            response_types: ['code'],
+          },
+        ]),
+      ).to.deep.equal([
+        'client "tv": a device client must not have redirect_uris',
+        `client "tv": a device client's grant_types may only contain ${device} and refresh_token`,
+        'client "tv": a device client\'s response_types must be empty',
       ]);
     });
 
@@ -254,7 +284,7 @@ describe('parseClients', () => {
         'client "billing-web" is listed twice',
         'client "billing-web" redirect_uris[0] must not have a fragment: https://billing.example.com/cb#x',
         'client #5: client_id must be 1-128 characters of letters, digits, . _ ~ -',
-        'client "legacy": grant_types may only contain authorization_code and refresh_token',
+        'client "legacy": grant_types may only contain authorization_code, refresh_token and urn:ietf:params:oauth:grant-type:device_code',
         'client "legacy": response_types may only contain "code"',
       ]);
       expect(message).to.equal(

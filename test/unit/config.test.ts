@@ -56,6 +56,12 @@ describe('loadConfig', () => {
         upstreamTimeoutMs: 10000,
         refreshReuseGraceSeconds: 30,
         recentSignInSeconds: 300,
+        device: {
+          codeTtlSeconds: 600,
+          pollIntervalSeconds: 5,
+          attemptsPerSession: 10,
+          attemptsPerSource: 50,
+        },
         keyEncryptionKeys: [],
         brand: DEFAULT_BRAND,
       });
@@ -96,6 +102,10 @@ describe('loadConfig', () => {
         ALLOW_INSECURE_ISSUER: '0',
         SHUTDOWN_TIMEOUT_MS: '600000',
         REFRESH_REUSE_GRACE_SECONDS: ' 0 ',
+        DEVICE_CODE_TTL_SECONDS: '300',
+        DEVICE_POLL_INTERVAL_SECONDS: '10',
+        DEVICE_CODE_ATTEMPTS_PER_SESSION: '5',
+        DEVICE_CODE_ATTEMPTS_PER_SOURCE: '20',
       });
       expect(config).to.deep.equal({
         issuer: 'https://id.example.com',
@@ -120,6 +130,12 @@ describe('loadConfig', () => {
         upstreamTimeoutMs: 10000,
         refreshReuseGraceSeconds: 0,
         recentSignInSeconds: 300,
+        device: {
+          codeTtlSeconds: 300,
+          pollIntervalSeconds: 10,
+          attemptsPerSession: 5,
+          attemptsPerSource: 20,
+        },
         keyEncryptionKeys: [],
         brand: DEFAULT_BRAND,
       });
