@@ -28,14 +28,18 @@ import { InteractionKit } from './interactions/interaction-kit.ts';
 import { interactionRoutes } from './interactions/routes.ts';
 import { upstreamRoutes } from './interactions/upstream-routes.ts';
 import type { Logger } from './logger.ts';
+import { AccountDevices } from './oidc/account-devices.ts';
 import { AccountSessionsIndex } from './oidc/account-sessions.ts';
+import { BackchannelLogout } from './oidc/backchannel-logout.ts';
 import { type ClientEntry, clientLogoOrigins, clientOrigins } from './oidc/clients.ts';
 import { ConsentStore } from './oidc/consent-store.ts';
 import { findAccount } from './oidc/find-account.ts';
 import { oidcPages } from './oidc/pages.ts';
-import { apiResource, createProvider, ROUTES } from './oidc/provider.ts';
+import { apiResource, createProvider, ROUTES, TTL } from './oidc/provider.ts';
 import { redisAdapterFactory } from './oidc/redis-adapter.ts';
 import { RefreshGrace } from './oidc/refresh-grace.ts';
+import { recordSessionActivity } from './oidc/session-events.ts';
+import { SessionMetadata } from './oidc/session-metadata.ts';
 import { accountClient } from './self-service/account-client.ts';
 import { type AccountPageDeps, accountRoutes } from './self-service/account-routes.ts';
 import { UpstreamAttempts } from './upstreams/attempts.ts';
@@ -60,7 +64,12 @@ export interface AppDeps {
   throttleLimits?: ThrottleLimits;
   /** Ends an account's other sessions after its password changed (see AccountPageDeps). */
   endOtherSessions?: AccountPageDeps['endOtherSessions'];
+  /** Wait before the first back-channel logout retry (tests shorten it). */
+  backchannelBackoffMs?: number;
 }
+
+/** Activity of a session or grant is written at most this often. */
+export const ACTIVITY_INTERVAL_MS = 5 * 60 * 1000;
 
 export interface LatchkeyApp {
   app: Koa;
@@ -71,6 +80,10 @@ export interface LatchkeyApp {
   upstreams: Upstreams;
   /** Each account's sessions and grants, and ending them (sign out everywhere). */
   accountSessions: AccountSessionsIndex;
+  /** The same as a list of devices with what was recorded about each, and signing one out. */
+  devices: AccountDevices;
+  /** Logout tokens in flight to apps. */
+  backchannel: BackchannelLogout;
   /** Readiness turns 503 so a load balancer stops sending new requests. */
   startDraining(): void;
 }
@@ -144,7 +157,21 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     trustProxy: config.trustProxy,
     trustProxyHops: config.trustProxyHops,
     logger,
+    backchannelPrivateNetwork: config.backchannelAllowPrivateNetwork,
   });
+  const backchannel = new BackchannelLogout({
+    logger,
+    ...(deps.backchannelBackoffMs === undefined ? {} : { backoffMs: deps.backchannelBackoffMs }),
+  });
+  backchannel.install(provider);
+  const metadata = new SessionMetadata({
+    redis,
+    prefix: oidcPrefix,
+    activityMs: ACTIVITY_INTERVAL_MS,
+    fallbackTtlMs: TTL.Session * 1000,
+    enabled: config.sessionMetadata,
+  });
+  recordSessionActivity(provider, metadata, { prefix: oidcPrefix, logger });
   // The provider is a Koa app of its own: give its context our request id, logger and nonce.
   provider.use(async (ctx, next) => {
     const info = requestInfo(ctx.req);
@@ -168,7 +195,14 @@ export function createApp(deps: AppDeps): LatchkeyApp {
       },
     },
   });
-  const accountSessions = new AccountSessionsIndex({ provider, redis, prefix: oidcPrefix });
+  const accountSessions = new AccountSessionsIndex({
+    provider,
+    redis,
+    prefix: oidcPrefix,
+    notify: (clientId, accountId, sid) => backchannel.notify(clientId, accountId, sid),
+    standalone: (grantIds) => metadata.standalone(grantIds),
+  });
+  const devices = new AccountDevices({ index: accountSessions, metadata, provider });
   // A password change signs every other browser out and revokes the grants they hold.
   const endOtherSessions: NonNullable<AccountPageDeps['endOtherSessions']> =
     deps.endOtherSessions ??
@@ -201,6 +235,7 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     https,
     recentSignInSeconds: config.recentSignInSeconds,
     endOtherSessions,
+    devices,
     sameOrigin,
   });
   // Device sign-in (src/device/): inside the provider after its error mapping, routes before it.
@@ -211,6 +246,8 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     accounts,
     audience: apiResource(config.issuer),
     corsOrigins: new Set(origins.filter((o) => o.startsWith('http'))),
+    devices,
+    recentSignInSeconds: config.recentSignInSeconds,
   });
 
   // maxIpsCount: the client address is the entry this many hops from the right of
@@ -272,6 +309,8 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     consents,
     upstreams,
     accountSessions,
+    devices,
+    backchannel,
     startDraining() {
       draining = true;
     },

@@ -101,7 +101,10 @@ async function loadKeys(db: DataSource, config: Config, logger: Logger) {
 
 export async function connect(config: Config, logger: Logger): Promise<Resources> {
   // Clients first: a bad file should stop the boot before anything is opened.
-  const clients = await loadClients(config.clientsFile, { production: config.production });
+  const clients = await loadClients(config.clientsFile, {
+    production: config.production,
+    privateNetwork: config.backchannelAllowPrivateNetwork,
+  });
   // Failures before the boot completes stop it; afterwards they are outages, logged once each.
   let outages: StoreOutages | undefined;
   const db = await connectDatabase(config, logger, (error) => outages?.failed('postgres', error));

@@ -54,6 +54,10 @@ export interface Config {
   readonly recentSignInSeconds: number;
   /** Device sign-in (RFC 8628): code lifetime, polling interval and the wrong-code throttle. */
   readonly device: DeviceSettings;
+  /** Logout tokens may be sent to loopback and private-network addresses (apps beside Latchkey). */
+  readonly backchannelAllowPrivateNetwork: boolean;
+  /** Record each session's device, address and activity for the list of devices (else only apps). */
+  readonly sessionMetadata: boolean;
   /**
    * Keys that encrypt signing keys and generated cookie keys at rest, newest first: the first
    * encrypts, all decrypt. Empty means none (development only: those rows stay in plain text).
@@ -206,6 +210,8 @@ export function loadConfig(env: Env = process.env): Config {
       attemptsPerSession: r.integer('DEVICE_CODE_ATTEMPTS_PER_SESSION', 1, 1000),
       attemptsPerSource: r.integer('DEVICE_CODE_ATTEMPTS_PER_SOURCE', 1, 100_000),
     },
+    backchannelAllowPrivateNetwork: r.boolean('BACKCHANNEL_ALLOW_PRIVATE_NETWORK'),
+    sessionMetadata: r.boolean('SESSION_METADATA'),
     keyEncryptionKeys: readKeyEncryptionKeys(r, production),
     brand: readBrand(r),
   };

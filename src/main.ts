@@ -75,13 +75,20 @@ async function main(): Promise<void> {
     server.close(() => {
       clearInterval(sweep);
       clearTimeout(force);
-      resources.close().then(
-        () => logger.info('stopped'),
-        (error: unknown) => {
-          logger.error({ err: error }, 'error while closing connections');
-          process.exitCode = 1;
-        },
-      );
+      // Logout tokens still being sent get a few seconds; a retry waiting longer is given up.
+      const settled = Promise.race([
+        latchkey.backchannel.settled(),
+        new Promise((resolve) => setTimeout(resolve, 3000).unref()),
+      ]);
+      settled
+        .then(() => resources.close())
+        .then(
+          () => logger.info('stopped'),
+          (error: unknown) => {
+            logger.error({ err: error }, 'error while closing connections');
+            process.exitCode = 1;
+          },
+        );
     });
     server.closeIdleConnections();
   };

@@ -7,8 +7,10 @@ import type { AccountService } from '../accounts/account-service.ts';
 import { readJsonObject } from '../http/form.ts';
 import { badRequest, HttpProblem } from '../http/http-errors.ts';
 import { type MessageKey, t } from '../i18n/t.ts';
+import type { AccountDevices } from '../oidc/account-devices.ts';
 import { isFirstParty } from '../oidc/consent-policy.ts';
 import { claimsForScopes } from '../oidc/find-account.ts';
+import { meSessionsRoutes } from './me-sessions.ts';
 
 export interface ApiDeps {
   provider: Provider;
@@ -17,11 +19,15 @@ export interface ApiDeps {
   audience: string;
   /** Browser origins allowed to call the API (the relying parties' own origins). */
   corsOrigins: ReadonlySet<string>;
+  /** The caller's browsers and devices (GET/DELETE /api/me/sessions). */
+  devices: AccountDevices;
+  recentSignInSeconds: number;
 }
 
 interface Caller {
   accountId: string;
   scopes: ReadonlySet<string>;
+  sessionUid: string | undefined;
 }
 
 const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/;
@@ -82,7 +88,7 @@ export function apiRoutes(deps: ApiDeps): Router {
         },
       );
     }
-    return { accountId: token.accountId, scopes: token.scopes };
+    return { accountId: token.accountId, scopes: token.scopes, sessionUid: token.sessionUid };
   }
 
   async function profileOf(caller: Caller) {
@@ -106,13 +112,13 @@ export function apiRoutes(deps: ApiDeps): Router {
     await next();
   });
 
-  router.options('/me', (ctx) => {
+  router.options(['/me', '/me/sessions', '/me/sessions/:id'], (ctx) => {
     if (allowOrigin(ctx)) {
-      ctx.set('Access-Control-Allow-Methods', 'GET, PATCH');
+      ctx.set('Access-Control-Allow-Methods', 'GET, PATCH, DELETE');
       ctx.set('Access-Control-Allow-Headers', 'Authorization, Content-Type');
       ctx.set('Access-Control-Max-Age', '600');
     }
-    ctx.set('Allow', 'GET, PATCH, OPTIONS');
+    ctx.set('Allow', 'GET, PATCH, DELETE, OPTIONS');
     ctx.status = 204;
   });
 
@@ -136,6 +142,13 @@ export function apiRoutes(deps: ApiDeps): Router {
       ...(picture === undefined ? {} : { picture: picture as string | null }),
     });
     ctx.body = await profileOf(caller);
+  });
+
+  meSessionsRoutes(router, {
+    provider,
+    devices: deps.devices,
+    recentSignInSeconds: deps.recentSignInSeconds,
+    authenticate,
   });
 
   return router;

@@ -11,7 +11,10 @@ export const listClientsCommand = withoutOptions(
       say('CLIENTS_FILE is not set: no clients are configured.');
       return;
     }
-    const clients = await loadClients(config.clientsFile, { production: config.production });
+    const clients = await loadClients(config.clientsFile, {
+      production: config.production,
+      privateNetwork: config.backchannelAllowPrivateNetwork,
+    });
     say(`${clients.length} client(s) in ${config.clientsFile}`);
     for (const client of clients) {
       const method = client.token_endpoint_auth_method ?? 'client_secret_basic';

@@ -1,5 +1,6 @@
-// Operator commands: migrations, accounts, the configured clients, signing-key rotation and
-// re-encryption of stored keys under a new key-encryption key. Entry: node src/cli/main.ts.
+// Operator commands: migrations, accounts, the configured clients, signing-key rotation,
+// re-encryption of stored keys under a new key-encryption key, and a person's sessions.
+// Entry: node src/cli/main.ts.
 import { AccountNotFound, DomainError, InvalidInput } from '../accounts/errors.ts';
 import { ConfigError, loadConfig } from '../config.ts';
 import { mapError, problemWords } from '../http/map-error.ts';
@@ -30,6 +31,7 @@ import {
 } from './keys.ts';
 import { migrateCommand } from './migrate.ts';
 import { say } from './output.ts';
+import { listSessionsCommand, revokeSessionsCommand } from './sessions.ts';
 
 const COMMANDS = new Map<string, Command>([
   ['migrate', migrateCommand],
@@ -41,6 +43,8 @@ const COMMANDS = new Map<string, Command>([
   ['keys:rotate', rotateKeysCommand],
   ['keys:prune', pruneKeysCommand],
   ['keys:rewrap', rewrapKeysCommand],
+  ['sessions:list', listSessionsCommand],
+  ['sessions:revoke', revokeSessionsCommand],
 ]);
 
 function usage(): string {

@@ -33,6 +33,8 @@ export const DEFAULTS = {
   DEVICE_POLL_INTERVAL_SECONDS: '5',
   DEVICE_CODE_ATTEMPTS_PER_SESSION: '10',
   DEVICE_CODE_ATTEMPTS_PER_SOURCE: '50',
+  BACKCHANNEL_ALLOW_PRIVATE_NETWORK: 'false',
+  SESSION_METADATA: 'true',
 } as const;
 
 /** Collects problems instead of throwing at the first one. */

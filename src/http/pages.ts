@@ -4,6 +4,7 @@ import type { Context } from 'koa';
 import type { Profile } from '../accounts/account.ts';
 import { t } from '../i18n/t.ts';
 import type { ScopeLine } from '../interactions/scope-descriptions.ts';
+import type { DeviceRow } from '../self-service/device-routes.ts';
 import type { PageLocals, Views } from './views.ts';
 
 export interface UpstreamButton {
@@ -88,6 +89,8 @@ export type AccountLocals = AccountMessages &
         /** Enabled upstreams not linked yet, with their button's words. */
         linkable: { id: string; label: string }[];
         logoutUrl: string;
+        /** Where the account is signed in (self-service/device-routes.ts). */
+        devices: DeviceRow[];
       }
   );
 

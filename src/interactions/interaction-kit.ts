@@ -132,6 +132,8 @@ export class InteractionKit {
         accountId: profile.id,
         remember: options.remember,
         ...(options.amr ? { amr: options.amr } : {}),
+        // Read back from the result for the list of devices (oidc/session-events.ts).
+        method: options.via === 'sign-up' ? 'password' : options.via,
       },
     });
   }

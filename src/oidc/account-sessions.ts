@@ -4,7 +4,7 @@
 import type { Redis } from 'ioredis';
 import type Provider from 'oidc-provider';
 import { RedisAdapter } from './redis-adapter.ts';
-import { accountIndexKey, storageId } from './redis-keys.ts';
+import { accountIndexKey, grantIndexKey, storageId } from './redis-keys.ts';
 
 export interface AccountSession {
   /** Stable handle of the session (a hash of its cookie value, never the value itself). */
@@ -13,8 +13,8 @@ export interface AccountSession {
   /** Epoch seconds of the sign-in and of the session's expiry. */
   loginTs: number | undefined;
   expiresAt: number | undefined;
-  /** Clients this session signed in to, and the grant each holds. */
-  authorizations: { clientId: string; grantId: string | undefined }[];
+  /** Clients this session signed in to, the grant each holds and the `sid` each was told. */
+  authorizations: { clientId: string; grantId: string | undefined; sid: string | undefined }[];
 }
 
 export interface AccountGrant {
@@ -29,7 +29,7 @@ interface StoredSession {
   uid?: string;
   loginTs?: number;
   exp?: number;
-  authorizations?: Record<string, { grantId?: string }>;
+  authorizations?: Record<string, { grantId?: string; sid?: string }>;
 }
 
 export interface AccountSessionsOptions {
@@ -37,6 +37,13 @@ export interface AccountSessionsOptions {
   redis: Redis;
   /** Key prefix of the provider's records, e.g. "latchkey:oidc:". */
   prefix: string;
+  /** Tells a client its session ended (back-channel logout); `sid` absent for a bare grant. */
+  notify?: (clientId: string, accountId: string, sid: string | undefined) => void;
+  /**
+   * Grants that signed in a device of their own (device flow) although a browser session approved
+   * them: they are not that session's to end, and not kept with it.
+   */
+  standalone?: (grantIds: readonly string[]) => Promise<Set<string>>;
 }
 
 export class AccountSessionsIndex {
@@ -44,9 +51,13 @@ export class AccountSessionsIndex {
   readonly #redis: Redis;
   readonly #prefix: string;
   readonly #sessions: RedisAdapter;
+  readonly #notify: NonNullable<AccountSessionsOptions['notify']>;
+  readonly #standalone: NonNullable<AccountSessionsOptions['standalone']>;
 
   constructor(options: AccountSessionsOptions) {
     this.#provider = options.provider;
+    this.#notify = options.notify ?? (() => {});
+    this.#standalone = options.standalone ?? (async () => new Set());
     this.#redis = options.redis;
     this.#prefix = options.prefix;
     this.#sessions = new RedisAdapter('Session', { redis: options.redis, prefix: options.prefix });
@@ -59,6 +70,11 @@ export class AccountSessionsIndex {
       Date.now(),
       '+inf',
     );
+  }
+
+  /** The grants among these that stand alone (see AccountSessionsOptions.standalone). */
+  standalone(grantIds: readonly (string | undefined)[]): Promise<Set<string>> {
+    return this.#standalone(grantIds.filter((g): g is string => g !== undefined));
   }
 
   async sessions(accountId: string): Promise<AccountSession[]> {
@@ -74,6 +90,7 @@ export class AccountSessionsIndex {
         authorizations: Object.entries(stored.authorizations ?? {}).map(([clientId, a]) => ({
           clientId,
           grantId: a.grantId,
+          sid: a.sid,
         })),
       });
     }
@@ -90,15 +107,59 @@ export class AccountSessionsIndex {
     return found;
   }
 
+  /** True while a refresh token of the grant is live (consumed ones leave the grant's index). */
+  async holdsRefreshToken(grantId: string): Promise<boolean> {
+    const members = await this.#redis.zrangebyscore(
+      grantIndexKey(this.#prefix, grantId),
+      Date.now(),
+      '+inf',
+    );
+    return members.some((key) => key.startsWith(`${this.#prefix}RefreshToken:`));
+  }
+
   /** The handle of the session whose cookie value is `sessionId`. */
   handleOf(sessionId: string): string {
     return storageId(this.#prefix, 'Session', sessionId);
   }
 
   /**
+   * Ends one session (by handle): its record goes, the grants it holds are revoked (their access
+   * and refresh tokens too) and each app it signed in to hears of it by back-channel logout.
+   */
+  async endSession(session: AccountSession, accountId: string): Promise<number> {
+    await this.#sessions.destroyStored(session.handle);
+    const devices = await this.standalone(session.authorizations.map((a) => a.grantId));
+    let revoked = 0;
+    for (const { clientId, grantId, sid } of session.authorizations) {
+      if (grantId && devices.has(grantId)) continue;
+      if (grantId && (await this.revokeGrant(grantId, accountId, { notify: false }))) revoked += 1;
+      this.#notify(clientId, accountId, sid);
+    }
+    return revoked;
+  }
+
+  /** Revokes a grant of the account as the library does: every token issued under it, then it. */
+  async revokeGrant(
+    grantId: string,
+    accountId: string,
+    options: { notify: boolean },
+  ): Promise<boolean> {
+    const grant = await this.#provider.Grant.find(grantId);
+    if (grant?.accountId !== accountId) return false;
+    await this.#provider.AccessToken.revokeByGrantId(grantId);
+    await this.#provider.RefreshToken.revokeByGrantId(grantId);
+    await this.#provider.AuthorizationCode.revokeByGrantId(grantId);
+    await this.#provider.DeviceCode.revokeByGrantId(grantId);
+    await grant.destroy();
+    if (options.notify && grant.clientId) this.#notify(grant.clientId, accountId, undefined);
+    return true;
+  }
+
+  /**
    * Ends every session of the account and revokes every grant (its access and refresh tokens),
    * except the session `exceptSessionId` (the session cookie's value) and the grants that session
-   * holds, so the browser asking stays signed in and its apps keep their tokens.
+   * holds, so the browser asking stays signed in and its apps keep their tokens. Every app told
+   * of an ending session or grant hears it by back-channel logout.
    */
   async endAll(
     accountId: string,
@@ -106,26 +167,21 @@ export class AccountSessionsIndex {
   ): Promise<{ sessions: number; grants: number }> {
     const keep = options.exceptSessionId ? this.handleOf(options.exceptSessionId) : undefined;
     const sessions = await this.sessions(accountId);
-    const keptGrants = new Set(
-      sessions
-        .filter((s) => s.handle === keep)
-        .flatMap((s) => s.authorizations.map((a) => a.grantId)),
-    );
+    const held = sessions
+      .filter((s) => s.handle === keep)
+      .flatMap((s) => s.authorizations.map((a) => a.grantId));
+    const devices = await this.standalone(held);
+    const keptGrants = new Set(held.filter((g) => g === undefined || !devices.has(g)));
     let endedSessions = 0;
+    let revoked = 0;
     for (const session of sessions) {
       if (session.handle === keep) continue;
-      await this.#sessions.destroyStored(session.handle);
+      revoked += await this.endSession(session, accountId);
       endedSessions += 1;
     }
-    let revoked = 0;
     for (const { grantId } of await this.grants(accountId)) {
       if (keptGrants.has(grantId)) continue;
-      // As the library revokes a grant: every token issued under it, then the grant itself.
-      await this.#provider.AccessToken.revokeByGrantId(grantId);
-      await this.#provider.RefreshToken.revokeByGrantId(grantId);
-      await this.#provider.AuthorizationCode.revokeByGrantId(grantId);
-      await (await this.#provider.Grant.find(grantId))?.destroy();
-      revoked += 1;
+      if (await this.revokeGrant(grantId, accountId, { notify: true })) revoked += 1;
     }
     return { sessions: endedSessions, grants: revoked };
   }

@@ -78,11 +78,38 @@ function checkDisplayUri(
   }
 }
 
+/**
+ * Back-channel logout: where the app hears that a session ended. Server to server, so plain http
+ * is allowed outside production, or with BACKCHANNEL_ALLOW_PRIVATE_NETWORK (apps on a private
+ * network, the compose demo); never a fragment or credentials.
+ */
+function checkBackchannel(
+  problems: string[],
+  label: string,
+  entry: Record<string, unknown>,
+  httpAllowed: boolean,
+): void {
+  const uri = entry.backchannel_logout_uri;
+  if (uri !== undefined) {
+    const url = typeof uri === 'string' ? URL.parse(uri) : null;
+    const scheme = url?.protocol === 'https:' || (url?.protocol === 'http:' && httpAllowed);
+    if (!url || !scheme || url.hash || url.username || url.password) {
+      problems.push(
+        `${label}: backchannel_logout_uri must be an absolute https URL without fragment or credentials (http only outside production or with BACKCHANNEL_ALLOW_PRIVATE_NETWORK=true): ${String(uri)}`,
+      );
+    }
+  }
+  const required = entry.backchannel_logout_session_required;
+  if (required !== undefined && typeof required !== 'boolean') {
+    problems.push(`${label}: backchannel_logout_session_required must be true or false`);
+  }
+}
+
 /** Checks what oidc-provider does not: our security policy for statically configured clients. */
 export function parseClients(
   json: unknown,
   file = 'CLIENTS_FILE',
-  options: { production?: boolean } = {},
+  options: { production?: boolean; privateNetwork?: boolean } = {},
 ): ClientEntry[] {
   const problems: string[] = [];
   if (!Array.isArray(json)) throw new ClientsFileError(file, ['the file must hold a JSON array']);
@@ -151,6 +178,8 @@ export function parseClients(
         });
       }
     }
+    const httpBackchannel = options.production !== true || options.privateNetwork === true;
+    checkBackchannel(problems, label, entry, httpBackchannel);
     for (const field of DISPLAY_URIS) {
       if (entry[field] === undefined) continue;
       checkDisplayUri(problems, `${label} ${field}`, entry[field], options.production === true);
@@ -190,7 +219,7 @@ export function parseClients(
 
 export async function loadClients(
   file: string | undefined,
-  options: { production?: boolean } = {},
+  options: { production?: boolean; privateNetwork?: boolean } = {},
 ): Promise<ClientEntry[]> {
   if (file === undefined) return [];
   let text: string;

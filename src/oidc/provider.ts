@@ -10,6 +10,7 @@ import Provider, {
 } from 'oidc-provider';
 import { LOCALES } from '../i18n/locales.ts';
 import type { Logger } from '../logger.ts';
+import { outgoingFetch } from './backchannel-logout.ts';
 import type { ClientEntry } from './clients.ts';
 import { type ClaimDeviceCode, isFirstParty, loadExistingGrant } from './consent-policy.ts';
 import type { ConsentStore } from './consent-store.ts';
@@ -70,6 +71,8 @@ export interface ProviderDeps {
   device: { pages: DeviceFlowPages; codeTtlSeconds: number; claim?: ClaimDeviceCode };
   /** The refresh grace window; without it every reuse of a rotated refresh token revokes. */
   refreshGrace?: RefreshGrace;
+  /** Logout tokens may go to loopback and private addresses (BACKCHANNEL_ALLOW_PRIVATE_NETWORK). */
+  backchannelPrivateNetwork?: boolean;
 }
 
 const isConfidential = (client: { clientAuthMethod?: string | undefined }) =>
@@ -218,6 +221,8 @@ export function createProvider(deps: ProviderDeps): Provider {
         userCodeConfirmSource: deps.device.pages.userCodeConfirmSource,
         successSource: deps.device.pages.successSource,
       },
+      // Logout tokens go out through oidc/backchannel-logout.ts (in the background, retried).
+      backchannelLogout: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: deps.pages.logoutSource,
@@ -250,6 +255,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       },
     },
     renderError: deps.pages.renderError,
+    fetch: outgoingFetch(deps.backchannelPrivateNetwork ?? false),
   };
 
   const provider = new Provider(deps.issuer, configuration);

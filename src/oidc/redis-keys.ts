@@ -60,3 +60,11 @@ export function accountIndexKey(
 ): string {
   return `${prefix}account:${accountId}:${kind}`;
 }
+
+/**
+ * What a list of devices shows about a session or grant (device, address, sign-in, activity), a
+ * hash beside the record: the adapter's scripts give it the record's expiry and delete it with it.
+ */
+export function metaKey(prefix: string, model: 'Session' | 'Grant', sid: string): string {
+  return `${prefix}meta:${model}:${sid}`;
+}

@@ -43,6 +43,11 @@ local function trim(k, now)
   elseif last[2] == 'inf' then redis.call('PERSIST', k)
   else redis.call('PEXPIREAT', k, last[2]) end
 end
+-- The metadata hash of a session or grant (redis-keys.ts metaKey); nil for other models.
+local function meta_key(prefix, model, sid)
+  if model == 'Session' or model == 'Grant' then return prefix .. 'meta:' .. model .. ':' .. sid end
+  return nil
+end
 local function account_index(prefix, model, payload)
   if type(payload.accountId) ~= 'string' then return nil end
   if model == 'Session' then return prefix .. 'account:' .. payload.accountId .. ':sessions' end
@@ -110,6 +115,10 @@ if a then
   redis.call('ZADD', a, expiry, sid)
   trim(a, now)
 end
+local m = meta_key(prefix, model, sid)
+if m then
+  if ttl > 0 then redis.call('PEXPIRE', m, ttl) else redis.call('PERSIST', m) end
+end
 return 1
 `;
 
@@ -117,9 +126,12 @@ return 1
 const DESTROY = `${LIB}
 local key, prefix, model, grantable, now = KEYS[1], ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
 local previous, previous_uc = read(key)
+local sid = sid_of(prefix, key)
 redis.call('DEL', key)
+local m = meta_key(prefix, model, sid)
+if m then redis.call('DEL', m) end
 if previous then
-  unlink(prefix, key, sid_of(prefix, key), model, grantable, now, cjson.decode(previous), previous_uc)
+  unlink(prefix, key, sid, model, grantable, now, cjson.decode(previous), previous_uc)
 end
 return 1
 `;

@@ -1,5 +1,5 @@
 // The person's own account page: who they are (name and picture, editable), how they sign in
-// (password, linking and removing upstreams).
+// (password, linking and removing upstreams), where they are signed in (device-routes.ts).
 // It signs people in through Latchkey itself, as a built-in first-party client. Sensitive changes
 // need a recent sign-in; an older one is sent through the sign-in page again (prompt=login).
 import { randomBytes } from 'node:crypto';
@@ -15,10 +15,12 @@ import { forbidden } from '../http/http-errors.ts';
 import { type AccountMessages, Pages } from '../http/pages.ts';
 import type { Views } from '../http/views.ts';
 import { t } from '../i18n/t.ts';
+import type { AccountDevices } from '../oidc/account-devices.ts';
 import { ACCOUNT_CLIENT_ID } from '../oidc/clients.ts';
 import type { UpstreamAttempts } from '../upstreams/attempts.ts';
 import type { Upstreams } from '../upstreams/registry.ts';
 import type { AccountPageKit } from './account-page-kit.ts';
+import { deviceRoutes, deviceRows } from './device-routes.ts';
 import { profileRoutes } from './profile-routes.ts';
 import {
   decodeState,
@@ -45,12 +47,10 @@ export interface AccountPageDeps {
   https: boolean;
   /** How old a sign-in may be for a password change or an unlink (RECENT_SIGN_IN_SECONDS). */
   recentSignInSeconds: number;
-  /**
-   * Called after the password changed: ends the account's other sessions and revokes its
-   * refresh-token grants. `currentSessionId` is the session's id (its cookie value, `jti`), which
-   * stays signed in. Optional until the account-to-sessions index exists.
-   */
+  /** After a password change: ends every other session (not `currentSessionId`, the cookie's). */
   endOtherSessions?: (accountId: string, currentSessionId: string) => Promise<void>;
+  /** The account's browsers and devices, listed on the page and signed out from it. */
+  devices: AccountDevices;
   /** Refuses cross-site posts to these pages (see http/csrf.ts). */
   sameOrigin: Middleware;
 }
@@ -122,6 +122,10 @@ export function accountRoutes(deps: AccountPageDeps): Router {
         .filter((u) => !linked.has(u.id))
         .map((u) => ({ id: u.id, label: t('account.link.button', { upstream: u.name }) })),
       logoutUrl: logoutUrl(),
+      devices: deviceRows(
+        await deps.devices.list(profile.id, { sessionId: session.jti }),
+        upstreams,
+      ),
       ...extra,
     });
   }
@@ -284,6 +288,7 @@ export function accountRoutes(deps: AccountPageDeps): Router {
     flash: (ctx, value) => ctx.cookies.set(NOTICE_COOKIE, value, { ...cookie, maxAge: 60 * 1000 }),
   };
   profileRoutes(router, kit, accounts);
+  deviceRoutes(router, kit, deps.devices);
   upstreamLinkRoutes(router, kit, {
     upstreamAccounts,
     attempts: deps.attempts,

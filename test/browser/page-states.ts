@@ -2,9 +2,10 @@
 // test/browser/accessibility.test.ts checks each one; a new page or state is one line in PAGE_STATES.
 import { expect } from 'chai';
 import type { Page } from 'playwright-core';
+import { Browser } from '../support/browser.ts';
 import { FIRST_PARTY, THIRD_PARTY } from '../support/chromium.ts';
 import { startDevice } from '../support/device.ts';
-import { authorizationUrl, person, relyingParty } from '../support/oidc.ts';
+import { authorizationUrl, pageOf, person, relyingParty, signIn } from '../support/oidc.ts';
 import { accountFor, type TestServer } from '../support/server.ts';
 import type { Upstreams } from '../support/upstreams.ts';
 
@@ -146,6 +147,19 @@ export class Journeys {
     await page.waitForSelector('button[name="confirm"]');
   }
 
+  /** The account page of someone also signed in with a second browser ("Your devices" lists both). */
+  async accountOnTwoDevices(page: Page): Promise<void> {
+    const who = await this.account(page);
+    const other = new Browser(this.issuer, {
+      userAgent:
+        'Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1',
+    });
+    const login = pageOf(await other.follow(await other.get('/account/signin')));
+    await signIn(other, login, who.email, who.password);
+    await page.reload();
+    expect(await page.locator('.devices li').count()).to.equal(2);
+  }
+
   /** The provider's "Sign out?" page for a signed-in browser. */
   async logout(page: Page): Promise<void> {
     await this.account(page);
@@ -190,6 +204,8 @@ export const PAGE_STATES: readonly PageState[] = [
   { page: 'account', state: 'wrong current password', error: 'form', open: (p, go) => go.accountWithPassword(p, 'wrong'), submit: { new_password: NEW_PASSWORD }, button: PASSWORD_FORM },
   { page: 'account', state: 'sign in again', error: 'form', open: (p, go) => go.reauthRequired(p) },
   { page: 'account', state: 'profile refused', error: 'form', open: (p, go) => go.account(p), submit: { picture: 'http://pictures.example/me.png' }, button: 'form[action="/account/profile"] button[type="submit"]' },
+  { page: 'account', state: 'two devices', open: (p, go) => go.accountOnTwoDevices(p) },
+  { page: 'account', state: 'signed out everywhere else', open: (p, go) => go.accountOnTwoDevices(p), submit: {}, button: 'form[action="/account/devices/others/sign-out"] button' },
   { page: 'sign-in', state: 'Arabic, right to left', open: async (p, go) => { await go.signIn(p); await Promise.all([p.waitForEvent('load'), p.click('nav.languages a[hreflang="ar"]')]); } },
   { page: 'logout', state: 'confirmation', open: (p, go) => go.logout(p) },
   { page: 'signed out', state: 'no application', open: (p, go) => go.logout(p), submit: {}, button: 'button[value="yes"]' },

@@ -204,6 +204,20 @@ describe('admin CLI', function () {
     expect(await accountByEmail('argv@example.com')).to.equal(undefined);
   });
 
+  it('asks sessions:revoke for exactly one of --session and --all, and names an unknown email', async () => {
+    for (const flags of [[], ['--session', 's.x', '--all']]) {
+      const result = await run(['sessions:revoke', '--email', 'who@example.com', ...flags]);
+      expect(result.status).to.equal(2);
+      expect(result.stderr).to.include('Give either --session ID or --all.');
+    }
+    const unknown = await run(['sessions:list', '--email', 'nobody-here@example.com'], {
+      env: { REDIS_KEY_PREFIX: `${namespace}:` },
+    });
+    expect(unknown.status, unknown.stderr).to.equal(1);
+    expect(unknown.stderr).to.include('No account has the email nobody-here@example.com.');
+    expect(unknown.stderr).not.to.match(STACK_FRAME);
+  });
+
   it('asks for a password source when stdin is not a terminal, or creates none with --no-password', async () => {
     const unsure = await run(['accounts:create', '--email', 'np@example.com', '--name', 'NP']);
     expect(unsure.status).to.equal(2);

@@ -73,6 +73,8 @@ export interface BrowserOptions {
   localAddress?: string;
   /** The HTTP client to send through (the benchmark's keep-alive, counted one); default its own. */
   http?: AxiosInstance;
+  /** The User-Agent every request sends (the list of devices labels a session by it). */
+  userAgent?: string;
 }
 
 /** A person's browser: its own cookie jar, manual redirects, forms posted like a same-origin page. */
@@ -91,7 +93,10 @@ export class Browser {
           : {}),
         timeout: 15_000,
       });
+    this.#userAgent = options.userAgent;
   }
+
+  readonly #userAgent: string | undefined;
 
   async request(
     method: string,
@@ -105,7 +110,11 @@ export class Browser {
       method,
       url: absolute,
       data: options.data,
-      headers: { ...(cookie ? { cookie } : {}), ...options.headers },
+      headers: {
+        ...(this.#userAgent ? { 'user-agent': this.#userAgent } : {}),
+        ...(cookie ? { cookie } : {}),
+        ...options.headers,
+      },
       maxRedirects: 0,
       validateStatus: () => true,
       responseType: 'text',

@@ -148,8 +148,9 @@ export async function signUpThrough(
   c: TestClient,
   params: Record<string, string> = {},
   who = person(),
+  browserOptions: BrowserOptions = {},
 ) {
-  const { rp, browser, auth, login } = await atSignInPage(issuer, c, params);
+  const { rp, browser, auth, login } = await atSignInPage(issuer, c, params, browserOptions);
   return { rp, browser, auth, person: who, result: await signUp(browser, login, who) };
 }
 
@@ -159,8 +160,15 @@ export async function signUpAndAuthorize(
   c: TestClient,
   params: Record<string, string> = {},
   tokenParameters: Record<string, string> = {},
+  browserOptions: BrowserOptions = {},
 ) {
-  const { rp, browser, auth, person: who, ...rest } = await signUpThrough(issuer, c, params);
+  const {
+    rp,
+    browser,
+    auth,
+    person: who,
+    ...rest
+  } = await signUpThrough(issuer, c, params, person(), browserOptions);
   let result = rest.result;
   if (!result.external && result.response.data.includes('/consent')) {
     result = await consent(browser, result.response.data, 'allow');

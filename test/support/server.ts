@@ -68,6 +68,7 @@ export interface TestServerOptions {
   env?: Env;
   throttleLimits?: ThrottleLimits;
   endOtherSessions?: AppDeps['endOtherSessions'];
+  backchannelBackoffMs?: number;
   /** Restart a stopped server on the same port, database schema and Redis prefix. */
   reuse?: TestServer;
 }
@@ -134,6 +135,9 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     ...resources,
     ...(options.throttleLimits ? { throttleLimits: options.throttleLimits } : {}),
     ...(options.endOtherSessions ? { endOtherSessions: options.endOtherSessions } : {}),
+    ...(options.backchannelBackoffMs === undefined
+      ? {}
+      : { backchannelBackoffMs: options.backchannelBackoffMs }),
   });
   server.on('request', latchkey.app.callback());
 

@@ -325,6 +325,29 @@ describe('parseClients', () => {
       );
     });
 
+    it('accepts back-channel logout registrations, plain http only outside production or on private networks', () => {
+      const app = {
+        ...confidential,
+        backchannel_logout_uri: 'http://shop:8080/backchannel-logout',
+        backchannel_logout_session_required: true,
+      };
+      expect(parseClients([app])[0]?.backchannel_logout_uri).to.equal(app.backchannel_logout_uri);
+      expect(() => parseClients([app], 'clients.json', { production: true })).to.throw(
+        'backchannel_logout_uri must be an absolute https URL',
+      );
+      const demo = parseClients([app], 'clients.json', { production: true, privateNetwork: true });
+      expect(demo[0]?.backchannel_logout_session_required).to.equal(true);
+      expect(
+        problemsOf([
+          {
+            ...confidential,
+            backchannel_logout_uri: 'https://a.example/logout#x',
+            backchannel_logout_session_required: 'yes',
+          },
+        ]),
+      ).to.have.length(2);
+    });
+
     it('lists each logo origin once for the CSP', () => {
       const logo = (id: string, logo_uri?: string) => ({
         ...confidential,

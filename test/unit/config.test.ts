@@ -50,6 +50,8 @@ describe('loadConfig', () => {
         logLevel: 'info',
         migrateOnBoot: true,
         allowInsecureIssuer: false,
+        backchannelAllowPrivateNetwork: false,
+        sessionMetadata: true,
         shutdownTimeoutMs: 10000,
         upstreams: {},
         upstreamOrder: ['google', 'facebook', 'x'],
@@ -124,6 +126,8 @@ describe('loadConfig', () => {
         logLevel: 'debug',
         migrateOnBoot: false,
         allowInsecureIssuer: false,
+        backchannelAllowPrivateNetwork: false,
+        sessionMetadata: true,
         shutdownTimeoutMs: 600000,
         upstreams: {},
         upstreamOrder: ['google', 'facebook', 'x'],
@@ -586,6 +590,15 @@ describe('loadConfig', () => {
         'RECENT_SIGN_IN_SECONDS must be an integer from 30 to 3600 (got "5")',
       ]);
       expect(problemsOf({ RECENT_SIGN_IN_SECONDS: '86400' })).to.have.length(1);
+    });
+  });
+
+  describe('BACKCHANNEL_ALLOW_PRIVATE_NETWORK', () => {
+    it('keeps logout tokens away from private addresses unless explicitly allowed', () => {
+      expect(loadConfig({}).backchannelAllowPrivateNetwork).to.equal(false);
+      const allowed = loadConfig({ BACKCHANNEL_ALLOW_PRIVATE_NETWORK: 'true' });
+      expect(allowed.backchannelAllowPrivateNetwork).to.equal(true);
+      expect(problemsOf({ BACKCHANNEL_ALLOW_PRIVATE_NETWORK: 'maybe' })).to.have.length(1);
     });
   });
 

@@ -281,6 +281,10 @@ describe('every page in every language', () => {
         identities: [{ id: 'i1', upstreamName: 'Google', detail: null, removable: false }],
         linkable: [{ id: 'x', label: 'Link X' }],
         logoutUrl: '/logout',
+        devices: [
+          { id: 's.a', name: 'Firefox', lines: ['x'], current: true },
+          { id: 'g.b', name: 'TV', lines: [], current: false },
+        ],
       }),
     ],
     [
