@@ -74,7 +74,7 @@ export class AccountService {
     if (emailIssue) problems.email = emailIssue;
     const nameIssue = nameProblem(name);
     if (nameIssue) problems.name = nameIssue;
-    const passwordIssue = passwordProblem(input.password, email);
+    const passwordIssue = passwordProblem(input.password, email, name);
     if (passwordIssue) problems.password = passwordIssue;
     if (Object.keys(problems).length > 0) throw new InvalidInput(problems);
     await this.#throttle.countSignUp(input.source);
@@ -162,7 +162,7 @@ export class AccountService {
       if (issue) problems.name = issue;
     }
     if (input.password !== undefined) {
-      const issue = passwordProblem(input.password, email ?? undefined);
+      const issue = passwordProblem(input.password, email ?? undefined, name ?? undefined);
       if (issue) problems.password = issue;
     }
     if (Object.keys(problems).length > 0) throw new InvalidInput(problems);
@@ -180,7 +180,7 @@ export class AccountService {
   async setPassword(accountId: string, password: string): Promise<void> {
     const account = await this.#accounts.byId(accountId);
     if (!account) throw new AccountNotFound();
-    const issue = passwordProblem(password, account.email ?? undefined);
+    const issue = passwordProblem(password, account.email ?? undefined, account.name ?? undefined);
     if (issue) throw new InvalidInput({ password: issue });
     await this.#accounts.update(accountId, { passwordHash: await this.#hasher.hash(password) });
   }
@@ -201,7 +201,7 @@ export class AccountService {
       throw new InvalidInput({ password: problem('password.needs_email') });
     }
     // A new password that would be refused anyway spends no attempt and no bcrypt time.
-    const issue = passwordProblem(input.next, account.email);
+    const issue = passwordProblem(input.next, account.email, account.name ?? undefined);
     if (issue) throw new InvalidInput({ password: issue });
     if (account.passwordHash !== null) {
       await this.#checkPassword(account.email, input.source, input.current, async () => account);

@@ -47,6 +47,7 @@ export type ProblemCode =
   | 'password.too_long'
   | 'password.common'
   | 'password.is_email'
+  | 'password.personal'
   | 'password.needs_email';
 
 /** A broken rule and the limits it names (`password.too_short` with `{ min: 8 }`). */

@@ -1,83 +1,13 @@
-// Password rules (length only, NIST SP 800-63B style) and bcrypt hashing without silent truncation,
-// on Unicode-normalised (NFKC) passwords, with a bounded queue in front of the thread pool.
+// Password rules (NIST SP 800-63B: length, no common or personal passwords, no composition rules)
+// and bcrypt hashing without silent truncation, on Unicode-normalised (NFKC) passwords, with a
+// bounded queue in front of the thread pool.
 import bcrypt from 'bcrypt';
+import { isCommonPassword, isPersonalPassword } from './common-passwords.ts';
 import { type FieldProblem, HashingBusy, problem } from './errors.ts';
 
 export const MIN_PASSWORD_CHARS = 8;
 /** bcrypt reads at most 72 bytes; longer secrets would be silently cut, so they are refused. */
 export const MAX_PASSWORD_BYTES = 72;
-
-// The most common passwords of 8+ characters in public breach lists; refused outright.
-const COMMON_PASSWORDS = new Set([
-  '12345678',
-  '123456789',
-  '1234567890',
-  '12345678910',
-  '11111111',
-  '00000000',
-  '87654321',
-  '88888888',
-  '11223344',
-  '12341234',
-  '123123123',
-  '987654321',
-  'password',
-  'password1',
-  'password12',
-  'password123',
-  'password!',
-  'passw0rd',
-  'p@ssw0rd',
-  'p@ssword',
-  'qwertyui',
-  'qwertyuiop',
-  'qwerty123',
-  'qwerty12',
-  '1q2w3e4r',
-  '1q2w3e4r5t',
-  '1qaz2wsx',
-  'zaq12wsx',
-  'asdfghjk',
-  'asdfghjkl',
-  'zxcvbnm1',
-  'iloveyou',
-  'iloveyou1',
-  'sunshine',
-  'princess',
-  'football',
-  'baseball',
-  'welcome1',
-  'welcome123',
-  'abc12345',
-  'abcd1234',
-  'abcdefgh',
-  'letmein1',
-  'trustno1',
-  'superman',
-  'starwars',
-  'whatever',
-  'changeme',
-  'computer',
-  'internet',
-  'michelle',
-  'jennifer',
-  'corvette',
-  'mercedes',
-  'liverpool',
-  'chocolate',
-  'butterfly',
-  'football1',
-  'aa123456',
-  'admin123',
-  'administrator',
-  'qazwsxedc',
-  'q1w2e3r4',
-  'q1w2e3r4t5',
-  'monkey123',
-  'dragon123',
-  'master123',
-  'shadow123',
-]);
 
 /**
  * The form passwords are checked and hashed in (NIST SP 800-63B §5.1.1.2): NFKC, so a letter typed
@@ -87,8 +17,16 @@ export function normalizePassword(password: string): string {
   return password.normalize('NFKC');
 }
 
-/** Returns the rule the password breaks, or undefined when it is acceptable. */
-export function passwordProblem(password: string, email?: string): FieldProblem | undefined {
+/**
+ * Returns the rule the password breaks, or undefined when it is acceptable: long enough, short
+ * enough for bcrypt, not on the list of common passwords and not made of the person's own email or
+ * name (`person`, when known).
+ */
+export function passwordProblem(
+  password: string,
+  email?: string,
+  name?: string,
+): FieldProblem | undefined {
   const normalized = normalizePassword(password);
   const chars = [...normalized].length;
   if (chars < MIN_PASSWORD_CHARS) {
@@ -98,11 +36,14 @@ export function passwordProblem(password: string, email?: string): FieldProblem 
     return problem('password.too_long', { max: MAX_PASSWORD_BYTES });
   }
   const lowered = normalized.toLowerCase();
-  if (COMMON_PASSWORDS.has(lowered)) {
-    return problem('password.common');
-  }
   if (email !== undefined && lowered === email.toLowerCase()) {
     return problem('password.is_email');
+  }
+  if (isCommonPassword(normalized)) {
+    return problem('password.common');
+  }
+  if (isPersonalPassword(normalized, { email, name })) {
+    return problem('password.personal');
   }
   return undefined;
 }

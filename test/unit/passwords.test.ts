@@ -15,15 +15,18 @@ import {
 import { problemWords } from '../../src/http/map-error.ts';
 
 /** The rule a password breaks, in the English words the edge shows for it. */
-const passwordProblem = (password: string, email?: string) => {
-  const problem = passwordRule(password, email);
+const passwordProblem = (password: string, email?: string, name?: string) => {
+  const problem = passwordRule(password, email, name);
   return problem && problemWords(problem);
 };
 
 const TOO_SHORT = 'Use at least 8 characters.';
 const TOO_LONG =
   'Use at most 72 bytes (about 72 letters, fewer with accents or emoji); longer passwords cannot be stored safely.';
-const COMMON = 'This password is one of the most commonly used; choose another.';
+const COMMON =
+  'This password appears in lists of leaked and commonly used passwords, which attackers try first; choose another.';
+const PERSONAL =
+  'Your password is made from your email address or name, which is easy to guess; choose another.';
 const IS_EMAIL = 'Your password must not be your email address.';
 
 /** How many bcrypt comparisons `work` made. */
@@ -138,6 +141,65 @@ describe('passwordProblem', () => {
 
     it('accepts a common word once it is part of something longer', () => {
       expect(passwordProblem('password manager on my phone')).to.equal(undefined);
+    });
+
+    it('refuses passwords from the breach list beyond the best known', () => {
+      for (const password of ['passwordpassword', 'iloveyou2', 'trustno1', 'qwertyuiop123']) {
+        expect(passwordProblem(password), password).to.equal(COMMON);
+      }
+    });
+
+    it('refuses a listed password with a number or symbols added at the end', () => {
+      for (const password of ['sunshine2024', 'Sunshine2024!', 'passwordpassword1', 'football!!']) {
+        expect(passwordProblem(password), password).to.equal(COMMON);
+      }
+    });
+
+    it('accepts passphrases that are on no list', () => {
+      for (const password of [
+        'correct horse battery staple',
+        'a-long-unique-passphrase',
+        '90417263',
+      ]) {
+        expect(passwordProblem(password), password).to.equal(undefined);
+      }
+    });
+  });
+
+  describe('passwords made of the email or name', () => {
+    const email = 'maria.garcia@ejemplo.es';
+    const name = 'María José Garcia';
+
+    it('refuses the email local part, its words and the domain, with or without a number', () => {
+      for (const password of [
+        'mariagarcia',
+        'Maria.Garcia',
+        'garcia2024!',
+        'ejemplo123',
+        'garciagarcia',
+      ]) {
+        expect(passwordProblem(password, email), password).to.equal(PERSONAL);
+      }
+    });
+
+    it('refuses the name and its words, repeated or followed by a number', () => {
+      for (const password of [
+        'María José Garcia',
+        'mariajosegarcia1',
+        'josejosejose',
+        'María1990',
+      ]) {
+        expect(passwordProblem(password, 'someone@example.com', name), password).to.equal(PERSONAL);
+      }
+    });
+
+    it('accepts passwords that only contain a piece of them among other words', () => {
+      expect(passwordProblem('garcia likes long walks', email, name)).to.equal(undefined);
+      expect(passwordProblem('my name is not a secret', email, name)).to.equal(undefined);
+    });
+
+    it('ignores pieces too short to mean anything', () => {
+      expect(passwordProblem('jojojojojo', 'jo@ab.io', 'Jo Li')).to.equal(undefined);
     });
   });
 
