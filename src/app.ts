@@ -28,6 +28,8 @@ import { InteractionKit } from './interactions/interaction-kit.ts';
 import { interactionRoutes } from './interactions/routes.ts';
 import { upstreamRoutes } from './interactions/upstream-routes.ts';
 import type { Logger } from './logger.ts';
+import { createMailer } from './mail/create-mailer.ts';
+import type { Mailer } from './mail/mailer.ts';
 import type { AccountDevices } from './oidc/account-devices.ts';
 import type { AccountSessionsIndex } from './oidc/account-sessions.ts';
 import { createAccountSignOuts } from './oidc/account-sign-outs.ts';
@@ -65,6 +67,10 @@ export interface AppDeps {
   endOtherSessions?: AccountPageDeps['endOtherSessions'];
   /** Wait before the first back-channel logout retry (tests shorten it). */
   backchannelBackoffMs?: number;
+  /** Sends mail; default from the config: SMTP_URL's relay, or the log when it is unset. */
+  mailer?: Mailer;
+  /** Wait before the first mail retry (tests shorten it). */
+  mailBackoffMs?: number;
 }
 
 export interface LatchkeyApp {
@@ -80,6 +86,8 @@ export interface LatchkeyApp {
   devices: AccountDevices;
   /** Logout tokens in flight to apps. */
   backchannel: BackchannelLogout;
+  /** Mail to people (close it on shutdown: it may still hold messages). */
+  mailer: Mailer;
   /** Readiness turns 503 so a load balancer stops sending new requests. */
   startDraining(): void;
 }
@@ -95,7 +103,12 @@ export function createApp(deps: AppDeps): LatchkeyApp {
   const { config, logger, db, redis } = deps;
   const https = config.issuer.startsWith('https:');
   const issuerOrigin = new URL(config.issuer).origin;
-  const views = new Views(VIEWS_DIR, { cache: true, brand: brandLocals(config.brand) });
+  const views = new Views(VIEWS_DIR, {
+    cache: true,
+    brand: brandLocals(config.brand),
+    signUp: config.signUpEnabled,
+  });
+  const mailer = deps.mailer ?? createMailer(config, logger, { backoffMs: deps.mailBackoffMs });
 
   const hasher = new PasswordHasher(config.bcryptCost, config.bcryptQueueLimit);
   const throttle = new LoginThrottle(
@@ -190,7 +203,13 @@ export function createApp(deps: AppDeps): LatchkeyApp {
   // Each router that mounts browser forms refuses cross-site posts to them.
   const sameOrigin = sameOriginOnly(issuerOrigin);
   const kit = new InteractionKit({ provider, views, csrf, upstreams });
-  const interactions = interactionRoutes({ kit, accounts, consents, sameOrigin });
+  const interactions = interactionRoutes({
+    kit,
+    accounts,
+    consents,
+    sameOrigin,
+    signUpEnabled: config.signUpEnabled,
+  });
   const upstreamPages = upstreamRoutes({
     kit,
     accounts,
@@ -279,6 +298,7 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     accountSessions,
     devices,
     backchannel,
+    mailer,
     startDraining() {
       draining = true;
     },

@@ -1,6 +1,7 @@
 // The only reader of process.env: parses every setting once and reports every problem at once.
 import { defaultHashingQueueLimit } from './accounts/passwords.ts';
 import { type Brand, readBrand } from './config/brand.ts';
+import { type MailSettings, readMail } from './config/mail.ts';
 import { ConfigError, type Env, Reader } from './config/reader.ts';
 import { type KeyEncryptionKey, readCookieKeys, readKeyEncryptionKeys } from './config/secrets.ts';
 import { isLoopbackHost } from './net.ts';
@@ -12,6 +13,7 @@ import {
 import type { SettingsReader } from './upstreams/upstream.ts';
 
 export type { Brand, BrandLogo } from './config/brand.ts';
+export { defaultMailFrom, isMailFrom, type MailSettings } from './config/mail.ts';
 export { ConfigError, DEFAULTS, type Env } from './config/reader.ts';
 export { KEK_BYTES, type KeyEncryptionKey } from './config/secrets.ts';
 
@@ -65,6 +67,10 @@ export interface Config {
   readonly keyEncryptionKeys: readonly KeyEncryptionKey[];
   /** Product name, logo, colours, support address and legal links on every page. */
   readonly brand: Brand;
+  /** Anyone may create a password account (SIGN_UP_ENABLED); false hides and closes sign-up. */
+  readonly signUpEnabled: boolean;
+  /** Where mail goes (SMTP_URL), who it is from and how much may wait to be sent. */
+  readonly mail: MailSettings;
 }
 
 export interface DeviceSettings {
@@ -181,8 +187,11 @@ export function loadConfig(env: Env = process.env): Config {
     );
   }
   const trustProxy = r.boolean('TRUST_PROXY');
+  const issuer = readIssuer(r, allowInsecureIssuer, port);
+  const brand = readBrand(r);
+  const signUpEnabled = r.boolean('SIGN_UP_ENABLED');
   const config: Config = {
-    issuer: readIssuer(r, allowInsecureIssuer, port),
+    issuer,
     port,
     databaseUrl: r.url('DATABASE_URL', ['postgres:', 'postgresql:']),
     databaseSchema: schema,
@@ -213,7 +222,9 @@ export function loadConfig(env: Env = process.env): Config {
     backchannelAllowPrivateNetwork: r.boolean('BACKCHANNEL_ALLOW_PRIVATE_NETWORK'),
     sessionMetadata: r.boolean('SESSION_METADATA'),
     keyEncryptionKeys: readKeyEncryptionKeys(r, production),
-    brand: readBrand(r),
+    brand,
+    signUpEnabled,
+    mail: readMail(r, { product: brand.product, issuer, production, signUpEnabled }),
   };
 
   if (URL.parse(config.issuer)?.protocol === 'https:' && !config.trustProxy) {

@@ -59,6 +59,7 @@ async function main(): Promise<void> {
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
+    const deadline = Date.now() + config.shutdownTimeoutMs;
     logger.info({ signal, inFlight: inFlight.size }, 'shutting down');
     latchkey.startDraining();
     draining = true;
@@ -80,7 +81,9 @@ async function main(): Promise<void> {
         latchkey.backchannel.settled(),
         new Promise((resolve) => setTimeout(resolve, 3000).unref()),
       ]);
-      settled
+      // Mail queued by the last requests gets what is left of SHUTDOWN_TIMEOUT_MS (at least 1 s).
+      const mailSent = latchkey.mailer.close(Math.max(1000, deadline - Date.now()));
+      Promise.all([settled, mailSent])
         .then(() => resources.close())
         .then(
           () => logger.info('stopped'),

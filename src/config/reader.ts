@@ -35,6 +35,8 @@ export const DEFAULTS = {
   DEVICE_CODE_ATTEMPTS_PER_SOURCE: '50',
   BACKCHANNEL_ALLOW_PRIVATE_NETWORK: 'false',
   SESSION_METADATA: 'true',
+  SIGN_UP_ENABLED: 'true',
+  MAIL_QUEUE_LIMIT: '500',
 } as const;
 
 /** Collects problems instead of throwing at the first one. */

@@ -65,11 +65,14 @@ export class Views {
   readonly #dir: string;
   readonly #cache: Map<string, Template> | undefined;
   readonly #brand: BrandLocals;
+  readonly #signUp: boolean;
 
-  constructor(dir: string, options: { cache: boolean; brand?: BrandLocals }) {
+  /** `signUp`: pages may offer to create an account (SIGN_UP_ENABLED; default true). */
+  constructor(dir: string, options: { cache: boolean; brand?: BrandLocals; signUp?: boolean }) {
     this.#dir = dir;
     this.#cache = options.cache ? new Map() : undefined;
     this.#brand = options.brand ?? DEFAULT_BRAND;
+    this.#signUp = options.signUp ?? true;
     if (this.#cache) for (const name of VIEW_NAMES) this.#template(name);
   }
 
@@ -102,7 +105,12 @@ export class Views {
 
   /** Renders `name` and wraps it in the layout; every page gets the brand and the catalogue. */
   render(name: ViewName, locals: PageLocals & Locals): string {
-    const all = { brand: this.#brand, ...languageLocals(locals.here), ...locals };
+    const all = {
+      brand: this.#brand,
+      signUp: this.#signUp,
+      ...languageLocals(locals.here),
+      ...locals,
+    };
     const body = this.#template(name)(all);
     return this.#template('layout')({ ...all, body });
   }

@@ -4,7 +4,7 @@ import type { Context, Middleware } from 'koa';
 import { errors as oidcErrors } from 'oidc-provider';
 import type { AccountService } from '../accounts/account-service.ts';
 import { type Expected, FormRejected, onForm, type Rejection } from '../http/form-rejected.ts';
-import { badRequest } from '../http/http-errors.ts';
+import { badRequest, notFound } from '../http/http-errors.ts';
 import { isFirstParty } from '../oidc/consent-policy.ts';
 import type { ConsentStore } from '../oidc/consent-store.ts';
 import { apiResource } from '../oidc/provider.ts';
@@ -17,6 +17,8 @@ export interface InteractionDeps {
   consents: ConsentStore;
   /** Refuses cross-site posts to these pages (see http/csrf.ts). */
   sameOrigin: Middleware;
+  /** SIGN_UP_ENABLED: false answers the sign-up page with 404. */
+  signUpEnabled?: boolean;
 }
 
 type MissingGrants = {
@@ -39,6 +41,10 @@ export function interactionRoutes(deps: InteractionDeps): Router {
   const { provider } = kit;
   const router = new Router({ prefix: '/interaction' });
   router.use(deps.sameOrigin);
+  router.use('/:uid/signup', async (_ctx, next) => {
+    if (deps.signUpEnabled === false) throw notFound();
+    await next();
+  });
 
   async function grantConsent(ctx: Context, details: Details, remember: boolean) {
     const accountId = details.session?.accountId;

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { startMailCatcher } from '../support/mail-catcher.ts';
 import { freePort, ROOT, startServerProcess } from '../support/process.ts';
 import { dropNamespace, serverEnv, uniqueNamespace } from '../support/server.ts';
 import { startUpstreams } from '../support/upstreams.ts';
@@ -45,6 +46,8 @@ await writeFile(clientsFile, JSON.stringify([...clients, tv]));
 let code = 1;
 // The fakes of Google, Facebook and X answer with their interactive pages, as for a person.
 const upstreams = await startUpstreams();
+// Production requires a mail relay: the server sends its mail here.
+const mail = await startMailCatcher();
 const port = await freePort();
 const issuer = `http://127.0.0.1:${port}`;
 upstreams.register(issuer);
@@ -55,6 +58,7 @@ const server = await startServerProcess(
     port,
     issuer,
     clientsFile,
+    smtpUrl: mail.url,
     // The TV's logout receiver is on loopback, which back-channel delivery refuses by default.
     extra: { ...upstreams.env, BACKCHANNEL_ALLOW_PRIVATE_NETWORK: 'true' },
   }),
@@ -96,6 +100,7 @@ try {
     code = code || 1;
   }
   await upstreams.close();
+  await mail.stop();
   await dropNamespace(namespace);
   await rm(dir, { recursive: true, force: true });
 }

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import * as client from 'openid-client';
 import { formByAction } from '../support/browser.ts';
+import { type MailCatcher, startMailCatcher } from '../support/mail-catcher.ts';
 import { OFFLINE, signUpAndAuthorize } from '../support/oidc.ts';
 import { runServerProcess, type ServerProcess, startServerProcess } from '../support/process.ts';
 import {
@@ -20,19 +21,31 @@ describe('the server process', () => {
   let dir: string;
   let clientsFile: string;
   const namespace = uniqueNamespace('boot');
+  let mail: MailCatcher;
+  /** The relay's password, which must never be logged. */
+  const relayPassword = 'relay-password-8c1d';
 
   before(async () => {
+    mail = await startMailCatcher();
     dir = await mkdtemp(path.join(tmpdir(), 'latchkey-boot-'));
     clientsFile = path.join(dir, 'clients.json');
     await writeFile(clientsFile, JSON.stringify(Object.values(TEST_CLIENTS)));
   });
   after(async () => {
+    await mail.stop();
     await dropNamespace(namespace);
     await rm(dir, { recursive: true, force: true });
   });
 
   const kek = newKek();
-  const env = () => serverEnv({ namespace, production: true, keyEncryptionKeys: kek, clientsFile });
+  const env = () =>
+    serverEnv({
+      namespace,
+      production: true,
+      keyEncryptionKeys: kek,
+      clientsFile,
+      smtpUrl: `smtp://latchkey:${relayPassword}@127.0.0.1:${mail.port}`,
+    });
 
   describe('with a production configuration', () => {
     let server: ServerProcess;
@@ -83,6 +96,7 @@ describe('the server process', () => {
       const all = server.stdout.join('\n');
       expect(all).not.to.include(TEST_CLIENTS.firstParty.client_secret);
       expect(all).not.to.include('correct horse battery');
+      expect(all).not.to.include(relayPassword);
       expect(all).not.to.match(/"d":"/);
     });
 
@@ -123,6 +137,16 @@ describe('the server process', () => {
     expect(line.problems).to.deep.equal([
       'BCRYPT_COST must be at least 10 when NODE_ENV is production (got 4); lower costs are for tests only',
     ]);
+  });
+
+  it('refuses to boot in production without SMTP_URL while sign-up is open, naming the way out', async () => {
+    const result = await runServerProcess({ ...env(), SMTP_URL: '' });
+    expect(result.code).to.equal(78);
+    const line = JSON.parse(result.stdout[0] as string) as { problems: string[] };
+    expect(line.problems).to.have.length(1);
+    expect(line.problems[0])
+      .to.include('SMTP_URL is required')
+      .and.include('SIGN_UP_ENABLED=false');
   });
 
   it('refuses to boot with an invalid clients file and says what is wrong', async () => {

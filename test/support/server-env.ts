@@ -8,6 +8,9 @@ export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6
 /** The lowest BCRYPT_COST that NODE_ENV=production accepts. */
 export const PRODUCTION_BCRYPT_COST = 10;
 
+/** Where nothing listens: a production-like server that sends mail should get a catcher's URL. */
+export const NO_RELAY = 'smtp://127.0.0.1:9';
+
 /** A name no other test run uses: schema for Postgres, prefix for Redis. */
 export function uniqueNamespace(label = 't'): string {
   return `lk_${label}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
@@ -23,6 +26,8 @@ export interface ServerEnvOptions {
   namespace?: string;
   /** NODE_ENV=production: a key-encryption key is required and BCRYPT_COST must be 10 or more. */
   production?: boolean;
+  /** SMTP_URL; default none, or NO_RELAY for a production-like server (which requires one). */
+  smtpUrl?: string;
   /** Default: 4 for a test server, the lowest production accepts for a production-like one. */
   bcryptCost?: number;
   /** KEY_ENCRYPTION_KEYS; default a fresh key (none for a test server: `undefined` leaves it out). */
@@ -59,6 +64,7 @@ export function serverEnv(options: ServerEnvOptions = {}): Record<string, string
     ISSUER: options.issuer,
     PORT: options.port === undefined ? undefined : String(options.port),
     LOG_LEVEL: options.logLevel ?? 'info',
+    SMTP_URL: options.smtpUrl ?? (production ? NO_RELAY : undefined),
     ...options.extra,
   };
   return Object.fromEntries(

@@ -11,6 +11,7 @@ import { type AppDeps, createApp, type LatchkeyApp } from '../../src/app.ts';
 import { connect, type Resources } from '../../src/boot.ts';
 import { type Config, type Env, loadConfig } from '../../src/config.ts';
 import { capturingLogger } from './captured-logs.ts';
+import { type MailCatcher, startMailCatcher } from './mail-catcher.ts';
 import { atSignUpPage, person } from './oidc.ts';
 import {
   newKek,
@@ -59,6 +60,8 @@ export interface TestServer {
   keyEncryptionKeys: string | undefined;
   /** Every JSON log line written so far. */
   logs: Record<string, unknown>[];
+  /** This server's own mail catcher, its SMTP_URL unless the test gave another. */
+  mail: MailCatcher;
   /** Closes everything; the database schema and Redis keys go too unless `keepData`. */
   stop(options?: { keepData?: boolean }): Promise<void>;
 }
@@ -69,6 +72,8 @@ export interface TestServerOptions {
   throttleLimits?: ThrottleLimits;
   endOtherSessions?: AppDeps['endOtherSessions'];
   backchannelBackoffMs?: number;
+  /** Wait before the first mail retry; default 10 ms, so a refusing relay costs no time. */
+  mailBackoffMs?: number;
   /** Restart a stopped server on the same port, database schema and Redis prefix. */
   reuse?: TestServer;
 }
@@ -110,35 +115,47 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const server = createServer();
   const port = await listen(server, options.reuse?.port);
   const issuer = `http://127.0.0.1:${port}`;
+  const mail = await startMailCatcher();
+  const smtpUrl = options.env && 'SMTP_URL' in options.env ? options.env.SMTP_URL : mail.url;
   const keyEncryptionKeys =
     options.env && 'KEY_ENCRYPTION_KEYS' in options.env
       ? options.env.KEY_ENCRYPTION_KEYS
       : options.reuse
         ? options.reuse.keyEncryptionKeys
         : newKek();
-  const config = loadConfig(
-    serverEnv({
-      namespace,
-      issuer,
-      clientsFile,
-      keyEncryptionKeys,
-      logLevel: 'debug',
-      extra: { ...options.env, KEY_ENCRYPTION_KEYS: keyEncryptionKeys },
-    }),
-  );
+  // A boot that fails must not leave the catcher listening.
+  const booted = await (async () => {
+    const config = loadConfig(
+      serverEnv({
+        namespace,
+        issuer,
+        clientsFile,
+        keyEncryptionKeys,
+        logLevel: 'debug',
+        extra: { ...options.env, KEY_ENCRYPTION_KEYS: keyEncryptionKeys, SMTP_URL: smtpUrl },
+      }),
+    );
 
-  const { lines: logs, logger } = capturingLogger('debug');
-  const resources = await connect(config, logger);
-  const latchkey = createApp({
-    config,
-    logger,
-    ...resources,
-    ...(options.throttleLimits ? { throttleLimits: options.throttleLimits } : {}),
-    ...(options.endOtherSessions ? { endOtherSessions: options.endOtherSessions } : {}),
-    ...(options.backchannelBackoffMs === undefined
-      ? {}
-      : { backchannelBackoffMs: options.backchannelBackoffMs }),
+    const { lines: logs, logger } = capturingLogger('debug');
+    const resources = await connect(config, logger);
+    const latchkey = createApp({
+      config,
+      logger,
+      ...resources,
+      ...(options.throttleLimits ? { throttleLimits: options.throttleLimits } : {}),
+      ...(options.endOtherSessions ? { endOtherSessions: options.endOtherSessions } : {}),
+      ...(options.backchannelBackoffMs === undefined
+        ? {}
+        : { backchannelBackoffMs: options.backchannelBackoffMs }),
+      mailBackoffMs: options.mailBackoffMs ?? 10,
+    });
+    return { config, logs, resources, latchkey };
+  })().catch(async (error: unknown) => {
+    await mail.stop();
+    server.close();
+    throw error;
   });
+  const { config, logs, resources, latchkey } = booted;
   server.on('request', latchkey.app.callback());
 
   return {
@@ -150,9 +167,12 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     latchkey,
     resources,
     logs,
+    mail,
     async stop(stopOptions = {}) {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await latchkey.mailer.close(2000);
+      await mail.stop();
       await resources.close();
       if (!stopOptions.keepData) await dropNamespace(namespace);
       await rm(dir, { recursive: true, force: true });

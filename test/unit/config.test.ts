@@ -13,6 +13,8 @@ const DEFAULT_BRAND = {
   privacyUrl: undefined,
 };
 const OTHER_KEY = 'o'.repeat(40);
+/** A mail relay, which production requires while sign-up is open. */
+const RELAY = 'smtp://relay.example.com:587';
 
 /** The problems loadConfig reports for env; fails the test when it accepts env. */
 function problemsOf(env: Env): readonly string[] {
@@ -66,6 +68,8 @@ describe('loadConfig', () => {
         },
         keyEncryptionKeys: [],
         brand: DEFAULT_BRAND,
+        signUpEnabled: true,
+        mail: { smtpUrl: undefined, from: '"Latchkey" <no-reply@localhost>', queueLimit: 500 },
       });
     });
 
@@ -108,6 +112,10 @@ describe('loadConfig', () => {
         DEVICE_POLL_INTERVAL_SECONDS: '10',
         DEVICE_CODE_ATTEMPTS_PER_SESSION: '5',
         DEVICE_CODE_ATTEMPTS_PER_SOURCE: '20',
+        SIGN_UP_ENABLED: 'no',
+        SMTP_URL: ' smtps://mailer:pw@smtp.example.com:465 ',
+        MAIL_FROM: ' "Example ID" <id@example.com> ',
+        MAIL_QUEUE_LIMIT: '50',
       });
       expect(config).to.deep.equal({
         issuer: 'https://id.example.com',
@@ -142,6 +150,12 @@ describe('loadConfig', () => {
         },
         keyEncryptionKeys: [],
         brand: DEFAULT_BRAND,
+        signUpEnabled: false,
+        mail: {
+          smtpUrl: 'smtps://mailer:pw@smtp.example.com:465',
+          from: '"Example ID" <id@example.com>',
+          queueLimit: 50,
+        },
       });
     });
 
@@ -263,24 +277,16 @@ describe('loadConfig', () => {
 
     it('refuses BCRYPT_COST below 10 when NODE_ENV is production, and only then', () => {
       const kek = `k1:${Buffer.alloc(32, 7).toString('base64')}`;
+      const prod = { NODE_ENV: 'production', KEY_ENCRYPTION_KEYS: kek, SMTP_URL: RELAY };
       for (const cost of ['4', '9']) {
-        expect(
-          problemsOf({ NODE_ENV: 'production', KEY_ENCRYPTION_KEYS: kek, BCRYPT_COST: cost }),
-          cost,
-        ).to.deep.equal([
+        expect(problemsOf({ ...prod, BCRYPT_COST: cost }), cost).to.deep.equal([
           `BCRYPT_COST must be at least 10 when NODE_ENV is production (got ${cost}); lower costs are for tests only`,
         ]);
       }
-      const production = loadConfig({
-        NODE_ENV: 'production',
-        KEY_ENCRYPTION_KEYS: kek,
-        BCRYPT_COST: '10',
-      });
+      const production = loadConfig({ ...prod, BCRYPT_COST: '10' });
       expect(production.production).to.equal(true);
       expect(production.bcryptCost).to.equal(10);
-      expect(loadConfig({ NODE_ENV: 'production', KEY_ENCRYPTION_KEYS: kek }).bcryptCost).to.equal(
-        12,
-      );
+      expect(loadConfig(prod).bcryptCost).to.equal(12);
       for (const env of ['test', 'development', 'Production', '']) {
         const config = loadConfig({ NODE_ENV: env, BCRYPT_COST: '4' });
         expect(config.production, env).to.equal(false);
@@ -441,6 +447,111 @@ describe('loadConfig', () => {
     it('is refused without TRUST_PROXY, which it would silently not apply', () => {
       expect(problemsOf({ TRUST_PROXY_HOPS: '2' })).to.deep.equal([
         'TRUST_PROXY_HOPS is set but TRUST_PROXY is false',
+      ]);
+    });
+  });
+
+  describe('mail and sign-up', () => {
+    const kek = `k1:${Buffer.alloc(32, 9).toString('base64')}`;
+    const production = { NODE_ENV: 'production', KEY_ENCRYPTION_KEYS: kek };
+    const REQUIRED =
+      'SMTP_URL is required when NODE_ENV is production and sign-up is open: new accounts must be sent mail. Set it to your mail relay (e.g. smtps://user:password@smtp.example.com:465), or set SIGN_UP_ENABLED=false';
+
+    it('refuses production without SMTP_URL while sign-up is open, naming SIGN_UP_ENABLED=false', () => {
+      expect(problemsOf(production)).to.deep.equal([REQUIRED]);
+      expect(problemsOf({ ...production, SIGN_UP_ENABLED: 'true' })).to.deep.equal([REQUIRED]);
+    });
+
+    it('accepts production without SMTP_URL when sign-up is closed, and with a relay', () => {
+      const closed = loadConfig({ ...production, SIGN_UP_ENABLED: 'false' });
+      expect(closed.signUpEnabled).to.equal(false);
+      expect(closed.mail.smtpUrl).to.equal(undefined);
+      expect(loadConfig({ ...production, SMTP_URL: RELAY }).mail.smtpUrl).to.equal(RELAY);
+    });
+
+    it('needs no relay outside production', () => {
+      expect(loadConfig({ NODE_ENV: 'test' }).mail.smtpUrl).to.equal(undefined);
+    });
+
+    it('accepts smtp:// and smtps:// relays, with or without credentials', () => {
+      for (const url of [
+        'smtp://127.0.0.1:1025',
+        'smtp://mail:1025',
+        'smtps://user:p%40ss@smtp.example.com:465',
+        'smtp://apikey:secret@smtp.example.com:587',
+      ]) {
+        expect(loadConfig({ SMTP_URL: url }).mail.smtpUrl, url).to.equal(url);
+      }
+    });
+
+    it('refuses any other SMTP_URL without repeating it, since it may hold a password', () => {
+      for (const url of [
+        'http://user:hunter2@smtp.example.com',
+        'smtp.example.com:587',
+        'smtp://',
+        'imap://user:hunter2@mail.example.com',
+      ]) {
+        const problems = problemsOf({ SMTP_URL: url });
+        expect(problems, url).to.deep.equal([
+          'SMTP_URL must be an smtp:// or smtps:// URL with a host, e.g. smtps://user:password@smtp.example.com:465',
+        ]);
+        expect(problems.join(' '), url).not.to.include('hunter2');
+      }
+    });
+
+    it('sends from "<product>" <no-reply@<issuer host>> unless MAIL_FROM says otherwise', () => {
+      expect(loadConfig({}).mail.from).to.equal('"Latchkey" <no-reply@localhost>');
+      const branded = loadConfig({
+        ISSUER: 'https://ID.Example.com/tenant',
+        TRUST_PROXY: 'true',
+        BRAND_PRODUCT_NAME: 'Acme "Blue" ID',
+      });
+      expect(branded.mail.from).to.equal('"Acme \\"Blue\\" ID" <no-reply@id.example.com>');
+      expect(loadConfig({ ISSUER: 'http://127.0.0.1:3000' }).mail.from).to.equal(
+        '"Latchkey" <no-reply@127.0.0.1>',
+      );
+    });
+
+    it('accepts MAIL_FROM as an address or "Name" <address>', () => {
+      for (const from of [
+        'no-reply@example.com',
+        '"Example" <no-reply@example.com>',
+        'Example ID <id+mail@mail.example.com>',
+        '"Ex \\"quoted\\" name" <a@b.example>',
+      ]) {
+        expect(loadConfig({ MAIL_FROM: from }).mail.from, from).to.equal(from);
+      }
+    });
+
+    it('refuses any other MAIL_FROM', () => {
+      for (const from of [
+        'no-reply',
+        'Example <no-reply>',
+        '"Example" no-reply@example.com',
+        'a@b.example, c@d.example',
+        '"Unclosed <a@b.example>',
+        'Example <a@b.example>\r\nBcc: c@d.example',
+      ]) {
+        expect(problemsOf({ MAIL_FROM: from }), from).to.deep.equal([
+          `MAIL_FROM must be an address or "Name" <address> (got "${from.trim()}")`,
+        ]);
+      }
+    });
+
+    it('keeps MAIL_QUEUE_LIMIT from 1 to 100000', () => {
+      expect(loadConfig({ MAIL_QUEUE_LIMIT: '1' }).mail.queueLimit).to.equal(1);
+      for (const limit of ['0', '100001', 'many']) {
+        expect(problemsOf({ MAIL_QUEUE_LIMIT: limit }), limit).to.deep.equal([
+          `MAIL_QUEUE_LIMIT must be an integer from 1 to 100000 (got "${limit}")`,
+        ]);
+      }
+    });
+
+    it('reads SIGN_UP_ENABLED as a boolean, true by default', () => {
+      expect(loadConfig({}).signUpEnabled).to.equal(true);
+      expect(loadConfig({ SIGN_UP_ENABLED: 'off' }).signUpEnabled).to.equal(false);
+      expect(problemsOf({ SIGN_UP_ENABLED: 'sometimes' })).to.deep.equal([
+        'SIGN_UP_ENABLED must be true or false (got "sometimes")',
       ]);
     });
   });
@@ -621,9 +732,10 @@ describe('loadConfig', () => {
     it('is optional in development and required when NODE_ENV=production', () => {
       expect(loadConfig({}).keyEncryptionKeys).to.deep.equal([]);
       expect(
-        loadConfig({ NODE_ENV: 'production', KEY_ENCRYPTION_KEYS: `k1:${b64(3)}` }).production,
+        loadConfig({ NODE_ENV: 'production', KEY_ENCRYPTION_KEYS: `k1:${b64(3)}`, SMTP_URL: RELAY })
+          .production,
       ).to.equal(true);
-      const [problem] = problemsOf({ NODE_ENV: 'production' });
+      const [problem] = problemsOf({ NODE_ENV: 'production', SMTP_URL: RELAY });
       expect(problem).to.include('KEY_ENCRYPTION_KEYS is required when NODE_ENV=production');
       expect(problem).to.include('openssl rand -base64 32');
     });
