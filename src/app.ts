@@ -5,6 +5,8 @@ import Koa from 'koa';
 import type Provider from 'oidc-provider';
 import type { DataSource } from 'typeorm';
 import { AccountService } from './accounts/account-service.ts';
+import { EmailOwnership } from './accounts/email-ownership.ts';
+import { EmailTokens } from './accounts/email-tokens.ts';
 import { LoginThrottle, type ThrottleLimits } from './accounts/login-throttle.ts';
 import { PasswordHasher } from './accounts/passwords.ts';
 import { UpstreamAccounts } from './accounts/upstream-accounts.ts';
@@ -21,13 +23,16 @@ import { healthRoutes } from './http/health.ts';
 import { pinToIssuer } from './http/issuer-host.ts';
 import { knownMethodsOnly } from './http/known-methods.ts';
 import { languageChoice } from './http/language.ts';
+import { LinkCookies } from './http/link-cookies.ts';
 import { requestContext, requestInfo } from './http/request-context.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { VIEWS_DIR, Views } from './http/views.ts';
 import { InteractionKit } from './interactions/interaction-kit.ts';
 import { interactionRoutes } from './interactions/routes.ts';
+import { SignInTickets } from './interactions/sign-in-tickets.ts';
 import { upstreamRoutes } from './interactions/upstream-routes.ts';
 import type { Logger } from './logger.ts';
+import { mailNotices } from './mail/account-notices.ts';
 import { createMailer } from './mail/create-mailer.ts';
 import type { Mailer } from './mail/mailer.ts';
 import type { AccountDevices } from './oidc/account-devices.ts';
@@ -42,7 +47,12 @@ import { apiResource, createProvider, ROUTES } from './oidc/provider.ts';
 import { redisAdapterFactory } from './oidc/redis-adapter.ts';
 import { RefreshGrace } from './oidc/refresh-grace.ts';
 import { accountClient } from './self-service/account-client.ts';
-import { type AccountPageDeps, accountRoutes } from './self-service/account-routes.ts';
+import {
+  type AccountPageDeps,
+  accountRoutes,
+  leaveAccountNotice,
+} from './self-service/account-routes.ts';
+import { emailRoutes } from './self-service/email-routes.ts';
 import { UpstreamAttempts } from './upstreams/attempts.ts';
 import {
   createUpstreams,
@@ -115,7 +125,12 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     new RedisAttemptCounter(redis, `${config.redisKeyPrefix}throttle:`),
     deps.throttleLimits,
   );
-  const accounts = new AccountService({ dataSource: db, hasher, throttle });
+  const tokens = new EmailTokens(db);
+  const notices = mailNotices(mailer, config.issuer);
+  const accounts = new AccountService({ dataSource: db, hasher, throttle, tokens, notices });
+  const ownership = new EmailOwnership({ dataSource: db, tokens, notices, throttle, hasher });
+  const tickets = new SignInTickets(redis, config.redisKeyPrefix);
+  const linkCookies = new LinkCookies(https);
   const upstreamAccounts = new UpstreamAccounts(db);
   const consents = new ConsentStore(db);
   const upstreams = createUpstreams(
@@ -209,6 +224,9 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     consents,
     sameOrigin,
     signUpEnabled: config.signUpEnabled,
+    csrf,
+    tickets,
+    cookies: linkCookies,
   });
   const upstreamPages = upstreamRoutes({
     kit,
@@ -232,6 +250,22 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     recentSignInSeconds: config.recentSignInSeconds,
     endOtherSessions,
     devices,
+    sameOrigin,
+    ownership,
+    cookies: linkCookies,
+  });
+  const emailPages = emailRoutes({
+    provider,
+    ownership,
+    tickets,
+    cookies: linkCookies,
+    views,
+    csrf,
+    signOutEverywhere: async (accountId) => {
+      const ended = await devices.signOutOthers(accountId, undefined);
+      logger.info({ event: 'sessions.ended', accountId, ...ended }, 'every session ended');
+    },
+    accountNotice: (ctx, notice) => leaveAccountNotice(ctx, notice, https),
     sameOrigin,
   });
   // Device sign-in (src/device/): inside the provider after its error mapping, routes before it.
@@ -274,6 +308,8 @@ export function createApp(deps: AppDeps): LatchkeyApp {
   app.use(upstreamPages.allowedMethods());
   app.use(account.routes());
   app.use(account.allowedMethods());
+  app.use(emailPages.routes());
+  app.use(emailPages.allowedMethods());
   app.use(api.routes());
   app.use(api.allowedMethods());
   app.use(deviceRouter.routes());

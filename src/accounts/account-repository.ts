@@ -21,7 +21,9 @@ export function isUniqueViolation(error: unknown): boolean {
   );
 }
 
-export type AccountFields = Omit<Account, 'id' | 'createdAt' | 'updatedAt'>;
+export type AccountFields = Omit<Account, 'id' | 'createdAt' | 'updatedAt' | 'signUpPending'> & {
+  signUpPending?: boolean;
+};
 
 export class AccountRepository {
   readonly #rows: Repository<Account>;
@@ -57,13 +59,24 @@ export class AccountRepository {
   /** Inserts a new account with a fresh id; a taken email fails as a unique violation. */
   async insert(fields: AccountFields): Promise<Account> {
     const now = new Date();
-    const account: Account = { id: randomUUID(), ...fields, createdAt: now, updatedAt: now };
+    const account: Account = {
+      id: randomUUID(),
+      ...fields,
+      signUpPending: fields.signUpPending ?? false,
+      createdAt: now,
+      updatedAt: now,
+    };
     await this.#rows.insert(account);
     return account;
   }
 
   async update(id: string, changes: Partial<AccountFields>): Promise<void> {
     await this.#rows.update({ id }, changes);
+  }
+
+  /** Deletes the account; its links, identities and consents go with it (ON DELETE CASCADE). */
+  async remove(id: string): Promise<void> {
+    await this.#rows.delete({ id });
   }
 
   /** Writes the changed fields of a loaded account and returns it as saved. */

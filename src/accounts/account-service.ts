@@ -1,7 +1,9 @@
 // Account use cases: sign-up, password sign-in, profile and password changes.
 import type { DataSource } from 'typeorm';
 import { type Account, type Profile, toProfile } from './account.ts';
+import type { AccountNotices } from './account-notices.ts';
 import { type AccountFields, AccountRepository, isUniqueViolation } from './account-repository.ts';
+import type { EmailTokens } from './email-tokens.ts';
 import {
   AccountNotFound,
   DomainError,
@@ -29,6 +31,8 @@ export interface SignUpInput {
   name: string;
   /** Where the attempt comes from (e.g. a client address), for throttling. */
   source: string;
+  /** A secret of the browser signing up, so its confirmation link knows when it is opened there. */
+  browser?: string;
 }
 
 export interface PasswordSignIn {
@@ -59,14 +63,31 @@ export class AccountService {
   readonly #accounts: AccountRepository;
   readonly #hasher: PasswordHasher;
   readonly #throttle: LoginThrottle;
+  readonly #tokens: EmailTokens;
+  readonly #notices: AccountNotices;
 
-  constructor(deps: { dataSource: DataSource; hasher: PasswordHasher; throttle: LoginThrottle }) {
+  constructor(deps: {
+    dataSource: DataSource;
+    hasher: PasswordHasher;
+    throttle: LoginThrottle;
+    tokens: EmailTokens;
+    notices: AccountNotices;
+  }) {
     this.#accounts = new AccountRepository(deps.dataSource);
     this.#hasher = deps.hasher;
     this.#throttle = deps.throttle;
+    this.#tokens = deps.tokens;
+    this.#notices = deps.notices;
   }
 
-  async signUp(input: SignUpInput): Promise<Profile> {
+  /**
+   * Sign-up that never tells whether the address already has an account: a new address gets an
+   * account waiting for its confirmation link (no one can sign in to it before), an address whose
+   * sign-up was never confirmed gets the new password and a new link, and an address in use gets
+   * a notice to its owner instead. Each takes the same steps and time. The account waiting for
+   * confirmation is returned for the log only: the answer to the person must not depend on it.
+   */
+  async signUp(input: SignUpInput): Promise<{ accountId: string } | undefined> {
     const email = normalizeEmail(input.email);
     const name = normalizeName(input.name);
     const problems: Record<string, FieldProblem> = {};
@@ -78,16 +99,27 @@ export class AccountService {
     if (passwordIssue) problems.password = passwordIssue;
     if (Object.keys(problems).length > 0) throw new InvalidInput(problems);
     await this.#throttle.countSignUp(input.source);
-
     try {
-      // Hash before looking at the email, so an existing address takes as long as a new one.
-      const passwordHash = await this.#hasher.hash(input.password);
-      return await this.#insert({ email, emailVerified: false, name, picture: null, passwordHash });
+      await this.#throttle.countMail(email);
     } catch (error) {
-      // Hashing busy or a store unreachable: nothing was tried, so nothing is counted.
-      if (notJudged(error)) await this.#throttle.signUpNotAttempted(input.source).catch(() => {});
+      await this.#throttle.signUpNotAttempted(input.source).catch(() => {});
       throw error;
     }
+
+    let created: { accountId: string; token: string } | undefined;
+    try {
+      const passwordHash = await this.#hasher.hash(input.password);
+      created = await this.#tokens.signUp({ email, name, passwordHash }, input.browser);
+    } catch (error) {
+      // Hashing busy or a store unreachable: nothing was tried, so nothing is counted.
+      if (notJudged(error)) {
+        await this.#throttle.signUpNotAttempted(input.source, email).catch(() => {});
+      }
+      throw error;
+    }
+    if (created) this.#notices.confirmAddress(email, created.token);
+    else this.#notices.signUpAttempted(email);
+    return created ? { accountId: created.accountId } : undefined;
   }
 
   async signInWithPassword(input: PasswordSignIn): Promise<Profile> {
@@ -122,9 +154,22 @@ export class AccountService {
       throw error;
     }
     if (!account || !verdict.ok) throw new InvalidCredentials();
+    if (account.signUpPending) {
+      // The right password for a sign-up never confirmed: answered like a wrong one (the sign-up
+      // page must not reveal which addresses were new), and the link is sent again.
+      await this.#sendConfirmation(account.id, email).catch(() => {});
+      throw new InvalidCredentials();
+    }
     await this.#throttle.passwordAccepted(email, source);
     if (verdict.rehash) await this.#rehash(account.id, password);
     return account;
+  }
+
+  /** A new confirmation link for the account's address, within the address's mail limit. */
+  async #sendConfirmation(accountId: string, email: string, browser?: string): Promise<void> {
+    await this.#throttle.countMail(email);
+    const token = await this.#tokens.issue('verify', accountId, email, browser);
+    this.#notices.confirmAddress(email, token);
   }
 
   /** Replaces a hash made at an old cost or from an un-normalised password; skipped when busy. */
@@ -183,6 +228,8 @@ export class AccountService {
     const issue = passwordProblem(password, account.email ?? undefined, account.name ?? undefined);
     if (issue) throw new InvalidInput({ password: issue });
     await this.#accounts.update(accountId, { passwordHash: await this.#hasher.hash(password) });
+    // A reset link sent before the change must not undo it.
+    await this.#tokens.revoke('reset', accountId);
   }
 
   /**

@@ -9,6 +9,8 @@ export interface Account {
   passwordHash: string | null;
   name: string | null;
   picture: string | null;
+  /** Created by sign-up and not yet confirmed from the address: it cannot be signed in to. */
+  signUpPending: boolean;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -44,6 +46,7 @@ export const AccountEntity = new EntitySchema<Account>({
     passwordHash: { name: 'password_hash', type: 'text', nullable: true },
     name: { type: 'text', nullable: true },
     picture: { type: 'text', nullable: true },
+    signUpPending: { name: 'signup_pending', type: 'boolean', default: false },
     createdAt: { name: 'created_at', type: 'timestamptz', createDate: true },
     updatedAt: { name: 'updated_at', type: 'timestamptz', updateDate: true },
   },

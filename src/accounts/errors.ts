@@ -38,6 +38,7 @@ export type ProblemCode =
   | 'email.missing'
   | 'email.too_long'
   | 'email.invalid'
+  | 'email.unchanged'
   | 'name.missing'
   | 'name.too_long'
   | 'name.control'
@@ -100,6 +101,9 @@ export class LastSignInMethod extends fact(
   'the last way to sign in cannot be removed',
 ) {}
 
+/** A link sent by email that was used, replaced by a newer one, or has expired. */
+export class LinkInvalid extends fact('link_invalid', 'the link is used, replaced or expired') {}
+
 /** Every account error's code: the keys the HTTP edge words and answers. */
 export type DomainCode =
   | InvalidInput['code']
@@ -109,4 +113,5 @@ export type DomainCode =
   | HashingBusy['code']
   | AccountNotFound['code']
   | IdentityAlreadyLinked['code']
-  | LastSignInMethod['code'];
+  | LastSignInMethod['code']
+  | LinkInvalid['code'];

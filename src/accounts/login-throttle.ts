@@ -31,7 +31,15 @@ export interface ThrottleLimits {
   /** Sign-ups allowed per source in one window. */
   signUpsPerSource: number;
   windowSeconds: number;
+  /** Mails about one address (confirmation and reset links, notices) per hour; default 5. */
+  mailsPerAddress?: number;
+  /** Requests for a link (forgot password, resend) per source per hour; default 30. */
+  linkRequestsPerSource?: number;
 }
+
+const MAIL_WINDOW_SECONDS = 3600;
+const DEFAULT_MAILS_PER_ADDRESS = 5;
+const DEFAULT_LINK_REQUESTS_PER_SOURCE = 30;
 
 export const DEFAULT_LIMITS: ThrottleLimits = {
   perAccount: 10,
@@ -64,8 +72,16 @@ export class LoginThrottle {
     return `signup:source:${digest(source)}`;
   }
 
-  async #take(counters: Counter[]): Promise<void> {
-    const result = await this.#counter.take(counters, this.#limits.windowSeconds);
+  #mailKey(email: string) {
+    return `mail:address:${digest(email.toLowerCase())}`;
+  }
+
+  #linkKey(source: string) {
+    return `links:source:${digest(source)}`;
+  }
+
+  async #take(counters: Counter[], windowSeconds = this.#limits.windowSeconds): Promise<void> {
+    const result = await this.#counter.take(counters, windowSeconds);
     if (!result.counted)
       throw new TooManyAttempts(Math.max(1, Math.ceil(result.retryAfterMs / 1000)));
   }
@@ -104,7 +120,35 @@ export class LoginThrottle {
   }
 
   /** The sign-up created nothing because hashing was busy: the attempt is taken back. */
-  async signUpNotAttempted(source: string): Promise<void> {
-    await this.#counter.giveBack([this.#signUpKey(source)]);
+  async signUpNotAttempted(source: string, email?: string): Promise<void> {
+    await this.#counter.giveBack([
+      this.#signUpKey(source),
+      ...(email === undefined ? [] : [this.#mailKey(email)]),
+    ]);
+  }
+
+  /**
+   * Counts a mail about `email` (and, when a person asked for it, a link request from `source`)
+   * before anything is looked up, whether or not the address has an account, so the answer never
+   * depends on it; throws TooManyAttempts once either is at its hourly limit.
+   */
+  async countMail(email: string, source?: string): Promise<void> {
+    await this.#take(
+      [
+        {
+          key: this.#mailKey(email),
+          limit: this.#limits.mailsPerAddress ?? DEFAULT_MAILS_PER_ADDRESS,
+        },
+        ...(source === undefined
+          ? []
+          : [
+              {
+                key: this.#linkKey(source),
+                limit: this.#limits.linkRequestsPerSource ?? DEFAULT_LINK_REQUESTS_PER_SOURCE,
+              },
+            ]),
+      ],
+      MAIL_WINDOW_SECONDS,
+    );
   }
 }

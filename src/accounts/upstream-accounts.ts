@@ -101,7 +101,13 @@ export class UpstreamAccounts {
 
     if (email !== null) {
       const existing = await accounts.byEmail(email);
-      if (existing) return { kind: 'link-required', accountId: existing.id, email };
+      if (existing?.signUpPending && identity.emailVerified) {
+        // A sign-up nobody confirmed, for an address the upstream has verified is this person's:
+        // whoever typed that password never proved the address, so it makes way (no pre-hijacking).
+        await accounts.remove(existing.id);
+      } else if (existing) {
+        return { kind: 'link-required', accountId: existing.id, email };
+      }
     }
 
     const account = await this.#createAccount(tx, identity, email);

@@ -2,7 +2,9 @@
 
 import type { DataSource } from 'typeorm';
 import type { Profile } from '../accounts/account.ts';
+import { NO_NOTICES } from '../accounts/account-notices.ts';
 import { AccountService } from '../accounts/account-service.ts';
+import { EmailTokens } from '../accounts/email-tokens.ts';
 import { EmailTaken } from '../accounts/errors.ts';
 import { type AttemptCounter, LoginThrottle } from '../accounts/login-throttle.ts';
 import { PasswordHasher } from '../accounts/passwords.ts';
@@ -32,6 +34,9 @@ function accountService(db: DataSource, config: Config): AccountService {
     dataSource: db,
     hasher: new PasswordHasher(config.bcryptCost),
     throttle: new LoginThrottle(uncounted),
+    tokens: new EmailTokens(db),
+    // Operators act on accounts directly: nothing they do here sends mail.
+    notices: NO_NOTICES,
   });
 }
 

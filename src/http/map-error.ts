@@ -97,6 +97,7 @@ const DOMAIN: Readonly<Record<DomainCode, Rule>> = {
   identity_already_linked: { status: 409, code: 'conflict' },
   last_sign_in_method: { status: 409, code: 'conflict' },
   account_not_found: { status: 404, code: 'not_found' },
+  link_invalid: { status: 400, code: 'invalid_link' },
 };
 
 /** Upstream errors, most specific first; the catalogue entry is the code they are known by. */

@@ -69,6 +69,9 @@ export interface AccountMessages {
   profileValues?: { name: string; picture: string } | undefined;
   /** The section a re-authentication leads back to, when one is needed first. */
   reauth?: string | undefined;
+  /** The change-of-address form sent back with what was typed and why it was refused. */
+  emailError?: string | undefined;
+  emailValue?: string | undefined;
 }
 
 export type AccountLocals = AccountMessages &
@@ -91,6 +94,8 @@ export type AccountLocals = AccountMessages &
         logoutUrl: string;
         /** Where the account is signed in (self-service/device-routes.ts). */
         devices: DeviceRow[];
+        /** A new address waiting for its confirmation link, and until when the link works. */
+        emailPending?: { email: string; until: string } | undefined;
       }
   );
 
@@ -140,6 +145,41 @@ export interface DeviceConfirmLocals {
   account?: string | undefined;
 }
 
+/** After asking for a link: where it went and how to ask again. */
+export interface CheckEmailLocals {
+  /** What the link is for, and whether it was just sent again. */
+  kind: 'sign-up' | 'reset' | 'resent';
+  email: string;
+  /** The form sending the confirmation link again (sign-up only). */
+  csrf?: string | undefined;
+  /** Back to the sign-in page of the authorization request, when there is one. */
+  backUrl?: string | undefined;
+  error?: string | undefined;
+}
+
+/** Following a confirmation link: the button that uses it, or what became of it. */
+export interface EmailConfirmLocals {
+  state: 'ask' | 'done' | 'invalid' | 'taken';
+  email?: string | undefined;
+  token?: string | undefined;
+}
+
+export interface PasswordForgotLocals {
+  csrf: string;
+  email: string;
+  /** The authorization request the person came from, to go back to. */
+  interaction?: string | undefined;
+  error?: string | undefined;
+  fieldError?: string | undefined;
+}
+
+export interface PasswordResetLocals {
+  state: 'form' | 'invalid';
+  email?: string | undefined;
+  token?: string | undefined;
+  error?: string | undefined;
+}
+
 export interface DeviceDoneLocals {
   outcome: 'allowed' | 'denied';
   clientName: string;
@@ -184,6 +224,31 @@ export class Pages {
     this.#views.respond(ctx, 'account', status, {
       title: t('account.title'),
       initials,
+      ...locals,
+    });
+  }
+
+  checkEmail(ctx: Context, status: number, locals: CheckEmailLocals): void {
+    this.#views.respond(ctx, 'check-email', status, { title: t('email.check.title'), ...locals });
+  }
+
+  emailConfirm(ctx: Context, status: number, locals: EmailConfirmLocals): void {
+    this.#views.respond(ctx, 'email-confirm', status, {
+      title: t('email.confirm.title'),
+      ...locals,
+    });
+  }
+
+  passwordForgot(ctx: Context, status: number, locals: PasswordForgotLocals): void {
+    this.#views.respond(ctx, 'password-forgot', status, {
+      title: t('email.forgot.title'),
+      ...locals,
+    });
+  }
+
+  passwordReset(ctx: Context, status: number, locals: PasswordResetLocals): void {
+    this.#views.respond(ctx, 'password-reset', status, {
+      title: t('email.reset.title'),
       ...locals,
     });
   }

@@ -25,6 +25,10 @@ export const VIEW_NAMES = [
   'device-code',
   'device-confirm',
   'device-done',
+  'check-email',
+  'email-confirm',
+  'password-forgot',
+  'password-reset',
 ] as const;
 export type ViewName = (typeof VIEW_NAMES)[number];
 export type Template = (locals: Locals) => string;

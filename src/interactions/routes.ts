@@ -3,13 +3,16 @@ import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import { errors as oidcErrors } from 'oidc-provider';
 import type { AccountService } from '../accounts/account-service.ts';
+import type { CsrfTokens } from '../http/csrf.ts';
 import { type Expected, FormRejected, onForm, type Rejection } from '../http/form-rejected.ts';
 import { badRequest, notFound } from '../http/http-errors.ts';
+import type { LinkCookies } from '../http/link-cookies.ts';
 import { isFirstParty } from '../oidc/consent-policy.ts';
 import type { ConsentStore } from '../oidc/consent-store.ts';
 import { apiResource } from '../oidc/provider.ts';
 import type { Details, InteractionKit } from './interaction-kit.ts';
 import { describeScopes } from './scope-descriptions.ts';
+import type { SignInTickets } from './sign-in-tickets.ts';
 
 export interface InteractionDeps {
   kit: InteractionKit;
@@ -19,6 +22,10 @@ export interface InteractionDeps {
   sameOrigin: Middleware;
   /** SIGN_UP_ENABLED: false answers the sign-up page with 404. */
   signUpEnabled?: boolean;
+  csrf: CsrfTokens;
+  /** Sign-ins proved outside these pages (a new password from a reset link, a confirmed sign-up). */
+  tickets: SignInTickets;
+  cookies: LinkCookies;
 }
 
 type MissingGrants = {
@@ -27,12 +34,17 @@ type MissingGrants = {
   missingResourceScopes?: Record<string, string[]>;
 };
 
-/** What the sign-in form shows itself: a wrong password, and the throttle's wait. */
-const SIGN_IN_REFUSALS: Expected = { invalid_credentials: {}, too_many_attempts: {} };
+/**
+ * What the sign-in form shows itself: a wrong password (or an address not confirmed yet, which
+ * reads the same so sign-up never tells which addresses were new), and the throttle's wait.
+ */
+const SIGN_IN_REFUSALS: Expected = {
+  invalid_credentials: { key: 'login.failed' },
+  too_many_attempts: {},
+};
 
 const SIGN_UP_REFUSALS: Expected = {
   invalid_input: {},
-  email_taken: { key: 'signup.email_taken', field: 'email' },
   too_many_attempts: { key: 'signup.too_many' },
 };
 
@@ -77,7 +89,14 @@ export function interactionRoutes(deps: InteractionDeps): Router {
   router.get(
     '/:uid',
     kit.step({}, async (ctx, { details }) => {
-      if (details.prompt.name === 'login') return kit.loginPage(ctx, details, 200);
+      if (details.prompt.name === 'login') {
+        const ticket = await deps.tickets.redeem(deps.cookies.takeTicket(ctx));
+        const profile = ticket && (await accounts.findProfile(ticket.accountId));
+        if (ticket && profile) {
+          return kit.signIn(ctx, profile, { remember: true, amr: ticket.amr, via: ticket.via });
+        }
+        return kit.loginPage(ctx, details, 200);
+      }
       if (details.prompt.name !== 'consent') throw badRequest('interaction.step_unsupported');
       const client = await kit.clientOf(details);
       if (isFirstParty(client)) return grantConsent(ctx, details, false);
@@ -126,11 +145,24 @@ export function interactionRoutes(deps: InteractionDeps): Router {
           values,
           ...(r.fields ? { errors: { ...r.fields } } : { error: r.message }),
         });
-      const profile = await onForm(again, SIGN_UP_REFUSALS, () =>
-        accounts.signUp({ ...values, password, source: ctx.ip }),
+      const browser = deps.cookies.browserSecret(ctx);
+      const pending = await onForm(again, SIGN_UP_REFUSALS, () =>
+        accounts.signUp({ ...values, password, source: ctx.ip, browser }),
       );
-      ctx.state.log.info({ event: 'account.created', accountId: profile.id }, 'account created');
-      await kit.signIn(ctx, profile, { remember: true, amr: ['pwd'], via: 'sign-up' });
+      // The log may tell operators which it was; the person sees the same page either way.
+      ctx.state.log.info(
+        pending
+          ? { event: 'account.created', accountId: pending.accountId }
+          : { event: 'account.sign_up_for_existing_address' },
+        'sign-up answered: check your email',
+      );
+      deps.cookies.rememberInteraction(ctx, details.uid);
+      kit.pages.checkEmail(ctx, 200, {
+        kind: 'sign-up',
+        email: values.email,
+        csrf: deps.csrf.issue(`links:${browser}`),
+        backUrl: `/interaction/${details.uid}`,
+      });
     }),
   );
 

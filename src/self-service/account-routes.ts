@@ -7,13 +7,16 @@ import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import type { AccountService } from '../accounts/account-service.ts';
+import type { EmailOwnership } from '../accounts/email-ownership.ts';
 import type { UpstreamAccounts } from '../accounts/upstream-accounts.ts';
 import type { CsrfTokens } from '../http/csrf.ts';
 import { readForm } from '../http/form.ts';
 import { type Expected, FormRejected, onForm, type Rejection } from '../http/form-rejected.ts';
 import { forbidden } from '../http/http-errors.ts';
+import type { LinkCookies } from '../http/link-cookies.ts';
 import { type AccountMessages, Pages } from '../http/pages.ts';
 import type { Views } from '../http/views.ts';
+import { currentLocale } from '../i18n/current-locale.ts';
 import { t } from '../i18n/t.ts';
 import type { AccountDevices } from '../oidc/account-devices.ts';
 import { ACCOUNT_CLIENT_ID } from '../oidc/clients.ts';
@@ -53,6 +56,10 @@ export interface AccountPageDeps {
   devices: AccountDevices;
   /** Refuses cross-site posts to these pages (see http/csrf.ts). */
   sameOrigin: Middleware;
+  /** Confirming the account's address and changing it by a link sent to the new one. */
+  ownership: EmailOwnership;
+  /** This browser's secret and sign-in tickets (a new password signs in through this page). */
+  cookies: LinkCookies;
 }
 
 const STATE_COOKIE = 'latchkey.account-state';
@@ -65,10 +72,25 @@ const PASSWORD_REFUSALS: Expected = {
   too_many_attempts: {},
 };
 
+const EMAIL_REFUSALS: Expected = { invalid_input: {}, too_many_attempts: {} };
+
 const UNLINK_REFUSALS: Expected = {
   last_sign_in_method: { key: 'account.only_method' },
   account_not_found: { key: 'account.method_not_linked' },
 };
+
+/** Leaves a one-time notice for the next view of the account page (e.g. `email-confirmed`). */
+export function leaveAccountNotice(ctx: Context, value: string, https: boolean): void {
+  ctx.cookies.set(NOTICE_COOKIE, value, {
+    httpOnly: true,
+    sameSite: 'lax',
+    secure: https,
+    path: '/account',
+    signed: true,
+    overwrite: true,
+    maxAge: 60 * 1000,
+  });
+}
 
 export function accountRoutes(deps: AccountPageDeps): Router {
   const { provider, accounts, upstreamAccounts, upstreams, views, csrf, issuer } = deps;
@@ -106,6 +128,11 @@ export function accountRoutes(deps: AccountPageDeps): Router {
     const hasPassword = await upstreamAccounts.hasPassword(profile.id);
     const removable = hasPassword || identities.length > 1;
     const linked = new Set(identities.map((i) => i.upstream));
+    const pending = await deps.ownership.pendingAddress(profile.id, profile.email);
+    const formatDate = new Intl.DateTimeFormat(currentLocale(), {
+      dateStyle: 'medium',
+      timeStyle: 'short',
+    });
     pages.account(ctx, status, {
       signedIn: true,
       profile,
@@ -122,6 +149,10 @@ export function accountRoutes(deps: AccountPageDeps): Router {
         .filter((u) => !linked.has(u.id))
         .map((u) => ({ id: u.id, label: t('account.link.button', { upstream: u.name }) })),
       logoutUrl: logoutUrl(),
+      emailPending: pending && {
+        email: pending.email,
+        until: formatDate.format(pending.expiresAt),
+      },
       devices: deviceRows(
         await deps.devices.list(profile.id, { sessionId: session.jti }),
         upstreams,
@@ -146,6 +177,8 @@ export function accountRoutes(deps: AccountPageDeps): Router {
       notice = t('account.switched', { who });
     } else if (isSection(flash) && current) {
       notice = t(SECTIONS[flash]);
+    } else if (flash === 'email-confirmed' && current) {
+      notice = t('account.email.confirmed', { email: current.profile.email ?? '' });
     } else if (flash?.startsWith('linked:') && current) {
       const upstream = upstreams.get(flash.slice('linked:'.length));
       if (upstream) notice = t('account.link.linked', { upstream: upstream.name });
@@ -180,6 +213,8 @@ export function accountRoutes(deps: AccountPageDeps): Router {
     const back = isReturnPath(ctx.query.return) ? { returnTo: ctx.query.return } : {};
     let remembered: SignInState = { state, ...back };
     const current = ctx.query.reauth === '1' ? await signedIn(ctx) : undefined;
+    // A ticket from a new password waits: the sign-in page redeems it, whoever is signed in now.
+    if (deps.cookies.hasTicket(ctx)) url.searchParams.set('prompt', 'login');
     if (current) {
       const section = isSection(ctx.query.section) ? ctx.query.section : 'password';
       remembered = { state, reauth: { section, accountId: current.profile.id }, ...back };
@@ -263,6 +298,33 @@ export function accountRoutes(deps: AccountPageDeps): Router {
     // This browser stays signed in; every other session of the account ends.
     await deps.endOtherSessions?.(current.profile.id, current.session.jti);
     await page(ctx, 200, { notice: t('account.password_saved') });
+  });
+
+  router.post('/account/email/confirm', async (ctx) => {
+    const { current } = await signedInForm(ctx);
+    const again = (r: Rejection) => page(ctx, r.status, { error: r.message });
+    await onForm(again, EMAIL_REFUSALS, () =>
+      deps.ownership.confirmCurrentAddress(current.profile.id, deps.cookies.browserSecret(ctx)),
+    );
+    await page(ctx, 200, {
+      notice: t('account.email.confirmation_sent', { email: current.profile.email ?? '' }),
+    });
+  });
+
+  router.post('/account/email', async (ctx) => {
+    const { current, body } = await signedInForm(ctx);
+    if (!(await recentOrReprompt(ctx, current, 'email'))) return;
+    const typed = body.text('email').slice(0, 1024).trim();
+    const again = (r: Rejection) =>
+      page(ctx, r.status, { emailError: r.fields?.email ?? r.message, emailValue: typed });
+    const email = await onForm(again, EMAIL_REFUSALS, () =>
+      deps.ownership.requestEmailChange(current.profile.id, typed, deps.cookies.browserSecret(ctx)),
+    );
+    ctx.state.log.info(
+      { event: 'email.change_requested', accountId: current.profile.id },
+      'email change requested',
+    );
+    await page(ctx, 200, { notice: t('account.email.change_sent', { email }) });
   });
 
   router.post('/account/identities/:id/remove', async (ctx) => {

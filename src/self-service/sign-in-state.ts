@@ -8,6 +8,7 @@ import type { MessageKey } from '../i18n/t.ts';
 export const SECTIONS = {
   password: 'account.reauth_password',
   methods: 'account.reauth_methods',
+  email: 'account.reauth_email',
   devices: 'devices.reauth',
 } as const satisfies Record<string, MessageKey>;
 export type Section = keyof typeof SECTIONS;

@@ -117,7 +117,7 @@ describe('pages in a real browser', function () {
     await page.fill('#password', 'definitely not it');
     await page.click('button.primary');
     expect(await page.textContent('[role="alert"]')).to.include(
-      'The email or password is incorrect.',
+      'The email or password is incorrect',
     );
     expect(await page.inputValue('#email')).to.equal(who.email);
 

@@ -50,7 +50,9 @@ describe('sign-in', () => {
     expect(a.status).to.equal(401);
     expect(b.status).to.equal(401);
     const message = (html: string) => /<div class="alert"[^>]*>([^<]*)<\/div>/.exec(html)?.[1];
-    expect(message(a.data)).to.equal('The email or password is incorrect.');
+    expect(message(a.data)).to.equal(
+      'The email or password is incorrect, or the address is not confirmed yet. If you just created your account, follow the link we emailed you first.',
+    );
     expect(message(b.data)).to.equal(message(a.data));
     // The email stays filled in; the password never comes back.
     expect(a.data).to.include(`value="${someone.email}"`);

@@ -1,5 +1,6 @@
 // A local SMTP server that keeps every message it is sent, parsed, so tests can read the mail a
 // server sent: the only mail relay in the tests, faked at the network boundary like the upstreams.
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
@@ -41,12 +42,47 @@ export interface MailCatcher {
   refused(): number;
   /** The user names clients authenticated with (any password is accepted). */
   logins(): string[];
+  /** With `http`: MailDev's `GET /email` answered at this URL, for a reader in another process. */
+  apiUrl?: string;
   stop(): Promise<void>;
+}
+
+/** One message as MailDev's REST API lists it (the fields the tests read). */
+export interface MailDevMessage {
+  id: string;
+  to: { address: string }[];
+  subject: string;
+  text: string;
+  html: string;
+}
+
+/** MailDev's `GET /email`, over what the catcher received, so one reader serves both. */
+function serveMailDevApi(all: () => Mail[]): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => {
+    if (req.method !== 'GET' || req.url !== '/email') {
+      res.writeHead(404).end();
+      return;
+    }
+    const list: MailDevMessage[] = all().map((mail, i) => ({
+      id: String(i),
+      to: [{ address: mail.to }],
+      subject: mail.subject,
+      text: mail.text,
+      html: mail.html,
+    }));
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(list));
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () =>
+      resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }),
+    );
+  });
 }
 
 const LINK = /https?:\/\/[^\s<>"')]+/g;
 
-export async function startMailCatcher(): Promise<MailCatcher> {
+export async function startMailCatcher(options: { http?: boolean } = {}): Promise<MailCatcher> {
   const received: { mail: Mail; taken: boolean }[] = [];
   const waiters = new Set<() => void>();
   const users: string[] = [];
@@ -125,9 +161,13 @@ export async function startMailCatcher(): Promise<MailCatcher> {
     return entry.mail;
   };
 
+  const all = () => received.map((r) => r.mail);
+  const api = options.http ? await serveMailDevApi(all) : undefined;
+
   return {
     url: `smtp://127.0.0.1:${port}`,
     port,
+    ...(api ? { apiUrl: api.url } : {}),
     waitFor(to, options = {}) {
       const found = take(to, options.subject);
       if (found) return Promise.resolve(found);
@@ -152,7 +192,7 @@ export async function startMailCatcher(): Promise<MailCatcher> {
         waiters.add(check);
       });
     },
-    all: () => received.map((r) => r.mail),
+    all,
     clear() {
       received.length = 0;
       refuse = { count: 0, code: 451 };
@@ -162,6 +202,12 @@ export async function startMailCatcher(): Promise<MailCatcher> {
     },
     refused: () => refusedCount,
     logins: () => [...users],
-    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    async stop() {
+      if (api) {
+        api.server.closeAllConnections();
+        await new Promise<void>((resolve) => api.server.close(() => resolve()));
+      }
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
   };
 }

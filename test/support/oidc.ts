@@ -1,6 +1,7 @@
 // A relying party for tests, built on openid-client, driving our HTML pages with Browser.
 import * as client from 'openid-client';
 import { Browser, type BrowserOptions, type Followed, formByAction } from './browser.ts';
+import { mailboxFor } from './mailbox.ts';
 
 export interface TestClient {
   client_id: string;
@@ -73,13 +74,37 @@ export function signUpLink(loginPage: string): string {
   return link;
 }
 
+/**
+ * Signs up from a sign-in page the way a person does: the form, then the confirmation link from
+ * the mail, opened in the same browser, which signs in and goes on with the request. A refused
+ * form comes back as it is.
+ */
 export async function signUp(
   browser: Browser,
   loginPage: string,
   person: { name: string; email: string; password: string },
-) {
+): Promise<Followed> {
   const signupPage = await browser.get(signUpLink(loginPage));
-  return browser.follow(await browser.submit(signupPage.data, '/signup', person));
+  const answer = await browser.submit(signupPage.data, '/signup', person);
+  if (answer.status !== 200 || !answer.data.includes('action="/email/resend"')) {
+    return { response: answer };
+  }
+  return confirmByMail(browser, person.email);
+}
+
+/** The confirmation link of the next mail to `email`, opened and confirmed in `browser`. */
+export async function confirmByMail(browser: Browser, email: string): Promise<Followed> {
+  const link = await linkFromMail(browser, email, '/email/confirm');
+  const page = await browser.get(link);
+  return browser.follow(await browser.submit(page.data, '/email/confirm', {}));
+}
+
+/** The link to `path` in the next mail to `email` from the browser's server. */
+export async function linkFromMail(browser: Browser, email: string, path: string): Promise<string> {
+  const mail = await mailboxFor(browser.origin).waitFor(email);
+  const link = mail.links.find((l) => new URL(l).pathname === path);
+  if (!link) throw new Error(`the mail to ${email} has no ${path} link:\n${mail.text}`);
+  return link;
 }
 
 export async function signIn(browser: Browser, loginPage: string, email: string, password: string) {

@@ -12,6 +12,7 @@ import { connect, type Resources } from '../../src/boot.ts';
 import { type Config, type Env, loadConfig } from '../../src/config.ts';
 import { capturingLogger } from './captured-logs.ts';
 import { type MailCatcher, startMailCatcher } from './mail-catcher.ts';
+import { catcherMailbox, forgetMailbox, registerMailbox } from './mailbox.ts';
 import { atSignUpPage, person } from './oidc.ts';
 import {
   newKek,
@@ -157,6 +158,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   });
   const { config, logs, resources, latchkey } = booted;
   server.on('request', latchkey.app.callback());
+  registerMailbox(issuer, catcherMailbox(mail));
 
   return {
     issuer,
@@ -172,6 +174,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await latchkey.mailer.close(2000);
+      forgetMailbox(issuer);
       await mail.stop();
       await resources.close();
       if (!stopOptions.keepData) await dropNamespace(namespace);

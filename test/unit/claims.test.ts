@@ -93,6 +93,7 @@ describe('claimsForScopes', () => {
     const account: Account = {
       ...profile(),
       passwordHash: '$2b$12$abcdefghijklmnopqrstuuJ3cF7CW2y7x8p3xq9P0Gx0yX1H3bGqK',
+      signUpPending: false,
       createdAt: new Date('2020-01-01T00:00:00Z'),
     };
     const claims = claimsForScopes(account, scopes('openid', 'profile', 'email'));
