@@ -1,4 +1,4 @@
-// The account page as a newcomer uses it: editing the profile, reading what "not verified" means,
+// The account page as a newcomer uses it: editing the profile, its confirmed address,
 // and linking another upstream (Google, Facebook, X) through its usual flow.
 import type { AxiosResponse } from 'axios';
 import { expect } from 'chai';
@@ -102,11 +102,11 @@ describe('the account page, self-service', () => {
     });
   });
 
-  it('explains an unverified email without pointing anywhere', async () => {
-    const { page } = await signedUp('unverified');
-    expect(page).to.include('not verified');
-    expect(page).to.include('Latchkey cannot send email yet');
-    expect(page).to.not.match(/href="[^"]*verif/i);
+  it('shows the address as confirmed after sign-up, with a form to change it', async () => {
+    const { page } = await signedUp('confirmed');
+    expect(page).to.include('· verified');
+    expect(page).to.include('action="/account/email"');
+    expect(page).to.not.include('action="/account/email/confirm"');
   });
 
   describe('linking another upstream', () => {

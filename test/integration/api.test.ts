@@ -52,7 +52,7 @@ describe('protected and public resources', () => {
     const { tokens, person } = await apiToken();
     const res = await http.get(api, { headers: bearer(tokens.access_token) });
     expect(res.status).to.equal(200);
-    expect(res.data).to.include({ name: person.name, email: person.email, email_verified: false });
+    expect(res.data).to.include({ name: person.name, email: person.email, email_verified: true });
     expect(res.data.sub).to.be.a('string');
     expect(res.data).not.to.have.property('passwordHash');
   });

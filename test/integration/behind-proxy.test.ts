@@ -86,16 +86,26 @@ describe('behind a TLS-terminating proxy', () => {
     const uid = /action="\/interaction\/([^/]+)\/login"/.exec(res.data)?.[1] as string;
     const signupPage = await viaProxy('GET', `/interaction/${uid}/signup`);
     const csrf = /name="csrf" value="([^"]+)"/.exec(signupPage.data)?.[1] as string;
+    const who = person('proxy');
     res = await viaProxy(
       'POST',
       `/interaction/${uid}/signup`,
-      new URLSearchParams({ csrf, ...person('proxy') }).toString(),
+      new URLSearchParams({ csrf, ...who }).toString(),
     );
+    expect(res.status).to.equal(200);
+    // The confirmation link from the mail, opened and confirmed in the same browser.
+    const link = (await server.mail.waitFor(who.email)).links.find((l) =>
+      l.includes('/email/confirm'),
+    ) as string;
+    expect(link.startsWith(`${issuer}/email/confirm?`)).to.equal(true);
+    const token = new URL(link).searchParams.get('token') as string;
+    res = await viaProxy('POST', '/email/confirm', new URLSearchParams({ token }).toString());
     expect(res.status).to.equal(303);
-    while (res.status === 303 && (res.headers.location as string).startsWith(issuer)) {
-      res = await viaProxy('GET', res.headers.location as string);
+    const next = () => new URL(res.headers.location as string, issuer);
+    while (res.status === 303 && next().origin === issuer) {
+      res = await viaProxy('GET', next().toString());
     }
-    expect(new URL(res.headers.location as string).searchParams.get('code')).to.be.a('string');
+    expect(next().searchParams.get('code')).to.be.a('string');
 
     expect(setCookies.length).to.be.greaterThan(3);
     for (const header of setCookies) expect(header, header).to.match(/;\s*secure/i);

@@ -52,7 +52,7 @@ describe('the server process', () => {
     let exitCode: number | null;
 
     before(async () => {
-      server = await startServerProcess(env());
+      server = await startServerProcess(env(), { mail });
       const c = TEST_CLIENTS.firstParty;
       // Traffic that reaches every policy hook the library would otherwise warn about.
       const { rp, browser, tokens } = await signUpAndAuthorize(server.issuer, c, OFFLINE);

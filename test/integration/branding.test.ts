@@ -210,7 +210,9 @@ describe('branding', function () {
       expect(page).to.not.match(/<img[^>]*pictures\.example/);
       expect(page).to.include('value="https://pictures.example/jane.png"');
       // Every sentence names the operator's product, never Latchkey.
-      expect(page).to.include('Acme cannot send email yet').and.not.include('Latchkey');
+      expect(page)
+        .to.include('Acme tells apps this address is unverified')
+        .and.not.include('Latchkey');
       const logout = pageOf(await browser.follow(await browser.get('/logout')));
       expect(logout).to.include('You are about to sign out of Acme.').and.not.include('Latchkey');
     });

@@ -2,13 +2,7 @@
 // (Confirmation links, resending and the owner's notice are in email-ownership.test.ts.)
 import { expect } from 'chai';
 import { formByAction } from '../support/browser.ts';
-import {
-  atSignInPage,
-  callbackOf,
-  confirmByMail,
-  exchangeCode,
-  person,
-} from '../support/oidc.ts';
+import { atSignInPage, callbackOf, confirmByMail, exchangeCode, person } from '../support/oidc.ts';
 import { TEST_CLIENTS, useServer } from '../support/server.ts';
 
 describe('sign-up', () => {

@@ -28,6 +28,10 @@ export function forgetMailbox(origin: string): void {
   boxes.delete(new URL(origin).origin);
 }
 
+export function hasMailbox(origin: string): boolean {
+  return boxes.has(new URL(origin).origin);
+}
+
 export function mailboxFor(origin: string): Mailbox {
   const box = boxes.get(new URL(origin).origin);
   if (!box) throw new Error(`no mailbox is registered for ${origin}`);

@@ -2,6 +2,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import path from 'node:path';
+import { type MailCatcher, startMailCatcher } from './mail-catcher.ts';
+import { catcherMailbox, forgetMailbox, registerMailbox } from './mailbox.ts';
+import { NO_RELAY } from './server-env.ts';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -40,13 +43,30 @@ function collect(stream: NodeJS.ReadableStream | null, into: string[]) {
   });
 }
 
-/** Starts the server with `env` (plus PATH) and waits until /readyz answers 200. */
-export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
+/**
+ * Starts the server with `env` (plus PATH) and waits until /readyz answers 200. Its mail goes to
+ * `options.mail`, or, without an SMTP_URL of its own, to a catcher started for it; either is the
+ * mailbox the sign-up helpers read for its issuer.
+ */
+export async function startServerProcess(
+  env: Record<string, string>,
+  options: { mail?: MailCatcher } = {},
+): Promise<ServerProcess> {
   const port = env.PORT ? Number(env.PORT) : await freePort();
   const issuer = env.ISSUER ?? `http://127.0.0.1:${port}`;
+  const relay = env.SMTP_URL && env.SMTP_URL !== NO_RELAY ? env.SMTP_URL : undefined;
+  const own = options.mail || relay ? undefined : await startMailCatcher();
+  const mail = options.mail ?? own;
+  if (mail) registerMailbox(issuer, catcherMailbox(mail));
   const child = spawn(process.execPath, ['src/main.ts'], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', ISSUER: issuer, PORT: String(port), ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      ISSUER: issuer,
+      PORT: String(port),
+      ...env,
+      ...(own ? { SMTP_URL: own.url } : {}),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const stdout: string[] = [];
@@ -58,17 +78,23 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
   );
 
   const stop = async (timeoutMs = 15_000) => {
-    if (child.exitCode !== null) return child.exitCode;
+    if (mail) forgetMailbox(issuer);
+    if (child.exitCode !== null) {
+      await own?.stop();
+      return child.exitCode;
+    }
     child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     const code = await exited;
     clearTimeout(timer);
+    await own?.stop();
     return code;
   };
 
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (child.exitCode !== null) {
+      await stop();
       throw new Error(
         `server exited with ${child.exitCode}:\n${[...stdout, ...stderr].join('\n')}`,
       );

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { AxiosResponse } from 'axios';
 import { Browser, formByAction } from '../../support/browser.ts';
-import { person } from '../../support/oidc.ts';
+import { confirmByMail, person } from '../../support/oidc.ts';
 import {
   missingForOwnStores,
   type OwnStore,
@@ -285,6 +285,7 @@ export async function runFaults(options: FaultOptions = {}): Promise<FaultReport
     const link = /href="(\/interaction\/[^"]+\/signup)"/.exec(html)?.[1] as string;
     const page = await signup.get(link);
     await signup.submit(page.data, '/signup', who);
+    await confirmByMail(signup, who.email);
 
     let running = true;
     const worker = async (n: number) => {
