@@ -49,9 +49,9 @@ started=$(now)
 # A stack left by an interrupted run would hold stale data and secrets.
 "${compose[@]}" down -v --remove-orphans >/dev/null 2>&1
 
-say "building the idp image (Dockerfile) and the tests image (docker/Dockerfile.test)"
+say "building the idp image (Dockerfile), the mail catcher (docker/maildev) and the tests image (docker/Dockerfile.test)"
 t=$(now)
-"${compose[@]}" build idp tests || { echo "test-docker: the build failed" >&2; exit 1; }
+"${compose[@]}" build idp mail tests || { echo "test-docker: the build failed" >&2; exit 1; }
 build_time=$(elapsed "$t")
 
 # The production image on its own: right user, bcrypt's native binary loads, no test files.

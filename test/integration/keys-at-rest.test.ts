@@ -23,6 +23,7 @@ import {
   uniqueNamespace,
   useServer,
 } from '../support/server.ts';
+import { NO_RELAY } from '../support/server-env.ts';
 
 const PRIVATE_PARAMS = ['d', 'p', 'q', 'dp', 'dq', 'qi'] as const;
 
@@ -155,6 +156,7 @@ describe('keys at rest', function () {
           NODE_ENV: 'production',
           KEY_ENCRYPTION_KEYS: kek,
           BCRYPT_COST: '10',
+          SMTP_URL: NO_RELAY,
         }),
         createLogger('silent'),
       );
