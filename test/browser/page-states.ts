@@ -5,6 +5,7 @@ import type { Page } from 'playwright-core';
 import { Browser } from '../support/browser.ts';
 import { FIRST_PARTY, THIRD_PARTY } from '../support/chromium.ts';
 import { startDevice } from '../support/device.ts';
+import { mailboxFor } from '../support/mailbox.ts';
 import { authorizationUrl, pageOf, person, relyingParty, signIn } from '../support/oidc.ts';
 import { accountFor, type TestServer } from '../support/server.ts';
 import type { Upstreams } from '../support/upstreams.ts';
@@ -47,12 +48,53 @@ export class Journeys {
     await Promise.all([page.waitForURL(/\/signup$/), page.click('a[href$="/signup"]')]);
   }
 
-  /** A new account through the sign-up page of `app`; ends wherever the app is sent next. */
-  async signUp(page: Page, app = FIRST_PARTY): Promise<void> {
+  /** The sign-up form of `app` sent: the "Check your email" page; the person who signed up. */
+  async signedUp(page: Page, app = FIRST_PARTY) {
     await this.signIn(page, app);
     await Promise.all([page.waitForURL(/\/signup$/), page.click('a[href$="/signup"]')]);
     const who = person(`a11y${++this.#count}`);
     await this.submit(page, { name: who.name, email: who.email, password: who.password });
+    return who;
+  }
+
+  /** The link to `path` in the next mail to `email`. */
+  async mailedLink(email: string, path: string): Promise<string> {
+    const mail = await mailboxFor(this.issuer).waitFor(email);
+    const link = mail.links.find((l) => new URL(l).pathname === path);
+    if (!link) throw new Error(`no ${path} link in the mail to ${email}`);
+    return link;
+  }
+
+  /** The confirmation link of a new sign-up, opened in the same browser: its button page. */
+  async confirmPage(page: Page, app = FIRST_PARTY) {
+    const who = await this.signedUp(page, app);
+    await page.goto(await this.mailedLink(who.email, '/email/confirm'));
+    await page.waitForSelector('form[action="/email/confirm"]');
+  }
+
+  /** A new account through the sign-up page of `app` and its mailed link; ends wherever the app is sent next. */
+  async signUp(page: Page, app = FIRST_PARTY): Promise<void> {
+    await this.confirmPage(page, app);
+    await Promise.all([page.waitForEvent('load'), page.click('button.primary')]);
+  }
+
+  /** "Forgot your password?" from an app's sign-in page. */
+  async forgotPage(page: Page): Promise<void> {
+    await this.signIn(page);
+    await Promise.all([
+      page.waitForURL(/\/password\/forgot/),
+      page.click('a[href*="/password/forgot"]'),
+    ]);
+  }
+
+  /** The reset link of an existing account, opened: the new-password form. */
+  async resetPage(page: Page): Promise<void> {
+    const who = await accountFor(this.#server, `a11yreset${++this.#count}`);
+    const browser = new Browser(this.issuer);
+    const form = await browser.get('/password/forgot');
+    await browser.submit(form.data, '/password/forgot', { email: who.email });
+    await page.goto(await this.mailedLink(who.email, '/password/reset'));
+    await page.waitForSelector('form[action="/password/reset"]');
   }
 
   /** The link page: Google vouches for the email of an account that has a password. */
@@ -193,6 +235,15 @@ export const PAGE_STATES: readonly PageState[] = [
   { page: 'sign-in', state: 'nothing entered', error: 'form', open: (p, go) => go.signIn(p), submit: {} },
   { page: 'sign-up', state: 'empty', open: (p, go) => go.signUpPage(p) },
   { page: 'sign-up', state: 'field errors', error: 'form', open: (p, go) => go.signUpPage(p), submit: { name: '', email: 'not an email', password: 'short' } },
+  { page: 'check your email', state: 'after sign-up', open: (p, go) => go.signedUp(p) },
+  { page: 'confirm address', state: 'link opened', open: (p, go) => go.confirmPage(p) },
+  { page: 'confirm address', state: 'link no longer valid', error: 'page', open: (p, go) => p.goto(`${go.issuer}/email/confirm?token=${'A'.repeat(43)}`) },
+  { page: 'forgot password', state: 'empty', open: (p, go) => go.forgotPage(p) },
+  { page: 'forgot password', state: 'impossible address', error: 'form', open: (p, go) => go.forgotPage(p), submit: { email: 'not an address' } },
+  { page: 'check your email', state: 'reset asked', open: (p, go) => go.forgotPage(p), submit: { email: 'someone@example.test' } },
+  { page: 'reset password', state: 'form', open: (p, go) => go.resetPage(p) },
+  { page: 'reset password', state: 'common password', error: 'form', open: (p, go) => go.resetPage(p), submit: { password: 'passwordpassword' } },
+  { page: 'reset password', state: 'link no longer valid', error: 'page', open: (p, go) => p.goto(`${go.issuer}/password/reset?token=${'A'.repeat(43)}`) },
   { page: 'consent', state: 'third-party app', open: (p, go) => go.signUp(p, THIRD_PARTY) },
   { page: 'link your account', state: 'empty', open: (p, go) => go.linkPage(p) },
   { page: 'link your account', state: 'wrong password', error: 'form', open: (p, go) => go.linkPage(p), submit: { password: 'not the right one' } },

@@ -12,6 +12,7 @@ import {
   type RelyingPartyServer,
   startRelyingPartyServer,
 } from '../support/chromium.ts';
+import { mailboxFor } from '../support/mailbox.ts';
 import { authorizationUrl, exchangeCode, person, relyingParty } from '../support/oidc.ts';
 import { accountFor, startTestServer, type TestServer } from '../support/server.ts';
 
@@ -44,6 +45,14 @@ describe('pages in a real browser', function () {
   const rp = (id: string, secret: string) =>
     relyingParty(server.issuer, { client_id: id, client_secret: secret, redirect_uris: [] });
 
+  /** The link to `path` in the next mail the server sent to `email`. */
+  async function mailedLink(email: string, path: string): Promise<string> {
+    const mail = await mailboxFor(server.issuer).waitFor(email);
+    const link = mail.links.find((l) => new URL(l).pathname === path);
+    if (!link) throw new Error(`no ${path} link in the mail to ${email}`);
+    return link;
+  }
+
   it('signs up, returns to the app with a code, and breaks no CSP rule on the way', async () => {
     const app = await rp('browser-app', 'browser-app-secret-0123456789abcdef');
     const auth = await authorizationUrl(app, `${rpOrigin}/callback`);
@@ -59,6 +68,11 @@ describe('pages in a real browser', function () {
     await page.fill('#name', who.name);
     await page.fill('#email', who.email);
     await page.fill('#password', who.password);
+    await Promise.all([page.waitForEvent('load'), page.click('button.primary')]);
+    expect(await page.textContent('h1')).to.equal('Check your email');
+
+    // The link from the mail, opened in the same browser, confirms and goes back to the app.
+    await page.goto(await mailedLink(who.email, '/email/confirm'));
     await Promise.all([page.waitForURL(`${rpOrigin}/callback**`), page.click('button.primary')]);
     expect(await page.textContent('h1')).to.equal('Back at the app');
 
@@ -95,6 +109,8 @@ describe('pages in a real browser', function () {
     await page.fill('#name', who.name);
     await page.fill('#email', who.email);
     await page.fill('#password', who.password);
+    await Promise.all([page.waitForEvent('load'), page.click('button.primary')]);
+    await page.goto(await mailedLink(who.email, '/email/confirm'));
     await page.click('button.primary');
     await page.waitForSelector('text=Allow access?');
     expect(await page.textContent('ul.scopes')).to.include('See your email address');
@@ -103,6 +119,27 @@ describe('pages in a real browser', function () {
       page.click('button[value="allow"]'),
     ]);
     expect(new URL(page.url()).searchParams.get('code')).to.be.a('string');
+    expect(violations).to.deep.equal([]);
+    await page.context().close();
+  });
+
+  it('resets a forgotten password from the sign-in page and returns to the app signed in', async () => {
+    const who = await accountFor(server, 'forgot');
+    const app = await rp('browser-app', 'browser-app-secret-0123456789abcdef');
+    const auth = await authorizationUrl(app, `${rpOrigin}/callback`);
+    const { page, violations } = await newPage();
+    await page.goto(auth.url.toString());
+    await page.fill('#email', who.email);
+    await Promise.all([page.waitForEvent('load'), page.click('text=Forgot your password?')]);
+    expect(await page.inputValue('#email')).to.equal(who.email);
+    await Promise.all([page.waitForEvent('load'), page.click('button.primary')]);
+    expect(await page.textContent('h1')).to.equal('Check your email');
+
+    await page.goto(await mailedLink(who.email, '/password/reset'));
+    await page.fill('#password', 'a new passphrase from the link');
+    await Promise.all([page.waitForURL(`${rpOrigin}/callback**`), page.click('button.primary')]);
+    const tokens = await exchangeCode(app, new URL(page.url()), auth);
+    expect(tokens.claims()?.sub).to.equal(who.id);
     expect(violations).to.deep.equal([]);
     await page.context().close();
   });

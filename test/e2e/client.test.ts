@@ -4,11 +4,13 @@
 //   E2E_UPSTREAMS: comma-separated providers (google, facebook, x) whose sign-in button to press;
 //   their pages are the local fakes' interactive sign-in pages, filled in like a person would.
 //   E2E_TV_CLIENT_ID, E2E_BACKCHANNEL_LISTEN: the device app and its logout receiver (below).
+//   E2E_MAIL_API: a MailDev REST API (compose's mail service) holding the mail the issuer sent.
 import { expect } from 'chai';
 import { createRemoteJWKSet } from 'jose';
 import * as client from 'openid-client';
 import { verifyLogoutToken } from '../../docker/demo/logout-token.ts';
 import { Browser, decodeEntities, formByAction, scrapeForms } from '../support/browser.ts';
+import { mailDevMailbox, registerMailbox } from '../support/mailbox.ts';
 import {
   authorizationUrl,
   callbackOf,
@@ -29,6 +31,8 @@ function required(name: string): string {
 }
 
 const issuer = required('ISSUER');
+// Sign-ups are confirmed by the link in their mail, read where the issuer's relay keeps it.
+registerMailbox(issuer, mailDevMailbox(required('E2E_MAIL_API')));
 const first = {
   id: required('E2E_CLIENT_ID'),
   secret: required('E2E_CLIENT_SECRET'),
@@ -76,7 +80,7 @@ describe(`a relying party against ${issuer}`, () => {
     expect(meta.userinfo_endpoint).to.be.a('string');
   });
 
-  it('signs a new person up through the HTML forms and gets a code with PKCE', async () => {
+  it('signs a new person up through the HTML forms and the link mailed to them, and gets a code with PKCE', async () => {
     const auth = await authorizationUrl(rp, first.redirectUri, {
       scope: 'openid profile email offline_access',
       prompt: 'consent',
@@ -105,9 +109,9 @@ describe(`a relying party against ${issuer}`, () => {
     expect(claims?.name).to.equal(who.name);
   });
 
-  it('reads the same person from userinfo', async () => {
+  it('reads the same person from userinfo, their address verified by the link', async () => {
     const info = await client.fetchUserInfo(rp, tokens.access_token, tokens.claims()?.sub ?? '');
-    expect(info).to.include({ email: who.email, name: who.name, email_verified: false });
+    expect(info).to.include({ email: who.email, name: who.name, email_verified: true });
   });
 
   it('refreshes, getting a new refresh token each time', async () => {

@@ -47,7 +47,7 @@ let code = 1;
 // The fakes of Google, Facebook and X answer with their interactive pages, as for a person.
 const upstreams = await startUpstreams();
 // Production requires a mail relay: the server sends its mail here.
-const mail = await startMailCatcher();
+const mail = await startMailCatcher({ http: true });
 const port = await freePort();
 const issuer = `http://127.0.0.1:${port}`;
 upstreams.register(issuer);
@@ -83,6 +83,8 @@ try {
         E2E_UPSTREAMS: 'google,facebook,x',
         E2E_TV_CLIENT_ID: tv.client_id,
         E2E_BACKCHANNEL_LISTEN: `127.0.0.1:${receiverPort}`,
+        // The client reads the mail the server sent through MailDev's API, as in compose.
+        E2E_MAIL_API: mail.apiUrl as string,
       },
     },
   );

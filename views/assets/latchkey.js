@@ -22,6 +22,16 @@ document.addEventListener('DOMContentLoaded', () => {
   // so a screen reader reads the problem first and the keyboard starts there.
   const problem = document.querySelector('.alert[role="alert"], [aria-invalid="true"]');
   if (problem) problem.focus();
+  // "Forgot your password?" takes the address typed so far to the next page.
+  const forgot = document.querySelector('a[data-carry-email]');
+  const typed = document.getElementById('email');
+  if (forgot && typed) {
+    forgot.addEventListener('click', () => {
+      const url = new URL(forgot.href);
+      if (typed.value.trim()) url.searchParams.set('email', typed.value.trim());
+      forgot.href = url.toString();
+    });
+  }
   // Signing out from the account page: the person already chose to, so the form goes at once.
   document.querySelector('button[data-autosubmit]')?.click();
   // Prevent double submission while a form is on its way.
