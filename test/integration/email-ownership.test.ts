@@ -443,6 +443,19 @@ describe('mail limits', () => {
     expect(await mailsTo(server, who.email)).to.have.length(3);
   });
 
+  it('limits sending the confirmation link again like any other mail about the address', async () => {
+    const start = await atSignUpPage(server.issuer, c, {}, { localAddress: '127.0.0.41' });
+    const who = person('resend');
+    const answer = await start.browser.post(start.form.action, { ...start.form.fields, ...who });
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      statuses.push((await start.browser.submit(answer.data, '/email/resend', {})).status);
+    }
+    // The sign-up's own mail and two more fill the hour's three.
+    expect(statuses).to.deep.equal([200, 200, 429]);
+    expect(await mailsTo(server, who.email)).to.have.length(3);
+  });
+
   it('counts link requests per source across addresses', async () => {
     const browser = new Browser(server.issuer, { localAddress: '127.0.0.23' });
     const statuses: number[] = [];

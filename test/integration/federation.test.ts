@@ -5,6 +5,7 @@ import { Browser, formByAction } from '../support/browser.ts';
 import {
   atLinkPage,
   atSignInPage,
+  atSignUpPage,
   authorizationUrl,
   callbackOf,
   exchangeCode,
@@ -92,6 +93,28 @@ describe('sign-in with upstream providers', () => {
       const second = await signInWith('google');
       expect(second.claims?.sub).to.equal(first.claims?.sub);
       expect(second.claims?.name).to.equal('Renamed Person');
+    });
+
+    it('takes the place of a sign-up nobody confirmed for the address it verified', async () => {
+      const who = person('prehijack');
+      // Someone signs up with this address and a password of their choosing, and never confirms.
+      const { browser, form } = await atSignUpPage(server.issuer, c);
+      const answer = await browser.post(form.action, {
+        ...form.fields,
+        ...who,
+        password: 'typed by someone else',
+      });
+      expect(answer.status).to.equal(200);
+      const waiting = await server.latchkey.accounts.findAccountByEmail(who.email);
+      expect(waiting?.signUpPending).to.equal(true);
+
+      upstreams.google.signInAs({ sub: '1000009', ...profileOf(who, true) });
+      const { claims } = await signInWith('google');
+      expect(claims).to.include({ email: who.email, email_verified: true });
+      expect(claims?.sub).not.to.equal(waiting?.id);
+      const now = await server.latchkey.accounts.findAccountByEmail(who.email);
+      expect(now?.id).to.equal(claims?.sub);
+      expect(now?.passwordHash).to.equal(null);
     });
 
     it('accepts the legacy issuer spelling in a correctly signed id_token', async () => {
