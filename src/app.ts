@@ -9,6 +9,7 @@ import { EmailOwnership } from './accounts/email-ownership.ts';
 import { EmailTokens } from './accounts/email-tokens.ts';
 import { LoginThrottle, type ThrottleLimits } from './accounts/login-throttle.ts';
 import { PasswordHasher } from './accounts/passwords.ts';
+import { SecondFactors } from './accounts/second-factors.ts';
 import { UpstreamAccounts } from './accounts/upstream-accounts.ts';
 import { apiRoutes } from './api/me.ts';
 import type { Config } from './config.ts';
@@ -29,8 +30,11 @@ import { securityHeaders } from './http/security-headers.ts';
 import { VIEWS_DIR, Views } from './http/views.ts';
 import { InteractionKit } from './interactions/interaction-kit.ts';
 import { interactionRoutes } from './interactions/routes.ts';
+import { SecondStep, SecondStepStore } from './interactions/second-step.ts';
+import { secondStepRoutes } from './interactions/second-step-routes.ts';
 import { SignInTickets } from './interactions/sign-in-tickets.ts';
 import { upstreamRoutes } from './interactions/upstream-routes.ts';
+import { KeyRing } from './keys/key-encryption.ts';
 import type { Logger } from './logger.ts';
 import { mailNotices } from './mail/account-notices.ts';
 import { createMailer } from './mail/create-mailer.ts';
@@ -88,6 +92,8 @@ export interface LatchkeyApp {
   provider: Provider;
   accounts: AccountService;
   upstreamAccounts: UpstreamAccounts;
+  /** Two-step sign-in: TOTP, recovery codes, remembered browsers. */
+  factors: SecondFactors;
   consents: ConsentStore;
   upstreams: Upstreams;
   /** Each account's sessions and grants, and ending them (sign out everywhere). */
@@ -129,6 +135,13 @@ export function createApp(deps: AppDeps): LatchkeyApp {
   const notices = mailNotices(mailer, config.issuer);
   const accounts = new AccountService({ dataSource: db, hasher, throttle, tokens, notices });
   const ownership = new EmailOwnership({ dataSource: db, tokens, notices, throttle, hasher });
+  // TOTP secrets are sealed with the same key-encryption keys as the signing keys.
+  const factors = new SecondFactors({
+    dataSource: db,
+    ring: new KeyRing(config.keyEncryptionKeys),
+    throttle,
+    issuerLabel: config.brand.product,
+  });
   const tickets = new SignInTickets(redis, config.redisKeyPrefix);
   const linkCookies = new LinkCookies(https);
   const upstreamAccounts = new UpstreamAccounts(db);
@@ -180,6 +193,7 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     trustProxyHops: config.trustProxyHops,
     logger,
     backchannelPrivateNetwork: config.backchannelAllowPrivateNetwork,
+    accountRequiresMfa: (accountId) => factors.alwaysAsks(accountId),
   });
   const { backchannel, accountSessions, devices, ...signOuts } = createAccountSignOuts({
     provider,
@@ -218,6 +232,22 @@ export function createApp(deps: AppDeps): LatchkeyApp {
   // Each router that mounts browser forms refuses cross-site posts to them.
   const sameOrigin = sameOriginOnly(issuerOrigin);
   const kit = new InteractionKit({ provider, views, csrf, upstreams });
+  // Every sign-in passes the second step's gate (interactions/second-step.ts).
+  const secondStep = new SecondStep({
+    kit,
+    accounts,
+    factors,
+    store: new SecondStepStore(redis, config.redisKeyPrefix),
+  });
+  kit.guardSignIns(secondStep.gate);
+  const secondStepPages = secondStepRoutes({
+    kit,
+    secondStep,
+    factors,
+    accounts,
+    sameOrigin,
+    https,
+  });
   const interactions = interactionRoutes({
     kit,
     accounts,
@@ -227,6 +257,7 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     csrf,
     tickets,
     cookies: linkCookies,
+    stepUp: (ctx, details) => secondStep.stepUp(ctx, details),
   });
   const upstreamPages = upstreamRoutes({
     kit,
@@ -253,6 +284,7 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     sameOrigin,
     ownership,
     cookies: linkCookies,
+    factors,
   });
   const emailPages = emailRoutes({
     provider,
@@ -304,6 +336,8 @@ export function createApp(deps: AppDeps): LatchkeyApp {
   app.use(health.routes());
   app.use(interactions.routes());
   app.use(interactions.allowedMethods());
+  app.use(secondStepPages.routes());
+  app.use(secondStepPages.allowedMethods());
   app.use(upstreamPages.routes());
   app.use(upstreamPages.allowedMethods());
   app.use(account.routes());
@@ -329,6 +363,7 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     provider,
     accounts,
     upstreamAccounts,
+    factors,
     consents,
     upstreams,
     accountSessions,

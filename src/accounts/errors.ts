@@ -104,6 +104,21 @@ export class LastSignInMethod extends fact(
 /** A link sent by email that was used, replaced by a newer one, or has expired. */
 export class LinkInvalid extends fact('link_invalid', 'the link is used, replaced or expired') {}
 
+/** A one-time code (TOTP or recovery code) that is wrong, expired or already used. */
+export class InvalidCode extends fact(
+  'invalid_code',
+  'the code is wrong, expired or already used',
+) {}
+
+/** Two-step sign-in is already on: a new secret would replace the one in the person's app. */
+export class SecondFactorExists extends fact(
+  'second_factor_exists',
+  'two-step sign-in is already set up',
+) {}
+
+/** There is no two-step sign-in (or no enrolment waiting for its code) to act on. */
+export class NoSecondFactor extends fact('no_second_factor', 'two-step sign-in is not set up') {}
+
 /** Every account error's code: the keys the HTTP edge words and answers. */
 export type DomainCode =
   | InvalidInput['code']
@@ -114,4 +129,7 @@ export type DomainCode =
   | AccountNotFound['code']
   | IdentityAlreadyLinked['code']
   | LastSignInMethod['code']
-  | LinkInvalid['code'];
+  | LinkInvalid['code']
+  | InvalidCode['code']
+  | SecondFactorExists['code']
+  | NoSecondFactor['code'];

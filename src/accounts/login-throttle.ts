@@ -35,11 +35,14 @@ export interface ThrottleLimits {
   mailsPerAddress?: number;
   /** Requests for a link (forgot password, resend) per source per hour; default 30. */
   linkRequestsPerSource?: number;
+  /** One-time codes (TOTP, recovery) checked per account in one window; default 5. */
+  codesPerAccount?: number;
 }
 
 const MAIL_WINDOW_SECONDS = 3600;
 const DEFAULT_MAILS_PER_ADDRESS = 5;
 const DEFAULT_LINK_REQUESTS_PER_SOURCE = 30;
+const DEFAULT_CODES_PER_ACCOUNT = 5;
 
 export const DEFAULT_LIMITS: ThrottleLimits = {
   perAccount: 10,
@@ -80,6 +83,10 @@ export class LoginThrottle {
     return `links:source:${digest(source)}`;
   }
 
+  #codeKey(accountId: string) {
+    return `code:account:${digest(accountId)}`;
+  }
+
   async #take(counters: Counter[], windowSeconds = this.#limits.windowSeconds): Promise<void> {
     const result = await this.#counter.take(counters, windowSeconds);
     if (!result.counted)
@@ -112,6 +119,34 @@ export class LoginThrottle {
   /** The password was never judged (e.g. hashing was busy): the attempt is taken back. */
   async passwordNotChecked(email: string, source: string): Promise<void> {
     await this.#counter.giveBack([this.#accountKey(email), this.#sourceKey(source)]);
+  }
+
+  /**
+   * Counts a one-time code check for the account from `source` before the code is looked at;
+   * throws TooManyAttempts (counting nothing) once either is at its limit. Follow with
+   * `codeAccepted` or `codeNotChecked`; a wrong code stays counted.
+   */
+  async countCodeCheck(accountId: string, source: string): Promise<void> {
+    await this.#take([
+      {
+        key: this.#codeKey(accountId),
+        limit: this.#limits.codesPerAccount ?? DEFAULT_CODES_PER_ACCOUNT,
+      },
+      { key: this.#sourceKey(source), limit: this.#limits.perSource },
+    ]);
+  }
+
+  /** The right code: the account's count starts over and the source gets its attempt back. */
+  async codeAccepted(accountId: string, source: string): Promise<void> {
+    await Promise.all([
+      this.#counter.reset(this.#codeKey(accountId)),
+      this.#counter.giveBack([this.#sourceKey(source)]),
+    ]);
+  }
+
+  /** The code was never judged (a store failed): the attempt is taken back. */
+  async codeNotChecked(accountId: string, source: string): Promise<void> {
+    await this.#counter.giveBack([this.#codeKey(accountId), this.#sourceKey(source)]);
   }
 
   /** Counts a sign-up attempt from `source`; throws once the source is at its limit. */

@@ -98,6 +98,13 @@ const DOMAIN: Readonly<Record<DomainCode, Rule>> = {
   last_sign_in_method: { status: 409, code: 'conflict' },
   account_not_found: { status: 404, code: 'not_found' },
   link_invalid: { status: 400, code: 'invalid_link' },
+  invalid_code: {
+    status: 401,
+    code: 'invalid_code',
+    event: { name: 'second_step.failed', level: 'info' },
+  },
+  second_factor_exists: { status: 409, code: 'conflict' },
+  no_second_factor: { status: 409, code: 'conflict' },
 };
 
 /** Upstream errors, most specific first; the catalogue entry is the code they are known by. */

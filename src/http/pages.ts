@@ -47,6 +47,25 @@ export interface SignUpLocals extends InteractionLocals {
   upstreams: UpstreamButton[];
 }
 
+/** The second step of a sign-in: a code from the authenticator app or a recovery code. */
+export interface SecondStepLocals extends InteractionLocals {
+  error?: string | undefined;
+}
+
+/** Setting a second factor up during a sign-in that requires one. */
+export interface SecondStepSetupLocals extends InteractionLocals {
+  /** The otpauth URI as an inline SVG QR code. */
+  qr: string;
+  /** The same secret, to type into an app that cannot scan. */
+  secret: string;
+  error?: string | undefined;
+}
+
+/** The recovery codes, shown once after setting up (empty on a reload), and the way on. */
+export interface RecoveryCodesLocals extends InteractionLocals {
+  codes: string[];
+}
+
 export interface ConsentLocals extends InteractionLocals {
   clientUri?: string | undefined;
   scopes: ScopeLine[];
@@ -72,6 +91,21 @@ export interface AccountMessages {
   /** The change-of-address form sent back with what was typed and why it was refused. */
   emailError?: string | undefined;
   emailValue?: string | undefined;
+  /** New recovery codes, shown once (after turning two-step sign-in on, or asking for new ones). */
+  recoveryCodes?: string[] | undefined;
+  /** The code typed to confirm an enrolment, refused. */
+  totpError?: string | undefined;
+}
+
+/** The account page's two-step sign-in section (self-service/two-step-routes.ts). */
+export interface TwoStepView {
+  on: boolean;
+  since?: string | undefined;
+  /** An enrolment waiting for its first code: the QR code and the secret as text. */
+  enrolment?: { qr: string; secret: string } | undefined;
+  recoveryCodesLeft: number;
+  alwaysAsk: boolean;
+  browsers: { id: string; label: string; since: string; until: string }[];
 }
 
 export type AccountLocals = AccountMessages &
@@ -96,6 +130,8 @@ export type AccountLocals = AccountMessages &
         devices: DeviceRow[];
         /** A new address waiting for its confirmation link, and until when the link works. */
         emailPending?: { email: string; until: string } | undefined;
+        /** Two-step sign-in: on or off, its recovery codes and remembered browsers. */
+        twoStep?: TwoStepView | undefined;
       }
   );
 
@@ -209,6 +245,24 @@ export class Pages {
 
   signUp(ctx: Context, status: number, locals: SignUpLocals): void {
     this.#views.respond(ctx, 'signup', status, { title: t('signup.title'), ...locals });
+  }
+
+  secondStep(ctx: Context, status: number, locals: SecondStepLocals): void {
+    this.#views.respond(ctx, 'second-step', status, { title: t('second_step.title'), ...locals });
+  }
+
+  secondStepSetup(ctx: Context, status: number, locals: SecondStepSetupLocals): void {
+    this.#views.respond(ctx, 'second-step-setup', status, {
+      title: t('second_step.setup_title'),
+      ...locals,
+    });
+  }
+
+  recoveryCodes(ctx: Context, status: number, locals: RecoveryCodesLocals): void {
+    this.#views.respond(ctx, 'recovery-codes', status, {
+      title: t('second_step.codes_title'),
+      ...locals,
+    });
   }
 
   consent(ctx: Context, status: number, locals: ConsentLocals): void {

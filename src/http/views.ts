@@ -29,6 +29,9 @@ export const VIEW_NAMES = [
   'email-confirm',
   'password-forgot',
   'password-reset',
+  'second-step',
+  'second-step-setup',
+  'recovery-codes',
 ] as const;
 export type ViewName = (typeof VIEW_NAMES)[number];
 export type Template = (locals: Locals) => string;

@@ -14,6 +14,7 @@ import { type LoginLocals, Pages, type SignUpLocals, type UpstreamButton } from 
 import type { Views } from '../http/views.ts';
 import { preferUiLocales } from '../i18n/current-locale.ts';
 import { t } from '../i18n/t.ts';
+import { acrOf } from '../oidc/assurance.ts';
 import { ACCOUNT_CLIENT_ID } from '../oidc/clients.ts';
 import { UPSTREAM_BUTTONS, type Upstreams } from '../upstreams/registry.ts';
 
@@ -42,11 +43,29 @@ export type Step<F extends boolean> = {
 
 type Handler<F extends boolean> = (ctx: RouterContext, step: Step<F>) => Promise<void>;
 
+/** How a person proved who they are on a sign-in page (RFC 8176 `amr`), and what the devices list says. */
+export interface SignInOptions {
+  remember: boolean;
+  amr?: string[];
+  via: string;
+}
+
+/**
+ * Looks at a sign-in before it completes; true when it took over the answer (e.g. sent the
+ * browser to the second step, interactions/second-step.ts) so the sign-in waits.
+ */
+export type SignInGate = (
+  ctx: Context,
+  profile: Profile,
+  options: SignInOptions,
+) => Promise<boolean>;
+
 export class InteractionKit {
   readonly provider: Provider;
   readonly pages: Pages;
   readonly #csrf: CsrfTokens;
   readonly #upstreams: Upstreams;
+  #gate: SignInGate | undefined;
 
   constructor(deps: KitDeps) {
     this.provider = deps.provider;
@@ -118,13 +137,22 @@ export class InteractionKit {
     ctx.redirect(to);
   }
 
-  async signIn(
-    ctx: Context,
-    profile: Profile,
-    options: { remember: boolean; amr?: string[]; via: string },
-  ): Promise<void> {
+  /** Every sign-in passes `gate` first (the second step); one gate only. */
+  guardSignIns(gate: SignInGate): void {
+    this.#gate = gate;
+  }
+
+  /** A first factor (or a complete sign-in) proved: signs in, unless the gate asks for more. */
+  async signIn(ctx: Context, profile: Profile, options: SignInOptions): Promise<void> {
+    if (this.#gate && (await this.#gate(ctx, profile, options))) return;
+    await this.completeSignIn(ctx, profile, options);
+  }
+
+  /** Finishes the interaction as signed in, at the level its methods reach (acr from amr). */
+  async completeSignIn(ctx: Context, profile: Profile, options: SignInOptions): Promise<void> {
+    const amr = options.amr ?? [];
     ctx.state.log.info(
-      { event: 'login.success', accountId: profile.id, via: options.via },
+      { event: 'login.success', accountId: profile.id, via: options.via, amr },
       'signed in',
     );
     await this.finish(ctx, {
@@ -132,6 +160,7 @@ export class InteractionKit {
         accountId: profile.id,
         remember: options.remember,
         ...(options.amr ? { amr: options.amr } : {}),
+        acr: acrOf(amr),
         // Read back from the result for the list of devices (oidc/session-events.ts).
         method: options.via === 'sign-up' ? 'password' : options.via,
       },

@@ -9,6 +9,7 @@ import { badRequest, notFound } from '../http/http-errors.ts';
 import type { LinkCookies } from '../http/link-cookies.ts';
 import { isFirstParty } from '../oidc/consent-policy.ts';
 import type { ConsentStore } from '../oidc/consent-store.ts';
+import { STEP_UP_REASON } from '../oidc/mfa-policy.ts';
 import { apiResource } from '../oidc/provider.ts';
 import type { Details, InteractionKit } from './interaction-kit.ts';
 import { describeScopes } from './scope-descriptions.ts';
@@ -26,6 +27,8 @@ export interface InteractionDeps {
   /** Sign-ins proved outside these pages (a new password from a reset link, a confirmed sign-up). */
   tickets: SignInTickets;
   cookies: LinkCookies;
+  /** A session below the level this request requires: its second step (second-step.ts). */
+  stepUp?: (ctx: Context, details: Details) => Promise<boolean>;
 }
 
 type MissingGrants = {
@@ -94,6 +97,11 @@ export function interactionRoutes(deps: InteractionDeps): Router {
         const profile = ticket && (await accounts.findProfile(ticket.accountId));
         if (ticket && profile) {
           return kit.signIn(ctx, profile, { remember: true, amr: ticket.amr, via: ticket.via });
+        }
+        // Signed in, but with one factor where two are required: only the second step is asked.
+        const reasons = details.prompt.reasons;
+        if (reasons.length === 1 && reasons[0] === STEP_UP_REASON && deps.stepUp) {
+          if (await deps.stepUp(ctx, details)) return;
         }
         return kit.loginPage(ctx, details, 200);
       }

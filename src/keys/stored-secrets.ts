@@ -1,6 +1,6 @@
-// The two tables whose rows hold secrets (signing keys, instance secrets such as generated cookie
-// keys), and the operations over both: sealing plain rows at boot and re-wrapping every row under
-// the newest key-encryption key.
+// The tables whose rows hold secrets (signing keys, instance secrets such as generated cookie
+// keys, TOTP secrets), and the operations over all of them: sealing plain rows at boot and
+// re-wrapping every row under the newest key-encryption key.
 import type { DataSource, EntityManager } from 'typeorm';
 import {
   type KeyRing,
@@ -47,7 +47,14 @@ export const INSTANCE_SECRETS = secretTable(
   (name) => `instance secret "${name}"`,
 );
 
-const TABLES = [SIGNING_KEYS, INSTANCE_SECRETS] as const;
+/** Each account's TOTP secret (accounts/second-factors.ts seals new ones itself). */
+export const TOTP_SECRETS = secretTable(
+  'totp_factors',
+  { id: 'account_id', plain: 'secret', sealed: 'sealed_secret' },
+  (accountId) => `TOTP secret of account ${accountId}`,
+);
+
+const TABLES = [SIGNING_KEYS, INSTANCE_SECRETS, TOTP_SECRETS] as const;
 
 interface SecretRow {
   id: string;

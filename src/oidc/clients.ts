@@ -7,6 +7,8 @@ export interface ClientEntry extends ClientMetadata {
   client_id: string;
   /** Latchkey extension: consent is implied for first-party applications. */
   first_party?: boolean;
+  /** Latchkey extension: every sign-in to this application needs two factors (mfa-policy.ts). */
+  require_mfa?: boolean;
 }
 
 /** The account page's own client (self-service/account-routes.ts): Latchkey signing in to itself. */
@@ -153,6 +155,9 @@ export function parseClients(
     if (entry.first_party !== undefined && typeof entry.first_party !== 'boolean') {
       problems.push(`${label}: first_party must be true or false`);
     }
+    if (entry.require_mfa !== undefined && typeof entry.require_mfa !== 'boolean') {
+      problems.push(`${label}: require_mfa must be true or false`);
+    }
     const grants = entry.grant_types ?? ['authorization_code', 'refresh_token'];
     // A device client (a TV, a CLI) only polls the token endpoint: no redirects, no response types.
     const device = Array.isArray(grants) && grants.includes(DEVICE_CODE_GRANT);
@@ -211,6 +216,7 @@ export function parseClients(
       grant_types: grants as string[],
       response_types: responses as string[],
       first_party: entry.first_party === true,
+      require_mfa: entry.require_mfa === true,
     } as ClientEntry);
   });
   if (problems.length > 0) throw new ClientsFileError(file, problems);

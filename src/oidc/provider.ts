@@ -11,12 +11,14 @@ import Provider, {
 import { LOCALES } from '../i18n/locales.ts';
 import type { Logger } from '../logger.ts';
 import { plainAddress } from '../net.ts';
+import { ACR_VALUES } from './assurance.ts';
 import { outgoingFetch } from './backchannel-logout.ts';
 import type { ClientEntry } from './clients.ts';
 import { type ClaimDeviceCode, isFirstParty, loadExistingGrant } from './consent-policy.ts';
 import type { ConsentStore } from './consent-store.ts';
 import type { DeviceFlowPages } from './device-pages.ts';
 import { CLAIMS_BY_SCOPE } from './find-account.ts';
+import { interactionPolicyWithStepUp } from './mfa-policy.ts';
 import type { OidcPages } from './pages.ts';
 import { logRefusals } from './provider-events.ts';
 import type { RefreshGrace } from './refresh-grace.ts';
@@ -73,6 +75,8 @@ export interface ProviderDeps {
   refreshGrace?: RefreshGrace;
   /** Logout tokens may go to loopback and private addresses (BACKCHANNEL_ALLOW_PRIVATE_NETWORK). */
   backchannelPrivateNetwork?: boolean;
+  /** The account's "always ask for a second step" (a session below two factors signs in again). */
+  accountRequiresMfa?: (accountId: string) => Promise<boolean>;
 }
 
 const isConfidential = (client: { clientAuthMethod?: string | undefined }) =>
@@ -129,11 +133,14 @@ export function createProvider(deps: ProviderDeps): Provider {
       amr: null,
       auth_time: null,
       sid: null,
-      openid: [...CLAIMS_BY_SCOPE.openid],
+      // How the person signed in goes in every ID token (acr, amr: oidc/assurance.ts).
+      openid: [...CLAIMS_BY_SCOPE.openid, 'acr', 'amr'],
       profile: [...CLAIMS_BY_SCOPE.profile],
       email: [...CLAIMS_BY_SCOPE.email],
     },
     scopes: ['openid', 'offline_access', 'profile', 'email'],
+    // Discovery lists them; without any, the library drops the acr claim.
+    acrValues: [...ACR_VALUES],
     // Scope-requested claims also go in the ID token, as most relying-party libraries expect.
     conformIdTokenClaims: false,
     // 'none' serves only the built-in account page, which needs a session and no tokens.
@@ -150,10 +157,13 @@ export function createProvider(deps: ProviderDeps): Provider {
       userinfoSigningAlgValues: ['RS256', 'ES256'],
     },
     extraClientMetadata: {
-      properties: ['first_party'],
+      properties: ['first_party', 'require_mfa'],
       validator(_ctx, key, value) {
         if (key === 'first_party' && value !== undefined && typeof value !== 'boolean') {
           throw new errors.InvalidClientMetadata('first_party must be a boolean');
+        }
+        if (key === 'require_mfa' && value !== undefined && typeof value !== 'boolean') {
+          throw new errors.InvalidClientMetadata('require_mfa must be a boolean');
         }
       },
     },
@@ -180,6 +190,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     discovery: { ui_locales_supported: [...LOCALES] },
     interactions: {
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
+      policy: interactionPolicyWithStepUp(deps.accountRequiresMfa ?? (async () => false)),
     },
     loadExistingGrant: loadExistingGrant(deps.consents, deps.device.claim),
     // Browsers may call userinfo for any client, and the token endpoint only for public clients

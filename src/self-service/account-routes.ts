@@ -8,6 +8,7 @@ import type { Context, Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import type { AccountService } from '../accounts/account-service.ts';
 import type { EmailOwnership } from '../accounts/email-ownership.ts';
+import type { SecondFactors } from '../accounts/second-factors.ts';
 import type { UpstreamAccounts } from '../accounts/upstream-accounts.ts';
 import type { CsrfTokens } from '../http/csrf.ts';
 import { readForm } from '../http/form.ts';
@@ -35,6 +36,7 @@ import {
   type SignInState,
   sameSecret,
 } from './sign-in-state.ts';
+import { twoStepRoutes, twoStepView } from './two-step-routes.ts';
 import { upstreamLinkRoutes } from './upstream-link-routes.ts';
 
 export interface AccountPageDeps {
@@ -60,6 +62,8 @@ export interface AccountPageDeps {
   ownership: EmailOwnership;
   /** This browser's secret and sign-in tickets (a new password signs in through this page). */
   cookies: LinkCookies;
+  /** Two-step sign-in: its section of the page (two-step-routes.ts). */
+  factors?: SecondFactors;
 }
 
 const STATE_COOKIE = 'latchkey.account-state';
@@ -157,6 +161,7 @@ export function accountRoutes(deps: AccountPageDeps): Router {
         await deps.devices.list(profile.id, { sessionId: session.jti }),
         upstreams,
       ),
+      twoStep: deps.factors && (await twoStepView(deps.factors, profile)),
       ...extra,
     });
   }
@@ -351,6 +356,7 @@ export function accountRoutes(deps: AccountPageDeps): Router {
   };
   profileRoutes(router, kit, accounts);
   deviceRoutes(router, kit, deps.devices);
+  if (deps.factors) twoStepRoutes(router, kit, deps.factors);
   upstreamLinkRoutes(router, kit, {
     upstreamAccounts,
     attempts: deps.attempts,

@@ -8,9 +8,11 @@ import { startDevice } from '../support/device.ts';
 import { mailboxFor } from '../support/mailbox.ts';
 import { authorizationUrl, pageOf, person, relyingParty, signIn } from '../support/oidc.ts';
 import { accountFor, type TestServer } from '../support/server.ts';
+import { totpCode } from '../support/totp.ts';
 import type { Upstreams } from '../support/upstreams.ts';
 
 const PASSWORD_FORM = 'form[action="/account/password"] button[type="submit"]';
+const TOTP_FORM = 'form[action="/account/two-step/confirm"] button[type="submit"]';
 
 /** The ways to a page: a relying party's sign-in, the account page, an upstream, an old session. */
 export class Journeys {
@@ -30,10 +32,10 @@ export class Journeys {
   }
 
   /** The sign-in page of a fresh authorization request from the first-party (or partner) app. */
-  async signIn(page: Page, app = FIRST_PARTY): Promise<void> {
+  async signIn(page: Page, app = FIRST_PARTY, params: Record<string, string> = {}): Promise<void> {
     const rp = await relyingParty(this.issuer, { ...app, redirect_uris: [] });
     const path = app === FIRST_PARTY ? 'callback' : 'partner/callback';
-    const auth = await authorizationUrl(rp, `${this.#rpOrigin}/${path}`);
+    const auth = await authorizationUrl(rp, `${this.#rpOrigin}/${path}`, params);
     await page.goto(auth.url.toString());
     await page.waitForSelector('form[action$="/login"]');
   }
@@ -202,6 +204,55 @@ export class Journeys {
     expect(await page.locator('.devices li').count()).to.equal(2);
   }
 
+  /** The second step of an account with two-step sign-in on, right after its password. */
+  async secondStep(page: Page): Promise<void> {
+    const who = await accountFor(this.#server, `a11ytotp${++this.#count}`);
+    const factors = this.#server.latchkey.factors;
+    const { secret } = await factors.startTotp(who.id, who.email);
+    await factors.confirmTotp(who.id, totpCode(secret), 'a11y');
+    await this.signIn(page);
+    await this.submit(page, { email: who.email, password: who.password });
+    await page.waitForSelector('form[action$="/second-step"]');
+  }
+
+  /** Asked to set a second factor up: the app asks for two (acr_values), the account has none. */
+  async secondStepSetup(page: Page): Promise<void> {
+    const who = await accountFor(this.#server, `a11ysetup${++this.#count}`);
+    await this.signIn(page, FIRST_PARTY, { acr_values: 'urn:latchkey:acr:mfa' });
+    await this.submit(page, { email: who.email, password: who.password });
+    await page.waitForSelector('form[action$="/second-step/setup"]');
+  }
+
+  /** The secret a setup shows as text, typed into an authenticator app: its current code. */
+  async #codeOnPage(page: Page): Promise<string> {
+    const secret = (await page.textContent('#totp-secret')) ?? '';
+    return totpCode(secret.replace(/\s/g, ''));
+  }
+
+  /** The recovery codes shown once after setting up during a sign-in. */
+  async recoveryCodesPage(page: Page): Promise<void> {
+    await this.secondStepSetup(page);
+    await this.submit(page, { code: await this.#codeOnPage(page) });
+    await page.waitForSelector('form[action$="/second-step/continue"]');
+  }
+
+  /** The account page with a two-step setup waiting for its first code. */
+  async accountEnrolling(page: Page): Promise<void> {
+    await this.account(page);
+    await Promise.all([
+      page.waitForEvent('load'),
+      page.click('form[action="/account/two-step/start"] button'),
+    ]);
+    await page.waitForSelector('#totp_code');
+  }
+
+  /** The account page right after two-step sign-in was turned on: the recovery codes, once. */
+  async accountTwoStepOn(page: Page): Promise<void> {
+    await this.accountEnrolling(page);
+    await this.submit(page, { totp_code: await this.#codeOnPage(page) }, TOTP_FORM);
+    await page.waitForSelector('ul.recovery-codes');
+  }
+
   /** The provider's "Sign out?" page for a signed-in browser. */
   async logout(page: Page): Promise<void> {
     await this.account(page);
@@ -257,6 +308,14 @@ export const PAGE_STATES: readonly PageState[] = [
   { page: 'account', state: 'profile refused', error: 'form', open: (p, go) => go.account(p), submit: { picture: 'http://pictures.example/me.png' }, button: 'form[action="/account/profile"] button[type="submit"]' },
   { page: 'account', state: 'two devices', open: (p, go) => go.accountOnTwoDevices(p) },
   { page: 'account', state: 'signed out everywhere else', open: (p, go) => go.accountOnTwoDevices(p), submit: {}, button: 'form[action="/account/devices/others/sign-out"] button' },
+  { page: 'second step', state: 'code asked', open: (p, go) => go.secondStep(p) },
+  { page: 'second step', state: 'wrong code', error: 'form', open: (p, go) => go.secondStep(p), submit: { code: '000000' } },
+  { page: 'second step setup', state: 'app asks for two factors', open: (p, go) => go.secondStepSetup(p) },
+  { page: 'second step setup', state: 'wrong code', error: 'form', open: (p, go) => go.secondStepSetup(p), submit: { code: '000000' } },
+  { page: 'recovery codes', state: 'after setting up', open: (p, go) => go.recoveryCodesPage(p) },
+  { page: 'account', state: 'two-step setup started', open: (p, go) => go.accountEnrolling(p) },
+  { page: 'account', state: 'two-step code refused', error: 'form', open: (p, go) => go.accountEnrolling(p), submit: { totp_code: '000000' }, button: TOTP_FORM },
+  { page: 'account', state: 'two-step on, recovery codes shown', open: (p, go) => go.accountTwoStepOn(p) },
   { page: 'sign-in', state: 'Arabic, right to left', open: async (p, go) => { await go.signIn(p); await Promise.all([p.waitForEvent('load'), p.click('nav.languages a[hreflang="ar"]')]); } },
   { page: 'logout', state: 'confirmation', open: (p, go) => go.logout(p) },
   { page: 'signed out', state: 'no application', open: (p, go) => go.logout(p), submit: {}, button: 'button[value="yes"]' },

@@ -22,6 +22,7 @@ import {
   signUp,
   visit,
 } from '../support/oidc.ts';
+import { awayFromStepEdge, recoveryCodesOnPage, secretOnPage, totpCode } from '../support/totp.ts';
 import { LogoutReceiver } from './logout-receiver.ts';
 
 function required(name: string): string {
@@ -176,6 +177,56 @@ describe(`a relying party against ${issuer}`, () => {
     expect(done.response.data).to.include('You are signed out');
     const auth = await authorizationUrl(rp, first.redirectUri);
     expect(pageOf(await visit(browser, auth.url))).to.include('Sign in');
+  });
+});
+
+// Two-step sign-in: a person turns it on from the account page, scanning nothing but reading the
+// secret off the page as an authenticator app would; the app then gets an ID token at acr mfa.
+describe(`two-step sign-in with an authenticator app, against ${issuer}`, () => {
+  const who = person('e2e-totp');
+  let secret: string;
+
+  it('turns on two-step sign-in from the account page with a code computed from the secret', async function () {
+    this.timeout(60_000);
+    const laptop = new Browser(new URL(issuer).origin);
+    const signedUp = await signUp(
+      laptop,
+      pageOf(await laptop.follow(await laptop.get('/account/signin'))),
+      who,
+    );
+    const account = pageOf(signedUp);
+    expect(account).to.include('action="/account/two-step/start"');
+    const setup = pageOf(
+      await laptop.follow(await laptop.submit(account, '/account/two-step/start')),
+    );
+    secret = secretOnPage(setup);
+    await awayFromStepEdge();
+    const done = await laptop.submit(setup, '/account/two-step/confirm', {
+      code: totpCode(secret),
+    });
+    expect(done.status).to.equal(200);
+    expect(recoveryCodesOnPage(done.data)).to.have.length(10);
+  });
+
+  it('signs in to the application with the password and then a code, and gets acr mfa with amr pwd otp', async () => {
+    const rp = await discover(first);
+    const phone = new Browser(new URL(issuer).origin);
+    const auth = await authorizationUrl(rp, first.redirectUri, {
+      acr_values: 'urn:latchkey:acr:mfa',
+    });
+    const login = pageOf(await visit(phone, auth.url));
+    const step = pageOf(await signIn(phone, login, who.email, who.password));
+    expect(step).to.match(/action="\/interaction\/[^"]+\/second-step"/);
+    await awayFromStepEdge();
+    // The step after the one used to turn it on: each step's code is accepted once.
+    const result = await phone.follow(
+      await phone.submit(step, '/second-step', { code: totpCode(secret, 1) }),
+    );
+    const tokens = await exchangeCode(rp, callbackOf(result), auth);
+    const claims = tokens.claims();
+    expect(claims?.email).to.equal(who.email);
+    expect(claims?.acr).to.equal('urn:latchkey:acr:mfa');
+    expect(claims?.amr).to.include.members(['pwd', 'otp', 'mfa']);
   });
 });
 

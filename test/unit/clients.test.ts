@@ -37,6 +37,7 @@ const DEFAULTS = {
   grant_types: ['authorization_code', 'refresh_token'],
   response_types: ['code'],
   first_party: false,
+  require_mfa: false,
 };
 
 describe('parseClients', () => {
@@ -229,6 +230,23 @@ describe('parseClients', () => {
         'client "tv": a device client must not have redirect_uris',
         `client "tv": a device client's grant_types may only contain ${device} and refresh_token`,
         'client "tv": a device client\'s response_types must be empty',
+      ]);
+    });
+
+    it('keeps require_mfa: every sign-in to the application needs two factors', () => {
+      const [client] = parseClients([{ ...confidential, require_mfa: true }]);
+      expect(client?.require_mfa).to.equal(true);
+    });
+
+    it('refuses require_mfa unless it is a boolean, with every other problem', () => {
+      expect(
+        problemsOf([
+          { ...confidential, require_mfa: 'yes' },
+          { ...publicClient, client_id: 'other', require_mfa: 1 },
+        ]),
+      ).to.deep.equal([
+        'client "billing-web": require_mfa must be true or false',
+        'client "other": require_mfa must be true or false',
       ]);
     });
 
