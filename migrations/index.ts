@@ -3,10 +3,12 @@ import { InitialSchema1763769600000 } from './1763769600000-initial-schema.ts';
 import { KeysEncryptedAtRest1796428800000 } from './1796428800000-keys-encrypted-at-rest.ts';
 import { UpstreamUsernames1796601600000 } from './1796601600000-upstream-usernames.ts';
 import { EmailOwnership1796774400000 } from './1796774400000-email-ownership.ts';
+import { Passkeys1796947200000 } from './1796947200000-passkeys.ts';
 
 export const migrations = [
   InitialSchema1763769600000,
   KeysEncryptedAtRest1796428800000,
   UpstreamUsernames1796601600000,
   EmailOwnership1796774400000,
+  Passkeys1796947200000,
 ];

@@ -121,7 +121,7 @@ export class InteractionKit {
   async signIn(
     ctx: Context,
     profile: Profile,
-    options: { remember: boolean; amr?: string[]; via: string },
+    options: { remember: boolean; amr?: string[]; acr?: string; via: string },
   ): Promise<void> {
     ctx.state.log.info(
       { event: 'login.success', accountId: profile.id, via: options.via },
@@ -132,6 +132,7 @@ export class InteractionKit {
         accountId: profile.id,
         remember: options.remember,
         ...(options.amr ? { amr: options.amr } : {}),
+        ...(options.acr ? { acr: options.acr } : {}),
         // Read back from the result for the list of devices (oidc/session-events.ts).
         method: options.via === 'sign-up' ? 'password' : options.via,
       },
@@ -183,7 +184,7 @@ export class InteractionKit {
     ctx: Context,
     details: Details,
     status: number,
-    extra: Partial<Pick<SignUpLocals, 'values' | 'errors' | 'error'>> = {},
+    extra: Partial<Pick<SignUpLocals, 'values' | 'errors' | 'error' | 'passkey'>> = {},
   ): Promise<void> {
     this.pages.signUp(ctx, status, {
       ...(await this.interactionLocals(details)),
@@ -191,6 +192,7 @@ export class InteractionKit {
       errors: extra.errors ?? {},
       error: extra.error,
       upstreams: this.upstreamButtons(),
+      passkey: extra.passkey,
     });
   }
 }

@@ -77,6 +77,8 @@ export interface TestServerOptions {
   mailBackoffMs?: number;
   /** Restart a stopped server on the same port, database schema and Redis prefix. */
   reuse?: TestServer;
+  /** How long passkey challenges last (default five minutes). */
+  passkeyChallengeMs?: number;
 }
 
 function listen(server: Server, port = 0): Promise<number> {
@@ -149,6 +151,9 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
         ? {}
         : { backchannelBackoffMs: options.backchannelBackoffMs }),
       mailBackoffMs: options.mailBackoffMs ?? 10,
+      ...(options.passkeyChallengeMs === undefined
+        ? {}
+        : { passkeyChallengeMs: options.passkeyChallengeMs }),
     });
     return { config, logs, resources, latchkey };
   })().catch(async (error: unknown) => {
