@@ -79,6 +79,11 @@ export interface TestServerOptions {
   reuse?: TestServer;
   /** How long passkey challenges last (default five minutes). */
   passkeyChallengeMs?: number;
+  /**
+   * The issuer's host name (default 127.0.0.1); browsers refuse an IP address as a WebAuthn RP
+   * ID, so passkey tests in Chromium use `localhost`. The server still listens on 127.0.0.1.
+   */
+  host?: string;
 }
 
 function listen(server: Server, port = 0): Promise<number> {
@@ -117,7 +122,9 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
 
   const server = createServer();
   const port = await listen(server, options.reuse?.port);
-  const issuer = `http://127.0.0.1:${port}`;
+  const host =
+    options.host ?? (options.reuse ? new URL(options.reuse.issuer).hostname : '127.0.0.1');
+  const issuer = `http://${host}:${port}`;
   const mail = await startMailCatcher();
   const smtpUrl = options.env && 'SMTP_URL' in options.env ? options.env.SMTP_URL : mail.url;
   const keyEncryptionKeys =
