@@ -4,6 +4,7 @@ import { KeysEncryptedAtRest1796428800000 } from './1796428800000-keys-encrypted
 import { UpstreamUsernames1796601600000 } from './1796601600000-upstream-usernames.ts';
 import { EmailOwnership1796774400000 } from './1796774400000-email-ownership.ts';
 import { SecondFactor1796860800000 } from './1796860800000-second-factor.ts';
+import { Passkeys1796947200000 } from './1796947200000-passkeys.ts';
 
 export const migrations = [
   InitialSchema1763769600000,
@@ -11,4 +12,5 @@ export const migrations = [
   UpstreamUsernames1796601600000,
   EmailOwnership1796774400000,
   SecondFactor1796860800000,
+  Passkeys1796947200000,
 ];

@@ -8,6 +8,8 @@ import { AccountService } from './accounts/account-service.ts';
 import { EmailOwnership } from './accounts/email-ownership.ts';
 import { EmailTokens } from './accounts/email-tokens.ts';
 import { LoginThrottle, type ThrottleLimits } from './accounts/login-throttle.ts';
+import { PasskeyChallenges } from './accounts/passkey-challenges.ts';
+import { Passkeys, passkeyAmr } from './accounts/passkeys.ts';
 import { PasswordHasher } from './accounts/passwords.ts';
 import { SecondFactors } from './accounts/second-factors.ts';
 import { UpstreamAccounts } from './accounts/upstream-accounts.ts';
@@ -16,7 +18,7 @@ import type { Config } from './config.ts';
 import { RedisAttemptCounter } from './db/redis.ts';
 import type { StoreOutages } from './db/store-outages.ts';
 import { createDeviceFlow } from './device/device-flow.ts';
-import { assets } from './http/assets.ts';
+import { assets, webauthnHelper } from './http/assets.ts';
 import { brandAssets, brandLocals } from './http/brand.ts';
 import { CsrfTokens, sameOriginOnly } from './http/csrf.ts';
 import { errorMapper, koaErrorLogger, providerErrors } from './http/errors.ts';
@@ -29,6 +31,7 @@ import { requestContext, requestInfo } from './http/request-context.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { VIEWS_DIR, Views } from './http/views.ts';
 import { InteractionKit } from './interactions/interaction-kit.ts';
+import { passkeyInteractionRoutes } from './interactions/passkey-routes.ts';
 import { interactionRoutes } from './interactions/routes.ts';
 import { SecondStep, SecondStepStore } from './interactions/second-step.ts';
 import { secondStepRoutes } from './interactions/second-step-routes.ts';
@@ -85,6 +88,8 @@ export interface AppDeps {
   mailer?: Mailer;
   /** Wait before the first mail retry (tests shorten it). */
   mailBackoffMs?: number;
+  /** How long a passkey challenge may be answered (tests shorten it); default five minutes. */
+  passkeyChallengeMs?: number;
 }
 
 export interface LatchkeyApp {
@@ -94,6 +99,8 @@ export interface LatchkeyApp {
   upstreamAccounts: UpstreamAccounts;
   /** Two-step sign-in: TOTP, recovery codes, remembered browsers. */
   factors: SecondFactors;
+  /** Passkey ceremonies and storage (e.g. to verify a passkey as a second factor). */
+  passkeys: Passkeys;
   consents: ConsentStore;
   upstreams: Upstreams;
   /** Each account's sessions and grants, and ending them (sign out everywhere). */
@@ -143,6 +150,15 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     issuerLabel: config.brand.product,
   });
   const tickets = new SignInTickets(redis, config.redisKeyPrefix);
+  // Passkeys belong to the issuer's host (the RP ID) and are made and used on its origin only.
+  const passkeys = new Passkeys({
+    dataSource: db,
+    challenges: new PasskeyChallenges(redis, config.redisKeyPrefix, deps.passkeyChallengeMs),
+    rp: { id: new URL(config.issuer).hostname, origin: issuerOrigin, name: config.brand.product },
+    tokens,
+    notices,
+    throttle,
+  });
   const linkCookies = new LinkCookies(https);
   const upstreamAccounts = new UpstreamAccounts(db);
   const consents = new ConsentStore(db);
@@ -259,6 +275,14 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     cookies: linkCookies,
     stepUp: (ctx, details) => secondStep.stepUp(ctx, details),
   });
+  const passkeyPages = passkeyInteractionRoutes({
+    kit,
+    passkeys,
+    sameOrigin,
+    signUpEnabled: config.signUpEnabled,
+    csrf,
+    cookies: linkCookies,
+  });
   const upstreamPages = upstreamRoutes({
     kit,
     accounts,
@@ -285,6 +309,7 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     ownership,
     cookies: linkCookies,
     factors,
+    passkeys,
   });
   const emailPages = emailRoutes({
     provider,
@@ -299,6 +324,11 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     },
     accountNotice: (ctx, notice) => leaveAccountNotice(ctx, notice, https),
     sameOrigin,
+    // The passkey made at sign-up, without UV counted as a factor: it was not used to sign in.
+    signUpPasskeyAmr: async (accountId) => {
+      const [first] = await passkeys.list(accountId);
+      return passkeyAmr(first?.synced ?? true, false);
+    },
   });
   // Device sign-in (src/device/): inside the provider after its error mapping, routes before it.
   const deviceRouter = device.mount(provider, sameOrigin);
@@ -332,12 +362,19 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     }),
   );
   app.use(knownMethodsOnly());
-  app.use(assets(`${VIEWS_DIR}/assets`, brandAssets(config.brand, UPSTREAM_BUTTONS)));
+  app.use(
+    assets(`${VIEWS_DIR}/assets`, [
+      ...brandAssets(config.brand, UPSTREAM_BUTTONS),
+      webauthnHelper(),
+    ]),
+  );
   app.use(health.routes());
   app.use(interactions.routes());
   app.use(interactions.allowedMethods());
   app.use(secondStepPages.routes());
   app.use(secondStepPages.allowedMethods());
+  app.use(passkeyPages.routes());
+  app.use(passkeyPages.allowedMethods());
   app.use(upstreamPages.routes());
   app.use(upstreamPages.allowedMethods());
   app.use(account.routes());
@@ -364,6 +401,7 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     accounts,
     upstreamAccounts,
     factors,
+    passkeys,
     consents,
     upstreams,
     accountSessions,

@@ -21,6 +21,8 @@ export interface Asker {
 export interface LinkOutcome {
   profile: Profile;
   sameBrowser: boolean;
+  /** The account has no password (a passkey-only sign-up, or an upstream's account). */
+  passwordless: boolean;
 }
 
 const sameAddress = (a: string | null, b: string | null) =>
@@ -130,14 +132,23 @@ export class EmailOwnership {
         const saved = await accounts.save(account);
         const changed = previous !== null && !sameAddress(previous, link.email) ? previous : null;
         if (changed) await this.#tokens.revoke('reset', account.id, tx);
-        return { profile: toProfile(saved), sameBrowser: link.sameBrowser, changed };
+        return {
+          profile: toProfile(saved),
+          sameBrowser: link.sameBrowser,
+          passwordless: saved.passwordHash === null,
+          changed,
+        };
       })
       .catch((error: unknown) => {
         if (isUniqueViolation(error)) throw new EmailTaken();
         throw error;
       });
     if (outcome.changed) this.#notices.emailChanged(outcome.changed, outcome.profile.email ?? '');
-    return { profile: outcome.profile, sameBrowser: outcome.sameBrowser };
+    return {
+      profile: outcome.profile,
+      sameBrowser: outcome.sameBrowser,
+      passwordless: outcome.passwordless,
+    };
   }
 
   /**
@@ -182,7 +193,7 @@ export class EmailOwnership {
       Object.assign(current, { passwordHash, emailVerified: true, signUpPending: false });
       const saved = await accounts.save(current);
       await this.#tokens.revoke('reset', current.id, tx);
-      return { profile: toProfile(saved), sameBrowser: used.sameBrowser };
+      return { profile: toProfile(saved), sameBrowser: used.sameBrowser, passwordless: false };
     });
   }
 }

@@ -3,6 +3,7 @@
 // atomic UPDATE, so of concurrent attempts exactly one succeeds.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
+import type { NewPasskey } from './passkeys.ts';
 
 export type LinkPurpose = 'verify' | 'reset';
 
@@ -104,6 +105,9 @@ export class EmailTokens {
             SET password_hash = EXCLUDED.password_hash, name = EXCLUDED.name, updated_at = now()
           WHERE accounts.signup_pending
          RETURNING id
+       ), replaced AS (
+         -- The latest sign-up of an unconfirmed address wins: earlier passkeys stop working.
+         DELETE FROM passkeys WHERE account_id IN (SELECT id FROM account)
        ), superseded AS (
          UPDATE email_tokens SET used_at = now()
           WHERE account_id IN (SELECT id FROM account) AND purpose = 'verify' AND used_at IS NULL
@@ -120,6 +124,61 @@ export class EmailTokens {
         hashOf(token),
         browser === undefined ? null : hashOf(browser),
         LINK_TTL_SECONDS.verify,
+      ],
+    );
+    return rows[0] && { accountId: rows[0].account_id, token };
+  }
+
+  /**
+   * signUp for a passkey instead of a password, in one statement too: the account waits for its
+   * link with no password and this one passkey (an earlier unconfirmed sign-up's password and
+   * passkeys are dropped); an address in use is left untouched and gives undefined.
+   */
+  async signUpWithPasskey(
+    fields: { email: string; name: string; passkey: NewPasskey },
+    browser: string | undefined,
+  ): Promise<{ accountId: string; token: string } | undefined> {
+    const token = randomBytes(32).toString('base64url');
+    const p = fields.passkey;
+    const rows: { account_id: string }[] = await this.#db.query(
+      `WITH account AS (
+         INSERT INTO accounts (id, email, email_verified, password_hash, name, signup_pending)
+         VALUES ($1, $2, false, NULL, $3, true)
+         ON CONFLICT ((lower(email))) DO UPDATE
+            SET password_hash = NULL, name = EXCLUDED.name, updated_at = now()
+          WHERE accounts.signup_pending
+         RETURNING id
+       ), replaced AS (
+         DELETE FROM passkeys WHERE account_id IN (SELECT id FROM account)
+       ), passkey AS (
+         INSERT INTO passkeys (id, account_id, credential_id, public_key, user_handle, counter,
+                               transports, backup_eligible, backed_up, aaguid, name)
+         SELECT $8, id, $9, $10, $11, $12, $13, $14, $15, $16, $17 FROM account
+       ), superseded AS (
+         UPDATE email_tokens SET used_at = now()
+          WHERE account_id IN (SELECT id FROM account) AND purpose = 'verify' AND used_at IS NULL
+       )
+       INSERT INTO email_tokens (id, account_id, purpose, token_hash, email, browser_hash, expires_at)
+       SELECT $4, id, 'verify', $5, $2, $6, now() + make_interval(secs => $7) FROM account
+       RETURNING account_id`,
+      [
+        randomUUID(),
+        fields.email,
+        fields.name,
+        randomUUID(),
+        hashOf(token),
+        browser === undefined ? null : hashOf(browser),
+        LINK_TTL_SECONDS.verify,
+        p.id,
+        p.credentialId,
+        p.publicKey,
+        p.userHandle,
+        p.counter,
+        p.transports,
+        p.backupEligible,
+        p.backedUp,
+        p.aaguid,
+        p.name,
       ],
     );
     return rows[0] && { accountId: rows[0].account_id, token };

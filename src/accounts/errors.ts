@@ -49,7 +49,10 @@ export type ProblemCode =
   | 'password.common'
   | 'password.is_email'
   | 'password.personal'
-  | 'password.needs_email';
+  | 'password.needs_email'
+  | 'passkey_name.missing'
+  | 'passkey_name.too_long'
+  | 'passkey_name.control';
 
 /** A broken rule and the limits it names (`password.too_short` with `{ min: 8 }`). */
 export interface FieldProblem {
@@ -118,6 +121,50 @@ export class SecondFactorExists extends fact(
 
 /** There is no two-step sign-in (or no enrolment waiting for its code) to act on. */
 export class NoSecondFactor extends fact('no_second_factor', 'two-step sign-in is not set up') {}
+/** A passkey ceremony whose answer failed a check (origin, RP ID, user verification, signature). */
+export class PasskeyRefused extends DomainError {
+  readonly code = 'passkey_refused';
+
+  /** `reason` is for the log only: which check failed, never anything secret. */
+  constructor(reason: string) {
+    super(`passkey refused: ${reason}`);
+  }
+}
+
+/** The ceremony's challenge is unknown, used, expired, or belongs to another page or session. */
+export class PasskeyChallengeInvalid extends fact(
+  'passkey_challenge_invalid',
+  'the passkey challenge is used, expired or not for this page',
+) {}
+
+/** The credential presented is not registered with any account. */
+export class PasskeyUnknown extends fact('passkey_unknown', 'no account has this passkey') {}
+
+/**
+ * The authenticator's signature counter did not move forward from the stored one: a sign of a
+ * cloned authenticator, so the assertion is refused.
+ */
+export class PasskeyCounterRegressed extends DomainError {
+  readonly code = 'passkey_counter_regressed';
+
+  constructor(accountId: string, passkeyId: string, stored: number, received: number) {
+    super(
+      `passkey ${passkeyId} of account ${accountId}: counter ${received} not above stored ${stored}`,
+    );
+  }
+}
+
+/** This authenticator already holds a passkey for the account. */
+export class PasskeyAlreadyAdded extends fact(
+  'passkey_already_added',
+  'the passkey is already registered',
+) {}
+
+/** A passkey of a sign-up whose address was never confirmed: the link is sent again. */
+export class SignUpNotConfirmed extends fact(
+  'sign_up_not_confirmed',
+  'the account waits for its confirmation link',
+) {}
 
 /** Every account error's code: the keys the HTTP edge words and answers. */
 export type DomainCode =
@@ -132,4 +179,10 @@ export type DomainCode =
   | LinkInvalid['code']
   | InvalidCode['code']
   | SecondFactorExists['code']
-  | NoSecondFactor['code'];
+  | NoSecondFactor['code']
+  | PasskeyRefused['code']
+  | PasskeyChallengeInvalid['code']
+  | PasskeyUnknown['code']
+  | PasskeyCounterRegressed['code']
+  | PasskeyAlreadyAdded['code']
+  | SignUpNotConfirmed['code'];

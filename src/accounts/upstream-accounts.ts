@@ -200,7 +200,12 @@ export class UpstreamAccounts {
       const identities = await tx.getRepository(UpstreamLinkEntity).findBy({ accountId });
       const target = identities.find((i) => i.id === identityId);
       if (!target) throw new AccountNotFound();
-      if (account.passwordHash === null && identities.length <= 1) throw new LastSignInMethod();
+      const [keys]: { n: number }[] = await tx.query(
+        'SELECT count(*)::int AS n FROM passkeys WHERE account_id = $1',
+        [accountId],
+      );
+      const ways = (account.passwordHash === null ? 0 : 1) + identities.length + (keys?.n ?? 0);
+      if (ways <= 1) throw new LastSignInMethod();
       await tx.getRepository(UpstreamLinkEntity).delete({ id: identityId, accountId });
     });
   }

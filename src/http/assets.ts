@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Middleware } from 'koa';
 
 /** One file served under /assets/. */
@@ -21,10 +22,20 @@ const TYPES: Record<string, string> = {
   '.svg': 'image/svg+xml',
 };
 
-/** Serves latchkey.css, latchkey.js and favicon.svg from `dir`, and the generated files in `extra`. */
+/**
+ * The SimpleWebAuthn browser helper, served from our origin (the CSP allows no other script
+ * origin): its UMD bundle defines `SimpleWebAuthnBrowser`, which passkeys.js uses.
+ */
+export function webauthnHelper(): AssetFile {
+  const main = fileURLToPath(import.meta.resolve('@simplewebauthn/browser'));
+  const bundle = path.join(path.dirname(main), '../dist/bundle/index.umd.min.js');
+  return { path: '/assets/webauthn.js', type: TYPES['.js'] as string, body: readFileSync(bundle) };
+}
+
+/** Serves latchkey.css, latchkey.js, passkeys.js and favicon.svg from `dir`, and the files in `extra`. */
 export function assets(dir: string, extra: readonly AssetFile[] = []): Middleware {
   const files = new Map<string, AssetFile & { etag: string }>();
-  const fromDisk = ['latchkey.css', 'latchkey.js', 'favicon.svg'].map((name) => ({
+  const fromDisk = ['latchkey.css', 'latchkey.js', 'passkeys.js', 'favicon.svg'].map((name) => ({
     path: `/assets/${name}`,
     type: TYPES[path.extname(name)] ?? 'application/octet-stream',
     body: readFileSync(path.join(dir, name)),

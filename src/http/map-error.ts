@@ -105,6 +105,24 @@ const DOMAIN: Readonly<Record<DomainCode, Rule>> = {
   },
   second_factor_exists: { status: 409, code: 'conflict' },
   no_second_factor: { status: 409, code: 'conflict' },
+  passkey_refused: {
+    status: 400,
+    code: 'passkey_refused',
+    event: { name: 'passkey.refused', level: 'info', withError: true },
+  },
+  passkey_challenge_invalid: { status: 400, code: 'passkey_expired' },
+  passkey_unknown: {
+    status: 400,
+    code: 'passkey_unknown',
+    event: { name: 'passkey.unknown', level: 'info' },
+  },
+  passkey_counter_regressed: {
+    status: 401,
+    code: 'passkey_refused',
+    event: { name: 'passkey.counter_regressed', level: 'warn', withError: true },
+  },
+  passkey_already_added: { status: 409, code: 'conflict' },
+  sign_up_not_confirmed: { status: 403, code: 'sign_up_not_confirmed' },
 };
 
 /** Upstream errors, most specific first; the catalogue entry is the code they are known by. */

@@ -5,6 +5,7 @@ import type { Profile } from '../accounts/account.ts';
 import { t } from '../i18n/t.ts';
 import type { ScopeLine } from '../interactions/scope-descriptions.ts';
 import type { DeviceRow } from '../self-service/device-routes.ts';
+import type { PasskeyRow } from '../self-service/passkey-routes.ts';
 import type { PageLocals, Views } from './views.ts';
 
 export interface UpstreamButton {
@@ -45,6 +46,8 @@ export interface SignUpLocals extends InteractionLocals {
   errors: Readonly<Record<string, string>>;
   error?: string | undefined;
   upstreams: UpstreamButton[];
+  /** A passkey-only sign-up's second step: the ceremony's options (JSON) for the page's script. */
+  passkey?: { options: string } | undefined;
 }
 
 /** The second step of a sign-in: a code from the authenticator app or a recovery code. */
@@ -95,6 +98,11 @@ export interface AccountMessages {
   recoveryCodes?: string[] | undefined;
   /** The code typed to confirm an enrolment, refused. */
   totpError?: string | undefined;
+  /** Adding a passkey: why the name or the passkey was refused, and the name typed. */
+  passkeyError?: string | undefined;
+  passkeyName?: string | undefined;
+  /** Adding a passkey, second step: the ceremony's options (JSON) for the page's script. */
+  passkeyCeremony?: string | undefined;
 }
 
 /** The account page's two-step sign-in section (self-service/two-step-routes.ts). */
@@ -123,6 +131,8 @@ export type AccountLocals = AccountMessages &
           detail: string | null;
           removable: boolean;
         }[];
+        /** The account's passkeys (self-service/passkey-routes.ts). */
+        passkeys: PasskeyRow[];
         /** Enabled upstreams not linked yet, with their button's words. */
         linkable: { id: string; label: string }[];
         logoutUrl: string;

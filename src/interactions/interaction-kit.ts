@@ -212,7 +212,7 @@ export class InteractionKit {
     ctx: Context,
     details: Details,
     status: number,
-    extra: Partial<Pick<SignUpLocals, 'values' | 'errors' | 'error'>> = {},
+    extra: Partial<Pick<SignUpLocals, 'values' | 'errors' | 'error' | 'passkey'>> = {},
   ): Promise<void> {
     this.pages.signUp(ctx, status, {
       ...(await this.interactionLocals(details)),
@@ -220,6 +220,7 @@ export class InteractionKit {
       errors: extra.errors ?? {},
       error: extra.error,
       upstreams: this.upstreamButtons(),
+      passkey: extra.passkey,
     });
   }
 }

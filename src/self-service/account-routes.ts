@@ -8,6 +8,7 @@ import type { Context, Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import type { AccountService } from '../accounts/account-service.ts';
 import type { EmailOwnership } from '../accounts/email-ownership.ts';
+import type { Passkeys } from '../accounts/passkeys.ts';
 import type { SecondFactors } from '../accounts/second-factors.ts';
 import type { UpstreamAccounts } from '../accounts/upstream-accounts.ts';
 import type { CsrfTokens } from '../http/csrf.ts';
@@ -25,6 +26,7 @@ import type { UpstreamAttempts } from '../upstreams/attempts.ts';
 import type { Upstreams } from '../upstreams/registry.ts';
 import type { AccountPageKit } from './account-page-kit.ts';
 import { deviceRoutes, deviceRows } from './device-routes.ts';
+import { passkeyRoutes, passkeyRows } from './passkey-routes.ts';
 import { profileRoutes } from './profile-routes.ts';
 import {
   decodeState,
@@ -64,6 +66,8 @@ export interface AccountPageDeps {
   cookies: LinkCookies;
   /** Two-step sign-in: its section of the page (two-step-routes.ts). */
   factors?: SecondFactors;
+  /** The account's passkeys: listed, added, renamed and removed on the page. */
+  passkeys: Passkeys;
 }
 
 const STATE_COOKIE = 'latchkey.account-state';
@@ -130,7 +134,9 @@ export function accountRoutes(deps: AccountPageDeps): Router {
     const { session, profile } = current;
     const identities = await upstreamAccounts.identities(profile.id);
     const hasPassword = await upstreamAccounts.hasPassword(profile.id);
-    const removable = hasPassword || identities.length > 1;
+    const keys = await deps.passkeys.list(profile.id);
+    // Every way to sign in may go except the last one (password, upstreams and passkeys alike).
+    const removable = (hasPassword ? 1 : 0) + identities.length + keys.length > 1;
     const linked = new Set(identities.map((i) => i.upstream));
     const pending = await deps.ownership.pendingAddress(profile.id, profile.email);
     const formatDate = new Intl.DateTimeFormat(currentLocale(), {
@@ -152,6 +158,7 @@ export function accountRoutes(deps: AccountPageDeps): Router {
       linkable: [...upstreams.values()]
         .filter((u) => !linked.has(u.id))
         .map((u) => ({ id: u.id, label: t('account.link.button', { upstream: u.name }) })),
+      passkeys: passkeyRows(keys, (hasPassword ? 1 : 0) + identities.length),
       logoutUrl: logoutUrl(),
       emailPending: pending && {
         email: pending.email,
@@ -355,6 +362,7 @@ export function accountRoutes(deps: AccountPageDeps): Router {
     flash: (ctx, value) => ctx.cookies.set(NOTICE_COOKIE, value, { ...cookie, maxAge: 60 * 1000 }),
   };
   profileRoutes(router, kit, accounts);
+  passkeyRoutes(router, kit, deps.passkeys);
   deviceRoutes(router, kit, deps.devices);
   if (deps.factors) twoStepRoutes(router, kit, deps.factors);
   upstreamLinkRoutes(router, kit, {

@@ -37,7 +37,9 @@ export function deviceRows(entries: readonly DeviceEntry[], upstreams: Upstreams
     const method =
       e.method === 'password'
         ? t('devices.method_password')
-        : (upstreams.get(e.method ?? '')?.name ?? t('devices.method_unknown'));
+        : e.method === 'passkey'
+          ? t('devices.method_passkey')
+          : (upstreams.get(e.method ?? '')?.name ?? t('devices.method_unknown'));
     const lines: string[] = [];
     if (e.signedInAt !== undefined) {
       lines.push(

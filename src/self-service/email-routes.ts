@@ -30,6 +30,8 @@ export interface EmailRouteDeps {
   /** Leaves a one-time notice for the account page. */
   accountNotice: (ctx: Context, notice: string) => void;
   sameOrigin: Middleware;
+  /** The amr of a passkey-only sign-up confirmed in its browser (see accounts/passkeys.ts). */
+  signUpPasskeyAmr?: (accountId: string) => Promise<string[]>;
 }
 
 const MAX_FIELD = 1024;
@@ -57,8 +59,13 @@ export function emailRoutes(deps: EmailRouteDeps): Router {
   const formToken = (ctx: Context) => csrf.issue(`links:${cookies.browserSecret(ctx)}`);
 
   /** Signs the person in on this browser, back into the request they came from when it still waits. */
-  async function signInHere(ctx: Context, profile: Profile, via: string): Promise<void> {
-    const ticket = await tickets.issue({ accountId: profile.id, amr: ['pwd'], via });
+  async function signInHere(
+    ctx: Context,
+    profile: Profile,
+    via: string,
+    amr: string[] = ['pwd'],
+  ): Promise<void> {
+    const ticket = await tickets.issue({ accountId: profile.id, amr, via });
     cookies.setTicket(ctx, ticket);
     const uid = cookies.interaction(ctx);
     cookies.forgetInteraction(ctx);
@@ -122,7 +129,13 @@ export function emailRoutes(deps: EmailRouteDeps): Router {
       return;
     }
     // Only the browser that signed up, where the password was just typed, is signed in by it.
-    if (sameBrowser && !session.accountId) return signInHere(ctx, profile, 'sign-up');
+    if (sameBrowser && !session.accountId) {
+      if (!outcome.passwordless || !deps.signUpPasskeyAmr) {
+        return signInHere(ctx, profile, 'sign-up');
+      }
+      // A passkey-only sign-up: the passkey made here, not a password, is what was proved.
+      return signInHere(ctx, profile, 'passkey', await deps.signUpPasskeyAmr(profile.id));
+    }
     pages.emailConfirm(ctx, 200, { state: 'done', email: profile.email ?? '' });
   });
 

@@ -11,6 +11,7 @@ export const SECTIONS = {
   email: 'account.reauth_email',
   devices: 'devices.reauth',
   'two-step': 'totp.reauth',
+  passkeys: 'passkey.reauth',
 } as const satisfies Record<string, MessageKey>;
 export type Section = keyof typeof SECTIONS;
 

@@ -2,6 +2,7 @@
 // test/browser/accessibility.test.ts checks each one; a new page or state is one line in PAGE_STATES.
 import { expect } from 'chai';
 import type { Page } from 'playwright-core';
+import { SoftwareAuthenticator } from '../support/authenticator.ts';
 import { Browser } from '../support/browser.ts';
 import { FIRST_PARTY, THIRD_PARTY } from '../support/chromium.ts';
 import { startDevice } from '../support/device.ts';
@@ -126,6 +127,28 @@ export class Journeys {
       this.submit(page, { email: account.email, password: account.password }),
     ]);
     return account;
+  }
+
+  /** The account page of an account holding a passkey (made with a software authenticator). */
+  async accountWithPasskey(page: Page): Promise<void> {
+    const who = await accountFor(this.#server, `a11ypasskey${++this.#count}`);
+    const passkeys = this.#server.latchkey.passkeys;
+    const authenticator = new SoftwareAuthenticator({ origin: this.issuer });
+    const options = await passkeys.addOptions(who.id, 'set-up', 'Work laptop');
+    await passkeys.add(who.id, 'set-up', JSON.stringify(authenticator.register(options)));
+    await this.account(page, who);
+  }
+
+  /** The sign-up page's passkey step: name and address typed, the passkey not created yet. */
+  async passkeySignUp(page: Page): Promise<void> {
+    await this.signUpPage(page);
+    const who = person(`a11ypk${++this.#count}`);
+    await this.submit(
+      page,
+      { name: who.name, email: who.email },
+      'button[formaction$="/signup/passkey/start"]',
+    );
+    await page.waitForSelector('form[data-passkey-create]');
   }
 
   /** The account page with its current password typed in, right or wrong. */
@@ -306,6 +329,11 @@ export const PAGE_STATES: readonly PageState[] = [
   { page: 'account', state: 'wrong current password', error: 'form', open: (p, go) => go.accountWithPassword(p, 'wrong'), submit: { new_password: NEW_PASSWORD }, button: PASSWORD_FORM },
   { page: 'account', state: 'sign in again', error: 'form', open: (p, go) => go.reauthRequired(p) },
   { page: 'account', state: 'profile refused', error: 'form', open: (p, go) => go.account(p), submit: { picture: 'http://pictures.example/me.png' }, button: 'form[action="/account/profile"] button[type="submit"]' },
+  { page: 'sign-up', state: 'create a passkey', open: (p, go) => go.passkeySignUp(p) },
+  { page: 'account', state: 'with a passkey', open: (p, go) => go.accountWithPasskey(p) },
+  { page: 'account', state: 'adding a passkey', open: (p, go) => go.account(p), submit: { passkey_name: 'This browser' }, button: 'form[action="/account/passkeys/start"] button[type="submit"]' },
+  { page: 'account', state: 'passkey name missing', error: 'form', open: (p, go) => go.account(p), submit: { passkey_name: '' }, button: 'form[action="/account/passkeys/start"] button[type="submit"]' },
+  { page: 'account', state: 'passkey renamed', open: (p, go) => go.accountWithPasskey(p), submit: {}, button: 'form[action$="/rename"] button' },
   { page: 'account', state: 'two devices', open: (p, go) => go.accountOnTwoDevices(p) },
   { page: 'account', state: 'signed out everywhere else', open: (p, go) => go.accountOnTwoDevices(p), submit: {}, button: 'form[action="/account/devices/others/sign-out"] button' },
   { page: 'second step', state: 'code asked', open: (p, go) => go.secondStep(p) },

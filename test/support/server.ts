@@ -77,6 +77,13 @@ export interface TestServerOptions {
   mailBackoffMs?: number;
   /** Restart a stopped server on the same port, database schema and Redis prefix. */
   reuse?: TestServer;
+  /** How long passkey challenges last (default five minutes). */
+  passkeyChallengeMs?: number;
+  /**
+   * The issuer's host name (default 127.0.0.1); browsers refuse an IP address as a WebAuthn RP
+   * ID, so passkey tests in Chromium use `localhost`. The server still listens on 127.0.0.1.
+   */
+  host?: string;
 }
 
 function listen(server: Server, port = 0): Promise<number> {
@@ -115,7 +122,9 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
 
   const server = createServer();
   const port = await listen(server, options.reuse?.port);
-  const issuer = `http://127.0.0.1:${port}`;
+  const host =
+    options.host ?? (options.reuse ? new URL(options.reuse.issuer).hostname : '127.0.0.1');
+  const issuer = `http://${host}:${port}`;
   const mail = await startMailCatcher();
   const smtpUrl = options.env && 'SMTP_URL' in options.env ? options.env.SMTP_URL : mail.url;
   const keyEncryptionKeys =
@@ -149,6 +158,9 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
         ? {}
         : { backchannelBackoffMs: options.backchannelBackoffMs }),
       mailBackoffMs: options.mailBackoffMs ?? 10,
+      ...(options.passkeyChallengeMs === undefined
+        ? {}
+        : { passkeyChallengeMs: options.passkeyChallengeMs }),
     });
     return { config, logs, resources, latchkey };
   })().catch(async (error: unknown) => {

@@ -246,6 +246,36 @@ describe('every page in every language', () => {
       }),
     ],
     [
+      'signup, passkey',
+      views.render('signup', {
+        ...page,
+        title: t('signup.title'),
+        ...interaction,
+        values: { name: 'Ada', email: 'ada@example.com' },
+        errors: {},
+        upstreams,
+        passkey: { options: '{}' },
+      }),
+    ],
+    [
+      'account, adding a passkey',
+      views.render('account', {
+        ...page,
+        title: t('account.title'),
+        signedIn: true,
+        profile,
+        hasPassword: false,
+        csrf: 'tok',
+        identities: [],
+        linkable: [],
+        logoutUrl: '/logout',
+        passkeys: [],
+        passkeyCeremony: '{}',
+        passkeyName: 'Laptop',
+        devices: [],
+      }),
+    ],
+    [
       'consent',
       views.render('consent', {
         ...page,
@@ -281,6 +311,18 @@ describe('every page in every language', () => {
         identities: [{ id: 'i1', upstreamName: 'Google', detail: null, removable: false }],
         linkable: [{ id: 'x', label: 'Link X' }],
         logoutUrl: '/logout',
+        passkeys: [
+          {
+            id: 'p1',
+            name: 'Laptop',
+            created: 'x',
+            lastUsed: null,
+            synced: false,
+            removable: false,
+          },
+          { id: 'p2', name: 'Phone', created: 'x', lastUsed: 'y', synced: true, removable: true },
+        ],
+        passkeyError: 'e',
         devices: [
           { id: 's.a', name: 'Firefox', lines: ['x'], current: true },
           { id: 'g.b', name: 'TV', lines: [], current: false },
