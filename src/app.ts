@@ -254,12 +254,14 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     accounts,
     factors,
     store: new SecondStepStore(redis, config.redisKeyPrefix),
+    hasPasskey: async (accountId) => (await passkeys.count(accountId)) > 0,
   });
   kit.guardSignIns(secondStep.gate);
   const secondStepPages = secondStepRoutes({
     kit,
     secondStep,
     factors,
+    passkeys,
     accounts,
     sameOrigin,
     https,

@@ -52,6 +52,10 @@ export interface SignUpLocals extends InteractionLocals {
 
 /** The second step of a sign-in: a code from the authenticator app or a recovery code. */
 export interface SecondStepLocals extends InteractionLocals {
+  /** The account has a TOTP (and recovery codes): the code form. */
+  totp: boolean;
+  /** The account has a passkey: "Use a passkey" (shown by the page's script where supported). */
+  passkey: boolean;
   error?: string | undefined;
 }
 

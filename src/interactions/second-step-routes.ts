@@ -3,6 +3,7 @@
 import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import type { AccountService } from '../accounts/account-service.ts';
+import type { Passkeys } from '../accounts/passkeys.ts';
 import type { SecondFactors } from '../accounts/second-factors.ts';
 import { deviceLabelText } from '../device/device-label.ts';
 import { type Expected, FormRejected, onForm, type Rejection } from '../http/form-rejected.ts';
@@ -14,10 +15,19 @@ export interface SecondStepRoutesDeps {
   kit: InteractionKit;
   secondStep: SecondStep;
   factors: SecondFactors;
+  /** A passkey of the account passes the step too (a possession factor verified with UV). */
+  passkeys: Passkeys;
   accounts: AccountService;
   sameOrigin: Middleware;
   https: boolean;
 }
+
+const PASSKEY_REFUSALS: Expected = {
+  passkey_refused: { key: 'passkey.refused' },
+  passkey_challenge_invalid: { key: 'passkey.expired' },
+  passkey_unknown: { key: 'passkey.unknown' },
+  passkey_counter_regressed: { key: 'passkey.refused' },
+};
 
 const CODE_REFUSALS: Expected = {
   invalid_code: { key: 'second_step.wrong_code' },
@@ -30,7 +40,7 @@ const SETUP_REFUSALS: Expected = {
 };
 
 export function secondStepRoutes(deps: SecondStepRoutesDeps): Router {
-  const { kit, secondStep, factors, accounts } = deps;
+  const { kit, secondStep, factors, accounts, passkeys } = deps;
   const router = new Router({ prefix: '/interaction' });
   router.use(deps.sameOrigin);
 
@@ -50,8 +60,17 @@ export function secondStepRoutes(deps: SecondStepRoutesDeps): Router {
   };
 
   async function codePage(ctx: Context, details: Details, status: number, error?: string) {
+    const pending = await secondStep.pending(details.uid);
+    const [totp, passkey] = pending
+      ? await Promise.all([
+          factors.hasSecondFactor(pending.accountId),
+          passkeys.count(pending.accountId).then((n) => n > 0),
+        ])
+      : [true, false];
     kit.pages.secondStep(ctx, status, {
       ...(await kit.interactionLocals(details)),
+      totp,
+      passkey,
       error,
     });
   }
@@ -118,6 +137,36 @@ export function secondStepRoutes(deps: SecondStepRoutesDeps): Router {
         });
       }
       if (!(await secondStep.complete(ctx, details, OTP_AMR))) {
+        ctx.status = 303;
+        ctx.redirect(`/interaction/${details.uid}`);
+      }
+    }),
+  );
+
+  router.post(
+    '/:uid/second-step/passkey/options',
+    kit.step({ prompt: 'login', form: true }, async (ctx, { details }) => {
+      const pending = await waiting(ctx, details);
+      if (!pending) return;
+      ctx.type = 'application/json';
+      ctx.body = await passkeys.authenticationOptions(details.uid, pending.accountId);
+    }),
+  );
+
+  router.post(
+    '/:uid/second-step/passkey',
+    kit.step({ prompt: 'login', form: true }, async (ctx, { details, form }) => {
+      const pending = await waiting(ctx, details);
+      if (!pending) return;
+      const again = (r: Rejection) => codePage(ctx, details, r.status, r.message);
+      const assertion = await onForm(again, PASSKEY_REFUSALS, () =>
+        passkeys.verifyAssertion(details.uid, form.text('credential'), pending.accountId),
+      );
+      ctx.state.log.info(
+        { event: 'second_step.passed', accountId: pending.accountId, kind: 'passkey' },
+        'second step passed',
+      );
+      if (!(await secondStep.complete(ctx, details, assertion.amr))) {
         ctx.status = 303;
         ctx.redirect(`/interaction/${details.uid}`);
       }

@@ -84,6 +84,8 @@ export interface SecondStepDeps {
   accounts: AccountService;
   factors: SecondFactors;
   store: SecondStepStore;
+  /** Whether the account has a passkey: one counts as a second factor where two are required. */
+  hasPasskey: (accountId: string) => Promise<boolean>;
 }
 
 const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
@@ -92,28 +94,31 @@ export class SecondStep {
   readonly #kit: InteractionKit;
   readonly #accounts: AccountService;
   readonly #factors: SecondFactors;
+  readonly #hasPasskey: (accountId: string) => Promise<boolean>;
   readonly store: SecondStepStore;
 
   constructor(deps: SecondStepDeps) {
     this.#kit = deps.kit;
     this.#accounts = deps.accounts;
     this.#factors = deps.factors;
+    this.#hasPasskey = deps.hasPasskey;
     this.store = deps.store;
   }
 
   /**
    * The sign-in gate (InteractionKit.guardSignIns). A sign-in that already reached two factors
    * passes. Otherwise two factors are asked for when required (the application, acr_values, the
-   * account's "always ask") and, for a password sign-in of an account with a second factor,
-   * unless this browser is remembered. Upstream sign-ins pass unless two factors are required.
+   * account's "always ask"; a TOTP or a passkey then serves) and, for a password sign-in of an
+   * account with two-step sign-in on, unless this browser is remembered. Upstream sign-ins pass unless two factors are required.
    */
   readonly gate = async (ctx: Context, profile: Profile, options: SignInOptions) => {
     const amr = options.amr ?? [];
     if (reachesMfa(amr)) return false;
     const details = await this.#kit.provider.interactionDetails(ctx.req, ctx.res);
     const client = await this.#kit.clientOf(details);
-    const [hasFactor, alwaysAsk] = await Promise.all([
+    const [hasTotp, hasPasskey, alwaysAsk] = await Promise.all([
       this.#factors.hasSecondFactor(profile.id),
+      this.#hasPasskey(profile.id),
       this.#factors.alwaysAsks(profile.id),
     ]);
     const required = mfaRequired({
@@ -121,8 +126,11 @@ export class SecondStep {
       clientRequiresMfa: clientRequiresMfa(client),
       accountRequiresMfa: alwaysAsk,
     });
+    // Where two factors are required, a passkey is one; otherwise only turning two-step sign-in
+    // on (TOTP) makes a password sign-in ask for more.
+    const hasFactor = hasTotp || (required && hasPasskey);
     if (!required) {
-      if (!hasFactor || !amr.includes('pwd')) return false;
+      if (!hasTotp || !amr.includes('pwd')) return false;
       const token = ctx.cookies.get(REMEMBER_COOKIE);
       if (await this.#factors.isRemembered(profile.id, token)) return false;
     }

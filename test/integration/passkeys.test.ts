@@ -2,6 +2,7 @@
 // signing in with it, a passkey-only sign-up, and every check of the ceremonies (origin, RP ID,
 // single-use and short-lived challenges bound to their page, user verification, the counter).
 import { expect } from 'chai';
+import { DEFAULT_LIMITS } from '../../src/accounts/login-throttle.ts';
 import { SoftwareAuthenticator } from '../support/authenticator.ts';
 import { type Browser, decodeEntities, formByAction, scrapeForms } from '../support/browser.ts';
 import {
@@ -69,7 +70,8 @@ function submitCeremony(browser: Browser, page: string, action: string, credenti
 }
 
 describe('passkeys', () => {
-  const server = useServer();
+  // Many people sign up from this one address in these tests.
+  const server = useServer({ throttleLimits: { ...DEFAULT_LIMITS, signUpsPerSource: 100 } });
 
   const authenticatorFor = (s: TestServer = server, backupEligible = false) =>
     new SoftwareAuthenticator({ origin: s.issuer, backupEligible });
@@ -115,6 +117,57 @@ describe('passkeys', () => {
     const account = await server.latchkey.accounts.findAccountByEmail(who.email);
     const [used] = await server.latchkey.passkeys.list(account?.id as string);
     expect(used?.lastUsedAt).to.be.instanceOf(Date);
+  });
+
+  it('passes the second step with a passkey where an app requires two factors after a password', async () => {
+    const { who, authenticator } = await withPasskey('second');
+    const { rp, browser, auth, login } = await atSignInPage(server.issuer, client, {
+      acr_values: 'urn:latchkey:acr:mfa',
+    });
+    const step = await browser.follow(
+      await browser.submit(login, '/login', { email: who.email, password: who.password }),
+    );
+    const page = step.response.data;
+    expect(page).to.include('/second-step/passkey');
+    // No two-step sign-in (TOTP) is on: a passkey is the only second factor offered.
+    expect(scrapeForms(page).some((f) => f.action.endsWith('/second-step'))).to.equal(false);
+    const form = formByAction(page, '/second-step/passkey');
+    const res = await browser.post(`${form.action}/options`, { csrf: form.fields.csrf as string });
+    const options = JSON.parse(res.data);
+    // Only this account's passkeys may answer.
+    expect(options.allowCredentials).to.have.length(1);
+    const done = await browser.follow(
+      await browser.post(form.action, {
+        ...form.fields,
+        credential: JSON.stringify(authenticator.assert(options)),
+      }),
+    );
+    const tokens = await exchangeCode(rp, callbackOf(done), auth);
+    expect(tokens.claims()?.acr).to.equal('phr');
+    expect(tokens.claims()?.amr).to.deep.equal(['pwd', 'hwk', 'user', 'mfa']);
+  });
+
+  it("refuses another account's passkey at the second step", async () => {
+    const first = await withPasskey('mine');
+    const other = await withPasskey('theirs');
+    const { browser, login } = await atSignInPage(server.issuer, client, {
+      acr_values: 'urn:latchkey:acr:mfa',
+    });
+    const step = await browser.follow(
+      await browser.submit(login, '/login', {
+        email: first.who.email,
+        password: first.who.password,
+      }),
+    );
+    const form = formByAction(step.response.data, '/second-step/passkey');
+    const res = await browser.post(`${form.action}/options`, { csrf: form.fields.csrf as string });
+    const answer = await browser.post(form.action, {
+      ...form.fields,
+      // The other account's passkey answers although it was not among those allowed.
+      credential: JSON.stringify(other.authenticator.assert(JSON.parse(res.data), {}, 0)),
+    });
+    expect(answer.status).to.equal(400);
+    expect(answer.data).to.include('/second-step/passkey');
   });
 
   it('reports a synced passkey as swk', async () => {
