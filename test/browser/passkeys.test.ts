@@ -1,6 +1,7 @@
 // Passkeys in Chromium with its virtual authenticator (CDP WebAuthn domain: CTAP2, internal,
 // resident keys, user verification): added on the account page, used with the sign-in page's
-// button and through the email field's autofill, a passkey-only sign-up, and the removal rules.
+// button and through the email field's autofill, a passkey-only sign-up, the removal rules, and a
+// cloned authenticator refused by its counter.
 // The issuer is http://localhost: browsers accept no IP address as a WebAuthn RP ID.
 import { expect } from 'chai';
 import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
@@ -128,6 +129,44 @@ describe('passkeys in a real browser', function () {
       expect(csp).to.deep.equal([]);
     } finally {
       await context.close();
+    }
+  });
+
+  it('refuses a cloned authenticator whose counter falls behind the one it was copied from', async () => {
+    const original = await withAuthenticator({ autofill: false });
+    const clone = await withAuthenticator({ autofill: false });
+    try {
+      const who = await accountFor(server, 'chromeclone');
+      await accountPage(original.page, who);
+      await addPasskey(original.page, 'Original');
+      // The passkey is copied away (its private key included) before it signs in again.
+      const [copied] = await credentials(original.cdp, original.authenticatorId);
+      if (!copied) throw new Error('no credential to copy');
+      await original.context.clearCookies();
+      await appSignIn(original.page);
+      await Promise.all([
+        original.page.waitForURL(`${rp.origin}/callback**`),
+        original.page.click('button[data-passkey-start]'),
+      ]);
+
+      // The copy, with the counter it had when copied, signs in on another browser: refused.
+      await clone.cdp.send('WebAuthn.addCredential', {
+        authenticatorId: clone.authenticatorId,
+        credential: { ...copied, signCount: copied.signCount },
+      });
+      await appSignIn(clone.page);
+      await Promise.all([
+        clone.page.waitForEvent('load'),
+        clone.page.click('button[data-passkey-start]'),
+      ]);
+      expect(clone.page.url()).not.to.include('/callback');
+      expect(await clone.page.textContent('[role="alert"]'))
+        .to.be.a('string')
+        .and.not.equal('');
+      expect(server.logs.some((l) => l.event === 'passkey.counter_regressed')).to.equal(true);
+    } finally {
+      await original.context.close();
+      await clone.context.close();
     }
   });
 
