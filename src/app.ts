@@ -48,6 +48,7 @@ import { createAccountSignOuts } from './oidc/account-sign-outs.ts';
 import type { BackchannelLogout } from './oidc/backchannel-logout.ts';
 import { type ClientEntry, clientLogoOrigins, clientOrigins } from './oidc/clients.ts';
 import { ConsentStore } from './oidc/consent-store.ts';
+import { DpopNonces, dpopNonceSecret } from './oidc/dpop-nonces.ts';
 import { findAccount } from './oidc/find-account.ts';
 import { oidcPages } from './oidc/pages.ts';
 import { apiResource, createProvider, ROUTES } from './oidc/provider.ts';
@@ -171,6 +172,8 @@ export function createApp(deps: AppDeps): LatchkeyApp {
   const csrf = new CsrfTokens(deps.cookieKeys);
 
   const clients = [...deps.clients, accountClient(config.issuer, config.brand.product)];
+  // Shared by every instance (derived from the cookie key), never logged.
+  const nonceSecret = dpopNonceSecret(deps.cookieKeys);
   const oidcPrefix = `${config.redisKeyPrefix}oidc:`;
   const device = createDeviceFlow({
     issuer: config.issuer,
@@ -210,6 +213,7 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     logger,
     backchannelPrivateNetwork: config.backchannelAllowPrivateNetwork,
     accountRequiresMfa: (accountId) => factors.alwaysAsks(accountId),
+    dpopNonceSecret: nonceSecret,
   });
   const { backchannel, accountSessions, devices, ...signOuts } = createAccountSignOuts({
     provider,
@@ -342,6 +346,8 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     corsOrigins: new Set(origins.filter((o) => o.startsWith('http'))),
     devices,
     recentSignInSeconds: config.recentSignInSeconds,
+    issuer: config.issuer,
+    dpopNonces: new DpopNonces(nonceSecret, 'latchkey /api'),
   });
 
   // maxIpsCount: the client address is the entry this many hops from the right of

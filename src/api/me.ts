@@ -1,5 +1,6 @@
 // GET/PATCH /api/me: the signed-in person's profile for first-party apps, with a bearer token
-// issued for this API's audience (RFC 6750 errors and WWW-Authenticate).
+// issued for this API's audience (RFC 6750 errors and WWW-Authenticate), or a DPoP-bound one
+// with its proof (RFC 9449 §7).
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
@@ -9,7 +10,9 @@ import { badRequest, HttpProblem } from '../http/http-errors.ts';
 import { type MessageKey, t } from '../i18n/t.ts';
 import type { AccountDevices } from '../oidc/account-devices.ts';
 import { isFirstParty } from '../oidc/consent-policy.ts';
+import type { DpopNonces } from '../oidc/dpop-nonces.ts';
 import { claimsForScopes } from '../oidc/find-account.ts';
+import { checkDpopProof, DPOP_ALGORITHMS, DpopProofRefused } from './dpop-proof.ts';
 import { meSessionsRoutes } from './me-sessions.ts';
 
 export interface ApiDeps {
@@ -22,6 +25,10 @@ export interface ApiDeps {
   /** The caller's browsers and devices (GET/DELETE /api/me/sessions). */
   devices: AccountDevices;
   recentSignInSeconds: number;
+  /** The public URL this API's paths hang from (the issuer): DPoP proofs name it in htu. */
+  issuer: string;
+  /** This API's own DPoP nonces. */
+  dpopNonces: DpopNonces;
 }
 
 interface Caller {
@@ -50,23 +57,61 @@ export function apiRoutes(deps: ApiDeps): Router {
     );
   }
 
-  /** Resolves the bearer token; it must carry at least one of `anyScope`. */
+  /** A refusal under the DPoP scheme (RFC 9449 §7.1); use_dpop_nonce hands out a fresh nonce. */
+  function dpopRefused(error: string, description: MessageKey): HttpProblem {
+    const challenge = `DPoP realm="${realm}", error="${error}", error_description="${t(description)}", algs="${DPOP_ALGORITHMS.join(' ')}"`;
+    const headers: Record<string, string> = { 'WWW-Authenticate': challenge };
+    if (error === 'use_dpop_nonce') headers['DPoP-Nonce'] = deps.dpopNonces.current();
+    return new HttpProblem(401, error, description, {}, headers);
+  }
+
+  /** A DPoP-bound token is only good with a proof by its key, for this request, seen once. */
+  async function checkProof(ctx: Context, accessToken: string, jkt: string): Promise<void> {
+    const proof = ctx.get('dpop');
+    // Two DPoP headers arrive joined by a comma, which a compact JWT never contains.
+    if (proof === '' || proof.includes(',')) {
+      throw dpopRefused('invalid_dpop_proof', 'api.dpop_proof_missing');
+    }
+    try {
+      await checkDpopProof({
+        proof,
+        method: ctx.method,
+        url: `${deps.issuer}${ctx.path}`,
+        accessToken,
+        jkt,
+        nonces: deps.dpopNonces,
+        firstUse: (key, jti, until) => provider.ReplayDetection.unique(`api:${key}`, jti, until),
+      });
+    } catch (error) {
+      if (!(error instanceof DpopProofRefused)) throw error;
+      if (error.reason === 'nonce') throw dpopRefused('use_dpop_nonce', 'api.dpop_nonce');
+      throw dpopRefused('invalid_dpop_proof', `api.dpop_${error.reason}`);
+    }
+  }
+
+  /** Resolves the bearer or DPoP token; it must carry at least one of `anyScope`. */
   async function authenticate(ctx: Context, anyScope: readonly string[]): Promise<Caller> {
     const header = ctx.get('authorization');
-    const match = /^Bearer +(\S+)$/i.exec(header);
+    const match = /^(Bearer|DPoP) +(\S+)$/i.exec(header);
     if (!match) {
-      if (header === '' || !/^Bearer\b/i.test(header)) throw unauthorized();
+      if (header === '' || !/^(Bearer|DPoP)\b/i.test(header)) throw unauthorized();
       throw unauthorized('invalid_request', 'api.malformed_header');
     }
-    const value = match[1] as string;
+    const dpop = (match[1] as string).toLowerCase() === 'dpop';
+    const value = match[2] as string;
     const token = TOKEN68.test(value) ? await provider.AccessToken.find(value) : undefined;
-    if (!token) throw unauthorized('invalid_token', 'api.token_invalid');
+    if (!token) {
+      if (dpop) throw dpopRefused('invalid_token', 'api.token_invalid');
+      throw unauthorized('invalid_token', 'api.token_invalid');
+    }
     if (token.aud !== audience && !(Array.isArray(token.aud) && token.aud.includes(audience))) {
       throw unauthorized('invalid_token', 'api.wrong_audience');
     }
-    if (token.jkt || token['x5t#S256']) {
-      throw unauthorized('invalid_token', 'api.sender_constrained');
-    }
+    if (token['x5t#S256']) throw unauthorized('invalid_token', 'api.sender_constrained');
+    // RFC 9449 §7.2: a bound token sent as a bearer token is refused, and so is the reverse.
+    if (token.jkt && !dpop) throw dpopRefused('invalid_token', 'api.dpop_required');
+    if (!token.jkt && dpop) throw unauthorized('invalid_token', 'api.dpop_not_bound');
+    if (token.jkt) await checkProof(ctx, value, token.jkt);
     // Tokens for this audience are only issued to first-party clients; one minted for another
     // client (before that policy, or by any mistake) is refused all the same.
     if (!isFirstParty(await provider.Client.find(token.clientId ?? ''))) {
@@ -103,7 +148,7 @@ export function apiRoutes(deps: ApiDeps): Router {
     const origin = ctx.get('origin');
     if (!origin || !deps.corsOrigins.has(origin)) return false;
     ctx.set('Access-Control-Allow-Origin', origin);
-    ctx.set('Access-Control-Expose-Headers', 'WWW-Authenticate');
+    ctx.set('Access-Control-Expose-Headers', 'WWW-Authenticate, DPoP-Nonce');
     return true;
   }
 
@@ -115,7 +160,7 @@ export function apiRoutes(deps: ApiDeps): Router {
   router.options(['/me', '/me/sessions', '/me/sessions/:id'], (ctx) => {
     if (allowOrigin(ctx)) {
       ctx.set('Access-Control-Allow-Methods', 'GET, PATCH, DELETE');
-      ctx.set('Access-Control-Allow-Headers', 'Authorization, Content-Type');
+      ctx.set('Access-Control-Allow-Headers', 'Authorization, Content-Type, DPoP');
       ctx.set('Access-Control-Max-Age', '600');
     }
     ctx.set('Allow', 'GET, PATCH, DELETE, OPTIONS');

@@ -2,6 +2,13 @@
 import { readFile } from 'node:fs/promises';
 import type { ClientMetadata } from 'oidc-provider';
 import { isLoopbackHost } from '../net.ts';
+import {
+  CLIENT_CREDENTIALS_GRANT,
+  checkClientKeys,
+  checkMachine,
+  checkResources,
+  type ResourceScopes,
+} from './machine-clients.ts';
 
 export interface ClientEntry extends ClientMetadata {
   client_id: string;
@@ -9,6 +16,10 @@ export interface ClientEntry extends ClientMetadata {
   first_party?: boolean;
   /** Latchkey extension: every sign-in to this application needs two factors (mfa-policy.ts). */
   require_mfa?: boolean;
+  /** Latchkey extension: a service acting as itself (client_credentials only; machine-clients.ts). */
+  machine?: boolean;
+  /** Latchkey extension: the audiences this client may ask tokens for, and the scopes at each. */
+  resources?: ResourceScopes;
 }
 
 /** The account page's own client (self-service/account-routes.ts): Latchkey signing in to itself. */
@@ -27,7 +38,12 @@ export class ClientsFileError extends Error {
 /** RFC 8628's grant type: clients registered with it sign in through the device flow. */
 export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
-const AUTH_METHODS = new Set(['client_secret_basic', 'client_secret_post', 'none']);
+const AUTH_METHODS = new Set([
+  'client_secret_basic',
+  'client_secret_post',
+  'private_key_jwt',
+  'none',
+]);
 const CLIENT_ID = /^[A-Za-z0-9._~-]{1,128}$/;
 const MIN_SECRET = 32;
 
@@ -145,8 +161,18 @@ export function parseClients(
         `${label}: token_endpoint_auth_method must be one of ${[...AUTH_METHODS].join(', ')}`,
       );
     }
+    const machine = entry.machine === true;
+    if (entry.machine !== undefined && typeof entry.machine !== 'boolean') {
+      problems.push(`${label}: machine must be true or false`);
+    }
     if (method === 'none') {
       if (secret !== undefined) problems.push(`${label}: a public client must not have a secret`);
+    } else if (method === 'private_key_jwt') {
+      // RFC 7523: the client proves itself with a signed assertion; a shared secret would be a second way in.
+      if (secret !== undefined) {
+        problems.push(`${label}: a private_key_jwt client must not have a client_secret`);
+      }
+      checkClientKeys(problems, label, entry);
     } else if (typeof secret !== 'string' || secret.length < MIN_SECRET) {
       problems.push(
         `${label}: client_secret must be a string of at least ${MIN_SECRET} characters`,
@@ -158,6 +184,26 @@ export function parseClients(
     if (entry.require_mfa !== undefined && typeof entry.require_mfa !== 'boolean') {
       problems.push(`${label}: require_mfa must be true or false`);
     }
+    const dpop = entry.dpop_bound_access_tokens;
+    if (dpop !== undefined && typeof dpop !== 'boolean') {
+      problems.push(`${label}: dpop_bound_access_tokens must be true or false`);
+    }
+    if (machine) {
+      checkMachine(problems, label, entry, method);
+      clients.push({
+        ...entry,
+        client_id: id,
+        token_endpoint_auth_method: method as string,
+        grant_types: [CLIENT_CREDENTIALS_GRANT],
+        response_types: [],
+        redirect_uris: [],
+        machine: true,
+        first_party: false,
+        require_mfa: false,
+      } as ClientEntry);
+      return;
+    }
+    if (entry.resources !== undefined) checkResources(problems, label, entry.resources);
     const grants = entry.grant_types ?? ['authorization_code', 'refresh_token'];
     // A device client (a TV, a CLI) only polls the token endpoint: no redirects, no response types.
     const device = Array.isArray(grants) && grants.includes(DEVICE_CODE_GRANT);
@@ -200,7 +246,7 @@ export function parseClients(
       grants.some((g) => g !== 'authorization_code' && g !== 'refresh_token')
     ) {
       problems.push(
-        `${label}: grant_types may only contain authorization_code, refresh_token and ${DEVICE_CODE_GRANT}`,
+        `${label}: grant_types may only contain authorization_code, refresh_token and ${DEVICE_CODE_GRANT} (client_credentials is for machine clients: "machine": true)`,
       );
     }
     const responses = entry.response_types ?? (device ? [] : ['code']);

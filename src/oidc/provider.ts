@@ -18,6 +18,12 @@ import { type ClaimDeviceCode, isFirstParty, loadExistingGrant } from './consent
 import type { ConsentStore } from './consent-store.ts';
 import type { DeviceFlowPages } from './device-pages.ts';
 import { CLAIMS_BY_SCOPE } from './find-account.ts';
+import { isMachine } from './machine-clients.ts';
+import {
+  MACHINE_TOKEN_TTL,
+  machineDefaultResource,
+  machineResourceServer,
+} from './machine-tokens.ts';
 import { interactionPolicyWithStepUp } from './mfa-policy.ts';
 import type { OidcPages } from './pages.ts';
 import { logRefusals } from './provider-events.ts';
@@ -37,7 +43,7 @@ export const TTL = {
   RefreshToken: 30 * 24 * 60 * 60,
   // A grant outlives its refresh tokens: rotation keeps extending them up to this horizon.
   Grant: 365 * 24 * 60 * 60,
-  ClientCredentials: 10 * 60,
+  ClientCredentials: MACHINE_TOKEN_TTL,
   DeviceCode: 10 * 60,
   BackchannelAuthenticationRequest: 10 * 60,
   PreAuthorizedCode: 10 * 60,
@@ -77,6 +83,8 @@ export interface ProviderDeps {
   backchannelPrivateNetwork?: boolean;
   /** The account's "always ask for a second step" (a session below two factors signs in again). */
   accountRequiresMfa?: (accountId: string) => Promise<boolean>;
+  /** 32 bytes every instance shares (dpop-nonces.ts): a DPoP nonce from one is good at all. */
+  dpopNonceSecret: Buffer;
 }
 
 const isConfidential = (client: { clientAuthMethod?: string | undefined }) =>
@@ -145,7 +153,8 @@ export function createProvider(deps: ProviderDeps): Provider {
     conformIdTokenClaims: false,
     // 'none' serves only the built-in account page, which needs a session and no tokens.
     responseTypes: ['code', 'none'],
-    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
+    // private_key_jwt (RFC 7523): the client signs an assertion with a key whose public half we hold.
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
     clientDefaults: {
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
@@ -157,7 +166,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       userinfoSigningAlgValues: ['RS256', 'ES256'],
     },
     extraClientMetadata: {
-      properties: ['first_party', 'require_mfa'],
+      properties: ['first_party', 'require_mfa', 'machine', 'resources'],
       validator(_ctx, key, value) {
         if (key === 'first_party' && value !== undefined && typeof value !== 'boolean') {
           throw new errors.InvalidClientMetadata('first_party must be a boolean');
@@ -173,7 +182,17 @@ export function createProvider(deps: ProviderDeps): Provider {
     async issueRefreshToken(_ctx, client, code) {
       return client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access');
     },
-    ttl: { ...TTL, DeviceCode: deps.device.codeTtlSeconds, RefreshToken: refreshTokenTTL },
+    ttl: {
+      ...TTL,
+      DeviceCode: deps.device.codeTtlSeconds,
+      RefreshToken: refreshTokenTTL,
+      // The resource's lifetime, never longer than a machine token's.
+      ClientCredentials: (_ctx, token) =>
+        Math.min(
+          token.resourceServer?.accessTokenTTL ?? TTL.ClientCredentials,
+          TTL.ClientCredentials,
+        ),
+    },
     cookies: {
       keys: [...deps.cookieKeys],
       names: {
@@ -202,6 +221,11 @@ export function createProvider(deps: ProviderDeps): Provider {
     features: {
       devInteractions: { enabled: false },
       userinfo: { enabled: true },
+      // Machine clients only: clients.ts gives the grant to no one else.
+      clientCredentials: { enabled: true },
+      // RFC 9449: any client may bind its tokens to a key; dpop_bound_access_tokens requires it.
+      // Every proof carries a server nonce, so a proof made ahead of time is worthless.
+      dPoP: { enabled: true, nonceSecret: deps.dpopNonceSecret, requireNonce: () => true },
       introspection: {
         enabled: true,
         // Only confidential clients may introspect, and only tokens issued to themselves.
@@ -244,15 +268,17 @@ export function createProvider(deps: ProviderDeps): Provider {
       },
       resourceIndicators: {
         enabled: true,
-        async defaultResource(_ctx, _client, oneOf) {
-          return oneOf ?? undefined;
+        async defaultResource(_ctx, client, oneOf) {
+          return oneOf ?? (isMachine(client) ? machineDefaultResource(client) : undefined);
         },
         async useGrantedResource() {
           return false;
         },
         // Called at the authorization request and again at the token endpoint (code and refresh):
         // the API can rewrite the profile, so only our own applications may hold tokens for it.
-        async getResourceServerInfo(_ctx, resourceIndicator, client) {
+        async getResourceServerInfo(ctx, resourceIndicator, client) {
+          if (isMachine(client))
+            return machineResourceServer(ctx, resourceIndicator, client, new Set([api]));
           if (resourceIndicator !== api) {
             throw new errors.InvalidTarget(`unknown resource indicator; the only one is ${api}`);
           }

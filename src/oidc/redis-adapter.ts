@@ -31,6 +31,9 @@ export interface RedisAdapterOptions {
   linger?: Readonly<Record<string, number>>;
 }
 
+/** How long a claimed jti is held before the library saves it with its own lifetime. */
+const REPLAY_CLAIM_SECONDS = 600;
+
 export class RedisAdapter implements Adapter {
   readonly #model: string;
   readonly #redis: Scripted;
@@ -53,6 +56,12 @@ export class RedisAdapter implements Adapter {
   }
 
   async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
+    if (this.#model === 'ReplayDetection') {
+      // find() already claimed the id; this sets how long the claim is kept.
+      const seconds = Math.max(1, Math.ceil((expiresIn ?? 0) + this.#tolerance));
+      await this.#redis.set(this.#replayKey(id), '1', 'EX', seconds);
+      return;
+    }
     const ttlMs =
       typeof expiresIn === 'number' && expiresIn > 0 ? (expiresIn + this.#tolerance) * 1000 : 0;
     let stored: AdapterPayload = payload;
@@ -95,10 +104,33 @@ export class RedisAdapter implements Adapter {
     return payload;
   }
 
+  /** A seen DPoP proof or client assertion: the hashed jti the library gives as the id. */
+  #replayKey(id: string): string {
+    return `${this.#prefix}ReplayDetection:${id}`;
+  }
+
   async find(id: string): Promise<AdapterPayload | undefined> {
     // Clients are configured statically; dynamic registration is off.
     if (this.#model === 'Client') return undefined;
+    if (this.#model === 'ReplayDetection') return this.#claimOnce(id);
     return this.#load(recordKey(this.#prefix, this.#model, id), id);
+  }
+
+  /**
+   * The library checks a jti by find-then-save, so two requests racing with one proof or assertion
+   * would both pass. Here the find itself claims the jti (SET NX): only the first caller is told
+   * "not seen"; everyone after, at once or later, finds it.
+   */
+  async #claimOnce(id: string): Promise<AdapterPayload | undefined> {
+    const claimed = await this.#redis.set(
+      this.#replayKey(id),
+      '1',
+      'EX',
+      REPLAY_CLAIM_SECONDS,
+      'NX',
+    );
+    if (claimed === 'OK') return undefined;
+    return { jti: id, exp: Math.floor(Date.now() / 1000) + REPLAY_CLAIM_SECONDS };
   }
 
   /** A session found by uid comes without its id: only a hash of the cookie value is stored. */

@@ -458,6 +458,16 @@ describe('RedisAdapter', () => {
   });
 
   describe('single use', () => {
+    it('tells exactly one of many concurrent finds of a DPoP or assertion jti that it is new', async () => {
+      const replay = adapter('ReplayDetection');
+      const found = await Promise.all(Array.from({ length: 20 }, () => replay.find('jti-hash')));
+      expect(found.filter((f) => f === undefined)).to.have.length(1);
+      await replay.upsert('jti-hash', { jti: 'jti-hash', iss: 'client' }, 30);
+      expect(await replay.find('jti-hash')).to.include({ jti: 'jti-hash' });
+      const ttl = await redis.ttl(`${prefix}ReplayDetection:jti-hash`);
+      expect(ttl).to.be.within(25, 30);
+    });
+
     it('lets exactly one of many concurrent consumes win, and the losers revoke the grant', async () => {
       const code = adapter('AuthorizationCode');
       const accessToken = adapter('AccessToken');

@@ -199,7 +199,7 @@ describe('parseClients', () => {
       expect(
         problemsOf([{ ...confidential, grant_types: ['authorization_code', 'password'] }]),
       ).to.deep.equal([
-        'client "billing-web": grant_types may only contain authorization_code, refresh_token and urn:ietf:params:oauth:grant-type:device_code',
+        'client "billing-web": grant_types may only contain authorization_code, refresh_token and urn:ietf:params:oauth:grant-type:device_code (client_credentials is for machine clients: "machine": true)',
       ]);
     });
 
@@ -258,9 +258,9 @@ describe('parseClients', () => {
 
     it('refuses an unknown authentication method', () => {
       expect(
-        problemsOf([{ ...confidential, token_endpoint_auth_method: 'private_key_jwt' }]),
+        problemsOf([{ ...confidential, token_endpoint_auth_method: 'tls_client_auth' }]),
       ).to.deep.equal([
-        'client "billing-web": token_endpoint_auth_method must be one of client_secret_basic, client_secret_post, none',
+        'client "billing-web": token_endpoint_auth_method must be one of client_secret_basic, client_secret_post, private_key_jwt, none',
       ]);
     });
 
@@ -302,7 +302,7 @@ describe('parseClients', () => {
         'client "billing-web" is listed twice',
         'client "billing-web" redirect_uris[0] must not have a fragment: https://billing.example.com/cb#x',
         'client #5: client_id must be 1-128 characters of letters, digits, . _ ~ -',
-        'client "legacy": grant_types may only contain authorization_code, refresh_token and urn:ietf:params:oauth:grant-type:device_code',
+        'client "legacy": grant_types may only contain authorization_code, refresh_token and urn:ietf:params:oauth:grant-type:device_code (client_credentials is for machine clients: "machine": true)',
         'client "legacy": response_types may only contain "code"',
       ]);
       expect(message).to.equal(
