@@ -12,7 +12,7 @@ import {
   OFFLINE,
 } from '../test/support/oidc.ts';
 import type { HttpClient } from './http.ts';
-import type { Account, ClientSettings, FlowName } from './options.ts';
+import type { Account, ClientSettings, FlowName, MachineSettings } from './options.ts';
 
 export interface RelyingParty {
   settings: ClientSettings;
@@ -145,6 +145,37 @@ export interface FlowContext {
   /** The device flow's client (public, grant type device_code). */
   deviceClientId: string;
   nextAccount(): Account;
+  /** The machine client of the client-credentials flows. */
+  machine: MachineSettings | undefined;
+  /** Where oidc-provider alone answers (client-credentials-bare). */
+  bareIssuer: string | undefined;
+}
+
+/** One client_credentials request as a machine client would send it; the token is checked. */
+function clientCredentials(http: HttpClient, issuer: string, machine: MachineSettings) {
+  const body = new URLSearchParams({
+    grant_type: 'client_credentials',
+    resource: machine.resource,
+    scope: machine.scope,
+  }).toString();
+  const headers = {
+    'content-type': 'application/x-www-form-urlencoded',
+    authorization: `Basic ${Buffer.from(`${encodeURIComponent(machine.id)}:${encodeURIComponent(machine.secret)}`).toString('base64')}`,
+  };
+  return async () => {
+    const res = await http.axios.post(`${issuer}/token`, body, {
+      headers,
+      validateStatus: () => true,
+    });
+    const data = res.data as Record<string, unknown>;
+    if (
+      res.status !== 200 ||
+      typeof data.access_token !== 'string' ||
+      data.scope !== machine.scope
+    ) {
+      throw new Error(`client_credentials refused: ${res.status} ${JSON.stringify(data)}`);
+    }
+  };
 }
 
 export function makeFlow(name: FlowName, ctx: FlowContext): Flow {
@@ -215,6 +246,14 @@ export function makeFlow(name: FlowName, ctx: FlowContext): Flow {
           throw new Error(`the device got no tokens: ${JSON.stringify(tokens)}`);
         }
       };
+    },
+    'client-credentials': async () => {
+      if (!ctx.machine) throw new Error('no machine client');
+      return clientCredentials(http, issuer, ctx.machine);
+    },
+    'client-credentials-bare': async () => {
+      if (!ctx.machine || !ctx.bareIssuer) throw new Error('the bare engine is not running');
+      return clientCredentials(http, ctx.bareIssuer, ctx.machine);
     },
     userinfo: async () => {
       const { tokens, sub } = await signIn();

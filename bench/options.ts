@@ -2,7 +2,18 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_LIMITS } from '../src/accounts/login-throttle.ts';
 
-export const FLOW_NAMES = ['password-login', 'sso', 'refresh', 'userinfo', 'device'] as const;
+export const FLOW_NAMES = [
+  'password-login',
+  'sso',
+  'refresh',
+  'userinfo',
+  'device',
+  'client-credentials',
+  'client-credentials-bare',
+] as const;
+
+/** Flows that take no account: a machine client gets tokens as itself. */
+export const MACHINE_FLOWS: readonly FlowName[] = ['client-credentials', 'client-credentials-bare'];
 export type FlowName = (typeof FLOW_NAMES)[number];
 
 export const USAGE = `Usage: npm run bench -- [options]
@@ -17,6 +28,12 @@ export const USAGE = `Usage: npm run bench -- [options]
   --timeout SECONDS         per HTTP request (default 30)
   --device-client-id ID     device-flow client of the device flow (default bench-tv, which
                             the bench's own server registers)
+
+  client-credentials: a machine client (client_secret_basic) asks /token for a token for its
+  resource. client-credentials-bare: the same request against oidc-provider alone (a minimal
+  Redis adapter, the same client; bench/bare-engine.ts), started by the bench in the same run.
+  --machine-client-id ID --machine-client-secret SECRET --machine-resource URI --machine-scope S
+                            the machine client (with --issuer; the own server registers one)
 
   Own server (no --issuer):
   --bcrypt-cost N           BCRYPT_COST of the server (default 10)
@@ -46,7 +63,16 @@ export interface Options {
   timeoutS: number;
   bcryptCost: number;
   serverEnv: Record<string, string>;
-  external: { issuer: string; first: ClientSettings; second: ClientSettings } | undefined;
+  external:
+    | { issuer: string; first: ClientSettings; second: ClientSettings; machine?: MachineSettings }
+    | undefined;
+}
+
+export interface MachineSettings {
+  id: string;
+  secret: string;
+  resource: string;
+  scope: string;
 }
 
 export interface ClientSettings {
@@ -110,6 +136,10 @@ export function parseOptions(argv: string[]): Options | 'help' {
       'second-client-secret': string,
       'second-redirect-uri': string,
       'device-client-id': string,
+      'machine-client-id': string,
+      'machine-client-secret': string,
+      'machine-resource': string,
+      'machine-scope': string,
     },
   });
   if (values.help) return 'help';
@@ -157,7 +187,34 @@ export function parseOptions(argv: string[]): Options | 'help' {
       throw new UsageError('--issuer must be an http(s) URL');
     }
     const get = (k: (typeof clientKeys)[number]) => values[k] as string;
+    const machineKeys = [
+      'machine-client-id',
+      'machine-client-secret',
+      'machine-resource',
+      'machine-scope',
+    ] as const;
+    const machineGiven = machineKeys.filter((k) => values[k] !== undefined);
+    if (machineGiven.length > 0 && machineGiven.length < machineKeys.length) {
+      throw new UsageError(
+        `a machine client needs all of ${machineKeys.map((k) => `--${k}`).join(', ')}`,
+      );
+    }
+    if (machineGiven.length === 0 && flows.some((f) => MACHINE_FLOWS.includes(f as FlowName))) {
+      throw new UsageError(
+        `the client-credentials flows need ${machineKeys.map((k) => `--${k}`).join(', ')} with --issuer`,
+      );
+    }
     external = {
+      ...(machineGiven.length > 0
+        ? {
+            machine: {
+              id: values['machine-client-id'] as string,
+              secret: values['machine-client-secret'] as string,
+              resource: values['machine-resource'] as string,
+              scope: values['machine-scope'] as string,
+            },
+          }
+        : {}),
       issuer: values.issuer.replace(/\/+$/, ''),
       first: {
         id: get('client-id'),

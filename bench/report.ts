@@ -110,6 +110,31 @@ export function environment(): Report['environment'] {
 
 export const mib = (kib: number) => `${fixed(kib / 1024)} MiB`;
 
+/** Hydra's published client-credentials throughput on 2 vCPU; the goal is 2.5 times it. */
+export const HYDRA_TOKENS_PER_SECOND = 542;
+export const TOKENS_GOAL = Math.round(HYDRA_TOKENS_PER_SECOND * 2.5);
+/** Latchkey may spend at most this much more server CPU per token than oidc-provider alone. */
+export const CPU_RATIO_GOAL = 1.25;
+
+/** client-credentials against the bare engine, when the run measured both. */
+export function machineComparison(flows: readonly FlowResult[]): string[] {
+  const ours = flows.find((f) => f.name === 'client-credentials');
+  const bare = flows.find((f) => f.name === 'client-credentials-bare');
+  const lines: string[] = [];
+  if (ours) {
+    lines.push(
+      `client-credentials: ${fixed(ours.opsPerSecond)} tokens/s (goal >= ${TOKENS_GOAL}: ${ours.opsPerSecond >= TOKENS_GOAL ? 'met' : 'NOT met'})`,
+    );
+  }
+  if (ours && bare && ours.serverCpuMsPerOperation && bare.serverCpuMsPerOperation) {
+    const ratio = ours.serverCpuMsPerOperation / bare.serverCpuMsPerOperation;
+    lines.push(
+      `bare engine: ${fixed(bare.opsPerSecond)} tokens/s; server CPU per token ${fixed(ours.serverCpuMsPerOperation, 2)} ms vs ${fixed(bare.serverCpuMsPerOperation, 2)} ms = ${fixed(ratio, 2)}x (goal <= ${CPU_RATIO_GOAL}: ${ratio <= CPU_RATIO_GOAL ? 'met' : 'NOT met'})`,
+    );
+  }
+  return lines;
+}
+
 export function printReport(report: Report): void {
   const { environment: env, target, settings } = report;
   const lines: string[] = [];
@@ -147,6 +172,8 @@ export function printReport(report: Report): void {
     `(server and bench CPU: share of one core, all threads; machine busy: share of all ${env.cpus} cores, every process)`,
     '',
   );
+  const comparison = machineComparison(report.flows);
+  if (comparison.length > 0) lines.push(...comparison, '');
   lines.push('Requests per flow (latency of each HTTP request, ms):');
   const requestRows: string[][] = [['', 'per op', 'p50', 'p99', 'max']];
   for (const f of report.flows) {

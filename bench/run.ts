@@ -63,6 +63,8 @@ import { checkInterrupted, Interrupted, reportLeftovers, stopOnSignals } from '.
 import {
   type Account,
   type ClientSettings,
+  MACHINE_FLOWS,
+  type MachineSettings,
   type Options,
   parseOptions,
   SetupError,
@@ -76,6 +78,7 @@ import {
   procStatus,
   redisKeysByKind,
   serverProblems,
+  startBareEngine,
   startOwnServer,
 } from './server.ts';
 import { describeError } from './stats.ts';
@@ -93,7 +96,7 @@ async function run(options: Options): Promise<number> {
   try {
     let issuer: string;
     let own: OwnServer | undefined;
-    let settings: { first: ClientSettings; second: ClientSettings };
+    let settings: { first: ClientSettings; second: ClientSettings; machine?: MachineSettings };
     if (options.external) {
       issuer = options.external.issuer;
       settings = options.external;
@@ -107,16 +110,25 @@ async function run(options: Options): Promise<number> {
     checkInterrupted();
     const pid = own?.process.child.pid;
     const bootStatus = pid === undefined ? undefined : procStatus(pid);
+    let bare: { issuer: string; pid: number } | undefined;
+    if (options.flows.includes('client-credentials-bare') && settings.machine) {
+      progress('starting the bare engine (oidc-provider alone, bench/bare-engine.ts)...');
+      bare = await startBareEngine(settings.machine, cleanups);
+    }
+    const peopleFlows = options.flows.some((f) => !MACHINE_FLOWS.includes(f));
 
     const first = await relyingParty(http, issuer, settings.first);
     const second = await relyingParty(http, issuer, settings.second);
 
     // Emails under example.com (reserved) and a per-run tag, so runs never collide.
     const tag = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
-    const created: Account[] = Array.from({ length: options.signUps }, (_, i) => ({
-      email: `bench.${tag}.${i + 1}@example.com`,
-      password: `bench ${randomBytes(18).toString('base64url')}`,
-    }));
+    const created: Account[] = Array.from(
+      { length: peopleFlows ? options.signUps : 0 },
+      (_, i) => ({
+        email: `bench.${tag}.${i + 1}@example.com`,
+        password: `bench ${randomBytes(18).toString('base64url')}`,
+      }),
+    );
     if (created.length > 0) progress(`signing up ${created.length} accounts through the form...`);
     let nextSignUp = 0;
     await Promise.all(
@@ -139,10 +151,14 @@ async function run(options: Options): Promise<number> {
       second,
       deviceClientId: options.deviceClientId,
       nextAccount: () => accounts[turn++ % accounts.length] as Account,
+      machine: settings.machine,
+      bareIssuer: bare?.issuer,
     };
 
     const beforeFlows = pid === undefined ? undefined : procStatus(pid);
     const flows: FlowResult[] = [];
+    // The bare engine's CPU is its own process's, measured the same way as the server's.
+    const flowPid = (name: string) => (name === 'client-credentials-bare' ? bare?.pid : pid);
     for (const name of options.flows) {
       const flow = makeFlow(name, ctx);
       progress(`${name}: preparing ${options.concurrency} workers...`);
@@ -158,13 +174,13 @@ async function run(options: Options): Promise<number> {
       checkInterrupted();
       if (options.warmupS > 0) {
         progress(`${name}: warming up for ${options.warmupS} s...`);
-        await runPhase(flow, operations, options.warmupS, http, pid);
+        await runPhase(flow, operations, options.warmupS, http, flowPid(name));
         checkInterrupted();
       }
       progress(`${name}: measuring for ${options.durationS} s...`);
       const result = flowResult(
         name,
-        await runPhase(flow, operations, options.durationS, http, pid),
+        await runPhase(flow, operations, options.durationS, http, flowPid(name)),
       );
       checkInterrupted();
       flows.push(result);

@@ -1,4 +1,5 @@
 // The server process, when the bench owns it: started like the e2e server, memory and CPU from /proc.
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -15,7 +16,7 @@ import {
   uniqueNamespace,
 } from '../test/support/server-env.ts';
 import { leftovers } from './interrupt.ts';
-import type { ClientSettings } from './options.ts';
+import type { ClientSettings, MachineSettings } from './options.ts';
 
 export interface OwnServer {
   process: ServerProcess;
@@ -63,7 +64,12 @@ export async function startOwnServer(
   bcryptCost: number,
   extraEnv: Record<string, string>,
   cleanups: (() => Promise<void>)[],
-): Promise<{ server: OwnServer; first: ClientSettings; second: ClientSettings }> {
+): Promise<{
+  server: OwnServer;
+  first: ClientSettings;
+  second: ClientSettings;
+  machine: MachineSettings;
+}> {
   const namespace = uniqueNamespace('bench');
   const dir = await mkdtemp(path.join(os.tmpdir(), 'latchkey-bench-'));
   const files = `temporary directory ${dir}`;
@@ -92,6 +98,13 @@ export async function startOwnServer(
     secret: secret(),
     redirectUri: 'http://127.0.0.1:9/bench-second/callback',
   };
+  // Never called: a machine token's audience is only a name here.
+  const machine = {
+    id: 'bench-machine',
+    secret: secret(),
+    resource: 'https://reports.bench.example',
+    scope: 'reports:read',
+  };
   const clientsFile = path.join(dir, 'clients.json');
   await writeFile(
     clientsFile,
@@ -110,6 +123,13 @@ export async function startOwnServer(
         token_endpoint_auth_method: 'none',
         grant_types: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'],
         first_party: true,
+      },
+      {
+        client_id: machine.id,
+        client_secret: machine.secret,
+        client_name: 'Bench machine',
+        machine: true,
+        resources: { [machine.resource]: [machine.scope] },
       },
     ]),
   );
@@ -136,7 +156,7 @@ export async function startOwnServer(
       throw new Error(`server exited with ${code}:\n${output}`);
     }
   });
-  return { server: { process: child, namespace }, first, second };
+  return { server: { process: child, namespace }, first, second, machine };
 }
 
 /** Keys the run left in Redis, by model ("oidc:RefreshToken"): what a day of this traffic keeps. */
@@ -173,4 +193,53 @@ export function serverProblems(server: ServerProcess): string[] {
       return line.trim() !== '';
     }
   });
+}
+
+/** oidc-provider alone (bench/bare-engine.ts) with the same machine client, for reference. */
+export async function startBareEngine(
+  machine: MachineSettings,
+  cleanups: (() => Promise<void>)[],
+): Promise<{ issuer: string; pid: number }> {
+  const namespace = uniqueNamespace('bench-bare');
+  const child = spawn(process.execPath, [path.join(import.meta.dirname, 'bare-engine.ts')], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      BARE_CLIENT_ID: machine.id,
+      BARE_CLIENT_SECRET: machine.secret,
+      BARE_RESOURCE: machine.resource,
+      BARE_SCOPE: machine.scope,
+      BARE_REDIS_URL: TEST_REDIS_URL,
+      BARE_REDIS_PREFIX: `${namespace}:`,
+      NODE_ENV: 'production',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const note = `bare engine process ${child.pid}`;
+  leftovers.set(note, () => child.kill('SIGTERM'));
+  cleanups.push(async () => {
+    if (child.exitCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    leftovers.delete(note);
+    await dropNamespace(namespace);
+  });
+  let output = '';
+  const issuer = await new Promise<string>((resolve, reject) => {
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk: string) => {
+      output += chunk;
+    });
+    child.stdout.on('data', (chunk: string) => {
+      output += chunk;
+      const found = /listening (\S+)/.exec(output);
+      if (found) resolve(found[1] as string);
+    });
+    child.once('exit', (code) =>
+      reject(new Error(`the bare engine exited with ${code}: ${output}`)),
+    );
+  });
+  return { issuer, pid: child.pid as number };
 }
