@@ -23,11 +23,17 @@ export const listClientsCommand = withoutOptions(
       say(`  name:          ${client.client_name ?? '-'}`);
       say(`  type:          ${method === 'none' ? 'public' : `confidential (${method})`}`);
       say(`  first party:   ${client.first_party === true ? 'yes' : 'no'}`);
-      if (client.grant_types?.includes(DEVICE_CODE_GRANT)) {
+      if (client.machine === true) {
+        const audiences = Object.entries(client.resources ?? {}).map(
+          ([audience, scopes]) => `${audience} (${scopes.join(' ')})`,
+        );
+        say(`  machine:       client_credentials for ${audiences.join(', ')}`);
+      } else if (client.grant_types?.includes(DEVICE_CODE_GRANT)) {
         say('  sign-in:       device flow (a user code, no redirects)');
       } else {
         say(`  redirect URIs: ${(client.redirect_uris ?? []).join(', ')}`);
       }
+      if (client.dpop_bound_access_tokens === true) say('  DPoP:          required');
       if (client.post_logout_redirect_uris?.length) {
         say(`  after logout:  ${client.post_logout_redirect_uris.join(', ')}`);
       }

@@ -14,6 +14,15 @@ import {
   uniqueNamespace,
 } from '../support/server.ts';
 
+/** A machine client that must bind its tokens with DPoP. */
+const WORKER = {
+  client_id: 'invoice-worker',
+  client_secret: 'invoice-worker-secret-0123456789abcdef',
+  machine: true,
+  dpop_bound_access_tokens: true,
+  resources: { 'https://invoices.example.com': ['invoices:read'] },
+};
+
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/;
 const STACK_FRAME = /^\s+at /m;
 
@@ -77,7 +86,7 @@ describe('admin CLI', function () {
     clientsFile = path.join(dir, 'clients.json');
     await writeFile(
       clientsFile,
-      JSON.stringify([...Object.values(TEST_CLIENTS), DEVICE_CLIENTS.tv]),
+      JSON.stringify([...Object.values(TEST_CLIENTS), DEVICE_CLIENTS.tv, WORKER]),
     );
     db = new pg.Client({ connectionString: TEST_DATABASE_URL });
     await db.connect();
@@ -320,6 +329,14 @@ describe('admin CLI', function () {
     const tv = blockOf(DEVICE_CLIENTS.tv.client_id);
     expect(tv).to.match(/type:\s+public/);
     expect(tv).to.match(/sign-in:\s+device flow/);
+
+    const worker = blockOf(WORKER.client_id);
+    expect(worker).to.match(/type:\s+confidential \(client_secret_basic\)/);
+    expect(worker).to.match(
+      /machine:\s+client_credentials for https:\/\/invoices\.example\.com \(invoices:read\)/,
+    );
+    expect(worker).to.match(/DPoP:\s+required/);
+    expect(result.stdout).not.to.include(WORKER.client_secret);
 
     expect(result.stdout).not.to.include(TEST_CLIENTS.firstParty.client_secret);
     expect(result.stdout).not.to.include(TEST_CLIENTS.thirdParty.client_secret);
