@@ -119,6 +119,17 @@ export interface LatchkeyApp {
 /** Paths the mounted provider answers; everything else is ours. */
 const PROVIDER_PATHS = ['/.well-known/openid-configuration', ...Object.values(ROUTES)];
 
+/** The provider's endpoints for programs: JSON in and out, no page of ours ever involved. */
+const MACHINE_ENDPOINTS: ReadonlySet<string> = new Set([
+  '/.well-known/openid-configuration',
+  ROUTES.token,
+  ROUTES.introspection,
+  ROUTES.revocation,
+  ROUTES.jwks,
+  ROUTES.pushed_authorization_request,
+  ROUTES.device_authorization,
+]);
+
 function isProviderPath(path: string): boolean {
   return PROVIDER_PATHS.some((p) => path === p || path.startsWith(`${p}/`));
 }
@@ -358,17 +369,26 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     keys: [...deps.cookieKeys],
   });
   app.on('error', koaErrorLogger(logger));
+  const headers = securityHeaders({
+    https,
+    formTargets: [...origins, ...upstreamOrigins(config.upstreams)],
+    imageOrigins: clientLogoOrigins(clients),
+  });
+  const handle = provider.callback();
   app.use(requestContext(logger, { trustProxy: config.trustProxy }));
   app.use(pinToIssuer(config.issuer, config.trustProxy));
+  // Endpoints only programs call (tokens, keys, discovery) answer JSON in the provider's own
+  // words: they skip the page machinery (language, error pages, our routers) and go straight in.
+  app.use(async (ctx, next) => {
+    if (!MACHINE_ENDPOINTS.has(ctx.path)) return next();
+    await headers(ctx, async () => {
+      ctx.respond = false;
+      await handle(ctx.req, ctx.res);
+    });
+  });
   app.use(languageChoice({ https, product: config.brand.product }));
   app.use(errorMapper(views, deps.outages));
-  app.use(
-    securityHeaders({
-      https,
-      formTargets: [...origins, ...upstreamOrigins(config.upstreams)],
-      imageOrigins: clientLogoOrigins(clients),
-    }),
-  );
+  app.use(headers);
   app.use(knownMethodsOnly());
   app.use(
     assets(`${VIEWS_DIR}/assets`, [
@@ -393,7 +413,6 @@ export function createApp(deps: AppDeps): LatchkeyApp {
   app.use(api.allowedMethods());
   app.use(deviceRouter.routes());
 
-  const handle = provider.callback();
   app.use(async (ctx, next) => {
     if (!isProviderPath(ctx.path)) return next();
     // The provider's one browser form of its own, the logout confirmation.
