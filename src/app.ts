@@ -53,6 +53,7 @@ import { oidcPages } from './oidc/pages.ts';
 import { apiResource, createProvider, ROUTES } from './oidc/provider.ts';
 import { redisAdapterFactory } from './oidc/redis-adapter.ts';
 import { RefreshGrace } from './oidc/refresh-grace.ts';
+import type { ResourceServers } from './oidc/resource-servers.ts';
 import { accountClient } from './self-service/account-client.ts';
 import {
   type AccountPageDeps,
@@ -74,6 +75,8 @@ export interface AppDeps {
   db: DataSource;
   redis: Redis;
   clients: readonly ClientEntry[];
+  /** The APIs tokens are issued for (boot.ts loads RESOURCE_SERVERS_FILE). */
+  resourceServers: ResourceServers;
   jwks: { keys: JWK[] };
   cookieKeys: readonly string[];
   /** Outage tracking for Postgres and Redis (from boot); absent, outages are not logged. */
@@ -203,6 +206,7 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     }),
     findAccount: findAccount(accounts),
     consents,
+    resourceServers: deps.resourceServers,
     pages: oidcPages(views),
     device: device.provider,
     trustProxy: config.trustProxy,
@@ -270,6 +274,7 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     kit,
     accounts,
     consents,
+    resourceServers: deps.resourceServers,
     sameOrigin,
     signUpEnabled: config.signUpEnabled,
     csrf,

@@ -7,6 +7,7 @@ import { mapError, problemWords } from '../http/map-error.ts';
 import { t } from '../i18n/t.ts';
 import { StoredKeysUnreadable } from '../keys/key-encryption.ts';
 import { ClientsFileError } from '../oidc/clients.ts';
+import { ResourceServersFileError } from '../oidc/resource-servers.ts';
 import { createAccountCommand, setPasswordCommand } from './accounts.ts';
 import { listClientsCommand } from './clients.ts';
 import {
@@ -83,7 +84,11 @@ function report(error: unknown): number {
     console.error(`${errorMessage(error)}\n\n${usage()}`);
     return EXIT_USAGE;
   }
-  if (error instanceof ConfigError || error instanceof ClientsFileError) {
+  if (
+    error instanceof ConfigError ||
+    error instanceof ClientsFileError ||
+    error instanceof ResourceServersFileError
+  ) {
     console.error(error.message);
     return EXIT_CONFIG;
   }

@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import type { ClientMetadata } from 'oidc-provider';
 import { isLoopbackHost } from '../net.ts';
+import { checkResourcesField } from './resource-servers.ts';
 
 export interface ClientEntry extends ClientMetadata {
   client_id: string;
@@ -9,6 +10,11 @@ export interface ClientEntry extends ClientMetadata {
   first_party?: boolean;
   /** Latchkey extension: every sign-in to this application needs two factors (mfa-policy.ts). */
   require_mfa?: boolean;
+  /**
+   * Latchkey extension: the resource servers (by audience) and scopes this client may ask for,
+   * checked against RESOURCE_SERVERS_FILE at boot (oidc/resource-servers.ts).
+   */
+  resources?: Record<string, string[]>;
 }
 
 /** The account page's own client (self-service/account-routes.ts): Latchkey signing in to itself. */
@@ -158,6 +164,8 @@ export function parseClients(
     if (entry.require_mfa !== undefined && typeof entry.require_mfa !== 'boolean') {
       problems.push(`${label}: require_mfa must be true or false`);
     }
+    const resourcesProblem = checkResourcesField(entry.resources);
+    if (resourcesProblem) problems.push(`${label}: ${resourcesProblem}`);
     const grants = entry.grant_types ?? ['authorization_code', 'refresh_token'];
     // A device client (a TV, a CLI) only polls the token endpoint: no redirects, no response types.
     const device = Array.isArray(grants) && grants.includes(DEVICE_CODE_GRANT);

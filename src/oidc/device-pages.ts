@@ -137,7 +137,7 @@ export function deviceFlowPages(views: Views, apiResource: string, whoIs?: WhoIs
             tosUri: text(client.tosUri),
           },
           clientUri: text(client.clientUri),
-          scopes: describeScopes(oidcScopes, resourceScopes, apiResource),
+          scopes: describeScopes(oidcScopes, resourceScopes, { apiAudience: apiResource }),
           startedAgo: startedAgo(code?.iat),
           deviceLabel: describeDevice(deviceInfo),
           address: text(deviceInfo?.ip),
