@@ -126,5 +126,5 @@ if (import.meta.main) {
     port: Number(process.env.PORT ?? 3003),
     host: process.env.HOST ?? '127.0.0.1',
   });
-  console.log(`orders API for ${audience} at ${api.url}/orders, tokens from ${issuer}`);
+  process.stdout.write(`orders API for ${audience} at ${api.url}/orders, tokens from ${issuer}\n`);
 }

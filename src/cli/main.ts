@@ -32,6 +32,7 @@ import {
 } from './keys.ts';
 import { migrateCommand } from './migrate.ts';
 import { say } from './output.ts';
+import { listResourcesCommand } from './resources.ts';
 import { listSessionsCommand, revokeSessionsCommand } from './sessions.ts';
 
 const COMMANDS = new Map<string, Command>([
@@ -39,6 +40,7 @@ const COMMANDS = new Map<string, Command>([
   ['accounts:create', createAccountCommand],
   ['accounts:set-password', setPasswordCommand],
   ['clients:list', listClientsCommand],
+  ['resources:list', listResourcesCommand],
   ['keys:list', listKeysCommand],
   ['keys:stage', stageKeysCommand],
   ['keys:rotate', rotateKeysCommand],
