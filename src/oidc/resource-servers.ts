@@ -80,6 +80,9 @@ const FIELDS = new Set([
 ]);
 
 export const latchkeyApiAudience = (issuer: string) => `${issuer}/api`;
+const issuerOf = (apiAudience: string) => apiAudience.slice(0, -'/api'.length);
+/** Stands for ISSUER at the start of an audience in the file. */
+export const ISSUER_PLACEHOLDER = '{issuer}';
 
 function defaultApiEntry(issuer: string): ResourceServer {
   return {
@@ -140,7 +143,15 @@ function parseEntry(
     return undefined;
   }
   const entry = raw as Record<string, unknown>;
-  const audience = checkAudience(problems, where, entry.audience);
+  // "{issuer}/api" names Latchkey's own API whatever ISSUER is (one file for every environment).
+  const written = entry.audience;
+  const audience = checkAudience(
+    problems,
+    where,
+    typeof written === 'string' && written.startsWith(ISSUER_PLACEHOLDER)
+      ? `${issuerOf(apiAudience)}${written.slice(ISSUER_PLACEHOLDER.length)}`
+      : written,
+  );
   const label = audience === undefined ? where : `resource server "${audience}"`;
   const latchkeyApi = audience === apiAudience;
   for (const key of Object.keys(entry)) {

@@ -55,6 +55,16 @@ describe('resource servers file', () => {
     });
   });
 
+  it('reads "{issuer}/api" as Latchkey\'s own API, whatever ISSUER is', () => {
+    const servers = parseResourceServers(
+      [{ audience: '{issuer}/api', scopes: { email: '' } }],
+      ISSUER,
+    );
+    expect(servers.map((s) => [s.audience, s.latchkeyApi, s.scopes.length])).to.deep.equal([
+      [API, true, 1],
+    ]);
+  });
+
   it('lists every problem at once', () => {
     const problems = problemsOf([
       { audience: 'not a uri', scopes: {} },
