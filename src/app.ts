@@ -182,6 +182,7 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     oidcPrefix,
     throttlePrefix: `${config.redisKeyPrefix}throttle:`,
     views,
+    resourceServers: deps.resourceServers,
     whoIs: async (id) => {
       const profile = await accounts.findProfile(id);
       return profile?.email ?? profile?.name ?? undefined;

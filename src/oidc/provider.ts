@@ -24,9 +24,8 @@ import { logRefusals } from './provider-events.ts';
 import type { RefreshGrace } from './refresh-grace.ts';
 import { checkResourcesField, type ResourceServers } from './resource-servers.ts';
 
-/** Our own account API is a resource server; its tokens are audience-restricted to it. */
+/** Our own account API is a resource server (oidc/resource-servers.ts has its entry). */
 export const apiResource = (issuer: string) => `${issuer}/api`;
-export const API_SCOPES = 'profile email';
 
 export const TTL = {
   AccessToken: 15 * 60,
