@@ -11,8 +11,13 @@ const e = process.env;
 const client = (id, secret, redirect, name) => ({
   client_id: id, client_secret: secret, client_name: name, redirect_uris: [redirect], first_party: true,
 });
+// The APIs of RESOURCE_SERVERS_FILE (test/e2e/resource-servers.json) the first application may ask for.
+const resources = {
+  "https://orders.e2e.example": ["orders:read", "orders:write"],
+  "https://billing.e2e.example": ["billing:read"],
+};
 process.stdout.write(JSON.stringify([
-  client(e.E2E_CLIENT_ID, e.E2E_CLIENT_SECRET, e.E2E_REDIRECT_URI, "E2E Web"),
+  { ...client(e.E2E_CLIENT_ID, e.E2E_CLIENT_SECRET, e.E2E_REDIRECT_URI, "E2E Web"), resources },
   client(e.E2E_SECOND_CLIENT_ID, e.E2E_SECOND_CLIENT_SECRET, e.E2E_SECOND_REDIRECT_URI, "E2E Second App"),
   { client_id: e.E2E_TV_CLIENT_ID, client_name: "E2E TV", token_endpoint_auth_method: "none",
     grant_types: ["urn:ietf:params:oauth:grant-type:device_code", "refresh_token"], response_types: [],

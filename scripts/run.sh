@@ -71,6 +71,7 @@ note "run: no Docker engine; running locally against $DATABASE_URL and $REDIS_UR
 ensure_node_modules || exit 1
 export ISSUER DATABASE_URL REDIS_URL
 export CLIENTS_FILE=${CLIENTS_FILE:-docker/clients.json}
+export RESOURCE_SERVERS_FILE=${RESOURCE_SERVERS_FILE:-docker/resource-servers.json}
 npm run --silent migrate || exit 1
 if [ "$fakes" != 1 ]; then
   welcome "$ISSUER"

@@ -54,6 +54,7 @@ import { oidcPages } from './oidc/pages.ts';
 import { apiResource, createProvider, ROUTES } from './oidc/provider.ts';
 import { redisAdapterFactory } from './oidc/redis-adapter.ts';
 import { RefreshGrace } from './oidc/refresh-grace.ts';
+import type { ResourceServers } from './oidc/resource-servers.ts';
 import { accountClient } from './self-service/account-client.ts';
 import {
   type AccountPageDeps,
@@ -75,6 +76,8 @@ export interface AppDeps {
   db: DataSource;
   redis: Redis;
   clients: readonly ClientEntry[];
+  /** The APIs tokens are issued for (boot.ts loads RESOURCE_SERVERS_FILE). */
+  resourceServers: ResourceServers;
   jwks: { keys: JWK[] };
   cookieKeys: readonly string[];
   /** Outage tracking for Postgres and Redis (from boot); absent, outages are not logged. */
@@ -193,6 +196,7 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     oidcPrefix,
     throttlePrefix: `${config.redisKeyPrefix}throttle:`,
     views,
+    resourceServers: deps.resourceServers,
     whoIs: async (id) => {
       const profile = await accounts.findProfile(id);
       return profile?.email ?? profile?.name ?? undefined;
@@ -217,6 +221,7 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     }),
     findAccount: findAccount(accounts),
     consents,
+    resourceServers: deps.resourceServers,
     pages: oidcPages(views),
     device: device.provider,
     trustProxy: config.trustProxy,
@@ -285,6 +290,7 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     kit,
     accounts,
     consents,
+    resourceServers: deps.resourceServers,
     sameOrigin,
     signUpEnabled: config.signUpEnabled,
     csrf,

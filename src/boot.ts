@@ -13,12 +13,15 @@ import { SigningKeyStore } from './keys/signing-keys.ts';
 import { protectionSummary, sealPlainSecrets } from './keys/stored-secrets.ts';
 import type { Logger } from './logger.ts';
 import { describeUrl } from './net.ts';
-import { type ClientEntry, loadClients } from './oidc/clients.ts';
+import { type ClientEntry, ClientsFileError, loadClients } from './oidc/clients.ts';
+import { loadResourceServers, type ResourceServers } from './oidc/resource-servers.ts';
 
 export interface Resources {
   db: DataSource;
   redis: Redis;
   clients: ClientEntry[];
+  /** The APIs tokens are issued for, Latchkey's own /api among them. */
+  resourceServers: ResourceServers;
   jwks: { keys: JWK[] };
   cookieKeys: string[];
   /** Outages of Postgres and Redis after boot: logged once each, probed until they end. */
@@ -105,6 +108,9 @@ export async function connect(config: Config, logger: Logger): Promise<Resources
     production: config.production,
     privateNetwork: config.backchannelAllowPrivateNetwork,
   });
+  const resourceServers = await loadResourceServers(config.resourceServersFile, config.issuer);
+  const unknown = resourceServers.clientProblems(clients);
+  if (unknown.length > 0) throw new ClientsFileError(config.clientsFile ?? 'CLIENTS_FILE', unknown);
   // Failures before the boot completes stop it; afterwards they are outages, logged once each.
   let outages: StoreOutages | undefined;
   const db = await connectDatabase(config, logger, (error) => outages?.failed('postgres', error));
@@ -119,6 +125,7 @@ export async function connect(config: Config, logger: Logger): Promise<Resources
     logger.info(
       {
         clients: clients.length,
+        resourceServers: resourceServers.list().length,
         signingKeys: jwks.keys.length,
         cookieKeysFrom: config.cookieKeys ? 'COOKIE_KEYS' : 'database',
         keyEncryptionKey: config.keyEncryptionKeys[0]?.id ?? null,
@@ -138,6 +145,7 @@ export async function connect(config: Config, logger: Logger): Promise<Resources
       db,
       redis,
       clients,
+      resourceServers,
       jwks,
       cookieKeys,
       outages: tracked,

@@ -30,6 +30,8 @@ export interface Config {
   readonly redisKeyPrefix: string;
   /** Path of the JSON list of OIDC clients; undefined means no clients. */
   readonly clientsFile: string | undefined;
+  /** Path of the JSON list of resource servers (APIs); undefined means only Latchkey's own /api. */
+  readonly resourceServersFile: string | undefined;
   /** Cookie signing keys, newest first; undefined means generated once and kept in Postgres. */
   readonly cookieKeys: readonly string[] | undefined;
   readonly bcryptCost: number;
@@ -198,6 +200,7 @@ export function loadConfig(env: Env = process.env): Config {
     redisUrl: r.url('REDIS_URL', ['redis:', 'rediss:']),
     redisKeyPrefix,
     clientsFile: r.raw('CLIENTS_FILE'),
+    resourceServersFile: r.raw('RESOURCE_SERVERS_FILE'),
     cookieKeys: readCookieKeys(r),
     bcryptCost,
     bcryptQueueLimit:

@@ -5,6 +5,7 @@ import { connect } from './boot.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { createLogger } from './logger.ts';
 import { ClientsFileError } from './oidc/clients.ts';
+import { ResourceServersFileError } from './oidc/resource-servers.ts';
 
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>;
@@ -27,7 +28,7 @@ async function main(): Promise<void> {
   try {
     resources = await connect(config, logger);
   } catch (error) {
-    if (error instanceof ClientsFileError) {
+    if (error instanceof ClientsFileError || error instanceof ResourceServersFileError) {
       logger.fatal({ problems: error.problems }, error.message);
     } else {
       logger.fatal({ err: error }, `startup failed: ${(error as Error).message}`);

@@ -33,6 +33,10 @@ export const listClientsCommand = withoutOptions(
       } else {
         say(`  redirect URIs: ${(client.redirect_uris ?? []).join(', ')}`);
       }
+      const resources = Object.entries(client.resources ?? {});
+      if (resources.length > 0) {
+        say(`  resources:     ${resources.map(([a, s]) => `${a} (${s.join(' ')})`).join(', ')}`);
+      }
       if (client.dpop_bound_access_tokens === true) say('  DPoP:          required');
       if (client.post_logout_redirect_uris?.length) {
         say(`  after logout:  ${client.post_logout_redirect_uris.join(', ')}`);

@@ -7,6 +7,7 @@ import { mapError, problemWords } from '../http/map-error.ts';
 import { t } from '../i18n/t.ts';
 import { StoredKeysUnreadable } from '../keys/key-encryption.ts';
 import { ClientsFileError } from '../oidc/clients.ts';
+import { ResourceServersFileError } from '../oidc/resource-servers.ts';
 import { createAccountCommand, setPasswordCommand } from './accounts.ts';
 import { listClientsCommand } from './clients.ts';
 import {
@@ -31,6 +32,7 @@ import {
 } from './keys.ts';
 import { migrateCommand } from './migrate.ts';
 import { say } from './output.ts';
+import { listResourcesCommand } from './resources.ts';
 import { listSessionsCommand, revokeSessionsCommand } from './sessions.ts';
 
 const COMMANDS = new Map<string, Command>([
@@ -38,6 +40,7 @@ const COMMANDS = new Map<string, Command>([
   ['accounts:create', createAccountCommand],
   ['accounts:set-password', setPasswordCommand],
   ['clients:list', listClientsCommand],
+  ['resources:list', listResourcesCommand],
   ['keys:list', listKeysCommand],
   ['keys:stage', stageKeysCommand],
   ['keys:rotate', rotateKeysCommand],
@@ -83,7 +86,11 @@ function report(error: unknown): number {
     console.error(`${errorMessage(error)}\n\n${usage()}`);
     return EXIT_USAGE;
   }
-  if (error instanceof ConfigError || error instanceof ClientsFileError) {
+  if (
+    error instanceof ConfigError ||
+    error instanceof ClientsFileError ||
+    error instanceof ResourceServersFileError
+  ) {
     console.error(error.message);
     return EXIT_CONFIG;
   }

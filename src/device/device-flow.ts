@@ -8,7 +8,8 @@ import type { DeviceSettings } from '../config.ts';
 import { RedisAttemptCounter } from '../db/redis.ts';
 import type { Views } from '../http/views.ts';
 import { deviceFlowPages, type WhoIs } from '../oidc/device-pages.ts';
-import { apiResource, type ProviderDeps } from '../oidc/provider.ts';
+import type { ProviderDeps } from '../oidc/provider.ts';
+import type { ResourceServers } from '../oidc/resource-servers.ts';
 import { DeviceClaims } from './device-claims.ts';
 import { deviceFlowMiddleware } from './device-flow-middleware.ts';
 import { DevicePolling } from './device-polling.ts';
@@ -25,6 +26,8 @@ export interface DeviceFlowDeps {
   views: Views;
   /** Names the signed-in person on the confirm page. */
   whoIs?: WhoIs;
+  /** Names the APIs and their scopes on the confirm page. */
+  resourceServers: ResourceServers;
 }
 
 export function createDeviceFlow(deps: DeviceFlowDeps) {
@@ -46,7 +49,7 @@ export function createDeviceFlow(deps: DeviceFlowDeps) {
     codeTtlSeconds: settings.codeTtlSeconds,
   });
   const provider: ProviderDeps['device'] = {
-    pages: deviceFlowPages(deps.views, apiResource(issuer), deps.whoIs),
+    pages: deviceFlowPages(deps.views, deps.resourceServers, deps.whoIs),
     codeTtlSeconds: settings.codeTtlSeconds,
     claim: (jti) => claims.claim(jti),
   };

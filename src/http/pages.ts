@@ -3,7 +3,7 @@
 import type { Context } from 'koa';
 import type { Profile } from '../accounts/account.ts';
 import { t } from '../i18n/t.ts';
-import type { ScopeLine } from '../interactions/scope-descriptions.ts';
+import { groupByResource, type ScopeLine } from '../interactions/scope-descriptions.ts';
 import type { DeviceRow } from '../self-service/device-routes.ts';
 import type { PasskeyRow } from '../self-service/passkey-routes.ts';
 import type { PageLocals, Views } from './views.ts';
@@ -280,7 +280,12 @@ export class Pages {
   }
 
   consent(ctx: Context, status: number, locals: ConsentLocals): void {
-    this.#views.respond(ctx, 'consent', status, { title: t('consent.title'), ...locals });
+    // One list per API, under its name, after what the application asks to know about you.
+    this.#views.respond(ctx, 'consent', status, {
+      title: t('consent.title'),
+      ...locals,
+      groups: groupByResource(locals.scopes),
+    });
   }
 
   link(ctx: Context, status: number, locals: LinkLocals): void {

@@ -10,7 +10,7 @@ import type { LinkCookies } from '../http/link-cookies.ts';
 import { isFirstParty } from '../oidc/consent-policy.ts';
 import type { ConsentStore } from '../oidc/consent-store.ts';
 import { STEP_UP_REASON } from '../oidc/mfa-policy.ts';
-import { apiResource } from '../oidc/provider.ts';
+import type { ResourceServers } from '../oidc/resource-servers.ts';
 import type { Details, InteractionKit } from './interaction-kit.ts';
 import { describeScopes } from './scope-descriptions.ts';
 import type { SignInTickets } from './sign-in-tickets.ts';
@@ -19,6 +19,8 @@ export interface InteractionDeps {
   kit: InteractionKit;
   accounts: AccountService;
   consents: ConsentStore;
+  /** Names the APIs and describes their scopes on the consent page. */
+  resourceServers: ResourceServers;
   /** Refuses cross-site posts to these pages (see http/csrf.ts). */
   sameOrigin: Middleware;
   /** SIGN_UP_ENABLED: false answers the sign-up page with 404. */
@@ -115,7 +117,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
         scopes: describeScopes(
           missing.missingOIDCScope ?? [],
           missing.missingResourceScopes ?? {},
-          apiResource(provider.issuer),
+          deps.resourceServers,
         ),
       });
     }),

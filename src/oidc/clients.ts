@@ -2,13 +2,8 @@
 import { readFile } from 'node:fs/promises';
 import type { ClientMetadata } from 'oidc-provider';
 import { isLoopbackHost } from '../net.ts';
-import {
-  CLIENT_CREDENTIALS_GRANT,
-  checkClientKeys,
-  checkMachine,
-  checkResources,
-  type ResourceScopes,
-} from './machine-clients.ts';
+import { CLIENT_CREDENTIALS_GRANT, checkClientKeys, checkMachine } from './machine-clients.ts';
+import { checkResourcesField } from './resource-servers.ts';
 
 export interface ClientEntry extends ClientMetadata {
   client_id: string;
@@ -18,8 +13,11 @@ export interface ClientEntry extends ClientMetadata {
   require_mfa?: boolean;
   /** Latchkey extension: a service acting as itself (client_credentials only; machine-clients.ts). */
   machine?: boolean;
-  /** Latchkey extension: the audiences this client may ask tokens for, and the scopes at each. */
-  resources?: ResourceScopes;
+  /**
+   * Latchkey extension: the resource servers (by audience) and scopes this client may ask for,
+   * checked against RESOURCE_SERVERS_FILE at boot (oidc/resource-servers.ts).
+   */
+  resources?: Record<string, string[]>;
 }
 
 /** The account page's own client (self-service/account-routes.ts): Latchkey signing in to itself. */
@@ -188,6 +186,8 @@ export function parseClients(
     if (dpop !== undefined && typeof dpop !== 'boolean') {
       problems.push(`${label}: dpop_bound_access_tokens must be true or false`);
     }
+    const resourcesProblem = checkResourcesField(entry.resources);
+    if (resourcesProblem) problems.push(`${label}: ${resourcesProblem}`);
     if (machine) {
       checkMachine(problems, label, entry, method);
       clients.push({
@@ -203,7 +203,6 @@ export function parseClients(
       } as ClientEntry);
       return;
     }
-    if (entry.resources !== undefined) checkResources(problems, label, entry.resources);
     const grants = entry.grant_types ?? ['authorization_code', 'refresh_token'];
     // A device client (a TV, a CLI) only polls the token endpoint: no redirects, no response types.
     const device = Array.isArray(grants) && grants.includes(DEVICE_CODE_GRANT);

@@ -9,7 +9,7 @@ import type { Views } from '../http/views.ts';
 import { currentLocale } from '../i18n/current-locale.ts';
 import { type MessageKey, t } from '../i18n/t.ts';
 import { describeScopes } from '../interactions/scope-descriptions.ts';
-import { API_SCOPES } from './provider.ts';
+import type { ResourceServers } from './resource-servers.ts';
 
 const OIDC_SCOPES = new Set(['openid', 'profile', 'email', 'offline_access']);
 
@@ -63,7 +63,11 @@ const text = (value: unknown) => (typeof value === 'string' ? value : undefined)
 /** How the signed-in person is named on the confirm page (their email, else their name). */
 export type WhoIs = (accountId: string) => Promise<string | undefined>;
 
-export function deviceFlowPages(views: Views, apiResource: string, whoIs?: WhoIs): DeviceFlowPages {
+export function deviceFlowPages(
+  views: Views,
+  resources: ResourceServers,
+  whoIs?: WhoIs,
+): DeviceFlowPages {
   const { html } = new Pages(views);
   const page = (ctx: KoaContextWithOIDC, here: string) => {
     const info = requestInfo(ctx.req);
@@ -118,10 +122,11 @@ export function deviceFlowPages(views: Views, apiResource: string, whoIs?: WhoIs
       const resource = text(params.resource);
       // As the grant will hold them (oidc/consent-policy.ts): OIDC scopes, then the API's.
       const oidcScopes = requested.filter((s) => OIDC_SCOPES.has(s));
-      const apiScopes = API_SCOPES.split(' ');
+      // The scopes the token will carry at the API: those this client may have there.
+      const access = resource ? resources.allowedResourceScopes(client, resource) : undefined;
       const resourceScopes =
-        resource === apiResource
-          ? { [resource]: requested.filter((s) => apiScopes.includes(s)) }
+        resource && access?.allowed
+          ? { [resource]: requested.filter((s) => access.scopes.includes(s)) }
           : {};
       const accountId = ctx.oidc.session?.accountId;
       ctx.type = 'html';
@@ -137,7 +142,7 @@ export function deviceFlowPages(views: Views, apiResource: string, whoIs?: WhoIs
             tosUri: text(client.tosUri),
           },
           clientUri: text(client.clientUri),
-          scopes: describeScopes(oidcScopes, resourceScopes, apiResource),
+          scopes: describeScopes(oidcScopes, resourceScopes, resources),
           startedAgo: startedAgo(code?.iat),
           deviceLabel: describeDevice(deviceInfo),
           address: text(deviceInfo?.ip),

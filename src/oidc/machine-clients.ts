@@ -23,20 +23,6 @@ export function isMachine(client: unknown): boolean {
   return (client as MachineFields | undefined)?.machine === true;
 }
 
-/**
- * The scopes `client` may hold at `audience`, or undefined when it may not ask for that audience
- * at all. The one place that answers this, so it can later read a resource-servers file too.
- */
-export function allowedResourceScopes(
-  client: unknown,
-  audience: string,
-): ReadonlySet<string> | undefined {
-  const resources = (client as MachineFields | undefined)?.resources;
-  if (!resources || !Object.hasOwn(resources, audience)) return undefined;
-  return new Set(resources[audience]);
-}
-
-/** The audience a machine client gets without asking: its only one, if it has only one. */
 export function soleAudience(client: unknown): string | undefined {
   const resources = (client as MachineFields | undefined)?.resources;
   const audiences = resources ? Object.keys(resources) : [];

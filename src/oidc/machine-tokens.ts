@@ -1,7 +1,8 @@
 // What a machine client's client_credentials token is for: one audience from its allow-list, only
 // scopes listed there, a short life and no person. Anything else is refused with a readable reason.
 import { errors, type KoaContextWithOIDC, type ResourceServer } from 'oidc-provider';
-import { allowedResourceScopes, soleAudience } from './machine-clients.ts';
+import { soleAudience } from './machine-clients.ts';
+import type { AllowedAccess } from './resource-servers.ts';
 
 /** Machine tokens live five minutes: a leaked one is soon useless, and getting another is cheap. */
 export const MACHINE_TOKEN_TTL = 5 * 60;
@@ -20,24 +21,18 @@ export function machineDefaultResource(client: { clientId: string }): string {
   return audience;
 }
 
-/** resourceIndicators.getResourceServerInfo for machine clients (their only grant: client_credentials). */
+/**
+ * resourceIndicators.getResourceServerInfo for machine clients (their only grant:
+ * client_credentials), once the resource servers allowed the audience: only the scopes the
+ * client lists there, in the API's token format, for at most MACHINE_TOKEN_TTL.
+ */
 export function machineResourceServer(
   ctx: KoaContextWithOIDC,
-  audience: string,
   client: { clientId: string },
-  personalAudiences: ReadonlySet<string>,
+  access: AllowedAccess,
 ): ResourceServer {
-  if (personalAudiences.has(audience)) {
-    throw new errors.InvalidTarget(
-      `${audience} acts for a signed-in person; a machine client has none`,
-    );
-  }
-  const allowed = allowedResourceScopes(client, audience);
-  if (!allowed) {
-    throw new errors.InvalidTarget(
-      `client ${client.clientId} may not ask for tokens for ${audience}`,
-    );
-  }
+  const allowed = new Set(access.scopes);
+  const audience = access.server.audience;
   const requested = String(ctx.oidc.params?.scope ?? '')
     .split(' ')
     .filter((s) => s !== '');
@@ -48,10 +43,12 @@ export function machineResourceServer(
       refused.join(' '),
     );
   }
+  const format = access.server.format;
   return {
     scope: [...allowed].join(' '),
     audience,
-    accessTokenTTL: MACHINE_TOKEN_TTL,
-    accessTokenFormat: 'opaque',
+    accessTokenTTL: Math.min(access.server.accessTokenTtlSeconds, MACHINE_TOKEN_TTL),
+    accessTokenFormat: format,
+    ...(format === 'jwt' ? { jwt: { sign: { alg: 'RS256' as const } } } : {}),
   };
 }

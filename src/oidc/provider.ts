@@ -14,7 +14,7 @@ import { plainAddress } from '../net.ts';
 import { ACR_VALUES } from './assurance.ts';
 import { outgoingFetch } from './backchannel-logout.ts';
 import type { ClientEntry } from './clients.ts';
-import { type ClaimDeviceCode, isFirstParty, loadExistingGrant } from './consent-policy.ts';
+import { type ClaimDeviceCode, loadExistingGrant } from './consent-policy.ts';
 import type { ConsentStore } from './consent-store.ts';
 import type { DeviceFlowPages } from './device-pages.ts';
 import { CLAIMS_BY_SCOPE } from './find-account.ts';
@@ -28,10 +28,10 @@ import { interactionPolicyWithStepUp } from './mfa-policy.ts';
 import type { OidcPages } from './pages.ts';
 import { logRefusals } from './provider-events.ts';
 import type { RefreshGrace } from './refresh-grace.ts';
+import { checkResourcesField, type ResourceServers } from './resource-servers.ts';
 
-/** Our own account API is a resource server; its tokens are audience-restricted to it. */
+/** Our own account API is a resource server (oidc/resource-servers.ts has its entry). */
 export const apiResource = (issuer: string) => `${issuer}/api`;
-export const API_SCOPES = 'profile email';
 
 export const TTL = {
   AccessToken: 15 * 60,
@@ -71,6 +71,8 @@ export interface ProviderDeps {
   adapter: (model: string) => Adapter;
   findAccount: FindAccount;
   consents: ConsentStore;
+  /** The APIs tokens are issued for (RESOURCE_SERVERS_FILE), Latchkey's own /api among them. */
+  resourceServers: ResourceServers;
   pages: OidcPages;
   trustProxy: boolean;
   trustProxyHops: number;
@@ -108,9 +110,36 @@ export function refreshTokenTTL(
   return TTL.RefreshToken;
 }
 
+/** The resource indicators a request names (`resource` may repeat). */
+function requestedAudiences(ctx: KoaContextWithOIDC): string[] {
+  const value = ctx.oidc.params?.resource;
+  if (Array.isArray(value)) return value.map(String);
+  return typeof value === 'string' ? [value] : [];
+}
+
+/** The scopes a request names: the authorization request's, or a refresh's narrower `scope`. */
+function requestedScopes(ctx: KoaContextWithOIDC): string[] {
+  const scope = ctx.oidc.params?.scope;
+  return typeof scope === 'string' ? scope.split(' ').filter((s) => s !== '') : [];
+}
+
+/**
+ * RFC 9068 §2.2.1: when and how the person signed in, where known (a code, a refresh token or a
+ * device code carries them; a client-credentials token has none).
+ */
+function signInClaims(ctx: KoaContextWithOIDC | undefined): Record<string, unknown> {
+  const entities = ctx?.oidc?.entities;
+  const from = entities?.AuthorizationCode ?? entities?.RefreshToken ?? entities?.DeviceCode;
+  if (!from) return {};
+  return {
+    ...(typeof from.authTime === 'number' ? { auth_time: from.authTime } : {}),
+    ...(typeof from.acr === 'string' ? { acr: from.acr } : {}),
+  };
+}
+
 export function createProvider(deps: ProviderDeps): Provider {
   const https = deps.issuer.startsWith('https:');
-  const api = apiResource(deps.issuer);
+  const resources = deps.resourceServers;
   const grace = deps.refreshGrace?.enabled ? deps.refreshGrace : undefined;
   const cookie = { httpOnly: true, sameSite: 'lax' as const, secure: https, overwrite: true };
   const allowedOrigins = new Map<string, Set<string>>(
@@ -168,6 +197,10 @@ export function createProvider(deps: ProviderDeps): Provider {
     extraClientMetadata: {
       properties: ['first_party', 'require_mfa', 'machine', 'resources'],
       validator(_ctx, key, value) {
+        if (key === 'resources') {
+          const problem = checkResourcesField(value);
+          if (problem) throw new errors.InvalidClientMetadata(problem);
+        }
         if (key === 'first_party' && value !== undefined && typeof value !== 'boolean') {
           throw new errors.InvalidClientMetadata('first_party must be a boolean');
         }
@@ -184,6 +217,8 @@ export function createProvider(deps: ProviderDeps): Provider {
     },
     ttl: {
       ...TTL,
+      // A plain number here would override each resource server's own lifetime.
+      AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? TTL.AccessToken,
       DeviceCode: deps.device.codeTtlSeconds,
       RefreshToken: refreshTokenTTL,
       // The resource's lifetime, never longer than a machine token's.
@@ -192,6 +227,13 @@ export function createProvider(deps: ProviderDeps): Provider {
           token.resourceServer?.accessTokenTTL ?? TTL.ClientCredentials,
           TTL.ClientCredentials,
         ),
+    },
+    formats: {
+      customizers: {
+        async jwt(ctx, _token, jwt) {
+          Object.assign(jwt.payload, signInClaims(ctx));
+        },
+      },
     },
     cookies: {
       keys: [...deps.cookieKeys],
@@ -274,22 +316,27 @@ export function createProvider(deps: ProviderDeps): Provider {
         async useGrantedResource() {
           return false;
         },
-        // Called at the authorization request and again at the token endpoint (code and refresh):
-        // the API can rewrite the profile, so only our own applications may hold tokens for it.
+        // Called at the authorization request and again at the token endpoint (code, refresh and
+        // client credentials). What a client may have comes from one place:
+        // ResourceServers.allowedResourceScopes.
         async getResourceServerInfo(ctx, resourceIndicator, client) {
-          if (isMachine(client))
-            return machineResourceServer(ctx, resourceIndicator, client, new Set([api]));
-          if (resourceIndicator !== api) {
-            throw new errors.InvalidTarget(`unknown resource indicator; the only one is ${api}`);
-          }
-          if (!isFirstParty(client)) {
-            throw new errors.InvalidTarget(`${api} is available to first-party applications only`);
-          }
+          const access = resources.allowedResourceScopes(client, resourceIndicator);
+          if (!access.allowed) throw new errors.InvalidTarget(access.message);
+          if (isMachine(client)) return machineResourceServer(ctx, client, access);
+          const refused = resources.refusedScope(
+            client,
+            resourceIndicator,
+            requestedScopes(ctx),
+            requestedAudiences(ctx),
+          );
+          if (refused) throw new errors.InvalidScope(refused, requestedScopes(ctx).join(' '));
+          const { server } = access;
           return {
-            scope: API_SCOPES,
-            audience: api,
-            accessTokenTTL: TTL.AccessToken,
-            accessTokenFormat: 'opaque',
+            scope: access.scopes.join(' '),
+            audience: server.audience,
+            accessTokenTTL: server.accessTokenTtlSeconds,
+            accessTokenFormat: server.format,
+            ...(server.format === 'jwt' ? { jwt: { sign: { alg: 'RS256' as const } } } : {}),
           };
         },
       },

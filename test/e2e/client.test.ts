@@ -5,10 +5,14 @@
 //   their pages are the local fakes' interactive sign-in pages, filled in like a person would.
 //   E2E_TV_CLIENT_ID, E2E_BACKCHANNEL_LISTEN: the device app and its logout receiver (below).
 //   E2E_MAIL_API: a MailDev REST API (compose's mail service) holding the mail the issuer sent.
+//   The issuer's RESOURCE_SERVERS_FILE is test/e2e/resource-servers.json, and E2E_CLIENT_ID may
+//   ask for its APIs; docker/demo/orders-api.ts plays the orders API here, on loopback.
+import { readFile } from 'node:fs/promises';
 import { expect } from 'chai';
 import { createRemoteJWKSet } from 'jose';
 import * as client from 'openid-client';
 import { verifyLogoutToken } from '../../docker/demo/logout-token.ts';
+import { accessTokenVerifier, startOrdersApi, TokenRefused } from '../../docker/demo/orders-api.ts';
 import { Browser, decodeEntities, formByAction, scrapeForms } from '../support/browser.ts';
 import { mailDevMailbox, registerMailbox } from '../support/mailbox.ts';
 import {
@@ -165,6 +169,45 @@ describe(`a relying party against ${issuer}`, () => {
       expect(upstreamTokens.claims()?.sub).not.to.equal(tokens.claims()?.sub);
     });
   }
+
+  it("calls the orders API with a JWT access token it checks with the JWKS alone, refusing another API's and an expired one", async () => {
+    const apis = JSON.parse(
+      await readFile(new URL('./resource-servers.json', import.meta.url), 'utf8'),
+    ) as { audience: string }[];
+    const [orders, billing] = apis.map((a) => a.audience) as [string, string];
+    const tokenFor = async (resource: string, scope: string) => {
+      const auth = await authorizationUrl(rp, first.redirectUri, { scope, resource });
+      const result = await exchangeCode(rp, callbackOf(await visit(browser, auth.url)), auth, {
+        resource,
+      });
+      return result.access_token;
+    };
+    const api = await startOrdersApi({ issuer, audience: orders });
+    try {
+      const call = (token: string) =>
+        fetch(`${api.url}/orders`, { headers: { authorization: `Bearer ${token}` } });
+      const token = await tokenFor(orders, 'openid orders:read');
+      const ok = await call(token);
+      expect(ok.status).to.equal(200);
+      expect(await ok.json()).to.deep.include({ sub: tokens.claims()?.sub, client_id: first.id });
+
+      const other = await call(await tokenFor(billing, 'openid billing:read'));
+      expect(other.status).to.equal(401);
+      expect(other.headers.get('www-authenticate')).to.include("the token's aud is not accepted");
+
+      // The same token as the API sees it once its five minutes are over.
+      const later = accessTokenVerifier({
+        issuer,
+        audience: orders,
+        now: () => new Date(Date.now() + 301_000),
+      });
+      const expired = await later(token).catch((e: unknown) => e);
+      expect(expired).to.be.instanceOf(TokenRefused);
+      expect((expired as TokenRefused).message).to.equal('the token has expired');
+    } finally {
+      await api.close();
+    }
+  });
 
   it('logs out, after which signing in is needed again', async () => {
     const url = client.buildEndSessionUrl(rp, { id_token_hint: tokens.id_token as string });

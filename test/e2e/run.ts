@@ -13,6 +13,12 @@ import { startUpstreams } from '../support/upstreams.ts';
 const namespace = uniqueNamespace('e2e');
 const dir = await mkdtemp(path.join(tmpdir(), 'latchkey-e2e-'));
 const secret = () => randomBytes(32).toString('base64url');
+// The APIs of test/e2e/resource-servers.json, which the first application may ask for.
+const resourceServersFile = path.join(ROOT, 'test/e2e/resource-servers.json');
+const E2E_RESOURCES = {
+  'https://orders.e2e.example': ['orders:read', 'orders:write'],
+  'https://billing.e2e.example': ['billing:read'],
+};
 const clients = [
   {
     client_id: 'e2e-web',
@@ -20,6 +26,7 @@ const clients = [
     client_name: 'E2E Web',
     redirect_uris: ['http://127.0.0.1:7001/callback'],
     first_party: true,
+    resources: E2E_RESOURCES,
   },
   {
     client_id: 'e2e-second',
@@ -60,7 +67,11 @@ const server = await startServerProcess(
     clientsFile,
     smtpUrl: mail.url,
     // The TV's logout receiver is on loopback, which back-channel delivery refuses by default.
-    extra: { ...upstreams.env, BACKCHANNEL_ALLOW_PRIVATE_NETWORK: 'true' },
+    extra: {
+      ...upstreams.env,
+      BACKCHANNEL_ALLOW_PRIVATE_NETWORK: 'true',
+      RESOURCE_SERVERS_FILE: resourceServersFile,
+    },
   }),
 );
 try {

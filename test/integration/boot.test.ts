@@ -167,4 +167,52 @@ describe('the server process', () => {
     expect(line.problems.join('\n')).to.include('client_secret');
     expect(line.problems.join('\n')).to.include('https');
   });
+
+  it('refuses to boot with an invalid resource servers file and lists every problem', async () => {
+    const bad = path.join(dir, 'bad-resource-servers.json');
+    await writeFile(
+      bad,
+      JSON.stringify([
+        { audience: 'https://orders.example.com', format: 'jwe', scopes: { 'orders:read': '' } },
+        { audience: 'https://orders.example.com#x', scopes: { openid: 'Sign in' } },
+      ]),
+    );
+    const result = await runServerProcess({
+      ...env(),
+      ISSUER: 'http://127.0.0.1:9',
+      RESOURCE_SERVERS_FILE: bad,
+    });
+    expect(result.code).to.equal(1);
+    const line = JSON.parse(result.stdout.at(-1) as string) as { msg: string; problems: string[] };
+    expect(line.msg).to.include(`Invalid resource servers file ${bad}`);
+    expect(line.problems).to.have.length(5);
+    expect(line.problems.join('\n'))
+      .to.include('format must be "jwt" or "opaque"')
+      .and.to.include('the description of "orders:read"')
+      .and.to.include('audience must not have a fragment')
+      .and.to.include('format must be "jwt" or "opaque"')
+      .and.to.include('"openid" is an OpenID Connect scope');
+  });
+
+  it('refuses to boot when a client names a resource or scope that is not configured', async () => {
+    const clients = path.join(dir, 'clients-with-resources.json');
+    await writeFile(
+      clients,
+      JSON.stringify([
+        { ...TEST_CLIENTS.thirdParty, resources: { 'https://nowhere.example': ['x'] } },
+        { ...TEST_CLIENTS.publicSpa, resources: { 'http://127.0.0.1:9/api': ['admin'] } },
+      ]),
+    );
+    const result = await runServerProcess({
+      ...env(),
+      ISSUER: 'http://127.0.0.1:9',
+      CLIENTS_FILE: clients,
+    });
+    expect(result.code).to.equal(1);
+    const line = JSON.parse(result.stdout.at(-1) as string) as { problems: string[] };
+    expect(line.problems).to.deep.equal([
+      'client "third-party-app": resources names https://nowhere.example, which is not a resource server',
+      'client "public-spa": http://127.0.0.1:9/api has no scope "admin"',
+    ]);
+  });
 });

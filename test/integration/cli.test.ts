@@ -32,6 +32,7 @@ describe('admin CLI', function () {
   const namespace = uniqueNamespace('cli');
   let dir: string;
   let clientsFile: string;
+  let serversFile: string;
   let db: pg.Client;
 
   const run = (
@@ -45,6 +46,7 @@ describe('admin CLI', function () {
         DATABASE_SCHEMA: namespace,
         BCRYPT_COST: '4',
         CLIENTS_FILE: clientsFile,
+        RESOURCE_SERVERS_FILE: serversFile,
         ...options.env,
       },
     });
@@ -84,6 +86,18 @@ describe('admin CLI', function () {
   before(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'latchkey-cli-'));
     clientsFile = path.join(dir, 'clients.json');
+    // The API the machine client may call.
+    serversFile = path.join(dir, 'invoices-api.json');
+    await writeFile(
+      serversFile,
+      JSON.stringify([
+        {
+          audience: 'https://invoices.example.com',
+          format: 'opaque',
+          scopes: { 'invoices:read': 'See invoices' },
+        },
+      ]),
+    );
     await writeFile(
       clientsFile,
       JSON.stringify([...Object.values(TEST_CLIENTS), DEVICE_CLIENTS.tv, WORKER]),
@@ -107,6 +121,7 @@ describe('admin CLI', function () {
         'accounts:create --email E --name N [--verified] [--password-stdin | --no-password]',
         'accounts:set-password --email E [--password-stdin] [--keep-sessions]',
         'clients:list',
+        'resources:list',
         'keys:list',
         'keys:stage',
         'keys:rotate',
@@ -344,6 +359,61 @@ describe('admin CLI', function () {
     const none = await run(['clients:list'], { env: { CLIENTS_FILE: undefined } });
     expect(none.status).to.equal(0);
     expect(none.stdout).to.include('CLIENTS_FILE is not set');
+  });
+
+  it('resources:list shows each API, its scopes and the clients allowed them', async () => {
+    const orders = 'https://orders.example.com';
+    const ordersFile = path.join(dir, 'resource-servers.json');
+    await writeFile(
+      ordersFile,
+      JSON.stringify([
+        {
+          audience: orders,
+          name: 'Orders',
+          format: 'jwt',
+          access_token_ttl: 300,
+          scopes: { 'orders:read': 'See your orders', 'orders:write': 'Place orders' },
+        },
+      ]),
+    );
+    const withResources = path.join(dir, 'clients-with-resources.json');
+    await writeFile(
+      withResources,
+      JSON.stringify([
+        { ...TEST_CLIENTS.thirdParty, resources: { [orders]: ['orders:read'] } },
+        TEST_CLIENTS.firstParty,
+      ]),
+    );
+    const env = { RESOURCE_SERVERS_FILE: ordersFile, CLIENTS_FILE: withResources };
+    const result = await run(['resources:list'], { env });
+    expect(result.status, result.stderr).to.equal(0);
+    const blocks = result.stdout.split('\n\n');
+    const api = blocks.find((b) => b.startsWith('http://localhost:3000/api\n')) ?? '';
+    expect(api).to.match(/tokens:\s+opaque, checked by introspection; 900 s/);
+    expect(api).to.match(/who:\s+first-party applications only/);
+    expect(api).to.match(/clients:\s+first-party-app \(profile email\)/);
+    const block = blocks.find((b) => b.startsWith(`${orders}\n`)) ?? '';
+    expect(block).to.match(/name:\s+Orders/);
+    expect(block).to.match(/tokens:\s+JWT \(RFC 9068\), checked with the JWKS; 300 s/);
+    expect(block).to.match(/orders:read\s+See your orders/);
+    expect(block).to.match(/orders:write\s+Place orders/);
+    expect(block).to.match(/clients:\s+third-party-app \(orders:read\)$/m);
+
+    await writeFile(
+      withResources,
+      JSON.stringify([{ ...TEST_CLIENTS.thirdParty, resources: { [orders]: ['orders:refund'] } }]),
+    );
+    const bad = await run(['resources:list'], { env });
+    expect(bad.status).to.equal(78);
+    expect(bad.stderr).to.include(
+      `client "third-party-app": ${orders} has no scope "orders:refund"`,
+    );
+
+    const none = await run(['resources:list'], {
+      env: { RESOURCE_SERVERS_FILE: undefined, CLIENTS_FILE: undefined },
+    });
+    expect(none.status, none.stderr).to.equal(0);
+    expect(none.stdout).to.include("RESOURCE_SERVERS_FILE is not set: only Latchkey's own API.");
   });
 
   it('keys: list, stage, rotate and prune move keys through next, active and retired', async () => {

@@ -52,7 +52,10 @@ describe('consent', () => {
 
   it('shows consent with the shipped demo-partner client, never with the first-party demo', async () => {
     const shipped = JSON.parse(await readFile('docker/clients.json', 'utf8')) as TestClient[];
-    const demoServer = await startTestServer({ clients: shipped });
+    const resourceServers = JSON.parse(
+      await readFile('docker/resource-servers.json', 'utf8'),
+    ) as unknown[];
+    const demoServer = await startTestServer({ clients: shipped, resourceServers });
     try {
       const byId = (id: string) => shipped.find((entry) => entry.client_id === id) as TestClient;
       const who = person('demo');

@@ -17,7 +17,10 @@ describe('the demo clients of the README', () => {
 
   before(async () => {
     const clients = JSON.parse(await readFile('docker/clients.json', 'utf8')) as unknown[];
-    server = await startTestServer({ clients });
+    const resourceServers = JSON.parse(
+      await readFile('docker/resource-servers.json', 'utf8'),
+    ) as unknown[];
+    server = await startTestServer({ clients, resourceServers });
   });
   after(async () => {
     await server?.stop();

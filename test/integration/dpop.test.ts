@@ -26,7 +26,12 @@ const boundSpa = {
 };
 
 describe('DPoP', () => {
-  const server = useServer({ clients: [...Object.values(TEST_CLIENTS), machine, boundSpa] });
+  const server = useServer({
+    clients: [...Object.values(TEST_CLIENTS), machine, boundSpa],
+    resourceServers: [
+      { audience: SERVICE, format: 'opaque', scopes: { 'reports:read': 'See reports' } },
+    ],
+  });
   const http = axios.create({ validateStatus: () => true });
   let key: TestKey;
   before(async () => {

@@ -2,6 +2,7 @@
 // and scopes only, short-lived, with no person; introspection and revocation of those tokens.
 import axios from 'axios';
 import { expect } from 'chai';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { clientAssertion, JWT_BEARER, testKey } from '../support/dpop.ts';
 import { TEST_CLIENTS, useServer } from '../support/server.ts';
 import { atOnce, tokenRequest } from '../support/tokens.ts';
@@ -27,8 +28,32 @@ const keyed = {
   redirect_uris: [] as string[],
 };
 
+const LEDGER = 'https://ledger.example.com';
+const ledgerWorker = {
+  client_id: 'ledger-worker',
+  client_secret: 'ledger-worker-secret-0123456789abcdef',
+  machine: true,
+  resources: { [LEDGER]: ['ledger:read'] },
+  redirect_uris: [] as string[],
+};
+
 describe('machine clients (client_credentials)', () => {
-  const server = useServer({ clients: [...Object.values(TEST_CLIENTS), worker, keyed] });
+  const server = useServer({
+    clients: [...Object.values(TEST_CLIENTS), worker, keyed, ledgerWorker],
+    resourceServers: [
+      {
+        audience: INVOICES,
+        format: 'opaque',
+        scopes: {
+          'invoices:read': 'See invoices',
+          'invoices:write': 'Write invoices',
+          'invoices:delete': 'Delete invoices',
+        },
+      },
+      { audience: PAYROLL, format: 'opaque', scopes: { 'payroll:run': 'Run the payroll' } },
+      { audience: LEDGER, format: 'jwt', scopes: { 'ledger:read': 'Read the ledger' } },
+    ],
+  });
   const http = axios.create({ validateStatus: () => true });
   const basic = (c: { client_id: string; client_secret: string }) =>
     `Basic ${Buffer.from(`${c.client_id}:${c.client_secret}`).toString('base64')}`;
@@ -45,6 +70,26 @@ describe('machine clients (client_credentials)', () => {
   const assertionParams = async (key = signer, jti?: string) => ({
     client_assertion_type: JWT_BEARER,
     client_assertion: await clientAssertion(key, keyed.client_id, server.issuer, jti),
+  });
+
+  it("gives a machine client a JWT access token (RFC 9068) for an API configured as jwt, its sub the client's own id", async () => {
+    const res = await tokenRequest(server.issuer, ledgerWorker, {
+      grant_type: 'client_credentials',
+      scope: 'ledger:read',
+    });
+    expect(res.status, JSON.stringify(res.data)).to.equal(200);
+    const token = res.data.access_token as string;
+    const jwks = createRemoteJWKSet(new URL(`${server.issuer}/jwks`));
+    const { payload, protectedHeader } = await jwtVerify(token, jwks, {
+      issuer: server.issuer,
+      audience: LEDGER,
+      typ: 'at+jwt',
+    });
+    expect(protectedHeader.typ).to.equal('at+jwt');
+    expect(payload).to.include({ client_id: ledgerWorker.client_id, scope: 'ledger:read' });
+    // RFC 9068 §2.2: with no resource owner, sub names the client itself, never a person.
+    expect(payload.sub).to.equal(ledgerWorker.client_id);
+    expect((payload.exp as number) - (payload.iat as number)).to.be.at.most(300);
   });
 
   it('gives a machine client with a secret a five-minute token for its audience, with no person', async () => {

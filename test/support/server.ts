@@ -69,6 +69,8 @@ export interface TestServer {
 
 export interface TestServerOptions {
   clients?: unknown[];
+  /** The RESOURCE_SERVERS_FILE entries; without them only Latchkey's own /api. */
+  resourceServers?: unknown[];
   env?: Env;
   throttleLimits?: ThrottleLimits;
   endOtherSessions?: AppDeps['endOtherSessions'];
@@ -119,6 +121,10 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const dir = await mkdtemp(path.join(tmpdir(), 'latchkey-test-'));
   const clientsFile = path.join(dir, 'clients.json');
   await writeFile(clientsFile, JSON.stringify(options.clients ?? Object.values(TEST_CLIENTS)));
+  const resourceServersFile = path.join(dir, 'resource-servers.json');
+  if (options.resourceServers) {
+    await writeFile(resourceServersFile, JSON.stringify(options.resourceServers));
+  }
 
   const server = createServer();
   const port = await listen(server, options.reuse?.port);
@@ -142,7 +148,12 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
         clientsFile,
         keyEncryptionKeys,
         logLevel: 'debug',
-        extra: { ...options.env, KEY_ENCRYPTION_KEYS: keyEncryptionKeys, SMTP_URL: smtpUrl },
+        extra: {
+          ...(options.resourceServers ? { RESOURCE_SERVERS_FILE: resourceServersFile } : {}),
+          ...options.env,
+          KEY_ENCRYPTION_KEYS: keyEncryptionKeys,
+          SMTP_URL: smtpUrl,
+        },
       }),
     );
 
@@ -166,6 +177,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   })().catch(async (error: unknown) => {
     await mail.stop();
     server.close();
+    await rm(dir, { recursive: true, force: true });
     throw error;
   });
   const { config, logs, resources, latchkey } = booted;

@@ -12,7 +12,7 @@ import { en } from '../../src/i18n/en.ts';
 import { LOCALES, type Locale } from '../../src/i18n/locales.ts';
 import { fromAcceptLanguage, fromUiLocales, negotiateLocale } from '../../src/i18n/negotiate.ts';
 import { CATALOGUES, t } from '../../src/i18n/t.ts';
-import { describeScopes } from '../../src/interactions/scope-descriptions.ts';
+import { describeScopes, groupByResource } from '../../src/interactions/scope-descriptions.ts';
 
 /** Every sentence of a catalogue by its full key (`error.too_many_attempts.message_one`). */
 function flatten(node: object, prefix = ''): Map<string, string> {
@@ -282,7 +282,13 @@ describe('every page in every language', () => {
         title: t('consent.title'),
         ...interaction,
         clientUri: 'https://shop.example/',
-        scopes: describeScopes(['openid', 'profile', 'email', 'offline_access', 'x'], {}, 'api'),
+        groups: groupByResource(
+          describeScopes(
+            ['openid', 'profile', 'email', 'offline_access', 'x'],
+            { api: ['profile'] },
+            { apiAudience: 'api', nameOf: () => 'Shop API' },
+          ),
+        ),
       }),
     ],
     [

@@ -1,7 +1,7 @@
 // Machine clients and private_key_jwt in the clients file: what is accepted, what is refused.
 import { expect } from 'chai';
 import { ClientsFileError, parseClients } from '../../src/oidc/clients.ts';
-import { allowedResourceScopes, soleAudience } from '../../src/oidc/machine-clients.ts';
+import { soleAudience } from '../../src/oidc/machine-clients.ts';
 
 const SECRET = 's'.repeat(32);
 const PUBLIC_KEY = {
@@ -39,10 +39,9 @@ describe('machine clients in the clients file', () => {
       machine: true,
       first_party: false,
     });
-    expect(allowedResourceScopes(client, 'https://invoices.example.com')).to.deep.equal(
-      new Set(['invoices:read', 'invoices:write']),
-    );
-    expect(allowedResourceScopes(client, 'https://payroll.example.com')).to.equal(undefined);
+    expect(client?.resources).to.deep.equal({
+      'https://invoices.example.com': ['invoices:read', 'invoices:write'],
+    });
     expect(soleAudience(client)).to.equal('https://invoices.example.com');
   });
 
