@@ -134,6 +134,19 @@ export async function startOwnServer(
     ]),
   );
 
+  // The machine client's API, opaque tokens like the bare engine's.
+  const resourceServersFile = path.join(dir, 'resource-servers.json');
+  await writeFile(
+    resourceServersFile,
+    JSON.stringify([
+      {
+        audience: machine.resource,
+        format: 'opaque',
+        scopes: { [machine.scope]: 'Read the reports' },
+      },
+    ]),
+  );
+
   const child = await startServerProcess(
     serverEnv({
       namespace,
@@ -143,7 +156,7 @@ export async function startOwnServer(
       bcryptCost,
       clientsFile,
       logLevel: 'warn',
-      extra: extraEnv,
+      extra: { RESOURCE_SERVERS_FILE: resourceServersFile, ...extraEnv },
     }),
   );
   const pidNote = `server process ${child.child.pid}`;
