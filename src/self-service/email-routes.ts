@@ -8,7 +8,7 @@ import type Provider from 'oidc-provider';
 import type { Profile } from '../accounts/account.ts';
 import type { EmailOwnership } from '../accounts/email-ownership.ts';
 import { isTokenShaped } from '../accounts/email-tokens.ts';
-import { LinkInvalid } from '../accounts/errors.ts';
+import { EmailTaken, LinkInvalid } from '../accounts/errors.ts';
 import type { CsrfTokens } from '../http/csrf.ts';
 import { readForm } from '../http/form.ts';
 import { type Expected, FormRejected, onForm, type Rejection } from '../http/form-rejected.ts';
@@ -114,7 +114,7 @@ export function emailRoutes(deps: EmailRouteDeps): Router {
       );
     } catch (error) {
       if (error instanceof LinkInvalid) return pages.emailConfirm(ctx, 400, { state: 'invalid' });
-      if ((error as { code?: string }).code === 'email_taken') {
+      if (error instanceof EmailTaken) {
         return pages.emailConfirm(ctx, 409, { state: 'taken' });
       }
       throw error;

@@ -16,22 +16,33 @@ import { mailboxFor } from '../support/mailbox.ts';
 import { authorizationUrl, person, relyingParty } from '../support/oidc.ts';
 import { accountFor, startTestServer, type TestServer } from '../support/server.ts';
 
+/**
+ * Mocha hooks for the enclosing suite: a relying party, a server at http://localhost (browsers
+ * accept no IP address as a WebAuthn RP ID) and Chromium; read them inside tests and hooks.
+ */
+function useChromiumServer() {
+  const it = {} as { rp: RelyingPartyServer; server: TestServer; browser: Browser };
+  before(async () => {
+    it.rp = await startRelyingPartyServer();
+    it.server = await startTestServer({ clients: it.rp.clients, host: 'localhost' });
+    it.browser = await launchChromium();
+  });
+  after(async () => {
+    await it.browser?.close();
+    await it.server?.stop();
+    it.rp?.close();
+  });
+  return it;
+}
+
 describe('passkeys in a real browser', function () {
   this.timeout(60_000);
+  const stack = useChromiumServer();
   let rp: RelyingPartyServer;
   let server: TestServer;
   let browser: Browser;
-
-  before(async () => {
-    rp = await startRelyingPartyServer();
-    server = await startTestServer({ clients: rp.clients, host: 'localhost' });
-    browser = await launchChromium();
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-    rp?.close();
+  before(() => {
+    ({ rp, server, browser } = stack);
   });
 
   /**
@@ -254,20 +265,11 @@ describe('passkeys in a real browser', function () {
 
 describe('passkeys in a browser without WebAuthn', function () {
   this.timeout(60_000);
-  let rp: RelyingPartyServer;
+  const stack = useChromiumServer();
   let server: TestServer;
   let browser: Browser;
-
-  before(async () => {
-    rp = await startRelyingPartyServer();
-    server = await startTestServer({ clients: rp.clients, host: 'localhost' });
-    browser = await launchChromium();
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-    rp?.close();
+  before(() => {
+    ({ server, browser } = stack);
   });
 
   it('hides the passkey controls and still signs in with a password', async () => {
