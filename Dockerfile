@@ -56,6 +56,8 @@ COPY migrations ./migrations
 COPY views ./views
 COPY locales ./locales
 COPY src ./src
+# Served as /openapi.json (src/http/api-description.ts reads it when the app is made).
+COPY docs/openapi.yaml ./docs/openapi.yaml
 # Every module must resolve: importing does no I/O, so a missing dependency fails here.
 RUN node -e "Promise.all([import('./src/app.ts'), import('./src/boot.ts')]).then(() => console.log('modules load'))"
 USER node

@@ -94,7 +94,7 @@ for part in $parts; do
     unit) run_part unit tests "npm run test:unit" npm run test:unit ;;
     integration) run_part integration tests "npm run test:integration" npm run test:integration ;;
     browser) run_part browser tests "test/browser in Chromium at $CHROMIUM_PATH" browser_tests ;;
-    idp-image) run_part idp-image none "the idp container's /healthz, /readyz and issuer" node scripts/check-idp.ts ;;
+    idp-image) run_part idp-image none "the idp container's /healthz, /readyz, issuer and /openapi.json" node scripts/check-idp.ts ;;
     e2e) run_part e2e tests "$e2e_what" e2e_tests ;;
     *)
       echo "run-tests: unknown part $part" >&2

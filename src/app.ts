@@ -18,6 +18,7 @@ import type { Config } from './config.ts';
 import { RedisAttemptCounter } from './db/redis.ts';
 import type { StoreOutages } from './db/store-outages.ts';
 import { createDeviceFlow } from './device/device-flow.ts';
+import { apiDescription } from './http/api-description.ts';
 import { assets, webauthnHelper } from './http/assets.ts';
 import { brandAssets, brandLocals } from './http/brand.ts';
 import { CsrfTokens, sameOriginOnly } from './http/csrf.ts';
@@ -355,6 +356,8 @@ export function createApp(deps: AppDeps): LatchkeyApp {
   });
   // Device sign-in (src/device/): inside the provider after its error mapping, routes before it.
   const deviceRouter = device.mount(provider, sameOrigin);
+  // docs/openapi.yaml, read now: a broken file stops the boot rather than the first request.
+  const description = apiDescription({ issuer: config.issuer });
   const origins = clientOrigins(clients);
   const api = apiRoutes({
     provider,
@@ -403,6 +406,7 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     ]),
   );
   app.use(health.routes());
+  app.use(description);
   app.use(interactions.routes());
   app.use(interactions.allowedMethods());
   app.use(secondStepPages.routes());

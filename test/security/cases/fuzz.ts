@@ -46,6 +46,7 @@ const PATHS = [
   '/',
   '/healthz',
   '/readyz',
+  '/openapi.json',
   '/account',
   '/account/signin',
   '/account/callback',
