@@ -3,18 +3,20 @@
 # that ran no test counts as failed. Used in the tests container (make test-docker) and on the host
 # (make test-local).
 #   sh scripts/run-tests.sh [PART...]
-# Parts: lint typecheck unit integration browser idp-image e2e, and `tests`, every test part of
-# where it runs: in the container (E2E_ISSUER set) unit integration browser idp-image e2e; on the
-# host unit integration e2e browser. e2e is the black-box client against E2E_ISSUER when that is
-# set (the compose idp), else `npm run test:e2e`, which starts the server and the client as two
-# local processes. Without PART: tests (`make check` asks for lint typecheck tests).
+# Parts: lint typecheck unit integration browser idp-image e2e postman, and `tests`, every test
+# part of where it runs: in the container (E2E_ISSUER set) unit integration browser idp-image e2e
+# postman; on the host unit integration e2e browser. e2e is the black-box client against E2E_ISSUER
+# when that is set (the compose idp), else `npm run test:e2e`, which starts the server and the client
+# as two local processes. postman runs the Postman collection's browserless folder with newman
+# against the compose idp (on the host, test/integration/postman.test.ts runs it against a server
+# of its own). Without PART: tests (`make check` asks for lint typecheck tests).
 set -u
 # Node images and build machines may export npm_config_nodedir (for node-gyp); npm then warns
 # "Unknown env config" on every command. No dependency here builds from source at test time.
 unset npm_config_nodedir
 if [ -n "${E2E_ISSUER:-}" ]; then
   where="tests container; idp at $E2E_ISSUER"
-  tests="unit integration browser idp-image e2e"
+  tests="unit integration browser idp-image e2e postman"
 else
   where="this machine; server and e2e client as local processes"
   tests="unit integration e2e browser"
@@ -75,6 +77,22 @@ e2e_tests() {
   fi
 }
 
+# The Postman collection's browserless folder against the compose idp, with the test stack's clients
+# (docker/compose.test.yml). newman is called directly so no command line with the secret is echoed.
+postman_tests() {
+  if [ -z "${E2E_ISSUER:-}" ]; then
+    echo "the postman part needs the compose idp (E2E_ISSUER); on this machine test/integration/postman.test.ts runs the collection" >&2
+    return 1
+  fi
+  npx newman run docs/postman/latchkey.postman_collection.json \
+    --environment docs/postman/latchkey.postman_environment.json \
+    --folder "Without a browser" --timeout-request 15000 \
+    --env-var "base_url=$E2E_ISSUER" --env-var "device_client_id=$E2E_TV_CLIENT_ID" \
+    --env-var "machine_client_id=$E2E_MACHINE_CLIENT_ID" \
+    --env-var "machine_client_secret=$E2E_MACHINE_CLIENT_SECRET" \
+    --env-var "machine_resource=https://reports.e2e.example" --env-var "machine_scope=reports:read"
+}
+
 # The in-process tests create their schemas in this database (apart from the idp's own).
 case " $parts " in
   *" integration "* | *" browser "* | *" e2e "*)
@@ -96,6 +114,7 @@ for part in $parts; do
     browser) run_part browser tests "test/browser in Chromium at $CHROMIUM_PATH" browser_tests ;;
     idp-image) run_part idp-image none "the idp container's /healthz, /readyz, issuer and /openapi.json" node scripts/check-idp.ts ;;
     e2e) run_part e2e tests "$e2e_what" e2e_tests ;;
+    postman) run_part postman none "newman: the Postman collection's browserless folder against ${E2E_ISSUER:-the compose idp}" postman_tests ;;
     *)
       echo "run-tests: unknown part $part" >&2
       exit 2

@@ -27,12 +27,13 @@ fi
 secret() { od -An -tx1 -N32 /dev/urandom | tr -d ' \n'; }
 E2E_CLIENT_SECRET=$(secret)
 E2E_SECOND_CLIENT_SECRET=$(secret)
+E2E_MACHINE_CLIENT_SECRET=$(secret)
 FAKE_GOOGLE_SECRET=$(secret)
 FAKE_FACEBOOK_SECRET=$(secret)
 FAKE_X_SECRET=$(secret)
 # 32 random bytes in base64, as KEY_ENCRYPTION_KEYS expects; this run's stack is thrown away after.
 KEY_ENCRYPTION_KEYS="test-run:$(head -c 32 /dev/urandom | base64 | tr -d '\n')"
-export E2E_CLIENT_SECRET E2E_SECOND_CLIENT_SECRET FAKE_GOOGLE_SECRET FAKE_FACEBOOK_SECRET FAKE_X_SECRET
+export E2E_CLIENT_SECRET E2E_SECOND_CLIENT_SECRET E2E_MACHINE_CLIENT_SECRET FAKE_GOOGLE_SECRET FAKE_FACEBOOK_SECRET FAKE_X_SECRET
 export KEY_ENCRYPTION_KEYS
 
 # shellcheck disable=SC2317 # called by the EXIT trap.
