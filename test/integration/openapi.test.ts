@@ -329,6 +329,37 @@ describe('the API description (docs/openapi.yaml)', () => {
       expect(gone.json.error).to.equal('not_found');
     });
 
+    it('lets a token with the email scope only read, not change the profile', async () => {
+      const { verifier, challenge } = await pkce();
+      const resource = `${issuer}/api`;
+      const back = await signedIn.get(
+        authorizeUrl(web, challenge, { scope: 'openid email', resource }),
+      );
+      const code = new URL(back.headers.location as string).searchParams.get('code') as string;
+      const token = await form(
+        '/token',
+        {
+          grant_type: 'authorization_code',
+          code,
+          redirect_uri: web.redirect_uris[0],
+          code_verifier: verifier,
+          resource,
+        },
+        basic(web),
+      );
+      expect(token.json.scope).to.equal('email');
+      const me = await get('/api/me', bearer(token.json.access_token));
+      expect(me.json).to.have.keys('sub', 'email', 'email_verified');
+      const patch = answer(
+        await http.patch('/api/me', JSON.stringify({ name: 'Nope' }), {
+          headers: { ...bearer(token.json.access_token), 'content-type': 'application/json' },
+        }),
+      );
+      expect(patch.status).to.equal(403);
+      expect(patch.json.error).to.equal('insufficient_scope');
+      expect(patch.headers['www-authenticate']).to.include('scope="profile"');
+    });
+
     it('takes a DPoP-bound token only with a proof carrying its nonce', async () => {
       const key: TestKey = await testKey();
       const { verifier, challenge } = await pkce();
@@ -469,7 +500,7 @@ describe('the API description (docs/openapi.yaml)', () => {
       expect(unknownRevoked.status).to.equal(200);
     });
 
-    it('refuses introspection without client authentication, and of a JWT', async () => {
+    it('refuses introspection without client authentication, with a wrong secret, and of a JWT', async () => {
       const anonymous = await form('/token/introspection', { token: 'x' });
       expect(anonymous.status).to.equal(400);
       expect(anonymous.json.error).to.equal('invalid_request');
@@ -480,6 +511,13 @@ describe('the API description (docs/openapi.yaml)', () => {
       );
       expect(jwt.status).to.equal(400);
       expect(jwt.json.error).to.equal('unsupported_token_type');
+      const wrongSecret = await form(
+        '/token/introspection',
+        { token: 'x' },
+        basic({ ...web, client_secret: 'not-the-secret' }),
+      );
+      expect(wrongSecret.status).to.equal(401);
+      expect(wrongSecret.json.error).to.equal('invalid_client');
     });
   });
 
