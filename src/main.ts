@@ -2,8 +2,9 @@
 import { createServer, type ServerResponse } from 'node:http';
 import { createApp } from './app.ts';
 import { connect } from './boot.ts';
-import { ConfigError, loadConfig } from './config.ts';
+import { ConfigError, loadConfig, metricsExposed } from './config.ts';
 import { createLogger } from './logger.ts';
+import { createMetricsServer } from './metrics/metrics-endpoint.ts';
 import { ClientsFileError } from './oidc/clients.ts';
 import { ResourceServersFileError } from './oidc/resource-servers.ts';
 
@@ -55,6 +56,21 @@ async function main(): Promise<void> {
   server.listen(config.port, () => {
     logger.info({ issuer: config.issuer, port: config.port }, 'latchkey listening');
   });
+  const { port: metricsPort, host: metricsHost, token: metricsToken } = config.metrics;
+  const metricsServer =
+    metricsPort === undefined ? undefined : createMetricsServer(latchkey.metrics, metricsToken);
+  metricsServer?.on('error', (error) => {
+    logger.error({ err: error, port: metricsPort }, 'metrics listener failed');
+  });
+  metricsServer?.listen(metricsPort, metricsHost, () => {
+    logger.info({ host: metricsHost, port: metricsPort }, 'metrics listening');
+    if (metricsExposed(config.metrics)) {
+      logger.warn(
+        { host: metricsHost, port: metricsPort },
+        'metrics listen beyond loopback without METRICS_TOKEN: anyone who reaches this port can read them',
+      );
+    }
+  });
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -64,6 +80,8 @@ async function main(): Promise<void> {
     logger.info({ signal, inFlight: inFlight.size }, 'shutting down');
     latchkey.startDraining();
     draining = true;
+    metricsServer?.close();
+    metricsServer?.closeAllConnections();
     for (const res of inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
     // A connection between two requests is closed at once; one a request was about to use is
     // closed before that request is read, so nothing accepted is lost. Repeated, because requests
