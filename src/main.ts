@@ -5,8 +5,10 @@ import { connect } from './boot.ts';
 import { ConfigError, loadConfig, metricsExposed } from './config.ts';
 import { createLogger } from './logger.ts';
 import { createMetricsServer } from './metrics/metrics-endpoint.ts';
+import { describeUrl } from './net.ts';
 import { ClientsFileError } from './oidc/clients.ts';
 import { ResourceServersFileError } from './oidc/resource-servers.ts';
+import { tracing } from './tracing/tracing.ts';
 
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>;
@@ -20,7 +22,17 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, undefined, tracing.logFields);
+  if (config.tracing && !tracing.active) {
+    logger.warn(
+      'OTEL_EXPORTER_OTLP_ENDPOINT is set but tracing did not start: start the server with node --import ./src/tracing/preload.ts src/main.ts (npm start and the image do)',
+    );
+  } else if (config.tracing) {
+    logger.info(
+      { endpoint: describeUrl(config.tracing.endpoint), serviceName: config.tracing.serviceName },
+      'tracing on',
+    );
+  }
   if (config.bcryptCost < 10) {
     logger.warn({ bcryptCost: config.bcryptCost }, 'BCRYPT_COST below 10 is only for tests');
   }
@@ -104,6 +116,14 @@ async function main(): Promise<void> {
       const mailSent = latchkey.mailer.close(Math.max(1000, deadline - Date.now()));
       Promise.all([settled, mailSent])
         .then(() => resources.close())
+        // The spans of the last requests leave before the process does (a collector that does
+        // not answer gets two seconds).
+        .then(() =>
+          Promise.race([
+            tracing.shutdown().catch(() => {}),
+            new Promise((resolve) => setTimeout(resolve, 2000).unref()),
+          ]),
+        )
         .then(
           () => logger.info('stopped'),
           (error: unknown) => {
