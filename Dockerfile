@@ -59,7 +59,7 @@ COPY src ./src
 # Served as /openapi.json (src/http/api-description.ts reads it when the app is made).
 COPY docs/openapi.yaml ./docs/openapi.yaml
 # Every module must resolve: importing does no I/O, so a missing dependency fails here.
-RUN node -e "Promise.all([import('./src/app.ts'), import('./src/boot.ts')]).then(() => console.log('modules load'))"
+RUN node -e "Promise.all([import('./src/app.ts'), import('./src/boot.ts'), import('./src/tracing/start-tracing.ts')]).then(() => console.log('modules load'))"
 USER node
 EXPOSE 3000
 # /readyz: Postgres and Redis answer and shutdown has not begun. No curl in the slim image.
@@ -67,4 +67,4 @@ HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # node runs as PID 1 (the base entrypoint execs it) and drains connections on SIGTERM.
 STOPSIGNAL SIGTERM
-CMD ["node", "src/main.ts"]
+CMD ["node", "--import", "./src/tracing/preload.ts", "src/main.ts"]

@@ -10,8 +10,8 @@ COMPOSE = docker compose -p "$$(bash -c '. scripts/lib.sh && compose_project')"
 # docker when an engine answers, else local; `make test MODE=local` forces one.
 MODE ?=
 # `make check` runs these parts first, in either mode (inside the tests container with Docker, so
-# it needs no Node on the host).
-CHECK_PARTS := lint typecheck
+# it needs no Node or promtool on the host).
+CHECK_PARTS := lint typecheck observability
 
 .PHONY: help deps install run down logs lint typecheck test test-local test-docker check image image-check arm64-check
 
@@ -43,7 +43,7 @@ typecheck: install ## type-check everything (tsc)
 test: ## every test: in containers when a Docker engine answers, else here (MODE=docker|local forces one)
 	@MODE="$(MODE)" TEST_PARTS=tests bash scripts/test-mode.sh test
 
-check: ## lint + typecheck + every test, in the same mode as make test (MODE=docker|local)
+check: ## lint + typecheck + promtool on docker/observability/ + every test, in the same mode as make test (MODE=docker|local)
 	@MODE="$(MODE)" TEST_PARTS="$(CHECK_PARTS) tests" bash scripts/test-mode.sh check
 
 test-local: ## every test on this machine, against local Postgres and Redis (make test MODE=local)

@@ -24,7 +24,7 @@
 //
 // Target
 //   Without --issuer the bench starts its own server the way test/e2e/run.ts does: `node
-//   src/main.ts` as a child process, a unique DATABASE_SCHEMA and REDIS_KEY_PREFIX, a temporary
+//   --import ./src/tracing/preload.ts src/main.ts` (as `npm start`) as a child process, a unique DATABASE_SCHEMA and REDIS_KEY_PREFIX, a temporary
 //   clients file with two first-party confidential clients and random secrets, BCRYPT_COST from
 //   --bcrypt-cost (default 10: realistic sign-in cost without a glacial run), LOG_LEVEL=warn so
 //   request logs do not weigh on the results. The server is stopped, the schema and Redis keys

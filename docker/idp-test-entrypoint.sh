@@ -30,4 +30,4 @@ process.stdout.write(JSON.stringify([
 ' >"$CLIENTS_FILE"
 # The server reads the secrets from the file; it has no use for them in its environment.
 unset E2E_CLIENT_SECRET E2E_SECOND_CLIENT_SECRET E2E_MACHINE_CLIENT_SECRET
-exec node src/main.ts
+exec node --import ./src/tracing/preload.ts src/main.ts

@@ -40,7 +40,7 @@ label() {
   case $1 in
     node) echo 'Node.js 24' ;; npm) echo 'npm' ;; docker) echo 'Docker engine' ;;
     compose) echo 'Docker Compose v2' ;; postgres) echo 'PostgreSQL' ;; redis) echo 'Redis' ;;
-    chromium) echo 'Chromium' ;;
+    chromium) echo 'Chromium' ;; promtool) echo 'promtool' ;;
   esac
 }
 how_debian() {  # one line per alternative
@@ -57,6 +57,7 @@ how_debian() {  # one line per alternative
     chromium)
       echo 'Debian: sudo apt-get install -y chromium'
       echo 'Ubuntu: sudo snap install chromium && export CHROMIUM_PATH=/snap/bin/chromium' ;;
+    promtool) echo 'sudo apt-get install -y --no-install-recommends prometheus   (promtool comes with it)' ;;
   esac
 }
 how_macos() {
@@ -68,9 +69,10 @@ how_macos() {
     postgres) echo 'brew install postgresql@15 && brew services start postgresql@15' ;;
     redis) echo 'brew install redis && brew services start redis' ;;
     chromium) echo 'brew install --cask chromium && export CHROMIUM_PATH=/Applications/Chromium.app/Contents/MacOS/Chromium' ;;
+    promtool) echo 'brew install prometheus   (promtool comes with it)' ;;
   esac
 }
-ITEMS="node npm docker compose postgres redis chromium"
+ITEMS="node npm docker compose postgres redis chromium promtool"
 
 # ---- checks: each sets STATE_<item> (ok|missing) and DETAIL_<item>
 set_state() { eval "STATE_$1=\$2"; eval "DETAIL_$1=\$3"; }
@@ -144,6 +146,12 @@ check() {
       else
         set_state chromium missing "nothing at CHROMIUM_PATH=$CHROMIUM_PATH (the local path's browser tests need it)"
       fi ;;
+    promtool)
+      if v=$(promtool --version 2>&1 | head -n 1) && command -v promtool >/dev/null 2>&1; then
+        set_state promtool ok "$v"
+      else
+        set_state promtool missing "not found (make check MODE=local checks docker/observability/ with it)"
+      fi ;;
   esac
 }
 check_all() { for item in $ITEMS; do check "$item"; done; }
@@ -178,6 +186,7 @@ installer() {
       postgres) echo "$apt postgresql && $start postgresql start" ;;
       redis) echo "$apt redis-server && $start redis-server start" ;;
       chromium) [ "$os" = debian ] && echo "$apt chromium" ;;
+      promtool) echo "$apt prometheus" ;;
     esac
   elif [ "$os" = macos ] && command -v brew >/dev/null 2>&1; then
     case $item in
@@ -185,6 +194,7 @@ installer() {
       postgres) brew="brew install postgresql@15 && brew services start postgresql@15" ;;
       redis) brew="brew install redis && brew services start redis" ;;
       chromium) brew="brew install --cask chromium" ;;
+      promtool) brew="brew install prometheus" ;;
     esac
     echo "$brew"
   fi
@@ -232,9 +242,9 @@ missing_of() {  # ITEM...: the labels of those not found
   printf '%s' "${out#, }"
 }
 docker_missing=$(missing_of docker compose)
-local_missing=$(missing_of node npm postgres redis chromium)
+local_missing=$(missing_of node npm postgres redis chromium promtool)
 printf '\nDocker path (make run, make test-docker): %s\n' "${docker_missing:+not ready, missing: }${docker_missing:-ready}"
-printf 'Local path (make test-local, make run without Docker): %s\n' "${local_missing:+not ready, missing: }${local_missing:-ready}"
+printf 'Local path (make test-local, make check MODE=local, make run without Docker): %s\n' "${local_missing:+not ready, missing: }${local_missing:-ready}"
 
 status=0
 if ! ok node || ! ok npm; then

@@ -3,13 +3,14 @@
 # that ran no test counts as failed. Used in the tests container (make test-docker) and on the host
 # (make test-local).
 #   sh scripts/run-tests.sh [PART...]
-# Parts: lint typecheck unit integration browser idp-image e2e postman, and `tests`, every test
-# part of where it runs: in the container (E2E_ISSUER set) unit integration browser idp-image e2e
-# postman; on the host unit integration e2e browser. e2e is the black-box client against E2E_ISSUER
-# when that is set (the compose idp), else `npm run test:e2e`, which starts the server and the client
-# as two local processes. postman runs the Postman collection's browserless folder with newman
-# against the compose idp (on the host, test/integration/postman.test.ts runs it against a server
-# of its own). Without PART: tests (`make check` asks for lint typecheck tests).
+# Parts: lint typecheck observability unit integration browser idp-image e2e postman, and `tests`,
+# every test part of where it runs: in the container (E2E_ISSUER set) unit integration browser
+# idp-image e2e postman; on the host unit integration e2e browser. e2e is the black-box client
+# against E2E_ISSUER when that is set (the compose idp), else `npm run test:e2e`, which starts the
+# server and the client as two local processes. postman runs the Postman collection's browserless
+# folder with newman against the compose idp (on the host, test/integration/postman.test.ts runs it
+# against a server of its own). Without PART: tests (`make check` asks for lint typecheck
+# observability tests).
 set -u
 # Node images and build machines may export npm_config_nodedir (for node-gyp); npm then warns
 # "Unknown env config" on every command. No dependency here builds from source at test time.
@@ -109,6 +110,7 @@ for part in $parts; do
   case $part in
     lint) run_part lint none "npm run lint" npm run lint ;;
     typecheck) run_part typecheck none "npm run typecheck" npm run typecheck ;;
+    observability) run_part observability none "promtool: docker/observability/ rules, rule tests, scrape config, dashboard queries" node scripts/check-observability.ts ;;
     unit) run_part unit tests "npm run test:unit" npm run test:unit ;;
     integration) run_part integration tests "npm run test:integration" npm run test:integration ;;
     browser) run_part browser tests "test/browser in Chromium at $CHROMIUM_PATH" browser_tests ;;

@@ -76,7 +76,7 @@ npm run --silent migrate || exit 1
 if [ "$fakes" != 1 ]; then
   welcome "$ISSUER"
   note "  Ctrl-C stops the server."
-  exec node src/main.ts
+  exec node --import ./src/tracing/preload.ts src/main.ts
 fi
 
 # The fakes and the server run side by side; Ctrl-C (or SIGTERM) stops both. Where the fakes are
@@ -90,7 +90,7 @@ export FACEBOOK_CLIENT_ID=fake-facebook-app FACEBOOK_CLIENT_SECRET=$FAKE_FACEBOO
 export X_CLIENT_ID=fake-x-client X_CLIENT_SECRET=$FAKE_X_SECRET
 FAKE_REDIRECT_BASE=$ISSUER node test/fakes/serve.ts >/dev/null &
 fakes_pid=$!
-node src/main.ts &
+node --import ./src/tracing/preload.ts src/main.ts &
 server_pid=$!
 trap 'kill -TERM "$server_pid" "$fakes_pid" 2>/dev/null' INT TERM
 welcome "$ISSUER"

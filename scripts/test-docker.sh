@@ -3,7 +3,7 @@
 # a compose stack of its own (project latchkey-test-<random>, or COMPOSE_PROJECT_NAME), always
 # removes that stack and its volumes, and exits with the tests' exit code. Never prompts; works
 # without a terminal.
-#   TEST_PARTS="lint typecheck tests" picks the parts scripts/run-tests.sh runs (default: tests).
+#   TEST_PARTS="lint typecheck observability tests" picks the parts scripts/run-tests.sh runs (default: tests).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 

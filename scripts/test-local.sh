@@ -2,7 +2,7 @@
 # `make test MODE=local`: every test on this machine, against the Postgres and Redis at
 # TEST_DATABASE_URL and TEST_REDIS_URL (default 127.0.0.1); the e2e client runs as a process of its
 # own beside the server. Never prompts. Arguments, else TEST_PARTS, pick parts as for
-# scripts/run-tests.sh (`make check` passes "lint typecheck tests").
+# scripts/run-tests.sh (`make check` passes "lint typecheck observability tests").
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 # shellcheck source=scripts/lib.sh

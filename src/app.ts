@@ -43,6 +43,12 @@ import type { Logger } from './logger.ts';
 import { mailNotices } from './mail/account-notices.ts';
 import { createMailer } from './mail/create-mailer.ts';
 import type { Mailer } from './mail/mailer.ts';
+import { createMetrics } from './metrics/create-metrics.ts';
+import { requestMetrics } from './metrics/http-metrics.ts';
+import type { Metrics } from './metrics/metrics.ts';
+import { metricsRoute } from './metrics/metrics-endpoint.ts';
+import { countTokenEvents } from './metrics/provider-metrics.ts';
+import { timeUpstreams } from './metrics/upstream-metrics.ts';
 import type { AccountDevices } from './oidc/account-devices.ts';
 import type { AccountSessionsIndex } from './oidc/account-sessions.ts';
 import { createAccountSignOuts } from './oidc/account-sign-outs.ts';
@@ -95,6 +101,8 @@ export interface AppDeps {
   mailBackoffMs?: number;
   /** How long a passkey challenge may be answered (tests shorten it); default five minutes. */
   passkeyChallengeMs?: number;
+  /** Records metrics; default from the config (METRICS_PORT or METRICS_TOKEN), else nothing. */
+  metrics?: Metrics;
 }
 
 export interface LatchkeyApp {
@@ -116,6 +124,8 @@ export interface LatchkeyApp {
   backchannel: BackchannelLogout;
   /** Mail to people (close it on shutdown: it may still hold messages). */
   mailer: Mailer;
+  /** What Latchkey records about itself (main.ts serves it on METRICS_PORT). */
+  metrics: Metrics;
   /** Readiness turns 503 so a load balancer stops sending new requests. */
   startDraining(): void;
 }
@@ -148,11 +158,13 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     signUp: config.signUpEnabled,
   });
   const mailer = deps.mailer ?? createMailer(config, logger, { backoffMs: deps.mailBackoffMs });
+  const metrics = deps.metrics ?? createMetrics(config.metrics, { redis, db });
 
-  const hasher = new PasswordHasher(config.bcryptCost, config.bcryptQueueLimit);
+  const hasher = new PasswordHasher(config.bcryptCost, config.bcryptQueueLimit, metrics.hashing);
   const throttle = new LoginThrottle(
     new RedisAttemptCounter(redis, `${config.redisKeyPrefix}throttle:`),
     deps.throttleLimits,
+    metrics.throttle,
   );
   const tokens = new EmailTokens(db);
   const notices = mailNotices(mailer, config.issuer);
@@ -178,10 +190,13 @@ export function createApp(deps: AppDeps): LatchkeyApp {
   const linkCookies = new LinkCookies(https);
   const upstreamAccounts = new UpstreamAccounts(db);
   const consents = new ConsentStore(db);
-  const upstreams = createUpstreams(
-    config.upstreams,
-    { timeoutMs: config.upstreamTimeoutMs },
-    config.upstreamOrder,
+  const upstreams = timeUpstreams(
+    createUpstreams(
+      config.upstreams,
+      { timeoutMs: config.upstreamTimeoutMs },
+      config.upstreamOrder,
+    ),
+    metrics,
   );
   const attempts = new UpstreamAttempts(redis, config.redisKeyPrefix);
   const csrf = new CsrfTokens(deps.cookieKeys);
@@ -238,6 +253,7 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     prefix: oidcPrefix,
     logger,
     metadata: config.sessionMetadata,
+    onBackchannelAttempt: (outcome) => metrics.backchannel(outcome),
     ...(deps.backchannelBackoffMs === undefined
       ? {}
       : { backchannelBackoffMs: deps.backchannelBackoffMs }),
@@ -251,6 +267,7 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     await next();
   });
   providerErrors(provider, { views, logger, outages: deps.outages });
+  countTokenEvents(provider, metrics);
 
   let draining = false;
   const health = healthRoutes({
@@ -268,7 +285,7 @@ export function createApp(deps: AppDeps): LatchkeyApp {
   const endOtherSessions = deps.endOtherSessions ?? signOuts.endOtherSessions;
   // Each router that mounts browser forms refuses cross-site posts to them.
   const sameOrigin = sameOriginOnly(issuerOrigin);
-  const kit = new InteractionKit({ provider, views, csrf, upstreams });
+  const kit = new InteractionKit({ provider, views, csrf, upstreams, metrics });
   // Every sign-in passes the second step's gate (interactions/second-step.ts).
   const secondStep = new SecondStep({
     kit,
@@ -384,8 +401,10 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     imageOrigins: clientLogoOrigins(clients),
   });
   const handle = provider.callback();
+  if (metrics.enabled) app.use(requestMetrics(metrics, PROVIDER_PATHS));
   app.use(requestContext(logger, { trustProxy: config.trustProxy }));
   app.use(pinToIssuer(config.issuer, config.trustProxy));
+  if (metrics.enabled && config.metrics.token) app.use(metricsRoute(metrics, config.metrics.token));
   // Endpoints only programs call (tokens, keys, discovery) answer JSON in the provider's own
   // words: they skip the page machinery (language, error pages, our routers) and go straight in.
   app.use(async (ctx, next) => {
@@ -445,6 +464,7 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     devices,
     backchannel,
     mailer,
+    metrics,
     startDraining() {
       draining = true;
     },

@@ -2,6 +2,12 @@
 import { defaultHashingQueueLimit } from './accounts/passwords.ts';
 import { type Brand, readBrand } from './config/brand.ts';
 import { type MailSettings, readMail } from './config/mail.ts';
+import {
+  type MetricsSettings,
+  readMetrics,
+  readTracing,
+  type TracingSettings,
+} from './config/observability.ts';
 import { ConfigError, type Env, Reader } from './config/reader.ts';
 import { type KeyEncryptionKey, readCookieKeys, readKeyEncryptionKeys } from './config/secrets.ts';
 import { isLoopbackHost } from './net.ts';
@@ -14,6 +20,11 @@ import type { SettingsReader } from './upstreams/upstream.ts';
 
 export type { Brand, BrandLogo } from './config/brand.ts';
 export { defaultMailFrom, isMailFrom, type MailSettings } from './config/mail.ts';
+export {
+  type MetricsSettings,
+  metricsExposed,
+  type TracingSettings,
+} from './config/observability.ts';
 export { ConfigError, DEFAULTS, type Env } from './config/reader.ts';
 export { KEK_BYTES, type KeyEncryptionKey } from './config/secrets.ts';
 
@@ -73,6 +84,10 @@ export interface Config {
   readonly signUpEnabled: boolean;
   /** Where mail goes (SMTP_URL), who it is from and how much may wait to be sent. */
   readonly mail: MailSettings;
+  /** Prometheus metrics: a listener of their own and/or /metrics behind a bearer token. */
+  readonly metrics: MetricsSettings;
+  /** OpenTelemetry traces (OTEL_EXPORTER_OTLP_ENDPOINT); undefined: off. */
+  readonly tracing: TracingSettings | undefined;
 }
 
 export interface DeviceSettings {
@@ -192,6 +207,8 @@ export function loadConfig(env: Env = process.env): Config {
   const issuer = readIssuer(r, allowInsecureIssuer, port);
   const brand = readBrand(r);
   const signUpEnabled = r.boolean('SIGN_UP_ENABLED');
+  const tracing = readTracing(env);
+  r.problems.push(...tracing.problems);
   const config: Config = {
     issuer,
     port,
@@ -228,6 +245,8 @@ export function loadConfig(env: Env = process.env): Config {
     brand,
     signUpEnabled,
     mail: readMail(r, { product: brand.product, issuer, production, signUpEnabled }),
+    metrics: readMetrics(r, port),
+    tracing: tracing.settings,
   };
 
   if (URL.parse(config.issuer)?.protocol === 'https:' && !config.trustProxy) {

@@ -22,10 +22,19 @@ const REDACT = [
   '*.keys',
 ];
 
-export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
+/**
+ * `fields` adds to every line what holds where it is written: the trace and span ids when tracing
+ * is on (tracing/tracing.ts).
+ */
+export function createLogger(
+  level: LogLevel,
+  destination?: DestinationStream,
+  fields?: () => Record<string, string>,
+): Logger {
   return pino(
     {
       level,
+      ...(fields ? { mixin: fields } : {}),
       base: { service: 'latchkey' },
       messageKey: 'msg',
       timestamp: pino.stdTimeFunctions.isoTime,

@@ -2,10 +2,13 @@
 import { createServer, type ServerResponse } from 'node:http';
 import { createApp } from './app.ts';
 import { connect } from './boot.ts';
-import { ConfigError, loadConfig } from './config.ts';
+import { ConfigError, loadConfig, metricsExposed } from './config.ts';
 import { createLogger } from './logger.ts';
+import { createMetricsServer } from './metrics/metrics-endpoint.ts';
+import { describeUrl } from './net.ts';
 import { ClientsFileError } from './oidc/clients.ts';
 import { ResourceServersFileError } from './oidc/resource-servers.ts';
+import { tracing } from './tracing/tracing.ts';
 
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>;
@@ -19,7 +22,17 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, undefined, tracing.logFields);
+  if (config.tracing && !tracing.active) {
+    logger.warn(
+      'OTEL_EXPORTER_OTLP_ENDPOINT is set but tracing did not start: start the server with node --import ./src/tracing/preload.ts src/main.ts (npm start and the image do)',
+    );
+  } else if (config.tracing) {
+    logger.info(
+      { endpoint: describeUrl(config.tracing.endpoint), serviceName: config.tracing.serviceName },
+      'tracing on',
+    );
+  }
   if (config.bcryptCost < 10) {
     logger.warn({ bcryptCost: config.bcryptCost }, 'BCRYPT_COST below 10 is only for tests');
   }
@@ -55,6 +68,21 @@ async function main(): Promise<void> {
   server.listen(config.port, () => {
     logger.info({ issuer: config.issuer, port: config.port }, 'latchkey listening');
   });
+  const { port: metricsPort, host: metricsHost, token: metricsToken } = config.metrics;
+  const metricsServer =
+    metricsPort === undefined ? undefined : createMetricsServer(latchkey.metrics, metricsToken);
+  metricsServer?.on('error', (error) => {
+    logger.error({ err: error, port: metricsPort }, 'metrics listener failed');
+  });
+  metricsServer?.listen(metricsPort, metricsHost, () => {
+    logger.info({ host: metricsHost, port: metricsPort }, 'metrics listening');
+    if (metricsExposed(config.metrics)) {
+      logger.warn(
+        { host: metricsHost, port: metricsPort },
+        'metrics listen beyond loopback without METRICS_TOKEN: anyone who reaches this port can read them',
+      );
+    }
+  });
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -64,6 +92,8 @@ async function main(): Promise<void> {
     logger.info({ signal, inFlight: inFlight.size }, 'shutting down');
     latchkey.startDraining();
     draining = true;
+    metricsServer?.close();
+    metricsServer?.closeAllConnections();
     for (const res of inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
     // A connection between two requests is closed at once; one a request was about to use is
     // closed before that request is read, so nothing accepted is lost. Repeated, because requests
@@ -86,6 +116,14 @@ async function main(): Promise<void> {
       const mailSent = latchkey.mailer.close(Math.max(1000, deadline - Date.now()));
       Promise.all([settled, mailSent])
         .then(() => resources.close())
+        // The spans of the last requests leave before the process does (a collector that does
+        // not answer gets two seconds).
+        .then(() =>
+          Promise.race([
+            tracing.shutdown().catch(() => {}),
+            new Promise((resolve) => setTimeout(resolve, 2000).unref()),
+          ]),
+        )
         .then(
           () => logger.info('stopped'),
           (error: unknown) => {

@@ -9,7 +9,25 @@ export interface Counter {
   limit: number;
 }
 
-export type TakeResult = { counted: true } | { counted: false; retryAfterMs: number };
+/** Refused: the wait until the fullest counter's window ends, and that counter's index. */
+export type TakeResult =
+  | { counted: true }
+  | { counted: false; retryAfterMs: number; refusedBy?: number };
+
+/** What a refused attempt was. */
+export type ThrottleCheck = 'password' | 'code' | 'sign_up' | 'mail';
+/**
+ * Which count was full: the account's (it is locked until the window ends), the client
+ * address's, or the mail address's.
+ */
+export type ThrottleCounter = 'account' | 'source' | 'address';
+
+/** Told of every attempt the throttle refuses (metrics). */
+export interface ThrottleObserver {
+  refused(check: ThrottleCheck, counter: ThrottleCounter): void;
+}
+
+type Named = Counter & { counter: ThrottleCounter };
 
 export interface AttemptCounter {
   /**
@@ -56,10 +74,16 @@ const digest = (value: string) => createHash('sha256').update(value).digest('bas
 export class LoginThrottle {
   readonly #counter: AttemptCounter;
   readonly #limits: ThrottleLimits;
+  readonly #observer: ThrottleObserver | undefined;
 
-  constructor(counter: AttemptCounter, limits: ThrottleLimits = DEFAULT_LIMITS) {
+  constructor(
+    counter: AttemptCounter,
+    limits: ThrottleLimits = DEFAULT_LIMITS,
+    observer?: ThrottleObserver,
+  ) {
     this.#counter = counter;
     this.#limits = limits;
+    this.#observer = observer;
   }
 
   // Emails are hashed so the counter store never holds them in clear.
@@ -87,10 +111,16 @@ export class LoginThrottle {
     return `code:account:${digest(accountId)}`;
   }
 
-  async #take(counters: Counter[], windowSeconds = this.#limits.windowSeconds): Promise<void> {
+  async #take(
+    check: ThrottleCheck,
+    counters: Named[],
+    windowSeconds = this.#limits.windowSeconds,
+  ): Promise<void> {
     const result = await this.#counter.take(counters, windowSeconds);
-    if (!result.counted)
-      throw new TooManyAttempts(Math.max(1, Math.ceil(result.retryAfterMs / 1000)));
+    if (result.counted) return;
+    const full = counters[result.refusedBy ?? 0] ?? counters[0];
+    if (full) this.#observer?.refused(check, full.counter);
+    throw new TooManyAttempts(Math.max(1, Math.ceil(result.retryAfterMs / 1000)));
   }
 
   /**
@@ -99,9 +129,9 @@ export class LoginThrottle {
    * `passwordNotChecked`; a wrong password simply stays counted.
    */
   async countPasswordCheck(email: string, source: string): Promise<void> {
-    await this.#take([
-      { key: this.#accountKey(email), limit: this.#limits.perAccount },
-      { key: this.#sourceKey(source), limit: this.#limits.perSource },
+    await this.#take('password', [
+      { key: this.#accountKey(email), limit: this.#limits.perAccount, counter: 'account' },
+      { key: this.#sourceKey(source), limit: this.#limits.perSource, counter: 'source' },
     ]);
   }
 
@@ -127,12 +157,13 @@ export class LoginThrottle {
    * `codeAccepted` or `codeNotChecked`; a wrong code stays counted.
    */
   async countCodeCheck(accountId: string, source: string): Promise<void> {
-    await this.#take([
+    await this.#take('code', [
       {
         key: this.#codeKey(accountId),
         limit: this.#limits.codesPerAccount ?? DEFAULT_CODES_PER_ACCOUNT,
+        counter: 'account',
       },
-      { key: this.#sourceKey(source), limit: this.#limits.perSource },
+      { key: this.#sourceKey(source), limit: this.#limits.perSource, counter: 'source' },
     ]);
   }
 
@@ -151,7 +182,9 @@ export class LoginThrottle {
 
   /** Counts a sign-up attempt from `source`; throws once the source is at its limit. */
   async countSignUp(source: string): Promise<void> {
-    await this.#take([{ key: this.#signUpKey(source), limit: this.#limits.signUpsPerSource }]);
+    await this.#take('sign_up', [
+      { key: this.#signUpKey(source), limit: this.#limits.signUpsPerSource, counter: 'source' },
+    ]);
   }
 
   /** The sign-up created nothing because hashing was busy: the attempt is taken back. */
@@ -169,10 +202,12 @@ export class LoginThrottle {
    */
   async countMail(email: string, source?: string): Promise<void> {
     await this.#take(
+      'mail',
       [
         {
           key: this.#mailKey(email),
           limit: this.#limits.mailsPerAddress ?? DEFAULT_MAILS_PER_ADDRESS,
+          counter: 'address',
         },
         ...(source === undefined
           ? []
@@ -180,6 +215,7 @@ export class LoginThrottle {
               {
                 key: this.#linkKey(source),
                 limit: this.#limits.linkRequestsPerSource ?? DEFAULT_LINK_REQUESTS_PER_SOURCE,
+                counter: 'source' as const,
               },
             ]),
       ],

@@ -52,6 +52,16 @@ export function fitsBcrypt(password: string): boolean {
   return Buffer.byteLength(password, 'utf8') <= MAX_PASSWORD_BYTES;
 }
 
+/** Told how the hashing queue fares (metrics): its length, each wait, each refusal. */
+export interface HashingObserver {
+  /** The number of operations waiting changed to `waiting`. */
+  queued(waiting: number): void;
+  /** An operation started after waiting this long (0 when a slot was free). */
+  waited(seconds: number): void;
+  /** An operation was refused because the queue was full. */
+  refused(): void;
+}
+
 /**
  * Lets at most `limit` tasks run at once and at most `queueLimit` wait, in arrival order; a task
  * arriving at a full queue is refused at once with HashingBusy rather than waiting without end.
@@ -59,32 +69,44 @@ export function fitsBcrypt(password: string): boolean {
 class Gate {
   readonly #limit: number;
   readonly #queueLimit: number;
+  readonly #observer: HashingObserver | undefined;
   #running = 0;
   readonly #waiting: (() => void)[] = [];
   /** Moving average of a task's duration, for the Retry-After of a refusal. */
   #averageMs = 0;
 
-  constructor(limit: number, queueLimit: number) {
+  constructor(limit: number, queueLimit: number, observer?: HashingObserver) {
     this.#limit = limit;
     this.#queueLimit = queueLimit;
+    this.#observer = observer;
   }
 
   async run<T>(task: () => Promise<T>): Promise<T> {
+    const arrived = performance.now();
     if (this.#running >= this.#limit) {
-      if (this.#waiting.length >= this.#queueLimit) throw new HashingBusy(this.#drainSeconds());
-      await new Promise<void>((resolve) => this.#waiting.push(resolve));
+      if (this.#waiting.length >= this.#queueLimit) {
+        this.#observer?.refused();
+        throw new HashingBusy(this.#drainSeconds());
+      }
+      await new Promise<void>((resolve) => {
+        this.#waiting.push(resolve);
+        this.#observer?.queued(this.#waiting.length);
+      });
     } else {
       this.#running += 1;
     }
     const started = performance.now();
+    this.#observer?.waited((started - arrived) / 1000);
     try {
       return await task();
     } finally {
       const ms = performance.now() - started;
       this.#averageMs = this.#averageMs === 0 ? ms : this.#averageMs * 0.8 + ms * 0.2;
       const next = this.#waiting.shift();
-      if (next) next();
-      else this.#running -= 1;
+      if (next) {
+        this.#observer?.queued(this.#waiting.length);
+        next();
+      } else this.#running -= 1;
     }
   }
 
@@ -133,9 +155,13 @@ export class PasswordHasher {
   readonly #gate: Gate;
   #dummy: Promise<string> | undefined;
 
-  constructor(cost: number, queueLimit: number = Number.POSITIVE_INFINITY) {
+  constructor(
+    cost: number,
+    queueLimit: number = Number.POSITIVE_INFINITY,
+    observer?: HashingObserver,
+  ) {
     this.#cost = cost;
-    this.#gate = new Gate(BCRYPT_CONCURRENCY, queueLimit);
+    this.#gate = new Gate(BCRYPT_CONCURRENCY, queueLimit, observer);
   }
 
   /** Hashes the normalised form; throws RangeError when it is longer than bcrypt reads. */

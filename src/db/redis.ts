@@ -27,9 +27,11 @@ export function createRedis(url: string, options: { lazy?: boolean } = {}): Redi
 // Checks every counter, then counts the attempt in all of them or in none, in one atomic step:
 // requests in flight cannot all read "under the limit" before any of them is counted.
 // KEYS: the counters; ARGV[1]: window in ms; ARGV[i + 1]: the limit of KEYS[i].
-// Returns { 1, 0 } when counted, { 0, ms until the fullest counter's window ends } when refused.
+// Returns { 1, 0 } when counted, { 0, ms until the fullest counter's window ends, its index from
+// 1 } when refused.
 const TAKE = `
 local wait = -1
+local full = 0
 for i, key in ipairs(KEYS) do
   local count = tonumber(redis.call('GET', key) or '0')
   if count >= tonumber(ARGV[i + 1]) then
@@ -38,10 +40,13 @@ for i, key in ipairs(KEYS) do
       redis.call('PEXPIRE', key, ARGV[1])
       ttl = tonumber(ARGV[1])
     end
-    if ttl > wait then wait = ttl end
+    if ttl > wait then
+      wait = ttl
+      full = i
+    end
   end
 end
-if wait >= 0 then return { 0, wait } end
+if wait >= 0 then return { 0, wait, full } end
 for _, key in ipairs(KEYS) do
   if redis.call('INCR', key) == 1 then redis.call('PEXPIRE', key, ARGV[1]) end
 end
@@ -59,7 +64,10 @@ return 0
 
 /** The scripts above as commands (sent by SHA, the source only when Redis does not know it). */
 interface CounterCommands {
-  latchkeyThrottleTake(numberOfKeys: number, ...keysThenArgs: string[]): Promise<[number, number]>;
+  latchkeyThrottleTake(
+    numberOfKeys: number,
+    ...keysThenArgs: string[]
+  ): Promise<[number, number, number?]>;
   latchkeyThrottleGiveBack(numberOfKeys: number, ...keys: string[]): Promise<number>;
 }
 
@@ -77,13 +85,15 @@ export class RedisAttemptCounter implements AttemptCounter {
   async take(counters: readonly Counter[], windowSeconds: number): Promise<TakeResult> {
     const keys = counters.map((c) => this.#prefix + c.key);
     const limits = counters.map((c) => String(c.limit));
-    const [counted, waitMs] = await this.#redis.latchkeyThrottleTake(
+    const [counted, waitMs, full = 1] = await this.#redis.latchkeyThrottleTake(
       keys.length,
       ...keys,
       String(windowSeconds * 1000),
       ...limits,
     );
-    return counted === 1 ? { counted: true } : { counted: false, retryAfterMs: waitMs };
+    return counted === 1
+      ? { counted: true }
+      : { counted: false, retryAfterMs: waitMs, refusedBy: full - 1 };
   }
 
   async giveBack(keys: readonly string[]): Promise<void> {

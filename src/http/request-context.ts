@@ -21,6 +21,8 @@ export function requestInfo(req: IncomingMessage): RequestInfo | undefined {
 }
 
 const INCOMING_ID = /^[A-Za-z0-9._-]{8,64}$/;
+/** Asked every few seconds by probes and scrapers: their request lines are debug. */
+const QUIET_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics']);
 
 export function requestContext(logger: Logger, options: { trustProxy: boolean }): Middleware {
   return async (ctx, next) => {
@@ -53,7 +55,7 @@ export function requestContext(logger: Logger, options: { trustProxy: boolean })
         ms: Math.round(ms * 10) / 10,
         ip,
       };
-      if (ctx.path === '/healthz' || ctx.path === '/readyz') info.log.debug(fields, 'request');
+      if (QUIET_PATHS.has(ctx.path)) info.log.debug(fields, 'request');
       else info.log.info(fields, 'request');
     }
   };

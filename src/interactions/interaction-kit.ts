@@ -10,10 +10,12 @@ import type { CsrfTokens } from '../http/csrf.ts';
 import { type Form, readForm } from '../http/form.ts';
 import type { Rejection, ShowAgain } from '../http/form-rejected.ts';
 import { badRequest, forbidden } from '../http/http-errors.ts';
+import { mapError } from '../http/map-error.ts';
 import { type LoginLocals, Pages, type SignUpLocals, type UpstreamButton } from '../http/pages.ts';
 import type { Views } from '../http/views.ts';
 import { preferUiLocales } from '../i18n/current-locale.ts';
 import { t } from '../i18n/t.ts';
+import { type Metrics, NO_METRICS, type SignInOutcome } from '../metrics/metrics.ts';
 import { acrOf } from '../oidc/assurance.ts';
 import { ACCOUNT_CLIENT_ID } from '../oidc/clients.ts';
 import { UPSTREAM_BUTTONS, type Upstreams } from '../upstreams/registry.ts';
@@ -28,6 +30,8 @@ export interface KitDeps {
   views: Views;
   csrf: CsrfTokens;
   upstreams: Upstreams;
+  /** Counts sign-ins and sign-ups; none when absent. */
+  metrics?: Metrics;
 }
 
 /** What a step declares: the prompt it serves (none: any) and whether it reads a posted form. */
@@ -60,9 +64,18 @@ export type SignInGate = (
   options: SignInOptions,
 ) => Promise<boolean>;
 
+/** How a refused sign-in check is counted: by the status it is answered with. */
+function outcomeOf(error: unknown): SignInOutcome {
+  const { status } = mapError(error);
+  if (status === 429) return 'throttled';
+  if (status === 503) return 'unavailable';
+  return status >= 500 ? 'error' : 'failure';
+}
+
 export class InteractionKit {
   readonly provider: Provider;
   readonly pages: Pages;
+  readonly metrics: Metrics;
   readonly #csrf: CsrfTokens;
   readonly #upstreams: Upstreams;
   #gate: SignInGate | undefined;
@@ -70,6 +83,7 @@ export class InteractionKit {
   constructor(deps: KitDeps) {
     this.provider = deps.provider;
     this.pages = new Pages(deps.views);
+    this.metrics = deps.metrics ?? NO_METRICS;
     this.#csrf = deps.csrf;
     this.#upstreams = deps.upstreams;
   }
@@ -137,6 +151,21 @@ export class InteractionKit {
     ctx.redirect(to);
   }
 
+  /**
+   * A sign-in check (a password, a passkey, an upstream's answer, a second step) that counts its
+   * refusal under `method`; its success is counted once the sign-in completes.
+   */
+  judge<T>(method: string, check: () => Promise<T>): () => Promise<T> {
+    return async () => {
+      try {
+        return await check();
+      } catch (error) {
+        this.metrics.signIn(method, outcomeOf(error));
+        throw error;
+      }
+    };
+  }
+
   /** Every sign-in passes `gate` first (the second step); one gate only. */
   guardSignIns(gate: SignInGate): void {
     this.#gate = gate;
@@ -165,6 +194,7 @@ export class InteractionKit {
         method: options.via === 'sign-up' ? 'password' : options.via,
       },
     });
+    this.metrics.signIn(options.via, 'success');
   }
 
   /** Buttons for the enabled upstreams, in the configured order, drawn as their guidelines ask. */

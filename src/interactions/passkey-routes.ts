@@ -66,8 +66,10 @@ export function passkeyInteractionRoutes(deps: PasskeyInteractionDeps): Router {
     '/:uid/passkey',
     kit.step({ prompt: 'login', form: true }, async (ctx, { details, form }) => {
       const remember = form.text('remember') !== 'no';
-      const signedIn = await onForm(kit.loginAgain(ctx, details), SIGN_IN_REFUSALS, () =>
-        passkeys.signIn(details.uid, credentialOf(form)),
+      const signedIn = await onForm(
+        kit.loginAgain(ctx, details),
+        SIGN_IN_REFUSALS,
+        kit.judge('passkey', () => passkeys.signIn(details.uid, credentialOf(form))),
       );
       ctx.state.log.info(
         { event: 'passkey.used', accountId: signedIn.profile.id, passkeyId: signedIn.passkeyId },
@@ -110,6 +112,7 @@ export function passkeyInteractionRoutes(deps: PasskeyInteractionDeps): Router {
         passkeys.signUp(details.uid, credentialOf(form), { source: ctx.ip, browser }),
       );
       // As with a password: the log may tell which it was, the person sees the same page.
+      if (outcome.accountId) kit.metrics.signUp('passkey');
       ctx.state.log.info(
         outcome.accountId
           ? { event: 'account.created', accountId: outcome.accountId, via: 'passkey' }

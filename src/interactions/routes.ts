@@ -138,8 +138,12 @@ export function interactionRoutes(deps: InteractionDeps): Router {
       if (email === '' || password === '') {
         throw new FormRejected(again, { status: 400, key: 'login.missing' });
       }
-      const profile = await onForm(again, SIGN_IN_REFUSALS, () =>
-        accounts.signInWithPassword({ email, password, source: ctx.ip }),
+      const profile = await onForm(
+        again,
+        SIGN_IN_REFUSALS,
+        kit.judge('password', () =>
+          accounts.signInWithPassword({ email, password, source: ctx.ip }),
+        ),
       );
       await kit.signIn(ctx, profile, { remember, amr: ['pwd'], via: 'password' });
     }),
@@ -160,6 +164,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
         accounts.signUp({ ...values, password, source: ctx.ip, browser }),
       );
       // The log may tell operators which it was; the person sees the same page either way.
+      if (pending) kit.metrics.signUp('password');
       ctx.state.log.info(
         pending
           ? { event: 'account.created', accountId: pending.accountId }

@@ -117,8 +117,10 @@ export function secondStepRoutes(deps: SecondStepRoutesDeps): Router {
       if (code.trim() === '') {
         throw new FormRejected(again, { status: 400, key: 'second_step.missing' });
       }
-      const kind = await onForm(again, CODE_REFUSALS, () =>
-        factors.verify(pending.accountId, code, ctx.ip),
+      const kind = await onForm(
+        again,
+        CODE_REFUSALS,
+        kit.judge('second_step', () => factors.verify(pending.accountId, code, ctx.ip)),
       );
       ctx.state.log.info(
         { event: 'second_step.passed', accountId: pending.accountId, kind },
@@ -159,8 +161,12 @@ export function secondStepRoutes(deps: SecondStepRoutesDeps): Router {
       const pending = await waiting(ctx, details);
       if (!pending) return;
       const again = (r: Rejection) => codePage(ctx, details, r.status, r.message);
-      const assertion = await onForm(again, PASSKEY_REFUSALS, () =>
-        passkeys.verifyAssertion(details.uid, form.text('credential'), pending.accountId),
+      const assertion = await onForm(
+        again,
+        PASSKEY_REFUSALS,
+        kit.judge('second_step', () =>
+          passkeys.verifyAssertion(details.uid, form.text('credential'), pending.accountId),
+        ),
       );
       ctx.state.log.info(
         { event: 'second_step.passed', accountId: pending.accountId, kind: 'passkey' },

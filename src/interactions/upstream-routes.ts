@@ -207,7 +207,9 @@ export function upstreamRoutes(deps: UpstreamRouteDeps): Router {
       const identity = await onForm(
         callbackAgain(ctx, details),
         CALLBACK_REFUSALS,
-        () => upstream.complete(new URLSearchParams(ctx.querystring), { ...attempt, state }),
+        kit.judge(upstream.id, () =>
+          upstream.complete(new URLSearchParams(ctx.querystring), { ...attempt, state }),
+        ),
         { upstream: upstream.name },
       );
       const outcome = await upstreamAccounts.signIn(identity);
@@ -223,6 +225,7 @@ export function upstreamRoutes(deps: UpstreamRouteDeps): Router {
         return finishLink(ctx, details, pending, `via ${upstream.id}`);
       }
       if (outcome.created) {
+        kit.metrics.signUp(upstream.id);
         ctx.state.log.info(
           { event: 'account.created', accountId: outcome.profile.id, upstream: upstream.id },
           'account created',
@@ -253,10 +256,14 @@ export function upstreamRoutes(deps: UpstreamRouteDeps): Router {
       }
       const email = account.email;
       const again = (r: Rejection) => linkPage(ctx, details, link, r.status, r.message);
-      await onForm(again, LINK_REFUSALS, async () => {
-        const profile = await accounts.signInWithPassword({ email, password, source: ctx.ip });
-        if (profile.id !== link.accountId) throw new InvalidCredentials();
-      });
+      await onForm(
+        again,
+        LINK_REFUSALS,
+        kit.judge('password', async () => {
+          const profile = await accounts.signInWithPassword({ email, password, source: ctx.ip });
+          if (profile.id !== link.accountId) throw new InvalidCredentials();
+        }),
+      );
       await finishLink(ctx, details, link, 'password');
     }),
   );
@@ -268,6 +275,7 @@ export function upstreamRoutes(deps: UpstreamRouteDeps): Router {
       if (!link) return;
       const profile = await upstreamAccounts.createSeparate(link.identity);
       await attempts.dropPendingLink(details.uid);
+      kit.metrics.signUp(link.identity.upstream);
       ctx.state.log.info(
         { event: 'account.created', accountId: profile.id, upstream: link.identity.upstream },
         'separate account created',

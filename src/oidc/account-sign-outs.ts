@@ -5,7 +5,7 @@ import type Provider from 'oidc-provider';
 import type { Logger } from '../logger.ts';
 import { AccountDevices } from './account-devices.ts';
 import { AccountSessionsIndex } from './account-sessions.ts';
-import { BackchannelLogout } from './backchannel-logout.ts';
+import { BackchannelLogout, type BackchannelOptions } from './backchannel-logout.ts';
 import { TTL } from './provider.ts';
 import { recordSessionActivity } from './session-events.ts';
 import { SessionMetadata } from './session-metadata.ts';
@@ -23,6 +23,8 @@ export interface AccountSignOutsDeps {
   metadata: boolean;
   /** Wait before the first back-channel logout retry (tests shorten it). */
   backchannelBackoffMs?: number;
+  /** Told how each back-channel logout attempt ended (metrics). */
+  onBackchannelAttempt?: BackchannelOptions['onAttempt'];
 }
 
 export function createAccountSignOuts(deps: AccountSignOutsDeps) {
@@ -30,6 +32,7 @@ export function createAccountSignOuts(deps: AccountSignOutsDeps) {
   const backchannel = new BackchannelLogout({
     logger,
     ...(deps.backchannelBackoffMs === undefined ? {} : { backoffMs: deps.backchannelBackoffMs }),
+    ...(deps.onBackchannelAttempt ? { onAttempt: deps.onBackchannelAttempt } : {}),
   });
   backchannel.install(provider);
   const metadata = new SessionMetadata({

@@ -12,6 +12,8 @@ export interface BackchannelOptions {
   attempts?: number;
   /** Wait before the first retry; each next retry waits four times longer. */
   backoffMs?: number;
+  /** Told how each attempt ended (metrics). */
+  onAttempt?: (outcome: 'delivered' | 'retried' | 'failed') => void;
 }
 
 type Deliver = (this: LogoutClient, sub: string, sid: string | undefined) => Promise<void>;
@@ -25,6 +27,7 @@ export class BackchannelLogout {
   readonly #logger: Logger;
   readonly #attempts: number;
   readonly #backoffMs: number;
+  readonly #onAttempt: NonNullable<BackchannelOptions['onAttempt']>;
   readonly #inFlight = new Set<Promise<void>>();
   #provider: Provider | undefined;
 
@@ -32,6 +35,7 @@ export class BackchannelLogout {
     this.#logger = options.logger;
     this.#attempts = options.attempts ?? 3;
     this.#backoffMs = options.backoffMs ?? 1000;
+    this.#onAttempt = options.onAttempt ?? (() => {});
   }
 
   /**
@@ -76,17 +80,20 @@ export class BackchannelLogout {
       for (let attempt = 1; ; attempt += 1) {
         try {
           await send();
+          this.#onAttempt('delivered');
           this.#logger.info({ event: 'backchannel.delivered', ...fields, attempt }, 'logout sent');
           return;
         } catch (error) {
           const reason = error instanceof Error ? error.message : String(error);
           if (attempt >= this.#attempts) {
+            this.#onAttempt('failed');
             this.#logger.warn(
               { event: 'backchannel.failed', ...fields, attempt, reason },
               'back-channel logout not delivered',
             );
             return;
           }
+          this.#onAttempt('retried');
           this.#logger.info({ event: 'backchannel.retry', ...fields, attempt, reason }, 'retry');
           await new Promise((r) => setTimeout(r, this.#backoffMs * 4 ** (attempt - 1)));
         }

@@ -48,7 +48,7 @@ describe('RedisAttemptCounter', () => {
       ],
       60,
     );
-    expect(result.counted).to.equal(false);
+    expect(result).to.include({ counted: false, refusedBy: 1 });
     expect(await redis.get(`${prefix}other`)).to.equal(null);
     expect(await redis.get(`${prefix}full`)).to.equal('1');
   });

@@ -1,4 +1,5 @@
-// Runs `node src/main.ts` as a child process on a free port and collects everything it prints.
+// Runs the server (`node --import ./src/tracing/preload.ts src/main.ts`, as `npm start` does) as a
+// child process on a free port and collects everything it prints.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import path from 'node:path';
@@ -7,6 +8,8 @@ import { catcherMailbox, forgetMailbox, registerMailbox } from './mailbox.ts';
 import { NO_RELAY } from './server-env.ts';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
+/** How `npm start` and the image run the server: the tracing preload first. */
+const SERVER_ARGS = ['--import', './src/tracing/preload.ts', 'src/main.ts'];
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -58,7 +61,7 @@ export async function startServerProcess(
   const own = options.mail || relay ? undefined : await startMailCatcher();
   const mail = options.mail ?? own;
   if (mail) registerMailbox(issuer, catcherMailbox(mail));
-  const child = spawn(process.execPath, ['src/main.ts'], {
+  const child = spawn(process.execPath, SERVER_ARGS, {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',
@@ -119,7 +122,7 @@ export async function runServerProcess(
   env: Record<string, string>,
   timeoutMs = 20_000,
 ): Promise<{ code: number | null; stdout: string[]; stderr: string[] }> {
-  const child = spawn(process.execPath, ['src/main.ts'], {
+  const child = spawn(process.execPath, SERVER_ARGS, {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

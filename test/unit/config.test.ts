@@ -71,6 +71,8 @@ describe('loadConfig', () => {
         brand: DEFAULT_BRAND,
         signUpEnabled: true,
         mail: { smtpUrl: undefined, from: '"Latchkey" <no-reply@localhost>', queueLimit: 500 },
+        metrics: { port: undefined, host: '127.0.0.1', token: undefined },
+        tracing: undefined,
       });
     });
 
@@ -118,6 +120,12 @@ describe('loadConfig', () => {
         SMTP_URL: ' smtps://mailer:pw@smtp.example.com:465 ',
         MAIL_FROM: ' "Example ID" <id@example.com> ',
         MAIL_QUEUE_LIMIT: '50',
+        METRICS_PORT: ' 9464 ',
+        METRICS_HOST: '0.0.0.0',
+        METRICS_TOKEN: ` ${OTHER_KEY} `,
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector.internal:4318/',
+        OTEL_SERVICE_NAME: 'latchkey-eu',
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
       });
       expect(config).to.deep.equal({
         issuer: 'https://id.example.com',
@@ -159,6 +167,8 @@ describe('loadConfig', () => {
           from: '"Example ID" <id@example.com>',
           queueLimit: 50,
         },
+        metrics: { port: 9464, host: '0.0.0.0', token: OTHER_KEY },
+        tracing: { endpoint: 'http://collector.internal:4318', serviceName: 'latchkey-eu' },
       });
     });
 
@@ -759,6 +769,64 @@ describe('loadConfig', () => {
       expect(
         problemsOf({ KEY_ENCRYPTION_KEYS: `k:${Buffer.alloc(33).toString('base64')}` }),
       ).to.have.length(1);
+    });
+  });
+
+  describe('metrics', () => {
+    it('are off unless METRICS_PORT or METRICS_TOKEN is set, and listen on loopback', () => {
+      expect(loadConfig({}).metrics).to.deep.equal({
+        port: undefined,
+        host: '127.0.0.1',
+        token: undefined,
+      });
+      expect(loadConfig({ METRICS_PORT: '9464' }).metrics).to.deep.equal({
+        port: 9464,
+        host: '127.0.0.1',
+        token: undefined,
+      });
+    });
+
+    it('refuse a bad port, the main port, a bad host and a short token, without echoing it', () => {
+      const problems = problemsOf({
+        PORT: '3000',
+        METRICS_PORT: '3000',
+        METRICS_TOKEN: 'short-secret',
+      });
+      expect(problems).to.include('METRICS_PORT must differ from PORT (both are 3000)');
+      expect(problems).to.include(
+        'METRICS_TOKEN must be at least 32 characters without spaces (make one with: openssl rand -hex 32)',
+      );
+      expect(problems.join('\n')).not.to.include('short-secret');
+      expect(problemsOf({ METRICS_PORT: '70000' })).to.deep.equal([
+        'METRICS_PORT must be an integer from 1 to 65535 (got "70000")',
+      ]);
+      expect(problemsOf({ METRICS_PORT: '9464', METRICS_HOST: 'a host' })).to.deep.equal([
+        'METRICS_HOST must be an address or host name to listen on, e.g. 0.0.0.0',
+      ]);
+      expect(problemsOf({ METRICS_TOKEN: `${'a'.repeat(20)} ${'b'.repeat(20)}` })).to.have.length(
+        1,
+      );
+    });
+  });
+
+  describe('tracing', () => {
+    it('is off without OTEL_EXPORTER_OTLP_ENDPOINT and named latchkey by default', () => {
+      expect(loadConfig({ OTEL_SERVICE_NAME: 'x' }).tracing).to.equal(undefined);
+      expect(
+        loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'https://otlp.example.com/otlp' }).tracing,
+      ).to.deep.equal({ endpoint: 'https://otlp.example.com/otlp', serviceName: 'latchkey' });
+    });
+
+    it('refuses an endpoint that is not an http(s) URL and a protocol other than http/json', () => {
+      expect(
+        problemsOf({
+          OTEL_EXPORTER_OTLP_ENDPOINT: 'grpc://collector:4317',
+          OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
+        }),
+      ).to.deep.equal([
+        'OTEL_EXPORTER_OTLP_PROTOCOL must be http/json, the only protocol Latchkey exports with (got "grpc")',
+        'OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL without query, e.g. http://otel-collector:4318',
+      ]);
     });
   });
 

@@ -391,6 +391,28 @@ describe('the hashing queue', () => {
     expect(outcomes.map((o) => o.status)).to.deep.equal(['fulfilled', 'fulfilled', 'rejected']);
   });
 
+  it('tells its observer the queue length, each wait and each refusal', async () => {
+    const lengths: number[] = [];
+    const waits: number[] = [];
+    let refusals = 0;
+    const hasher = new PasswordHasher(8, 2, {
+      queued: (waiting) => lengths.push(waiting),
+      waited: (seconds) => waits.push(seconds),
+      refused: () => {
+        refusals += 1;
+      },
+    });
+    await Promise.allSettled(
+      Array.from({ length: 6 }, () => hasher.hash('correct horse battery staple')),
+    );
+    expect(refusals).to.equal(2);
+    expect(lengths).to.deep.equal([1, 2, 1, 0]);
+    expect(waits).to.have.length(4);
+    // The two queued waited for a running hash; the first two started at once.
+    expect(waits.slice(0, 2).every((s) => s < 0.005)).to.equal(true);
+    expect(waits.slice(2).every((s) => s > 0)).to.equal(true);
+  });
+
   it('derives its default bound from the cost: about two seconds of waiting', () => {
     expect(defaultHashingQueueLimit(12)).to.equal(16);
     expect(defaultHashingQueueLimit(10)).to.equal(64);
