@@ -1,5 +1,6 @@
 // The only reader of process.env: parses every setting once and reports every problem at once.
 import { defaultHashingQueueLimit } from './accounts/passwords.ts';
+import { type AuditSettings, readAudit } from './config/audit.ts';
 import { type Brand, readBrand } from './config/brand.ts';
 import { type MailSettings, readMail } from './config/mail.ts';
 import { ConfigError, type Env, Reader } from './config/reader.ts';
@@ -12,6 +13,7 @@ import {
 } from './upstreams/registry.ts';
 import type { SettingsReader } from './upstreams/upstream.ts';
 
+export type { AuditSettings } from './config/audit.ts';
 export type { Brand, BrandLogo } from './config/brand.ts';
 export { defaultMailFrom, isMailFrom, type MailSettings } from './config/mail.ts';
 export { ConfigError, DEFAULTS, type Env } from './config/reader.ts';
@@ -73,6 +75,8 @@ export interface Config {
   readonly signUpEnabled: boolean;
   /** Where mail goes (SMTP_URL), who it is from and how much may wait to be sent. */
   readonly mail: MailSettings;
+  /** The audit trail: retention and how its writer batches (config/audit.ts). */
+  readonly audit: AuditSettings;
 }
 
 export interface DeviceSettings {
@@ -228,6 +232,7 @@ export function loadConfig(env: Env = process.env): Config {
     brand,
     signUpEnabled,
     mail: readMail(r, { product: brand.product, issuer, production, signUpEnabled }),
+    audit: readAudit(r),
   };
 
   if (URL.parse(config.issuer)?.protocol === 'https:' && !config.trustProxy) {

@@ -71,6 +71,7 @@ describe('loadConfig', () => {
         brand: DEFAULT_BRAND,
         signUpEnabled: true,
         mail: { smtpUrl: undefined, from: '"Latchkey" <no-reply@localhost>', queueLimit: 500 },
+        audit: { retentionDays: 180, flushMs: 250, bufferLimit: 10000 },
       });
     });
 
@@ -118,6 +119,9 @@ describe('loadConfig', () => {
         SMTP_URL: ' smtps://mailer:pw@smtp.example.com:465 ',
         MAIL_FROM: ' "Example ID" <id@example.com> ',
         MAIL_QUEUE_LIMIT: '50',
+        AUDIT_RETENTION_DAYS: ' 30 ',
+        AUDIT_FLUSH_MS: '50',
+        AUDIT_BUFFER_LIMIT: '500',
       });
       expect(config).to.deep.equal({
         issuer: 'https://id.example.com',
@@ -159,6 +163,7 @@ describe('loadConfig', () => {
           from: '"Example ID" <id@example.com>',
           queueLimit: 50,
         },
+        audit: { retentionDays: 30, flushMs: 50, bufferLimit: 500 },
       });
     });
 
@@ -330,6 +335,16 @@ describe('loadConfig', () => {
       ]);
       expect(problemsOf({ REFRESH_REUSE_GRACE_SECONDS: '-1' })).to.deep.equal([
         'REFRESH_REUSE_GRACE_SECONDS must be an integer from 0 to 300 (got "-1")',
+      ]);
+    });
+
+    it('keeps the audit settings within bounds, listing every problem', () => {
+      expect(
+        problemsOf({ AUDIT_RETENTION_DAYS: '0', AUDIT_FLUSH_MS: '5', AUDIT_BUFFER_LIMIT: 'lots' }),
+      ).to.deep.equal([
+        'AUDIT_RETENTION_DAYS must be an integer from 1 to 36500 (got "0")',
+        'AUDIT_FLUSH_MS must be an integer from 10 to 10000 (got "5")',
+        'AUDIT_BUFFER_LIMIT must be an integer from 100 to 1000000 (got "lots")',
       ]);
     });
 
