@@ -55,6 +55,8 @@ async function main(): Promise<void> {
   server.listen(config.port, () => {
     logger.info({ issuer: config.issuer, port: config.port }, 'latchkey listening');
   });
+  // Audit events older than AUDIT_RETENTION_DAYS are deleted soon after start, then hourly.
+  latchkey.audit.retention.start();
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -85,6 +87,8 @@ async function main(): Promise<void> {
       // Mail queued by the last requests gets what is left of SHUTDOWN_TIMEOUT_MS (at least 1 s).
       const mailSent = latchkey.mailer.close(Math.max(1000, deadline - Date.now()));
       Promise.all([settled, mailSent])
+        // Audit events of the last requests are written before Postgres closes.
+        .then(() => latchkey.audit.close(Math.max(1000, deadline - Date.now())))
         .then(() => resources.close())
         .then(
           () => logger.info('stopped'),

@@ -6,6 +6,8 @@ import type Provider from 'oidc-provider';
 import { type InteractionResults, errors as oidcErrors } from 'oidc-provider';
 import type { Profile } from '../accounts/account.ts';
 import { MAX_EMAIL_LENGTH } from '../accounts/profile-fields.ts';
+import { noteAuditClient } from '../audit/audit-context.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
 import type { CsrfTokens } from '../http/csrf.ts';
 import { type Form, readForm } from '../http/form.ts';
 import type { Rejection, ShowAgain } from '../http/form-rejected.ts';
@@ -28,6 +30,8 @@ export interface KitDeps {
   views: Views;
   csrf: CsrfTokens;
   upstreams: Upstreams;
+  /** Where sign-ins and the pages' other security events are recorded. */
+  audit: AuditLog;
 }
 
 /** What a step declares: the prompt it serves (none: any) and whether it reads a posted form. */
@@ -63,6 +67,7 @@ export type SignInGate = (
 export class InteractionKit {
   readonly provider: Provider;
   readonly pages: Pages;
+  readonly audit: AuditLog;
   readonly #csrf: CsrfTokens;
   readonly #upstreams: Upstreams;
   #gate: SignInGate | undefined;
@@ -70,6 +75,7 @@ export class InteractionKit {
   constructor(deps: KitDeps) {
     this.provider = deps.provider;
     this.pages = new Pages(deps.views);
+    this.audit = deps.audit;
     this.#csrf = deps.csrf;
     this.#upstreams = deps.upstreams;
   }
@@ -85,6 +91,7 @@ export class InteractionKit {
         throw new oidcErrors.SessionNotFound('interaction mismatch');
       }
       preferUiLocales(details.params.ui_locales);
+      noteAuditClient(details.params.client_id);
       const form = spec.form ? await this.#form(ctx, details) : undefined;
       if (spec.prompt && details.prompt.name !== spec.prompt) {
         throw badRequest('interaction.step_done');
@@ -164,6 +171,11 @@ export class InteractionKit {
         // Read back from the result for the list of devices (oidc/session-events.ts).
         method: options.via === 'sign-up' ? 'password' : options.via,
       },
+    });
+    this.audit.record({
+      type: 'sign_in',
+      accountId: profile.id,
+      details: { method: options.via, amr },
     });
   }
 
