@@ -5,6 +5,7 @@ import { UpstreamUsernames1796601600000 } from './1796601600000-upstream-usernam
 import { EmailOwnership1796774400000 } from './1796774400000-email-ownership.ts';
 import { SecondFactor1796860800000 } from './1796860800000-second-factor.ts';
 import { Passkeys1796947200000 } from './1796947200000-passkeys.ts';
+import { AuditEvents1797033600000 } from './1797033600000-audit-events.ts';
 
 export const migrations = [
   InitialSchema1763769600000,
@@ -13,4 +14,5 @@ export const migrations = [
   EmailOwnership1796774400000,
   SecondFactor1796860800000,
   Passkeys1796947200000,
+  AuditEvents1797033600000,
 ];

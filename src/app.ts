@@ -14,6 +14,7 @@ import { PasswordHasher } from './accounts/passwords.ts';
 import { SecondFactors } from './accounts/second-factors.ts';
 import { UpstreamAccounts } from './accounts/upstream-accounts.ts';
 import { apiRoutes } from './api/me.ts';
+import { type AuditTrail, createAuditTrail } from './audit/audit-trail.ts';
 import type { Config } from './config.ts';
 import { RedisAttemptCounter } from './db/redis.ts';
 import type { StoreOutages } from './db/store-outages.ts';
@@ -38,6 +39,7 @@ import { SecondStep, SecondStepStore } from './interactions/second-step.ts';
 import { secondStepRoutes } from './interactions/second-step-routes.ts';
 import { SignInTickets } from './interactions/sign-in-tickets.ts';
 import { upstreamRoutes } from './interactions/upstream-routes.ts';
+import { deriveKey } from './keys/cookie-keys.ts';
 import { KeyRing } from './keys/key-encryption.ts';
 import type { Logger } from './logger.ts';
 import { mailNotices } from './mail/account-notices.ts';
@@ -59,6 +61,7 @@ import { DpopNonces, dpopNonceSecret } from './oidc/dpop-nonces.ts';
 import { findAccount } from './oidc/find-account.ts';
 import { oidcPages } from './oidc/pages.ts';
 import { apiResource, createProvider, ROUTES } from './oidc/provider.ts';
+import { auditProviderEvents } from './oidc/provider-audit.ts';
 import { redisAdapterFactory } from './oidc/redis-adapter.ts';
 import { RefreshGrace } from './oidc/refresh-grace.ts';
 import type { ResourceServers } from './oidc/resource-servers.ts';
@@ -126,6 +129,8 @@ export interface LatchkeyApp {
   mailer: Mailer;
   /** What Latchkey records about itself (main.ts serves it on METRICS_PORT). */
   metrics: Metrics;
+  /** Security events (close it on shutdown: it may still hold events not yet written). */
+  audit: AuditTrail;
   /** Readiness turns 503 so a load balancer stops sending new requests. */
   startDraining(): void;
 }
@@ -159,6 +164,15 @@ export function createApp(deps: AppDeps): LatchkeyApp {
   });
   const mailer = deps.mailer ?? createMailer(config, logger, { backoffMs: deps.mailBackoffMs });
   const metrics = deps.metrics ?? createMetrics(config.metrics, { redis, db });
+  const cookieKey = deps.cookieKeys[0];
+  const audit = createAuditTrail({
+    db,
+    logger,
+    settings: config.audit,
+    // Hashes of addresses typed for unknown accounts, keyed so they cannot be reversed by guessing.
+    hashKey: cookieKey === undefined ? undefined : deriveKey(cookieKey, 'audit-address'),
+  });
+  const auditLog = audit.writer;
 
   const hasher = new PasswordHasher(config.bcryptCost, config.bcryptQueueLimit, metrics.hashing);
   const throttle = new LoginThrottle(
@@ -168,14 +182,29 @@ export function createApp(deps: AppDeps): LatchkeyApp {
   );
   const tokens = new EmailTokens(db);
   const notices = mailNotices(mailer, config.issuer);
-  const accounts = new AccountService({ dataSource: db, hasher, throttle, tokens, notices });
-  const ownership = new EmailOwnership({ dataSource: db, tokens, notices, throttle, hasher });
+  const accounts = new AccountService({
+    dataSource: db,
+    hasher,
+    throttle,
+    tokens,
+    notices,
+    audit: auditLog,
+  });
+  const ownership = new EmailOwnership({
+    dataSource: db,
+    tokens,
+    notices,
+    throttle,
+    hasher,
+    audit: auditLog,
+  });
   // TOTP secrets are sealed with the same key-encryption keys as the signing keys.
   const factors = new SecondFactors({
     dataSource: db,
     ring: new KeyRing(config.keyEncryptionKeys),
     throttle,
     issuerLabel: config.brand.product,
+    audit: auditLog,
   });
   const tickets = new SignInTickets(redis, config.redisKeyPrefix);
   // Passkeys belong to the issuer's host (the RP ID) and are made and used on its origin only.
@@ -186,9 +215,10 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     tokens,
     notices,
     throttle,
+    audit: auditLog,
   });
   const linkCookies = new LinkCookies(https);
-  const upstreamAccounts = new UpstreamAccounts(db);
+  const upstreamAccounts = new UpstreamAccounts(db, auditLog);
   const consents = new ConsentStore(db);
   const upstreams = timeUpstreams(
     createUpstreams(
@@ -213,6 +243,7 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     throttlePrefix: `${config.redisKeyPrefix}throttle:`,
     views,
     resourceServers: deps.resourceServers,
+    audit: auditLog,
     whoIs: async (id) => {
       const profile = await accounts.findProfile(id);
       return profile?.email ?? profile?.name ?? undefined;
@@ -247,6 +278,7 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     accountRequiresMfa: (accountId) => factors.alwaysAsks(accountId),
     dpopNonceSecret: nonceSecret,
   });
+  auditProviderEvents(provider, auditLog);
   const { backchannel, accountSessions, devices, ...signOuts } = createAccountSignOuts({
     provider,
     redis,
@@ -254,6 +286,7 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     logger,
     metadata: config.sessionMetadata,
     onBackchannelAttempt: (outcome) => metrics.backchannel(outcome),
+    audit: auditLog,
     ...(deps.backchannelBackoffMs === undefined
       ? {}
       : { backchannelBackoffMs: deps.backchannelBackoffMs }),
@@ -285,7 +318,7 @@ export function createApp(deps: AppDeps): LatchkeyApp {
   const endOtherSessions = deps.endOtherSessions ?? signOuts.endOtherSessions;
   // Each router that mounts browser forms refuses cross-site posts to them.
   const sameOrigin = sameOriginOnly(issuerOrigin);
-  const kit = new InteractionKit({ provider, views, csrf, upstreams, metrics });
+  const kit = new InteractionKit({ provider, views, csrf, upstreams, metrics, audit: auditLog });
   // Every sign-in passes the second step's gate (interactions/second-step.ts).
   const secondStep = new SecondStep({
     kit,
@@ -351,6 +384,7 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     cookies: linkCookies,
     factors,
     passkeys,
+    audit,
   });
   const emailPages = emailRoutes({
     provider,
@@ -362,6 +396,11 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     signOutEverywhere: async (accountId) => {
       const ended = await devices.signOutOthers(accountId, undefined);
       logger.info({ event: 'sessions.ended', accountId, ...ended }, 'every session ended');
+      auditLog.record({
+        type: 'sessions.revoked',
+        accountId,
+        details: { scope: 'all', via: 'password_reset', ...ended },
+      });
     },
     accountNotice: (ctx, notice) => leaveAccountNotice(ctx, notice, https),
     sameOrigin,
@@ -385,6 +424,7 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     recentSignInSeconds: config.recentSignInSeconds,
     issuer: config.issuer,
     dpopNonces: new DpopNonces(nonceSecret, 'latchkey /api'),
+    audit: auditLog,
   });
 
   // maxIpsCount: the client address is the entry this many hops from the right of
@@ -465,6 +505,7 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     backchannel,
     mailer,
     metrics,
+    audit,
     startDraining() {
       draining = true;
     },

@@ -1,5 +1,6 @@
 // The only reader of process.env: parses every setting once and reports every problem at once.
 import { defaultHashingQueueLimit } from './accounts/passwords.ts';
+import { type AuditSettings, readAudit } from './config/audit.ts';
 import { type Brand, readBrand } from './config/brand.ts';
 import { type MailSettings, readMail } from './config/mail.ts';
 import {
@@ -18,6 +19,7 @@ import {
 } from './upstreams/registry.ts';
 import type { SettingsReader } from './upstreams/upstream.ts';
 
+export type { AuditSettings } from './config/audit.ts';
 export type { Brand, BrandLogo } from './config/brand.ts';
 export { defaultMailFrom, isMailFrom, type MailSettings } from './config/mail.ts';
 export {
@@ -88,6 +90,8 @@ export interface Config {
   readonly metrics: MetricsSettings;
   /** OpenTelemetry traces (OTEL_EXPORTER_OTLP_ENDPOINT); undefined: off. */
   readonly tracing: TracingSettings | undefined;
+  /** The audit trail: retention and how its writer batches (config/audit.ts). */
+  readonly audit: AuditSettings;
 }
 
 export interface DeviceSettings {
@@ -247,6 +251,7 @@ export function loadConfig(env: Env = process.env): Config {
     mail: readMail(r, { product: brand.product, issuer, production, signUpEnabled }),
     metrics: readMetrics(r, port),
     tracing: tracing.settings,
+    audit: readAudit(r),
   };
 
   if (URL.parse(config.issuer)?.protocol === 'https:' && !config.trustProxy) {

@@ -83,6 +83,8 @@ async function main(): Promise<void> {
       );
     }
   });
+  // Audit events older than AUDIT_RETENTION_DAYS are deleted soon after start, then hourly.
+  latchkey.audit.retention.start();
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -115,6 +117,8 @@ async function main(): Promise<void> {
       // Mail queued by the last requests gets what is left of SHUTDOWN_TIMEOUT_MS (at least 1 s).
       const mailSent = latchkey.mailer.close(Math.max(1000, deadline - Date.now()));
       Promise.all([settled, mailSent])
+        // Audit events of the last requests are written before Postgres closes.
+        .then(() => latchkey.audit.close(Math.max(1000, deadline - Date.now())))
         .then(() => resources.close())
         // The spans of the last requests leave before the process does (a collector that does
         // not answer gets two seconds).

@@ -1,5 +1,6 @@
 // Account use cases: sign-up, password sign-in, profile and password changes.
 import type { DataSource } from 'typeorm';
+import type { AuditLog } from '../audit/audit-log.ts';
 import { type Account, type Profile, toProfile } from './account.ts';
 import type { AccountNotices } from './account-notices.ts';
 import { type AccountFields, AccountRepository, isUniqueViolation } from './account-repository.ts';
@@ -13,6 +14,7 @@ import {
   InvalidCredentials,
   InvalidInput,
   problem,
+  TooManyAttempts,
 } from './errors.ts';
 import type { LoginThrottle } from './login-throttle.ts';
 import { type PasswordHasher, passwordProblem, type Verdict } from './passwords.ts';
@@ -59,12 +61,17 @@ export interface ProfileChanges {
 const notJudged = (error: unknown) =>
   error instanceof HashingBusy || !(error instanceof DomainError);
 
+/** A password refused as wrong or throttled: what the audit trail says about it. */
+const refusedPassword = (error: unknown) =>
+  error instanceof InvalidCredentials || error instanceof TooManyAttempts ? error.code : undefined;
+
 export class AccountService {
   readonly #accounts: AccountRepository;
   readonly #hasher: PasswordHasher;
   readonly #throttle: LoginThrottle;
   readonly #tokens: EmailTokens;
   readonly #notices: AccountNotices;
+  readonly #audit: AuditLog;
 
   constructor(deps: {
     dataSource: DataSource;
@@ -72,12 +79,14 @@ export class AccountService {
     throttle: LoginThrottle;
     tokens: EmailTokens;
     notices: AccountNotices;
+    audit: AuditLog;
   }) {
     this.#accounts = new AccountRepository(deps.dataSource);
     this.#hasher = deps.hasher;
     this.#throttle = deps.throttle;
     this.#tokens = deps.tokens;
     this.#notices = deps.notices;
+    this.#audit = deps.audit;
   }
 
   /**
@@ -119,15 +128,45 @@ export class AccountService {
     }
     if (created) this.#notices.confirmAddress(email, created.token);
     else this.#notices.signUpAttempted(email);
+    this.#audit.record(
+      created
+        ? { type: 'sign_up', accountId: created.accountId, details: { method: 'password' } }
+        : {
+            type: 'sign_up',
+            outcome: 'failure',
+            attemptedEmail: email,
+            details: { method: 'password', reason: 'address_in_use' },
+          },
+    );
     return created ? { accountId: created.accountId } : undefined;
   }
 
   async signInWithPassword(input: PasswordSignIn): Promise<Profile> {
     const email = normalizeEmail(input.email);
-    const account = await this.#checkPassword(email, input.source, input.password, () =>
-      email === '' ? Promise.resolve(null) : this.findAccountByEmail(email),
-    );
-    return toProfile(account);
+    // Who was tried, once loaded (a throttled attempt is refused before any lookup).
+    const tried: { account: Account | null } = { account: null };
+    try {
+      const account = await this.#checkPassword(email, input.source, input.password, async () => {
+        tried.account = email === '' ? null : await this.findAccountByEmail(email);
+        return tried.account;
+      });
+      return toProfile(account);
+    } catch (error) {
+      const reason = refusedPassword(error);
+      if (reason) {
+        const { account } = tried;
+        this.#audit.record({
+          type: 'sign_in',
+          outcome: 'failure',
+          ...(account ? { accountId: account.id } : { attemptedEmail: email }),
+          details: {
+            method: 'password',
+            reason: account?.signUpPending ? 'sign_up_not_confirmed' : reason,
+          },
+        });
+      }
+      throw error;
+    }
   }
 
   /**
@@ -250,10 +289,25 @@ export class AccountService {
     // A new password that would be refused anyway spends no attempt and no bcrypt time.
     const issue = passwordProblem(input.next, account.email, account.name ?? undefined);
     if (issue) throw new InvalidInput({ password: issue });
-    if (account.passwordHash !== null) {
-      await this.#checkPassword(account.email, input.source, input.current, async () => account);
+    const first = account.passwordHash === null;
+    if (!first) {
+      try {
+        await this.#checkPassword(account.email, input.source, input.current, async () => account);
+      } catch (error) {
+        const reason = refusedPassword(error);
+        if (reason) {
+          this.#audit.record({
+            type: 'password.changed',
+            outcome: 'failure',
+            accountId: account.id,
+            details: { reason },
+          });
+        }
+        throw error;
+      }
     }
     await this.setPassword(account.id, input.next);
+    this.#audit.record({ type: 'password.changed', accountId: account.id, details: { first } });
   }
 
   async updateProfile(accountId: string, changes: ProfileChanges): Promise<Profile> {

@@ -2,6 +2,7 @@
 // and choosing a new password from a link sent to it. Every answer to a request for a link is the
 // same whether or not the address has an account; only the mail differs.
 import type { DataSource } from 'typeorm';
+import type { AuditLog } from '../audit/audit-log.ts';
 import { type Profile, toProfile } from './account.ts';
 import type { AccountNotices } from './account-notices.ts';
 import { AccountRepository, isUniqueViolation } from './account-repository.ts';
@@ -35,6 +36,7 @@ export class EmailOwnership {
   readonly #notices: AccountNotices;
   readonly #throttle: LoginThrottle;
   readonly #hasher: PasswordHasher;
+  readonly #audit: AuditLog;
 
   constructor(deps: {
     dataSource: DataSource;
@@ -42,6 +44,7 @@ export class EmailOwnership {
     notices: AccountNotices;
     throttle: LoginThrottle;
     hasher: PasswordHasher;
+    audit: AuditLog;
   }) {
     this.#db = deps.dataSource;
     this.#accounts = new AccountRepository(deps.dataSource);
@@ -49,6 +52,7 @@ export class EmailOwnership {
     this.#notices = deps.notices;
     this.#throttle = deps.throttle;
     this.#hasher = deps.hasher;
+    this.#audit = deps.audit;
   }
 
   /** A typed address, normalised; an impossible one is a problem with the field, nothing more. */
@@ -144,6 +148,11 @@ export class EmailOwnership {
         throw error;
       });
     if (outcome.changed) this.#notices.emailChanged(outcome.changed, outcome.profile.email ?? '');
+    this.#audit.record({
+      type: 'email.confirmed',
+      accountId: outcome.profile.id,
+      details: { changed: outcome.changed !== null },
+    });
     return {
       profile: outcome.profile,
       sameBrowser: outcome.sameBrowser,
@@ -184,7 +193,7 @@ export class EmailOwnership {
     const issue = passwordProblem(password, account.email ?? undefined, account.name ?? undefined);
     if (issue) throw new InvalidInput({ password: issue });
     const passwordHash = await this.#hasher.hash(password);
-    return this.#db.transaction(async (tx) => {
+    const outcome = await this.#db.transaction(async (tx) => {
       const used = await this.#tokens.redeem('reset', token, browser, tx);
       const accounts = new AccountRepository(tx);
       const current = used && (await accounts.byIdForUpdate(used.accountId));
@@ -195,5 +204,7 @@ export class EmailOwnership {
       await this.#tokens.revoke('reset', current.id, tx);
       return { profile: toProfile(saved), sameBrowser: used.sameBrowser, passwordless: false };
     });
+    this.#audit.record({ type: 'password.reset', accountId: outcome.profile.id });
+    return outcome;
   }
 }

@@ -16,6 +16,7 @@ import {
 } from '@simplewebauthn/server';
 import { isoBase64URL } from '@simplewebauthn/server/helpers';
 import type { DataSource, EntityManager } from 'typeorm';
+import type { AuditLog } from '../audit/audit-log.ts';
 import { type Profile, toProfile } from './account.ts';
 import type { AccountNotices } from './account-notices.ts';
 import { AccountRepository, isUniqueViolation, isUuid } from './account-repository.ts';
@@ -150,6 +151,7 @@ export class Passkeys {
   readonly #tokens: EmailTokens;
   readonly #notices: AccountNotices;
   readonly #throttle: LoginThrottle;
+  readonly #audit: AuditLog;
 
   constructor(deps: {
     dataSource: DataSource;
@@ -158,6 +160,7 @@ export class Passkeys {
     tokens: EmailTokens;
     notices: AccountNotices;
     throttle: LoginThrottle;
+    audit: AuditLog;
   }) {
     this.#db = deps.dataSource;
     this.#challenges = deps.challenges;
@@ -165,6 +168,7 @@ export class Passkeys {
     this.#tokens = deps.tokens;
     this.#notices = deps.notices;
     this.#throttle = deps.throttle;
+    this.#audit = deps.audit;
   }
 
   get relyingParty(): RelyingParty {
@@ -227,6 +231,34 @@ export class Passkeys {
     answer: string,
     accountId?: string,
   ): Promise<PasskeyAssertion> {
+    // The account whose passkey answered, once known: a refusal is recorded against it.
+    const answered: { accountId?: string } = {};
+    try {
+      const assertion = await this.#verifyAssertion(bound, answer, accountId, answered);
+      // As a first step the completed sign-in is recorded where it completes (it may need more).
+      if (accountId) {
+        this.#audit.record({ type: 'second_step', accountId, details: { method: 'passkey' } });
+      }
+      return assertion;
+    } catch (error) {
+      if (error instanceof DomainError) {
+        this.#audit.record({
+          type: accountId ? 'second_step' : 'sign_in',
+          outcome: 'failure',
+          accountId: accountId ?? answered.accountId,
+          details: { method: 'passkey', reason: error.code },
+        });
+      }
+      throw error;
+    }
+  }
+
+  async #verifyAssertion(
+    bound: string,
+    answer: string,
+    accountId: string | undefined,
+    answered: { accountId?: string },
+  ): Promise<PasskeyAssertion> {
     const { json, challenge } = parseCredential(answer);
     const issued = accountId
       ? await this.#challenge(challenge, 'assert', bound)
@@ -247,6 +279,7 @@ export class Passkeys {
     }
     const userHandle = response.response?.userHandle;
     if (userHandle && userHandle !== row.user_handle) throw new PasskeyUnknown();
+    answered.accountId = row.account_id;
 
     const stored = Number(row.counter);
     const verified = await verifyAuthenticationResponse({
@@ -400,6 +433,11 @@ export class Passkeys {
       if (isUniqueViolation(error)) throw new PasskeyAlreadyAdded();
       throw error;
     }
+    this.#audit.record({
+      type: 'passkey.added',
+      accountId,
+      details: { passkey_id: id, synced: credential.backupEligible },
+    });
     return {
       id,
       name: issued.name,
@@ -471,6 +509,16 @@ export class Passkeys {
     );
     if (created) this.#notices.confirmAddress(issued.email, created.token);
     else this.#notices.signUpAttempted(issued.email);
+    this.#audit.record(
+      created
+        ? { type: 'sign_up', accountId: created.accountId, details: { method: 'passkey' } }
+        : {
+            type: 'sign_up',
+            outcome: 'failure',
+            attemptedEmail: issued.email,
+            details: { method: 'passkey', reason: 'address_in_use' },
+          },
+    );
     return created
       ? { accountId: created.accountId, email: issued.email }
       : { email: issued.email };
@@ -573,6 +621,7 @@ export class Passkeys {
         accountId,
       ]);
     });
+    this.#audit.record({ type: 'passkey.removed', accountId, details: { passkey_id: passkeyId } });
   }
 }
 

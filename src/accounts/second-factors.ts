@@ -4,6 +4,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { generateSecret, generateURI, verifySync } from 'otplib';
 import type { DataSource, EntityManager } from 'typeorm';
+import type { AuditLog } from '../audit/audit-log.ts';
 import type { KeyRing } from '../keys/key-encryption.ts';
 import { TOTP_SECRETS } from '../keys/stored-secrets.ts';
 import { isUuid } from './account-repository.ts';
@@ -69,12 +70,14 @@ export class SecondFactors {
   /** The name authenticator apps show beside the account (the product's name). */
   readonly #issuerLabel: string;
   readonly #now: () => number;
+  readonly #audit: AuditLog;
 
   constructor(deps: {
     dataSource: DataSource;
     ring: KeyRing;
     throttle: LoginThrottle;
     issuerLabel: string;
+    audit: AuditLog;
     /** Milliseconds since the epoch (tests move the clock). */
     now?: () => number;
   }) {
@@ -83,6 +86,7 @@ export class SecondFactors {
     this.#throttle = deps.throttle;
     this.#issuerLabel = deps.issuerLabel;
     this.#now = deps.now ?? Date.now;
+    this.#audit = deps.audit;
   }
 
   async status(accountId: string): Promise<TwoStepStatus> {
@@ -188,7 +192,7 @@ export class SecondFactors {
    * returned once, to be shown once (only their hashes are kept).
    */
   async confirmTotp(accountId: string, code: string, source: string): Promise<string[]> {
-    return this.#judged(accountId, source, async () => {
+    const codes = await this.#judged(accountId, source, async () => {
       return this.#db.transaction(async (tx) => {
         const factor = await this.#factor(tx, accountId, true);
         if (!factor || factor.confirmed) throw new NoSecondFactor();
@@ -201,6 +205,8 @@ export class SecondFactors {
         return this.#replaceRecoveryCodes(tx, accountId);
       });
     });
+    this.#audit.record({ type: 'totp.added', accountId });
+    return codes;
   }
 
   /**
@@ -210,6 +216,25 @@ export class SecondFactors {
    */
   async verify(accountId: string, typed: string, source: string): Promise<CodeKind> {
     const code = typed.trim().replace(/\s/g, '');
+    const method = TOTP_CODE.test(code) ? 'totp' : 'recovery_code';
+    try {
+      const kind = await this.#check(accountId, code, source);
+      this.#audit.record({ type: 'second_step', accountId, details: { method } });
+      return kind;
+    } catch (error) {
+      if (error instanceof DomainError) {
+        this.#audit.record({
+          type: 'second_step',
+          outcome: 'failure',
+          accountId,
+          details: { method, reason: error.code },
+        });
+      }
+      throw error;
+    }
+  }
+
+  #check(accountId: string, code: string, source: string): Promise<CodeKind> {
     return this.#judged(accountId, source, async () => {
       if (TOTP_CODE.test(code)) {
         const factor = await this.#factor(this.#db.manager, accountId, false);
@@ -240,21 +265,27 @@ export class SecondFactors {
 
   /** Ten new recovery codes; the old ones stop working. Needs two-step sign-in on. */
   async regenerateRecoveryCodes(accountId: string): Promise<string[]> {
-    return this.#db.transaction(async (tx) => {
+    const codes = await this.#db.transaction(async (tx) => {
       const factor = await this.#factor(tx, accountId, true);
       if (!factor?.confirmed) throw new NoSecondFactor();
       return this.#replaceRecoveryCodes(tx, accountId);
     });
+    this.#audit.record({ type: 'recovery_codes.replaced', accountId });
+    return codes;
   }
 
   /** Turns two-step sign-in off: the secret, the recovery codes and remembered browsers go. */
   async removeTotp(accountId: string): Promise<void> {
-    await this.#db.transaction(async (tx) => {
-      await tx.query('DELETE FROM totp_factors WHERE account_id = $1', [accountId]);
+    const removed = await this.#db.transaction(async (tx) => {
+      const [, factors] = (await tx.query('DELETE FROM totp_factors WHERE account_id = $1', [
+        accountId,
+      ])) as [unknown, number];
       await tx.query('DELETE FROM recovery_codes WHERE account_id = $1', [accountId]);
       await tx.query('DELETE FROM remembered_browsers WHERE account_id = $1', [accountId]);
       await tx.query('UPDATE accounts SET mfa_required = false WHERE id = $1', [accountId]);
+      return factors > 0;
     });
+    if (removed) this.#audit.record({ type: 'totp.removed', accountId });
   }
 
   /** A new browser token (kept by the browser; only its hash is stored) good for 30 days. */

@@ -2,6 +2,7 @@
 // and an email match with an existing account is never linked without proof of ownership.
 import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
+import type { AuditLog } from '../audit/audit-log.ts';
 import type { UpstreamIdentity } from '../upstreams/upstream-identity.ts';
 import {
   type Account,
@@ -36,9 +37,15 @@ function cleanEmail(email: string | null): string | null {
 
 export class UpstreamAccounts {
   readonly #db: DataSource;
+  readonly #audit: AuditLog;
 
-  constructor(db: DataSource) {
+  constructor(db: DataSource, audit: AuditLog) {
     this.#db = db;
+    this.#audit = audit;
+  }
+
+  #created(profile: Profile, upstream: string): void {
+    this.#audit.record({ type: 'sign_up', accountId: profile.id, details: { method: upstream } });
   }
 
   async #insertIdentity(tx: EntityManager, accountId: string, identity: UpstreamIdentity) {
@@ -60,13 +67,18 @@ export class UpstreamAccounts {
 
   /** Signs in with an upstream identity: finds it, creates an account for it, or asks for proof. */
   async signIn(identity: UpstreamIdentity): Promise<UpstreamSignIn> {
+    let outcome: UpstreamSignIn;
     try {
-      return await this.#db.transaction((tx) => this.#signIn(tx, identity));
+      outcome = await this.#db.transaction((tx) => this.#signIn(tx, identity));
     } catch (error) {
       // Two first sign-ins raced; the second finds what the first created.
-      if (isUniqueViolation(error)) return this.#db.transaction((tx) => this.#signIn(tx, identity));
-      throw error;
+      if (!isUniqueViolation(error)) throw error;
+      outcome = await this.#db.transaction((tx) => this.#signIn(tx, identity));
     }
+    if (outcome.kind === 'signed-in' && outcome.created) {
+      this.#created(outcome.profile, identity.upstream);
+    }
+    return outcome;
   }
 
   async #signIn(tx: EntityManager, identity: UpstreamIdentity): Promise<UpstreamSignIn> {
@@ -132,7 +144,7 @@ export class UpstreamAccounts {
 
   /** Links an identity to an account whose owner has just proved they own it. */
   async link(accountId: string, identity: UpstreamIdentity): Promise<Profile> {
-    return this.#db.transaction(async (tx) => {
+    const profile = await this.#db.transaction(async (tx) => {
       const accounts = new AccountRepository(tx);
       const account = await accounts.byId(accountId);
       if (!account) throw new AccountNotFound();
@@ -152,18 +164,27 @@ export class UpstreamAccounts {
       }
       return toProfile(account);
     });
+    this.#audit.record({
+      type: 'upstream.linked',
+      accountId,
+      details: { upstream: identity.upstream },
+    });
+    return profile;
   }
 
   /** A new account for the identity without the email another account already uses. */
   async createSeparate(identity: UpstreamIdentity): Promise<Profile> {
+    let profile: Profile;
     try {
-      return await this.#db.transaction(async (tx) =>
+      profile = await this.#db.transaction(async (tx) =>
         toProfile(await this.#createAccount(tx, identity, null)),
       );
     } catch (error) {
       if (isUniqueViolation(error)) throw new IdentityAlreadyLinked();
       throw error;
     }
+    this.#created(profile, identity.upstream);
+    return profile;
   }
 
   async identities(
@@ -193,7 +214,7 @@ export class UpstreamAccounts {
   /** Removes a linked identity, unless it is the account's last way to sign in. */
   async unlink(accountId: string, identityId: string): Promise<void> {
     if (!isUuid(accountId) || !isUuid(identityId)) throw new AccountNotFound();
-    await this.#db.transaction(async (tx) => {
+    const upstream = await this.#db.transaction(async (tx) => {
       // Lock the account row so two concurrent unlinks cannot both pass the check.
       const account = await new AccountRepository(tx).byIdForUpdate(accountId);
       if (!account) throw new AccountNotFound();
@@ -207,6 +228,8 @@ export class UpstreamAccounts {
       const ways = (account.passwordHash === null ? 0 : 1) + identities.length + (keys?.n ?? 0);
       if (ways <= 1) throw new LastSignInMethod();
       await tx.getRepository(UpstreamLinkEntity).delete({ id: identityId, accountId });
+      return target.upstream;
     });
+    this.#audit.record({ type: 'upstream.unlinked', accountId, details: { upstream } });
   }
 }

@@ -3,6 +3,7 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
+import type { AuditLog } from '../audit/audit-log.ts';
 import { HttpProblem } from '../http/http-errors.ts';
 import type { AccountDevices } from '../oidc/account-devices.ts';
 
@@ -17,6 +18,7 @@ export interface MeSessionsDeps {
   devices: AccountDevices;
   /** How old the token's sign-in may be to sign a device out (RECENT_SIGN_IN_SECONDS). */
   recentSignInSeconds: number;
+  audit: AuditLog;
   authenticate(ctx: Context, anyScope: readonly string[]): Promise<SessionsCaller>;
 }
 
@@ -64,6 +66,11 @@ export function meSessionsRoutes(router: Router, deps: MeSessionsDeps): void {
       { event: 'device.signed_out', accountId: caller.accountId, via: 'api' },
       'device signed out',
     );
+    deps.audit.record({
+      type: 'sessions.revoked',
+      accountId: caller.accountId,
+      details: { scope: 'one', via: 'api' },
+    });
     ctx.status = 204;
   });
 }

@@ -5,6 +5,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { AccountService } from '../accounts/account-service.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
 import { readJsonObject } from '../http/form.ts';
 import { badRequest, HttpProblem } from '../http/http-errors.ts';
 import { type MessageKey, t } from '../i18n/t.ts';
@@ -29,6 +30,8 @@ export interface ApiDeps {
   issuer: string;
   /** This API's own DPoP nonces. */
   dpopNonces: DpopNonces;
+  /** Where signing a device out through the API is recorded. */
+  audit: AuditLog;
 }
 
 interface Caller {
@@ -193,6 +196,7 @@ export function apiRoutes(deps: ApiDeps): Router {
     provider,
     devices: deps.devices,
     recentSignInSeconds: deps.recentSignInSeconds,
+    audit: deps.audit,
     authenticate,
   });
 

@@ -8,10 +8,12 @@ import { EmailTokens } from '../accounts/email-tokens.ts';
 import { EmailTaken } from '../accounts/errors.ts';
 import { type AttemptCounter, LoginThrottle } from '../accounts/login-throttle.ts';
 import { PasswordHasher } from '../accounts/passwords.ts';
+import { NO_AUDIT } from '../audit/audit-log.ts';
 import type { Config } from '../config.ts';
 import { t } from '../i18n/t.ts';
 import { type Command, CommandFailed, options, required, UsageError } from './command.ts';
 import { withDatabase } from './database.ts';
+import { recordOperatorEvent } from './operator-audit.ts';
 import { say } from './output.ts';
 import { passwordSource, readNewPassword } from './prompt.ts';
 import { signOutEverywhere, withApp } from './sessions.ts';
@@ -37,6 +39,8 @@ function accountService(db: DataSource, config: Config): AccountService {
     tokens: new EmailTokens(db),
     // Operators act on accounts directly: nothing they do here sends mail.
     notices: NO_NOTICES,
+    // These use cases record nothing themselves; each command records its admin.* event.
+    audit: NO_AUDIT,
   });
 }
 
@@ -76,6 +80,14 @@ export const createAccountCommand: Command = {
           }
           throw error;
         }
+        await recordOperatorEvent(db, {
+          type: 'admin.account_created',
+          accountId: profile.id,
+          details: {
+            verified: emailVerified,
+            method: password === undefined ? 'none' : 'password',
+          },
+        });
         say('Account created.');
         say(`  id (OIDC sub): ${profile.id}`);
         say(`  email:         ${profile.email} (${profile.emailVerified ? '' : 'not '}verified)`);
@@ -100,6 +112,11 @@ export const setPasswordCommand: Command = {
         const account = await accounts.findAccountByEmail(email);
         if (!account) throw new CommandFailed(`No account has the email ${email.trim()}.`);
         await accounts.setPassword(account.id, await readNewPassword(source));
+        await recordOperatorEvent(db, {
+          type: 'admin.password_set',
+          accountId: account.id,
+          details: { keep_sessions: keepSessions },
+        });
         say(`Password set for ${account.email} (${account.id}).`);
         return account.id;
       });

@@ -7,6 +7,7 @@ import { type KeyInfo, SigningKeyStore } from '../keys/signing-keys.ts';
 import { rewrapSecrets, type WrapCounts } from '../keys/stored-secrets.ts';
 import { type Command, CommandFailed, options, UsageError } from './command.ts';
 import { databaseCommand, withDatabase } from './database.ts';
+import { recordOperatorEvent } from './operator-audit.ts';
 import { formatDate, say, sayLines, table } from './output.ts';
 
 const DEFAULT_PRUNE_DAYS = 7;
@@ -69,7 +70,12 @@ export const stageKeysCommand = databaseCommand(
   async (db, config) => {
     const store = keyStore(db, config, { creating: true });
     const replaced = (await store.list()).filter((key) => key.status === 'next');
-    sayKeys('Staged new signing keys (published, not used for signing yet):', await store.stage());
+    const staged = await store.stage();
+    await recordOperatorEvent(db, {
+      type: 'admin.keys_staged',
+      details: { kids: staged.map((k) => k.kid), replaced: replaced.map((k) => k.kid) },
+    });
+    sayKeys('Staged new signing keys (published, not used for signing yet):', staged);
     if (replaced.length > 0) sayKeys('Replaced the keys staged before:', replaced);
     say();
     say(RESTART_REMINDER);
@@ -89,6 +95,10 @@ export const rotateKeysCommand = databaseCommand(
     const active = await store.rotate();
     const retired = before.filter((key) => key.status === 'active');
     const wasStaged = new Set(before.filter((k) => k.status === 'next').map((k) => k.kid));
+    await recordOperatorEvent(db, {
+      type: 'admin.keys_rotated',
+      details: { active: active.map((k) => k.kid), retired: retired.map((k) => k.kid) },
+    });
     sayKeys('Now signing with:', active, (key) => (wasStaged.has(key.kid) ? '' : ' (new)'));
     if (retired.length > 0) sayKeys('Retired:', retired);
     const unannounced = active.filter((key) => !wasStaged.has(key.kid));
@@ -117,6 +127,10 @@ export const pruneKeysCommand: Command = {
     return (config) =>
       withDatabase(config, async (db) => {
         const removed = await keyStore(db, config).prune(days * SECONDS_PER_DAY);
+        await recordOperatorEvent(db, {
+          type: 'admin.keys_pruned',
+          details: { older_than_days: days, removed },
+        });
         if (removed.length === 0) {
           say(`No keys retired more than ${days} day(s) ago; nothing removed.`);
           return;
@@ -159,6 +173,16 @@ export const rewrapKeysCommand = databaseCommand(
         `Nothing was changed: ${error.problems.join('; ')}. List every key-encryption key the rows use in KEY_ENCRYPTION_KEYS, after the new one.`,
       );
     }
+    const total = (counts: Record<string, number> | undefined) =>
+      Object.values(counts ?? {}).reduce((a, b) => a + b, 0);
+    await recordOperatorEvent(db, {
+      type: 'admin.keys_rewrapped',
+      details: {
+        kek: newest,
+        signing_keys: total(counts.signing_keys),
+        cookie_keys: total(counts.instance_secrets),
+      },
+    });
     say(`Re-encrypted every stored key with key-encryption key "${newest}", in one transaction:`);
     say(wrapLine('signing keys', counts.signing_keys));
     say(wrapLine('generated cookie keys', counts.instance_secrets));

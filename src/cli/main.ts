@@ -1,7 +1,9 @@
 // Operator commands: migrations, accounts, the configured clients, signing-key rotation,
-// re-encryption of stored keys under a new key-encryption key, and a person's sessions.
+// re-encryption of stored keys under a new key-encryption key, a person's sessions, and the
+// audit trail.
 // Entry: node src/cli/main.ts.
 import { AccountNotFound, DomainError, InvalidInput } from '../accounts/errors.ts';
+import { withAuditContext } from '../audit/audit-context.ts';
 import { ConfigError, loadConfig } from '../config.ts';
 import { mapError, problemWords } from '../http/map-error.ts';
 import { t } from '../i18n/t.ts';
@@ -9,6 +11,7 @@ import { StoredKeysUnreadable } from '../keys/key-encryption.ts';
 import { ClientsFileError } from '../oidc/clients.ts';
 import { ResourceServersFileError } from '../oidc/resource-servers.ts';
 import { createAccountCommand, setPasswordCommand } from './accounts.ts';
+import { auditCommand, pruneAuditCommand } from './audit.ts';
 import { listClientsCommand } from './clients.ts';
 import {
   type Command,
@@ -31,6 +34,7 @@ import {
   stageKeysCommand,
 } from './keys.ts';
 import { migrateCommand } from './migrate.ts';
+import { operatorName } from './operator-audit.ts';
 import { say } from './output.ts';
 import { listResourcesCommand } from './resources.ts';
 import { listSessionsCommand, revokeSessionsCommand } from './sessions.ts';
@@ -48,6 +52,8 @@ const COMMANDS = new Map<string, Command>([
   ['keys:rewrap', rewrapKeysCommand],
   ['sessions:list', listSessionsCommand],
   ['sessions:revoke', revokeSessionsCommand],
+  ['audit', auditCommand],
+  ['audit:prune', pruneAuditCommand],
 ]);
 
 function usage(): string {
@@ -137,7 +143,9 @@ async function main(argv: string[]): Promise<number> {
       );
     }
     const work = command.parse(args);
-    await work(loadConfig());
+    const config = loadConfig();
+    // What the command changes is recorded as the operator's doing (cli/operator-audit.ts).
+    await withAuditContext({ actor: 'operator', operator: operatorName() }, () => work(config));
     return EXIT_OK;
   } catch (error) {
     return report(error);

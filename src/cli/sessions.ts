@@ -29,8 +29,9 @@ export async function withApp<T>(
     try {
       return await work(app, account.id);
     } finally {
-      // Logout tokens are sent (or given up on) before the process ends.
+      // Logout tokens are sent (or given up on), and events written, before the process ends.
       await app.backchannel.settled();
+      await app.audit.close();
     }
   } finally {
     await resources.close();
@@ -72,6 +73,11 @@ export const listSessionsCommand: Command = {
 /** Ends every session of the account and revokes every grant; apps are told. */
 export async function signOutEverywhere(app: LatchkeyApp, accountId: string): Promise<void> {
   const ended = await app.devices.signOutOthers(accountId, undefined);
+  app.audit.writer.record({
+    type: 'sessions.revoked',
+    accountId,
+    details: { scope: 'all', via: 'cli', ...ended },
+  });
   say(`Ended ${ended.sessions} session(s) and revoked ${ended.grants} grant(s).`);
 }
 
@@ -95,6 +101,11 @@ export const revokeSessionsCommand: Command = {
         if (!(await app.devices.signOut(accountId, values.session as string))) {
           throw new CommandFailed(`No session ${values.session} is signed in to ${email}.`);
         }
+        app.audit.writer.record({
+          type: 'sessions.revoked',
+          accountId,
+          details: { scope: 'one', via: 'cli' },
+        });
         say(`Signed out ${values.session}.`);
       });
   },

@@ -37,6 +37,9 @@ export const DEFAULTS = {
   SESSION_METADATA: 'true',
   SIGN_UP_ENABLED: 'true',
   MAIL_QUEUE_LIMIT: '500',
+  AUDIT_RETENTION_DAYS: '180',
+  AUDIT_FLUSH_MS: '250',
+  AUDIT_BUFFER_LIMIT: '10000',
 } as const;
 
 /** Collects problems instead of throwing at the first one. */

@@ -4,6 +4,7 @@ import type Router from '@koa/router';
 import type { Redis } from 'ioredis';
 import type { Middleware } from 'koa';
 import type Provider from 'oidc-provider';
+import type { AuditLog } from '../audit/audit-log.ts';
 import type { DeviceSettings } from '../config.ts';
 import { RedisAttemptCounter } from '../db/redis.ts';
 import type { Views } from '../http/views.ts';
@@ -28,6 +29,8 @@ export interface DeviceFlowDeps {
   whoIs?: WhoIs;
   /** Names the APIs and their scopes on the confirm page. */
   resourceServers: ResourceServers;
+  /** Where a device allowed or refused by its person is recorded. */
+  audit: AuditLog;
 }
 
 export function createDeviceFlow(deps: DeviceFlowDeps) {
@@ -49,7 +52,7 @@ export function createDeviceFlow(deps: DeviceFlowDeps) {
     codeTtlSeconds: settings.codeTtlSeconds,
   });
   const provider: ProviderDeps['device'] = {
-    pages: deviceFlowPages(deps.views, deps.resourceServers, deps.whoIs),
+    pages: deviceFlowPages(deps.views, deps.resourceServers, deps.audit, deps.whoIs),
     codeTtlSeconds: settings.codeTtlSeconds,
     claim: (jti) => claims.claim(jti),
   };

@@ -4,6 +4,7 @@ import type { Context } from 'koa';
 import type { Profile } from '../accounts/account.ts';
 import { t } from '../i18n/t.ts';
 import { groupByResource, type ScopeLine } from '../interactions/scope-descriptions.ts';
+import type { ActivityRow } from '../self-service/activity.ts';
 import type { DeviceRow } from '../self-service/device-routes.ts';
 import type { PasskeyRow } from '../self-service/passkey-routes.ts';
 import type { PageLocals, Views } from './views.ts';
@@ -142,6 +143,8 @@ export type AccountLocals = AccountMessages &
         logoutUrl: string;
         /** Where the account is signed in (self-service/device-routes.ts). */
         devices: DeviceRow[];
+        /** The latest security events of the account (self-service/activity.ts). */
+        activity: ActivityRow[];
         /** A new address waiting for its confirmation link, and until when the link works. */
         emailPending?: { email: string; until: string } | undefined;
         /** Two-step sign-in: on or off, its recovery codes and remembered browsers. */

@@ -1,7 +1,9 @@
-// Gives every request an id, a nonce and a child logger, shared with oidc-provider's own context.
+// Gives every request an id, a nonce and a child logger, shared with oidc-provider's own context,
+// and opens the audit scope: events recorded while answering it say where it came from.
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Middleware } from 'koa';
+import { withAuditContext } from '../audit/audit-context.ts';
 import type { Logger } from '../logger.ts';
 
 export interface RequestInfo {
@@ -44,7 +46,8 @@ export function requestContext(logger: Logger, options: { trustProxy: boolean })
     ctx.set('X-Request-Id', id);
     const started = process.hrtime.bigint();
     try {
-      await next();
+      const userAgent = ctx.get('user-agent') || undefined;
+      await withAuditContext({ actor: 'account', source: ip, userAgent, requestId: id }, next);
     } finally {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       // Paths only: query strings carry codes, states and hints that do not belong in logs.

@@ -6,6 +6,8 @@ import type Provider from 'oidc-provider';
 import { type InteractionResults, errors as oidcErrors } from 'oidc-provider';
 import type { Profile } from '../accounts/account.ts';
 import { MAX_EMAIL_LENGTH } from '../accounts/profile-fields.ts';
+import { noteAuditClient } from '../audit/audit-context.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
 import type { CsrfTokens } from '../http/csrf.ts';
 import { type Form, readForm } from '../http/form.ts';
 import type { Rejection, ShowAgain } from '../http/form-rejected.ts';
@@ -32,6 +34,8 @@ export interface KitDeps {
   upstreams: Upstreams;
   /** Counts sign-ins and sign-ups; none when absent. */
   metrics?: Metrics;
+  /** Where sign-ins and the pages' other security events are recorded. */
+  audit: AuditLog;
 }
 
 /** What a step declares: the prompt it serves (none: any) and whether it reads a posted form. */
@@ -76,6 +80,7 @@ export class InteractionKit {
   readonly provider: Provider;
   readonly pages: Pages;
   readonly metrics: Metrics;
+  readonly audit: AuditLog;
   readonly #csrf: CsrfTokens;
   readonly #upstreams: Upstreams;
   #gate: SignInGate | undefined;
@@ -84,6 +89,7 @@ export class InteractionKit {
     this.provider = deps.provider;
     this.pages = new Pages(deps.views);
     this.metrics = deps.metrics ?? NO_METRICS;
+    this.audit = deps.audit;
     this.#csrf = deps.csrf;
     this.#upstreams = deps.upstreams;
   }
@@ -99,6 +105,7 @@ export class InteractionKit {
         throw new oidcErrors.SessionNotFound('interaction mismatch');
       }
       preferUiLocales(details.params.ui_locales);
+      noteAuditClient(details.params.client_id);
       const form = spec.form ? await this.#form(ctx, details) : undefined;
       if (spec.prompt && details.prompt.name !== spec.prompt) {
         throw badRequest('interaction.step_done');
@@ -195,6 +202,11 @@ export class InteractionKit {
       },
     });
     this.metrics.signIn(options.via, 'success');
+    this.audit.record({
+      type: 'sign_in',
+      accountId: profile.id,
+      details: { method: options.via, amr },
+    });
   }
 
   /** Buttons for the enabled upstreams, in the configured order, drawn as their guidelines ask. */

@@ -88,6 +88,18 @@ export function interactionRoutes(deps: InteractionDeps): Router {
       });
     }
     ctx.state.log.info({ event: 'consent.granted', accountId, clientId }, 'consent granted');
+    // Asked and allowed (a first-party app's consent is implied, and not an event).
+    if (remember) {
+      kit.audit.record({
+        type: 'consent.granted',
+        accountId,
+        clientId,
+        details: {
+          scopes: missing.missingOIDCScope ?? [],
+          apis: Object.keys(missing.missingResourceScopes ?? {}),
+        },
+      });
+    }
     await kit.finish(ctx, { consent: details.grantId ? {} : { grantId } }, true);
   }
 
@@ -188,6 +200,7 @@ export function interactionRoutes(deps: InteractionDeps): Router {
       if (decision === 'allow') return grantConsent(ctx, details, true);
       if (decision !== 'deny') throw badRequest('interaction.choose_decision');
       ctx.state.log.info({ event: 'consent.denied' }, 'consent denied');
+      kit.audit.record({ type: 'consent.denied', accountId: details.session?.accountId });
       await kit.finish(ctx, {
         error: 'access_denied',
         error_description: 'End-User denied the request',

@@ -7,6 +7,7 @@ import { InvalidCredentials } from '../accounts/errors.ts';
 import type { UpstreamAccounts } from '../accounts/upstream-accounts.ts';
 import { type Expected, onForm, type Rejection, type ShowAgain } from '../http/form-rejected.ts';
 import { notFound } from '../http/http-errors.ts';
+import { codeOf } from '../http/map-error.ts';
 import { t } from '../i18n/t.ts';
 import type { PendingLink, UpstreamAttempt, UpstreamAttempts } from '../upstreams/attempts.ts';
 import type { Upstreams } from '../upstreams/registry.ts';
@@ -200,6 +201,11 @@ export function upstreamRoutes(deps: UpstreamRouteDeps): Router {
           { event: 'upstream.state_mismatch', upstream: upstream.id },
           'bad state',
         );
+        kit.audit.record({
+          type: 'sign_in',
+          outcome: 'failure',
+          details: { method: upstream.id, reason: 'state_mismatch' },
+        });
         return kit.loginPage(ctx, details, 400, {
           error: t('login.state_mismatch', { upstream: upstream.name }),
         });
@@ -207,9 +213,21 @@ export function upstreamRoutes(deps: UpstreamRouteDeps): Router {
       const identity = await onForm(
         callbackAgain(ctx, details),
         CALLBACK_REFUSALS,
-        kit.judge(upstream.id, () =>
-          upstream.complete(new URLSearchParams(ctx.querystring), { ...attempt, state }),
-        ),
+        kit.judge(upstream.id, async () => {
+          try {
+            return await upstream.complete(new URLSearchParams(ctx.querystring), {
+              ...attempt,
+              state,
+            });
+          } catch (error) {
+            kit.audit.record({
+              type: 'sign_in',
+              outcome: 'failure',
+              details: { method: upstream.id, reason: codeOf(error) ?? 'upstream_error' },
+            });
+            throw error;
+          }
+        }),
         { upstream: upstream.name },
       );
       const outcome = await upstreamAccounts.signIn(identity);

@@ -2,6 +2,7 @@
 // logout delivery, session and grant metadata, the account index and its list of devices.
 import type { Redis } from 'ioredis';
 import type Provider from 'oidc-provider';
+import type { AuditLog } from '../audit/audit-log.ts';
 import type { Logger } from '../logger.ts';
 import { AccountDevices } from './account-devices.ts';
 import { AccountSessionsIndex } from './account-sessions.ts';
@@ -25,6 +26,8 @@ export interface AccountSignOutsDeps {
   backchannelBackoffMs?: number;
   /** Told how each back-channel logout attempt ended (metrics). */
   onBackchannelAttempt?: BackchannelOptions['onAttempt'];
+  /** Where ending an account's sessions after a password change is recorded. */
+  audit: AuditLog;
 }
 
 export function createAccountSignOuts(deps: AccountSignOutsDeps) {
@@ -55,6 +58,11 @@ export function createAccountSignOuts(deps: AccountSignOutsDeps) {
   const endOtherSessions = async (accountId: string, sessionId: string): Promise<void> => {
     const ended = await accountSessions.endAll(accountId, { exceptSessionId: sessionId });
     logger.info({ event: 'sessions.ended', accountId, ...ended }, 'other sessions ended');
+    deps.audit.record({
+      type: 'sessions.revoked',
+      accountId,
+      details: { scope: 'others', via: 'password_change', ...ended },
+    });
   };
   return { backchannel, metadata, accountSessions, devices, endOtherSessions };
 }

@@ -2,6 +2,7 @@
 // confirming the request (the consent, with what RFC 10027 asks to show), and the outcome.
 // The library hands over forms of its own; ours are built from its xsrf secret and field names.
 import type { Client, ErrorOut, KoaContextWithOIDC, UnknownObject } from 'oidc-provider';
+import type { AuditLog } from '../audit/audit-log.ts';
 import { deviceLabel } from '../device/device-label.ts';
 import { Pages } from '../http/pages.ts';
 import { requestInfo } from '../http/request-context.ts';
@@ -66,6 +67,7 @@ export type WhoIs = (accountId: string) => Promise<string | undefined>;
 export function deviceFlowPages(
   views: Views,
   resources: ResourceServers,
+  audit: AuditLog,
   whoIs?: WhoIs,
 ): DeviceFlowPages {
   const { html } = new Pages(views);
@@ -83,10 +85,16 @@ export function deviceFlowPages(
       const log = requestInfo(ctx.req)?.log;
       if (err?.name === 'AbortedError') {
         // "This wasn't me": the code is marked access_denied; the device's next poll says so.
+        const clientId = ctx.oidc?.entities?.DeviceCode?.clientId;
         log?.info(
-          { event: 'device.denied', client: ctx.oidc?.entities?.DeviceCode?.clientId },
+          { event: 'device.denied', client: clientId },
           'device sign-in refused by the person',
         );
+        audit.record({
+          type: 'device.denied',
+          accountId: ctx.oidc?.session?.accountId,
+          clientId,
+        });
         ctx.status = 200;
         ctx.body = html.deviceDone(page(ctx, '/device'), { outcome: 'denied', clientName: '' });
         return;
@@ -160,6 +168,11 @@ export function deviceFlowPages(
         },
         'device signed in',
       );
+      audit.record({
+        type: 'device.authorized',
+        accountId: ctx.oidc.session?.accountId,
+        clientId: ctx.oidc.client?.clientId,
+      });
       ctx.type = 'html';
       ctx.body = html.deviceDone(page(ctx, '/device'), {
         outcome: 'allowed',

@@ -2,6 +2,7 @@
 // rule and the page itself (built in account-routes.ts, used by the profile and link routes too).
 import type { Context } from 'koa';
 import type { Profile } from '../accounts/account.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
 import type { Form } from '../http/form.ts';
 import type { AccountMessages } from '../http/pages.ts';
 import type { Section } from './sign-in-state.ts';
@@ -12,6 +13,8 @@ export interface SignedIn {
 }
 
 export interface AccountPageKit {
+  /** Where the page's security events are recorded. */
+  audit: AuditLog;
   signedIn(ctx: Context): Promise<SignedIn | undefined>;
   /** The signed-in person and their form, after the page's CSRF token was checked (else 403). */
   signedInForm(ctx: Context): Promise<{ current: SignedIn; body: Form }>;

@@ -11,6 +11,7 @@ import type { EmailOwnership } from '../accounts/email-ownership.ts';
 import type { Passkeys } from '../accounts/passkeys.ts';
 import type { SecondFactors } from '../accounts/second-factors.ts';
 import type { UpstreamAccounts } from '../accounts/upstream-accounts.ts';
+import type { AuditTrail } from '../audit/audit-trail.ts';
 import type { CsrfTokens } from '../http/csrf.ts';
 import { readForm } from '../http/form.ts';
 import { type Expected, FormRejected, onForm, type Rejection } from '../http/form-rejected.ts';
@@ -25,6 +26,7 @@ import { ACCOUNT_CLIENT_ID } from '../oidc/clients.ts';
 import type { UpstreamAttempts } from '../upstreams/attempts.ts';
 import type { Upstreams } from '../upstreams/registry.ts';
 import type { AccountPageKit } from './account-page-kit.ts';
+import { ACTIVITY_SHOWN, activityRows } from './activity.ts';
 import { deviceRoutes, deviceRows } from './device-routes.ts';
 import { passkeyRoutes, passkeyRows } from './passkey-routes.ts';
 import { profileRoutes } from './profile-routes.ts';
@@ -68,6 +70,8 @@ export interface AccountPageDeps {
   factors?: SecondFactors;
   /** The account's passkeys: listed, added, renamed and removed on the page. */
   passkeys: Passkeys;
+  /** Records what people do here, and shows them their latest security events. */
+  audit: AuditTrail;
 }
 
 const STATE_COOKIE = 'latchkey.account-state';
@@ -169,6 +173,13 @@ export function accountRoutes(deps: AccountPageDeps): Router {
         upstreams,
       ),
       twoStep: deps.factors && (await twoStepView(deps.factors, profile)),
+      activity: await activityRows(await deps.audit.recent(profile.id, ACTIVITY_SHOWN), {
+        upstreams,
+        clientName: async (id) => {
+          const client = await provider.Client.find(id);
+          return client?.clientName ?? id;
+        },
+      }),
       ...extra,
     });
   }
@@ -355,6 +366,7 @@ export function accountRoutes(deps: AccountPageDeps): Router {
   });
 
   const kit: AccountPageKit = {
+    audit: deps.audit.writer,
     signedIn,
     signedInForm,
     recentOrReprompt,

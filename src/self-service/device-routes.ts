@@ -69,6 +69,11 @@ export function deviceRoutes(router: Router, kit: AccountPageKit, devices: Accou
     const accountId = current.profile.id;
     const ended = await devices.signOutOthers(accountId, current.session.jti);
     ctx.state.log.info({ event: 'sessions.ended', accountId, ...ended }, 'signed out elsewhere');
+    kit.audit.record({
+      type: 'sessions.revoked',
+      accountId,
+      details: { scope: 'others', via: 'account_page', ...ended },
+    });
     await done(ctx, t('devices.signed_out_elsewhere'));
   });
 
@@ -79,6 +84,13 @@ export function deviceRoutes(router: Router, kit: AccountPageKit, devices: Accou
     const id = String(ctx.params.id).slice(0, 200);
     const ended = await devices.signOut(accountId, id);
     ctx.state.log.info({ event: 'device.signed_out', accountId, ended }, 'device signed out');
+    if (ended) {
+      kit.audit.record({
+        type: 'sessions.revoked',
+        accountId,
+        details: { scope: 'one', via: 'account_page' },
+      });
+    }
     // Signing out this very browser ends the page's own session: say so on a signed-out page.
     if (ended && !(await kit.signedIn(ctx))) {
       ctx.status = 303;

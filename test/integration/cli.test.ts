@@ -1,6 +1,6 @@
 // The admin CLI run as operators run it: a child process against real Postgres, in its own schema.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import bcrypt from 'bcrypt';
 import { expect } from 'chai';
@@ -127,6 +127,8 @@ describe('admin CLI', function () {
         'keys:rotate',
         'keys:prune [--older-than-days N]',
         'keys:rewrap',
+        'audit [--account ID|EMAIL] [--type T[,T]] [--since WHEN] [--limit N] [--json]',
+        'audit:prune [--older-than-days N]',
       ]) {
         expect(result.stdout).to.include(`\n  ${command}\n      `);
       }
@@ -474,6 +476,103 @@ describe('admin CLI', function () {
     const remaining = await signingKeys();
     expect(remaining.map((k) => k.status)).to.deep.equal(['active', 'active']);
     expect(remaining.map((k) => k.kid).sort()).to.deep.equal(staged.map((k) => k.kid).sort());
+  });
+
+  it('audit shows what operators did, by account or type, as a table or JSON lines', async () => {
+    const alice = await accountByEmail('alice@example.com');
+    const revoke = await run(['sessions:revoke', '--email', 'alice@example.com', '--all'], {
+      env: { REDIS_KEY_PREFIX: `${namespace}:` },
+    });
+    expect(revoke.status, revoke.stderr).to.equal(0);
+
+    const listed = await run(['audit', '--account', 'Alice@example.com']);
+    expect(listed.status, listed.stderr).to.equal(0);
+    const [header, ...lines] = listed.stdout.trim().split('\n');
+    expect(header).to.match(
+      /^TIME +TYPE +OUTCOME +ACTOR +ACCOUNT +CLIENT +ADDRESS +DEVICE +DETAILS$/,
+    );
+    // Newest first: the sign-out, then the password set, then the account made.
+    expect(lines.map((line) => line.split(/ +/)[1])).to.deep.equal([
+      'sessions.revoked',
+      'admin.password_set',
+      'admin.account_created',
+    ]);
+    for (const line of lines) expect(line).to.include(` operator `).and.include(alice?.id);
+    for (const detail of ['scope=all', 'via=cli', 'sessions=0', 'grants=0']) {
+      expect(lines[0]).to.include(` ${detail}`);
+    }
+
+    const json = await run(['audit', '--account', alice?.id ?? '', '--json', '--limit', '2']);
+    expect(json.status, json.stderr).to.equal(0);
+    const events = json.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(events.map((e) => e.type)).to.deep.equal(['sessions.revoked', 'admin.password_set']);
+    expect(events[1]).to.deep.include({
+      outcome: 'success',
+      actor: 'operator',
+      account_id: alice?.id,
+    });
+    expect(events[1].details).to.deep.include({
+      keep_sessions: true,
+      operator: userInfo().username,
+    });
+    expect(json.stdout).not.to.include('a brand new passphrase');
+
+    const keys = await run(['audit', '--type', 'admin.keys_staged,admin.keys_rotated', '--json']);
+    const keyEvents = keys.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(keyEvents.map((e) => e.type)).to.include.members([
+      'admin.keys_staged',
+      'admin.keys_rotated',
+    ]);
+    for (const e of keyEvents) expect(e.account_id).to.equal(null);
+    const admin = await run(['audit', '--type', 'admin.*', '--since', '1h']);
+    expect(admin.stdout).to.include('admin.keys_pruned').and.include('admin.account_created');
+    expect(admin.stdout).not.to.include('sessions.revoked');
+    const future = await run(['audit', '--since', '2999-01-01']);
+    expect(future.stdout.trim()).to.equal('No events.');
+
+    for (const [args, message] of [
+      [['--type', 'sign_out'], 'Unknown event type "sign_out". Known types: sign_in,'],
+      [['--since', 'yesterday'], '--since must be a date'],
+      [['--limit', '0'], '--limit must be a whole number from 1 to 10000'],
+    ] as const) {
+      const refused = await run(['audit', ...args]);
+      expect(refused.status, args.join(' ')).to.equal(2);
+      expect(refused.stderr).to.include(message);
+    }
+    const nobody = await run(['audit', '--account', 'nobody@example.com']);
+    expect(nobody.status).to.equal(1);
+    expect(nobody.stderr.trim()).to.equal('error: No account has the email nobody@example.com.');
+  });
+
+  it('audit:prune deletes only the events older than the retention, and says so in the trail', async () => {
+    const table = `${pg.escapeIdentifier(namespace)}.audit_events`;
+    await db.query(
+      `INSERT INTO ${table} (occurred_at, type, outcome, actor)
+       VALUES (now() - interval '31 days', 'admin.keys_rotated', 'success', 'operator'),
+              (now() - interval '29 days', 'admin.keys_rotated', 'success', 'operator')`,
+    );
+    const count = async () =>
+      Number((await db.query(`SELECT count(*) FROM ${table}`)).rows[0].count);
+    const before = await count();
+    const pruned = await run(['audit:prune'], { env: { AUDIT_RETENTION_DAYS: '30' } });
+    expect(pruned.status, pruned.stderr).to.equal(0);
+    expect(pruned.stdout).to.match(/^Deleted 1 event\(s\) older than 30 day\(s\) \(before \d{4}-/);
+    // One gone, and the prune itself recorded.
+    expect(await count()).to.equal(before);
+    const { rows } = await db.query(
+      `SELECT details FROM ${table} WHERE type = 'admin.audit_pruned'`,
+    );
+    expect(rows.map((r) => r.details)).to.deep.equal([
+      { older_than_days: 30, deleted: 1, operator: userInfo().username },
+    ]);
+    const bad = await run(['audit:prune', '--older-than-days', '0']);
+    expect(bad.status).to.equal(2);
   });
 
   it('exits 2 with the usage on stderr for an unknown command or a bad option', async () => {

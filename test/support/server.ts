@@ -198,6 +198,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await latchkey.mailer.close(2000);
+      await latchkey.audit.close(2000);
       forgetMailbox(issuer);
       await mail.stop();
       await resources.close();

@@ -73,6 +73,7 @@ describe('loadConfig', () => {
         mail: { smtpUrl: undefined, from: '"Latchkey" <no-reply@localhost>', queueLimit: 500 },
         metrics: { port: undefined, host: '127.0.0.1', token: undefined },
         tracing: undefined,
+        audit: { retentionDays: 180, flushMs: 250, bufferLimit: 10000 },
       });
     });
 
@@ -126,6 +127,9 @@ describe('loadConfig', () => {
         OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector.internal:4318/',
         OTEL_SERVICE_NAME: 'latchkey-eu',
         OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+        AUDIT_RETENTION_DAYS: ' 30 ',
+        AUDIT_FLUSH_MS: '50',
+        AUDIT_BUFFER_LIMIT: '500',
       });
       expect(config).to.deep.equal({
         issuer: 'https://id.example.com',
@@ -169,6 +173,7 @@ describe('loadConfig', () => {
         },
         metrics: { port: 9464, host: '0.0.0.0', token: OTHER_KEY },
         tracing: { endpoint: 'http://collector.internal:4318', serviceName: 'latchkey-eu' },
+        audit: { retentionDays: 30, flushMs: 50, bufferLimit: 500 },
       });
     });
 
@@ -340,6 +345,16 @@ describe('loadConfig', () => {
       ]);
       expect(problemsOf({ REFRESH_REUSE_GRACE_SECONDS: '-1' })).to.deep.equal([
         'REFRESH_REUSE_GRACE_SECONDS must be an integer from 0 to 300 (got "-1")',
+      ]);
+    });
+
+    it('keeps the audit settings within bounds, listing every problem', () => {
+      expect(
+        problemsOf({ AUDIT_RETENTION_DAYS: '0', AUDIT_FLUSH_MS: '5', AUDIT_BUFFER_LIMIT: 'lots' }),
+      ).to.deep.equal([
+        'AUDIT_RETENTION_DAYS must be an integer from 1 to 36500 (got "0")',
+        'AUDIT_FLUSH_MS must be an integer from 10 to 10000 (got "5")',
+        'AUDIT_BUFFER_LIMIT must be an integer from 100 to 1000000 (got "lots")',
       ]);
     });
 

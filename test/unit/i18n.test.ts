@@ -273,6 +273,7 @@ describe('every page in every language', () => {
         passkeyCeremony: '{}',
         passkeyName: 'Laptop',
         devices: [],
+        activity: [],
       }),
     ],
     [
@@ -332,6 +333,9 @@ describe('every page in every language', () => {
         devices: [
           { id: 's.a', name: 'Firefox', lines: ['x'], current: true },
           { id: 'g.b', name: 'TV', lines: [], current: false },
+        ],
+        activity: [
+          { at: '2026-01-01T00:00:00.000Z', when: 'x', what: 'y', where: 'z', failed: true },
         ],
       }),
     ],
