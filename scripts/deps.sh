@@ -40,7 +40,7 @@ label() {
   case $1 in
     node) echo 'Node.js 24' ;; npm) echo 'npm' ;; docker) echo 'Docker engine' ;;
     compose) echo 'Docker Compose v2' ;; postgres) echo 'PostgreSQL' ;; redis) echo 'Redis' ;;
-    chromium) echo 'Chromium' ;;
+    chromium) echo 'Chromium' ;; ffmpeg) echo 'ffmpeg' ;;
   esac
 }
 how_debian() {  # one line per alternative
@@ -57,6 +57,7 @@ how_debian() {  # one line per alternative
     chromium)
       echo 'Debian: sudo apt-get install -y chromium'
       echo 'Ubuntu: sudo snap install chromium && export CHROMIUM_PATH=/snap/bin/chromium' ;;
+    ffmpeg) echo 'sudo apt-get install -y ffmpeg' ;;
   esac
 }
 how_macos() {
@@ -68,9 +69,10 @@ how_macos() {
     postgres) echo 'brew install postgresql@15 && brew services start postgresql@15' ;;
     redis) echo 'brew install redis && brew services start redis' ;;
     chromium) echo 'brew install --cask chromium && export CHROMIUM_PATH=/Applications/Chromium.app/Contents/MacOS/Chromium' ;;
+    ffmpeg) echo 'brew install ffmpeg' ;;
   esac
 }
-ITEMS="node npm docker compose postgres redis chromium"
+ITEMS="node npm docker compose postgres redis chromium ffmpeg"
 
 # ---- checks: each sets STATE_<item> (ok|missing) and DETAIL_<item>
 set_state() { eval "STATE_$1=\$2"; eval "DETAIL_$1=\$3"; }
@@ -144,6 +146,16 @@ check() {
       else
         set_state chromium missing "nothing at CHROMIUM_PATH=$CHROMIUM_PATH (the local path's browser tests need it)"
       fi ;;
+    ffmpeg)
+      # make demo encodes H.264 (libx264) and burns in captions (libass's subtitles filter).
+      if ! v=$(ffmpeg -hide_banner -version 2>/dev/null | head -1) || ! command -v ffprobe >/dev/null 2>&1; then
+        set_state ffmpeg missing "not found (only make demo needs it)"
+      elif ! ffmpeg -hide_banner -filters 2>/dev/null | grep -q ' subtitles ' ||
+        ! ffmpeg -hide_banner -encoders 2>/dev/null | grep -q libx264; then
+        set_state ffmpeg missing "$v, without libx264 or libass (make demo needs both)"
+      else
+        set_state ffmpeg ok "${v%% Copyright*}"
+      fi ;;
   esac
 }
 check_all() { for item in $ITEMS; do check "$item"; done; }
@@ -178,6 +190,7 @@ installer() {
       postgres) echo "$apt postgresql && $start postgresql start" ;;
       redis) echo "$apt redis-server && $start redis-server start" ;;
       chromium) [ "$os" = debian ] && echo "$apt chromium" ;;
+      ffmpeg) echo "$apt ffmpeg" ;;
     esac
   elif [ "$os" = macos ] && command -v brew >/dev/null 2>&1; then
     case $item in
@@ -185,6 +198,7 @@ installer() {
       postgres) brew="brew install postgresql@15 && brew services start postgresql@15" ;;
       redis) brew="brew install redis && brew services start redis" ;;
       chromium) brew="brew install --cask chromium" ;;
+      ffmpeg) brew="brew install ffmpeg" ;;
     esac
     echo "$brew"
   fi
@@ -235,6 +249,8 @@ docker_missing=$(missing_of docker compose)
 local_missing=$(missing_of node npm postgres redis chromium)
 printf '\nDocker path (make run, make test-docker): %s\n' "${docker_missing:+not ready, missing: }${docker_missing:-ready}"
 printf 'Local path (make test-local, make run without Docker): %s\n' "${local_missing:+not ready, missing: }${local_missing:-ready}"
+demo_missing=$(missing_of docker compose node npm chromium ffmpeg)
+printf 'The demo video (make demo): %s\n' "${demo_missing:+not ready, missing: }${demo_missing:-ready}"
 
 status=0
 if ! ok node || ! ok npm; then
