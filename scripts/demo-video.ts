@@ -6,6 +6,7 @@
 // caption band under the page saying what happens and which device and address are on screen.
 //
 //   node scripts/demo-video.ts [--out docs/demo.mp4] [--keep-frames]
+//   node scripts/demo-video.ts --assemble <folder kept by --keep-frames> [--out ...]   (encode again)
 // Where the stack is: DEMO_ISSUER (http://localhost:3000), DEMO_SHOP (http://localhost:3001),
 // DEMO_TV (http://localhost:3002), DEMO_BOOKSHOP (http://localhost:3004), DEMO_MAIL_API
 // (http://127.0.0.1:1080), CHROMIUM_PATH (/usr/bin/chromium), DEMO_EMAIL (ada@example.com).
@@ -163,10 +164,10 @@ class Director {
     const shown = this.#rec.now() - this.#lastCaption.at;
     if (shown < this.#lastCaption.minimum) await sleep(this.#lastCaption.minimum - shown);
     this.#rec.caption(title, text);
-    // About 18 characters a second, and never less than two and a half seconds.
+    // About 20 characters a second, and never less than two and a half seconds.
     this.#lastCaption = {
       at: this.#rec.now(),
-      minimum: Math.max(2500, (title.length + text.length) * 55),
+      minimum: Math.max(2500, (title.length + text.length) * 50),
     };
   }
 
@@ -191,10 +192,14 @@ class Director {
     });
   }
 
-  /** Points at a button or link, then presses it and waits for the page that follows. */
+  /**
+   * Points at a button or link, then presses it and waits for the page that follows; never before
+   * the caption about this page has been read.
+   */
   async press(page: Page, selector: string) {
     await this.point(page, selector);
     await sleep(700);
+    await this.read();
     await Promise.all([page.waitForEvent('load'), page.locator(selector).first().click()]);
     await sleep(400);
   }
@@ -359,13 +364,13 @@ async function film(rec: Recorder, contexts: Record<Device, BrowserContext>) {
   if (!userCode) throw new Error('the TV shows no code');
   await d.say(
     'A code on the TV',
-    'The TV got a short code from Latchkey and shows it, with a QR code of the link. It asks Latchkey every few seconds.',
+    'The TV got a short code from Latchkey and shows it, with a QR code of the link that carries it.',
   );
   await d.read();
 
   await phone.goto(`${ISSUER}/device`);
-  await rec.show(phone);
   await phone.waitForSelector('form[action$="/federated/google"]');
+  await rec.show(phone);
   await d.say(
     'On the phone',
     'Ada opens the address the TV shows. Her phone is not signed in, so Latchkey asks her to sign in first.',
@@ -405,10 +410,11 @@ async function film(rec: Recorder, contexts: Record<Device, BrowserContext>) {
   await d.point(phone, 'main');
   await d.read();
   await d.press(phone, 'button[name="confirm"]');
-  await d.say('Allowed', 'Done on the phone.');
-
-  await rec.show(tv);
+  await d.say('Allowed', 'Done on the phone. The TV asks Latchkey again every few seconds.');
+  // The TV is filmed once signed in: until its next poll it shows a code that is spent.
   await tv.waitForSelector('text=Signed in as', { timeout: 30_000 });
+  await d.read();
+  await rec.show(tv);
   await d.say(
     'The TV is signed in',
     "The TV's next poll got its tokens: an id_token for Ada and a refresh token, so it stays signed in.",
@@ -417,8 +423,8 @@ async function film(rec: Recorder, contexts: Record<Device, BrowserContext>) {
 
   // 7. Sign out everywhere.
   await phone.goto(`${ISSUER}/account`);
-  await rec.show(phone);
   await phone.waitForSelector('#devices');
+  await rec.show(phone);
   await d.say(
     'Your devices',
     'On the account page, Ada sees where she is signed in: the laptop with its two apps, the TV, and this phone.',
