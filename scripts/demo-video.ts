@@ -77,13 +77,32 @@ class Recorder {
   #writes: Promise<unknown> = Promise.resolve();
   #count = 0;
   #end: number | undefined;
+  #pausedAt: number | undefined;
+  #skipped = 0;
 
   constructor(dir: string) {
     this.#dir = dir;
   }
 
+  /** The film's clock: wall time since the start, less the time spent off the clock. */
   now() {
-    return performance.now() - this.#start;
+    return (this.#pausedAt ?? performance.now()) - this.#start - this.#skipped;
+  }
+
+  /**
+   * Runs `work` off the clock: waiting for a page, a mail or a poll takes no time in the film, so
+   * its length depends on what is shown and read, not on how busy the machine is. Frames that
+   * arrive meanwhile all get the moment the wait began; the last of them stays on screen.
+   */
+  async offClock<T>(work: () => Promise<T>): Promise<T> {
+    if (this.#pausedAt !== undefined) return work();
+    this.#pausedAt = performance.now();
+    try {
+      return await work();
+    } finally {
+      this.#skipped += performance.now() - this.#pausedAt;
+      this.#pausedAt = undefined;
+    }
   }
 
   async attach(page: Page, device: Device) {
@@ -105,17 +124,29 @@ class Recorder {
     if (!next) throw new Error('show(): the page is not attached');
     const previous = this.#current && this.#sessions.get(this.#current);
     this.#current = undefined;
-    await previous?.session.send('Page.stopScreencast');
-    const shot = await next.session.send('Page.captureScreenshot', { format: 'jpeg', quality: 80 });
-    this.#current = page;
-    this.#keep(shot.data);
-    this.#address(page);
-    await next.session.send('Page.startScreencast', {
-      format: 'jpeg',
-      quality: 80,
-      maxWidth: WIDTH,
-      maxHeight: PAGE_HEIGHT,
-    });
+    await previous?.session.send('Page.stopScreencast').catch(() => {});
+    // A page that is reloading itself (the TV, every few seconds) can refuse a command for a moment.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const shot = await next.session.send('Page.captureScreenshot', {
+          format: 'jpeg',
+          quality: 80,
+        });
+        await next.session.send('Page.startScreencast', {
+          format: 'jpeg',
+          quality: 80,
+          maxWidth: WIDTH,
+          maxHeight: PAGE_HEIGHT,
+        });
+        this.#current = page;
+        this.#keep(shot.data);
+        this.#address(page);
+        return;
+      } catch (error) {
+        if (attempt >= 10) throw error;
+        await sleep(200);
+      }
+    }
   }
 
   caption(title: string, text: string) {
@@ -171,6 +202,11 @@ class Director {
     };
   }
 
+  /** Waits for the pages (or anything else) off the film's clock. */
+  wait<T>(work: () => Promise<T>): Promise<T> {
+    return this.#rec.offClock(work);
+  }
+
   /** Waits until the current caption has been read. */
   async read() {
     const shown = this.#rec.now() - this.#lastCaption.at;
@@ -200,7 +236,9 @@ class Director {
     await this.point(page, selector);
     await sleep(700);
     await this.read();
-    await Promise.all([page.waitForEvent('load'), page.locator(selector).first().click()]);
+    await this.wait(() =>
+      Promise.all([page.waitForEvent('load'), page.locator(selector).first().click()]),
+    );
     await sleep(400);
   }
 
@@ -263,7 +301,7 @@ async function film(rec: Recorder, contexts: Record<Device, BrowserContext>) {
   await d.read();
 
   // 1. Sign-up, through a third-party app.
-  await laptop.goto(BOOKSHOP);
+  await d.wait(() => laptop.goto(BOOKSHOP));
   await d.say('An app', "Bookshop is another company's web app. It signs people in with Latchkey.");
   await d.read();
   await d.press(laptop, 'a[href="/login"]');
@@ -283,17 +321,17 @@ async function film(rec: Recorder, contexts: Record<Device, BrowserContext>) {
     'Latchkey mails a link to prove the address is hers. This page reads the same for any address, so it tells nobody who has an account.',
   );
   await d.read();
-  const mail = await mailTo(PERSON.email);
+  const mail = await d.wait(() => mailTo(PERSON.email));
   const confirm = mail.links.find((link) => new URL(link).pathname === '/email/confirm');
   if (!confirm) throw new Error('the confirmation mail holds no /email/confirm link');
-  await laptop.goto(`${MAIL_API}/#/email/${mail.id}`);
-  await laptop.waitForLoadState('networkidle');
+  await d.wait(() => laptop.goto(`${MAIL_API}/#/email/${mail.id}`));
+  await d.wait(() => laptop.waitForLoadState('networkidle'));
   await d.say(
     'The mail',
     'MailDev catches the mail of the compose stack. Here is the confirmation message.',
   );
   await d.read();
-  await laptop.goto(confirm);
+  await d.wait(() => laptop.goto(confirm));
   await d.say(
     'Confirm',
     'Opening the link confirms the address, and the sign-in goes on where it left off.',
@@ -302,7 +340,7 @@ async function film(rec: Recorder, contexts: Record<Device, BrowserContext>) {
   await d.press(laptop, 'form[action="/email/confirm"] button.primary');
 
   // 2. Consent.
-  await laptop.waitForSelector('form[action$="/consent"]');
+  await d.wait(() => laptop.waitForSelector('form[action$="/consent"]'));
   await d.say(
     'Consent',
     'Bookshop is a third-party app, so Latchkey asks before sharing anything. The answer is remembered.',
@@ -312,7 +350,7 @@ async function film(rec: Recorder, contexts: Record<Device, BrowserContext>) {
   await d.press(laptop, 'button[name="decision"][value="allow"]');
 
   // 3. The code, the token exchange and the id_token.
-  await laptop.waitForSelector('#code-arrived');
+  await d.wait(() => laptop.waitForSelector('#code-arrived'));
   await d.say(
     'The code',
     "Latchkey redirected back to Bookshop's /callback with a one-time authorization code.",
@@ -335,7 +373,7 @@ async function film(rec: Recorder, contexts: Record<Device, BrowserContext>) {
   // 4. Single sign-on into a second app.
   const shop = await contexts.Laptop.newPage();
   await rec.attach(shop, 'Laptop');
-  await shop.goto(SHOP);
+  await d.wait(() => shop.goto(SHOP));
   await rec.show(shop);
   await d.say(
     'A second app',
@@ -343,7 +381,7 @@ async function film(rec: Recorder, contexts: Record<Device, BrowserContext>) {
   );
   await d.read();
   await d.press(shop, 'a[href="/login"]');
-  await shop.waitForSelector('#claims');
+  await d.wait(() => shop.waitForSelector('#claims'));
   await d.say(
     'Single sign-on',
     "No password and no question: Latchkey's session signed her in, and Shop is first-party, so no consent. Same sub.",
@@ -352,7 +390,7 @@ async function film(rec: Recorder, contexts: Record<Device, BrowserContext>) {
   await d.read();
 
   // 5 and 6. The TV, signed in from the phone with Google.
-  await tv.goto(TV);
+  await d.wait(() => tv.goto(TV));
   await rec.show(tv);
   await d.say(
     'A TV',
@@ -368,8 +406,8 @@ async function film(rec: Recorder, contexts: Record<Device, BrowserContext>) {
   );
   await d.read();
 
-  await phone.goto(`${ISSUER}/device`);
-  await phone.waitForSelector('form[action$="/federated/google"]');
+  await d.wait(() => phone.goto(`${ISSUER}/device`));
+  await d.wait(() => phone.waitForSelector('form[action$="/federated/google"]'));
   await rec.show(phone);
   await d.say(
     'On the phone',
@@ -388,21 +426,21 @@ async function film(rec: Recorder, contexts: Record<Device, BrowserContext>) {
   await d.type(phone, '#fake_name', PERSON.name);
   await d.type(phone, '#fake_email', PERSON.email);
   await d.press(phone, 'button[value="continue"]');
-  await phone.waitForSelector('form[action$="/link"]');
+  await d.wait(() => phone.waitForSelector('form[action$="/link"]'));
   await d.say(
     'Link the accounts',
     "Google vouches for the address of Ada's account. Latchkey links the two only once she proves the account is hers, with its password.",
   );
   await d.type(phone, '#password', PERSON.password);
   await d.press(phone, 'form[action$="/link"] button.primary');
-  await phone.waitForSelector('#user_code');
+  await d.wait(() => phone.waitForSelector('#user_code'));
   await d.say(
     'The code',
     'Signed in, the phone asks for the code on the TV (scanning the QR code fills it in).',
   );
   await d.type(phone, '#user_code', userCode);
   await d.press(phone, 'form[action="/device"] button.primary');
-  await phone.waitForSelector('button[name="confirm"]');
+  await d.wait(() => phone.waitForSelector('button[name="confirm"]'));
   await d.say(
     'Confirm on the phone',
     'The phone says which app asks, what it will get, and when and from where the request started.',
@@ -412,7 +450,7 @@ async function film(rec: Recorder, contexts: Record<Device, BrowserContext>) {
   await d.press(phone, 'button[name="confirm"]');
   await d.say('Allowed', 'Done on the phone. The TV asks Latchkey again every few seconds.');
   // The TV is filmed once signed in: until its next poll it shows a code that is spent.
-  await tv.waitForSelector('text=Signed in as', { timeout: 30_000 });
+  await d.wait(() => tv.waitForSelector('text=Signed in as', { timeout: 30_000 }));
   await d.read();
   await rec.show(tv);
   await d.say(
@@ -422,8 +460,8 @@ async function film(rec: Recorder, contexts: Record<Device, BrowserContext>) {
   await d.read();
 
   // 7. Sign out everywhere.
-  await phone.goto(`${ISSUER}/account`);
-  await phone.waitForSelector('#devices');
+  await d.wait(() => phone.goto(`${ISSUER}/account`));
+  await d.wait(() => phone.waitForSelector('#devices'));
   await rec.show(phone);
   await d.say(
     'Your devices',
@@ -445,26 +483,30 @@ async function film(rec: Recorder, contexts: Record<Device, BrowserContext>) {
   await d.read();
 
   await rec.show(tv);
-  await tv.waitForSelector('text=signed out from another device', { timeout: 30_000 });
+  // A moment of the TV still signed in, then its next reload shows the notice.
+  await sleep(1500);
+  await d.wait(() =>
+    tv.waitForSelector('text=signed out from another device', { timeout: 30_000 }),
+  );
   await d.say(
     'The TV noticed',
     'Its logout token arrived: the TV dropped its tokens and is signed out.',
   );
   await d.read();
-  await shop.reload();
+  await d.wait(() => shop.reload());
   await rec.show(shop);
-  await shop.waitForSelector('text=signed out from another app or device');
+  await d.wait(() => shop.waitForSelector('text=signed out from another app or device'));
   await d.say('So did Shop', 'Shop on the laptop was told too: its session there has ended.');
   await d.read();
-  await laptop.reload();
+  await d.wait(() => laptop.reload());
   await rec.show(laptop);
-  await laptop.waitForSelector('text=signed out from another app or device');
+  await d.wait(() => laptop.waitForSelector('text=signed out from another app or device'));
   await d.say(
     'And Bookshop',
     'And so was Bookshop, the third-party app. One sign-out reached every app.',
   );
   await d.read();
-  await laptop.goto('about:blank');
+  await d.wait(() => laptop.goto('about:blank'));
 
   await card(laptop, 'What you saw', [
     'Sign-up confirmed by mail; consent asked once, by a third-party app',
