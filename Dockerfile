@@ -25,7 +25,7 @@ COPY test/fakes ./test/fakes
 USER node
 CMD ["node", "test/fakes/serve.ts"]
 
-# ---- the demo relying parties "shop" and "tv" (docker/demo), for `make run` only (never deployed)
+# ---- the demo relying parties "shop", "bookshop" and "tv" (docker/demo), for `make run` only (never deployed)
 FROM node:24-bookworm-slim AS demo
 ENV NODE_ENV=production
 WORKDIR /app

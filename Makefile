@@ -13,7 +13,7 @@ MODE ?=
 # it needs no Node or promtool on the host).
 CHECK_PARTS := lint typecheck observability
 
-.PHONY: help deps install run down logs lint typecheck test test-local test-docker check image image-check arm64-check
+.PHONY: help deps install run down logs demo demo-check lint typecheck test test-local test-docker check image image-check arm64-check
 
 help: ## list the targets
 	@echo "Latchkey: make <target>"
@@ -33,6 +33,12 @@ down: ## stop and remove the compose stack (its data stays in the Docker volumes
 
 logs: ## follow the compose stack's logs
 	$(COMPOSE) logs -f --tail=100
+
+demo: ## record docs/demo.mp4 against a fresh compose stack, then remove it (Docker, Chromium, ffmpeg)
+	@bash scripts/demo.sh
+
+demo-check: ## record the demo into a temporary file and check it with ffprobe: H.264, 120-240 s
+	@bash scripts/demo-check.sh
 
 lint: install ## formatting and lint rules (biome)
 	npm run lint

@@ -40,7 +40,7 @@ label() {
   case $1 in
     node) echo 'Node.js 24' ;; npm) echo 'npm' ;; docker) echo 'Docker engine' ;;
     compose) echo 'Docker Compose v2' ;; postgres) echo 'PostgreSQL' ;; redis) echo 'Redis' ;;
-    chromium) echo 'Chromium' ;; promtool) echo 'promtool' ;;
+    chromium) echo 'Chromium' ;; promtool) echo 'promtool' ;; ffmpeg) echo 'ffmpeg' ;;
   esac
 }
 how_debian() {  # one line per alternative
@@ -58,6 +58,7 @@ how_debian() {  # one line per alternative
       echo 'Debian: sudo apt-get install -y chromium'
       echo 'Ubuntu: sudo snap install chromium && export CHROMIUM_PATH=/snap/bin/chromium' ;;
     promtool) echo 'sudo apt-get install -y --no-install-recommends prometheus   (promtool comes with it)' ;;
+    ffmpeg) echo 'sudo apt-get install -y ffmpeg' ;;
   esac
 }
 how_macos() {
@@ -70,9 +71,10 @@ how_macos() {
     redis) echo 'brew install redis && brew services start redis' ;;
     chromium) echo 'brew install --cask chromium && export CHROMIUM_PATH=/Applications/Chromium.app/Contents/MacOS/Chromium' ;;
     promtool) echo 'brew install prometheus   (promtool comes with it)' ;;
+    ffmpeg) echo 'brew install ffmpeg' ;;
   esac
 }
-ITEMS="node npm docker compose postgres redis chromium promtool"
+ITEMS="node npm docker compose postgres redis chromium promtool ffmpeg"
 
 # ---- checks: each sets STATE_<item> (ok|missing) and DETAIL_<item>
 set_state() { eval "STATE_$1=\$2"; eval "DETAIL_$1=\$3"; }
@@ -152,6 +154,16 @@ check() {
       else
         set_state promtool missing "not found (make check MODE=local checks docker/observability/ with it)"
       fi ;;
+    ffmpeg)
+      # make demo encodes H.264 (libx264) and burns in captions (libass's subtitles filter).
+      if ! v=$(ffmpeg -hide_banner -version 2>/dev/null | head -1) || ! command -v ffprobe >/dev/null 2>&1; then
+        set_state ffmpeg missing "not found (only make demo needs it)"
+      elif ! printf '%s\n' "$(ffmpeg -hide_banner -filters 2>/dev/null)" | grep -q ' subtitles ' ||
+        ! printf '%s\n' "$(ffmpeg -hide_banner -encoders 2>/dev/null)" | grep -q libx264; then
+        set_state ffmpeg missing "$v, without libx264 or libass (make demo needs both)"
+      else
+        set_state ffmpeg ok "${v%% Copyright*}"
+      fi ;;
   esac
 }
 check_all() { for item in $ITEMS; do check "$item"; done; }
@@ -187,6 +199,7 @@ installer() {
       redis) echo "$apt redis-server && $start redis-server start" ;;
       chromium) [ "$os" = debian ] && echo "$apt chromium" ;;
       promtool) echo "$apt prometheus" ;;
+      ffmpeg) echo "$apt ffmpeg" ;;
     esac
   elif [ "$os" = macos ] && command -v brew >/dev/null 2>&1; then
     case $item in
@@ -195,6 +208,7 @@ installer() {
       redis) brew="brew install redis && brew services start redis" ;;
       chromium) brew="brew install --cask chromium" ;;
       promtool) brew="brew install prometheus" ;;
+      ffmpeg) brew="brew install ffmpeg" ;;
     esac
     echo "$brew"
   fi
@@ -245,6 +259,8 @@ docker_missing=$(missing_of docker compose)
 local_missing=$(missing_of node npm postgres redis chromium promtool)
 printf '\nDocker path (make run, make test-docker): %s\n' "${docker_missing:+not ready, missing: }${docker_missing:-ready}"
 printf 'Local path (make test-local, make check MODE=local, make run without Docker): %s\n' "${local_missing:+not ready, missing: }${local_missing:-ready}"
+demo_missing=$(missing_of docker compose node npm chromium ffmpeg)
+printf 'The demo video (make demo): %s\n' "${demo_missing:+not ready, missing: }${demo_missing:-ready}"
 
 status=0
 if ! ok node || ! ok npm; then

@@ -54,7 +54,8 @@ if docker_ready; then
   fi
   # docker-compose.yml publishes the idp on 127.0.0.1:3000 with this issuer.
   welcome http://localhost:3000
-  note "  Demo apps: a shop at http://localhost:3001 and a TV at http://localhost:3002 (README, \"Sign in a TV from your phone\")"
+  note "  Demo apps: a shop at http://localhost:3001, a TV at http://localhost:3002 and a partner's bookshop at"
+  note "  http://localhost:3004 (README, \"Sign in a TV from your phone\")"
   note "  make logs: follow the logs    make down: stop (the data stays in Docker volumes)"
   exit 0
 fi

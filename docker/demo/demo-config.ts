@@ -1,5 +1,7 @@
 // Settings of a demo app, from its environment: where the issuer is and where the app listens.
 export interface DemoConfig {
+  /** The name the app's pages show (APP_NAME): one program can play two apps. */
+  name: string;
   issuer: URL;
   clientId: string;
   host: string;
@@ -10,12 +12,13 @@ export interface DemoConfig {
 
 export function demoConfig(
   env: NodeJS.ProcessEnv,
-  defaults: { clientId: string; port: number },
+  defaults: { name: string; clientId: string; port: number },
 ): DemoConfig {
   const port = Number(env.PORT ?? defaults.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`bad PORT: ${env.PORT}`);
   const host = env.HOST ?? '127.0.0.1';
   return {
+    name: env.APP_NAME?.trim() || defaults.name,
     issuer: new URL(env.ISSUER ?? 'http://localhost:3000'),
     clientId: env.CLIENT_ID ?? defaults.clientId,
     host,

@@ -1,7 +1,7 @@
 // "TV": a demo device app signed in with the device authorization grant (RFC 8628). Its page shows
 // the user code and a QR code of the verification link; the server polls the token endpoint,
 // refreshes on request, and forgets its tokens when a back-channel logout token names its person.
-//   ISSUER (http://localhost:3000), CLIENT_ID (demo-tv), HOST (127.0.0.1), PORT (3002), PUBLIC_URL
+//   ISSUER (http://localhost:3000), APP_NAME (TV), CLIENT_ID (demo-tv), HOST (127.0.0.1), PORT (3002), PUBLIC_URL
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as client from 'openid-client';
 import { type DemoConfig, demoConfig } from './demo-config.ts';
@@ -31,7 +31,7 @@ type TvState =
 export function tvHandler(config: DemoConfig, { rp, logoutCheck }: RelyingParty, log: DemoLog) {
   let state: TvState = { kind: 'idle' };
   let polling: AbortController | undefined;
-  const app = 'TV';
+  const app = config.name;
 
   const start = async () => {
     polling?.abort();
@@ -155,6 +155,6 @@ export function tvHandler(config: DemoConfig, { rp, logoutCheck }: RelyingParty,
 
 if (import.meta.main) {
   const log = demoLog('tv');
-  const config = demoConfig(process.env, { clientId: 'demo-tv', port: 3002 });
+  const config = demoConfig(process.env, { name: 'TV', clientId: 'demo-tv', port: 3002 });
   await listen(config, tvHandler(config, await discoverWithRetry(config, log), log), log);
 }

@@ -34,7 +34,7 @@ describe('the demo shop', () => {
     });
     const config = demoConfig(
       { ISSUER: server.issuer, PORT: String(port), PUBLIC_URL: shopUrl },
-      { clientId: 'demo-shop', port },
+      { name: 'Shop', clientId: 'demo-shop', port },
     );
     const log = (event: string, fields = {}) => lines.push({ event, ...fields });
     shop = await listen(config, shopHandler(config, await discoverIssuer(config), log), log);
@@ -53,6 +53,8 @@ describe('the demo shop', () => {
     expect(welcome.data).to.include('href="/login"').and.not.include('<script');
 
     const start = await browser.get(`${shopUrl}/login`);
+    // Its cookie is named after the client: the shop and the bookshop share localhost's cookies.
+    expect(String(start.headers['set-cookie'])).to.match(/^demo-shop_session=/);
     const authorize = new URL(start.headers.location as string);
     expect(authorize.searchParams.get('code_challenge_method')).to.equal('S256');
     expect(authorize.searchParams.get('nonce')).to.be.a('string');
@@ -61,6 +63,18 @@ describe('the demo shop', () => {
     expect((await browser.get(callback)).headers.location).to.equal('/');
     const home = decodeEntities((await browser.get(`${shopUrl}/`)).data);
     expect(home).to.include(`Signed in as <strong>${who.name} · ${who.email}</strong>`);
+    // How the sign-in went: the code that came back, the exchange, and the id_token's claims.
+    const code = callback.searchParams.get('code') as string;
+    expect(home)
+      .to.include(`<code>code=${code.slice(0, 8)}…</code>`)
+      .and.not.include(code);
+    expect(home).to.include(`<code>${server.issuer}/token</code>`);
+    expect(home).to.match(
+      /got back <code>id_token, access_token<\/code>\s*\(a bearer access token, valid \d+ s/i,
+    );
+    const claims = JSON.parse(/<pre id="claims">([^<]*)<\/pre>/.exec(home)?.[1] ?? '{}');
+    expect(claims).to.include({ iss: server.issuer, aud: 'demo-shop', email: who.email });
+    expect(claims.nonce).to.equal(authorize.searchParams.get('nonce'));
     expect(lines.map((l) => l.event)).to.include('sign_in');
 
     // The callback works once: its state is spent.
@@ -81,6 +95,12 @@ describe('the demo shop', () => {
     expect(endSession.searchParams.get('post_logout_redirect_uri')).to.equal(`${shopUrl}/`);
     expect((await browser.get(endSession)).status).to.equal(200);
     expect((await browser.get(`${shopUrl}/`)).data).to.include('You are not signed in');
+  });
+
+  it('takes its name from APP_NAME, so one program plays the shop and the bookshop', () => {
+    const defaults = { name: 'Shop', clientId: 'demo-shop', port: 3001 };
+    expect(demoConfig({}, defaults).name).to.equal('Shop');
+    expect(demoConfig({ APP_NAME: ' Bookshop ' }, defaults).name).to.equal('Bookshop');
   });
 
   it('refuses a sign-out posted from another site', async () => {

@@ -107,7 +107,7 @@ describe('the demo apps verify back-channel logout tokens', () => {
   for (const app of ['shop', 'tv'] as const) {
     it(`the ${app}'s POST /backchannel-logout answers 200 for a good token and 400 otherwise`, async () => {
       const clientId = `demo-${app}`;
-      const config = demoConfig({ ISSUER: issuer, PORT: '0' }, { clientId, port: 0 });
+      const config = demoConfig({ ISSUER: issuer, PORT: '0' }, { name: 'Shop', clientId, port: 0 });
       const rp = new client.Configuration({ issuer, jwks_uri: `${issuer}/jwks` }, clientId);
       const logoutCheck = { ...check, clientId, seen: new ReplayGuard() };
       const lines: Record<string, unknown>[] = [];

@@ -49,13 +49,13 @@ describe('the demo TV and shop', () => {
       ],
     });
     const log = () => {};
-    for (const [clientId, port, handler] of [
-      ['demo-tv', tvPort, tvHandler],
-      ['demo-shop', shopPort, shopHandler],
+    for (const [name, clientId, port, handler] of [
+      ['TV', 'demo-tv', tvPort, tvHandler],
+      ['Shop', 'demo-shop', shopPort, shopHandler],
     ] as const) {
       const config = demoConfig(
         { ISSUER: server.issuer, PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}` },
-        { clientId, port },
+        { name, clientId, port },
       );
       apps.push(await listen(config, handler(config, await discoverIssuer(config), log), log));
     }
