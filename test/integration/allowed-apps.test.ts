@@ -18,7 +18,7 @@ import {
   visit,
 } from '../support/oidc.ts';
 import { TEST_CLIENTS, useServer } from '../support/server.ts';
-import { atOnce, refresh } from '../support/tokens.ts';
+import { atOnce, refresh, sessionCookie } from '../support/tokens.ts';
 
 const { firstParty, thirdParty } = TEST_CLIENTS;
 const REMOVE = `/account/apps/${thirdParty.client_id}/remove`;
@@ -133,6 +133,19 @@ describe("apps you've allowed", () => {
     const claims = decodeJwt(token as string);
     expect(claims.aud).to.equal('allowed-shop');
     expect(claims.sub).to.equal(accountId);
+  });
+
+  it('asks for a recent sign-in before removing, as signing a device out does', async () => {
+    const { browser, refreshToken, accountId } = await allowed();
+    const session = await server.latchkey.provider.Session.find(await sessionCookie(browser));
+    if (!session?.loginTs) throw new Error('no session');
+    session.loginTs -= 3600;
+    await session.persist();
+    const refused = await browser.submit(await accountPage(browser), REMOVE);
+    expect(refused.status).to.equal(403);
+    expect(refused.data).to.include('section=apps');
+    expect(await server.latchkey.consents.find(accountId, thirdParty.client_id)).not.to.equal(null);
+    expect((await refresh(server.issuer, thirdParty, refreshToken)).status).to.equal(200);
   });
 
   it('refuses a removal without the CSRF token, and keeps the app', async () => {
