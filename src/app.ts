@@ -51,6 +51,7 @@ import type { Metrics } from './metrics/metrics.ts';
 import { metricsRoute } from './metrics/metrics-endpoint.ts';
 import { countTokenEvents } from './metrics/provider-metrics.ts';
 import { timeUpstreams } from './metrics/upstream-metrics.ts';
+import { AccountApps } from './oidc/account-apps.ts';
 import type { AccountDevices } from './oidc/account-devices.ts';
 import type { AccountSessionsIndex } from './oidc/account-sessions.ts';
 import { createAccountSignOuts } from './oidc/account-sign-outs.ts';
@@ -379,6 +380,8 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     recentSignInSeconds: config.recentSignInSeconds,
     endOtherSessions,
     devices,
+    apps: new AccountApps({ consents, index: accountSessions, provider }),
+    resourceServers: deps.resourceServers,
     sameOrigin,
     ownership,
     cookies: linkCookies,

@@ -19,6 +19,7 @@ export const AUDIT_EVENT_TYPES = [
   'sessions.revoked',
   'consent.granted',
   'consent.denied',
+  'consent.revoked',
   'grant.revoked',
   'refresh_token.reuse_detected',
   'authorization_code.reuse_detected',

@@ -5,6 +5,7 @@ import type { Profile } from '../accounts/account.ts';
 import { t } from '../i18n/t.ts';
 import { groupByResource, type ScopeLine } from '../interactions/scope-descriptions.ts';
 import type { ActivityRow } from '../self-service/activity.ts';
+import type { AppRow } from '../self-service/app-routes.ts';
 import type { DeviceRow } from '../self-service/device-routes.ts';
 import type { PasskeyRow } from '../self-service/passkey-routes.ts';
 import type { PageLocals, Views } from './views.ts';
@@ -143,6 +144,8 @@ export type AccountLocals = AccountMessages &
         logoutUrl: string;
         /** Where the account is signed in (self-service/device-routes.ts). */
         devices: DeviceRow[];
+        /** The third-party apps the account allowed (self-service/app-routes.ts). */
+        apps: AppRow[];
         /** The latest security events of the account (self-service/activity.ts). */
         activity: ActivityRow[];
         /** A new address waiting for its confirmation link, and until when the link works. */

@@ -156,6 +156,21 @@ export class AccountSessionsIndex {
   }
 
   /**
+   * Revokes every grant the account gave one client (their access and refresh tokens too); the
+   * client hears it once by back-channel logout, for every session of the account. The number
+   * revoked: 0 when it held none (or another request revoked them first).
+   */
+  async revokeClient(accountId: string, clientId: string): Promise<number> {
+    let revoked = 0;
+    for (const grant of await this.grants(accountId)) {
+      if (grant.clientId !== clientId) continue;
+      if (await this.revokeGrant(grant.grantId, accountId, { notify: false })) revoked += 1;
+    }
+    if (revoked > 0) this.#notify(clientId, accountId, undefined);
+    return revoked;
+  }
+
+  /**
    * Ends every session of the account and revokes every grant (its access and refresh tokens),
    * except the session `exceptSessionId` (the session cookie's value) and the grants that session
    * holds, so the browser asking stays signed in and its apps keep their tokens. Every app told

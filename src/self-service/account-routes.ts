@@ -21,12 +21,15 @@ import { type AccountMessages, Pages } from '../http/pages.ts';
 import type { Views } from '../http/views.ts';
 import { currentLocale } from '../i18n/current-locale.ts';
 import { t } from '../i18n/t.ts';
+import type { ScopeCatalogue } from '../interactions/scope-descriptions.ts';
+import type { AccountApps } from '../oidc/account-apps.ts';
 import type { AccountDevices } from '../oidc/account-devices.ts';
 import { ACCOUNT_CLIENT_ID } from '../oidc/clients.ts';
 import type { UpstreamAttempts } from '../upstreams/attempts.ts';
 import type { Upstreams } from '../upstreams/registry.ts';
 import type { AccountPageKit } from './account-page-kit.ts';
 import { ACTIVITY_SHOWN, activityRows } from './activity.ts';
+import { appRoutes, appRows } from './app-routes.ts';
 import { deviceRoutes, deviceRows } from './device-routes.ts';
 import { passkeyRoutes, passkeyRows } from './passkey-routes.ts';
 import { profileRoutes } from './profile-routes.ts';
@@ -60,6 +63,10 @@ export interface AccountPageDeps {
   endOtherSessions?: (accountId: string, currentSessionId: string) => Promise<void>;
   /** The account's browsers and devices, listed on the page and signed out from it. */
   devices: AccountDevices;
+  /** The third-party apps the account allowed, listed on the page and removed from it. */
+  apps: AccountApps;
+  /** How the consent page words scopes: the list of allowed apps says the same. */
+  resourceServers: ScopeCatalogue;
   /** Refuses cross-site posts to these pages (see http/csrf.ts). */
   sameOrigin: Middleware;
   /** Confirming the account's address and changing it by a link sent to the new one. */
@@ -172,6 +179,7 @@ export function accountRoutes(deps: AccountPageDeps): Router {
         await deps.devices.list(profile.id, { sessionId: session.jti }),
         upstreams,
       ),
+      apps: appRows(await deps.apps.list(profile.id), deps.resourceServers),
       twoStep: deps.factors && (await twoStepView(deps.factors, profile)),
       activity: await activityRows(await deps.audit.recent(profile.id, ACTIVITY_SHOWN), {
         upstreams,
@@ -376,6 +384,7 @@ export function accountRoutes(deps: AccountPageDeps): Router {
   profileRoutes(router, kit, accounts);
   passkeyRoutes(router, kit, deps.passkeys);
   deviceRoutes(router, kit, deps.devices);
+  appRoutes(router, kit, deps.apps);
   if (deps.factors) twoStepRoutes(router, kit, deps.factors);
   upstreamLinkRoutes(router, kit, {
     upstreamAccounts,

@@ -112,6 +112,8 @@ async function describe(row: AuditRow, names: ActivityNames): Promise<Message> {
       return { key: 'activity.consent_granted', params: { app: await app() } };
     case 'consent.denied':
       return { key: 'activity.consent_denied', params: { app: await app() } };
+    case 'consent.revoked':
+      return { key: 'activity.consent_revoked', params: { app: await app() } };
     case 'grant.revoked':
       return { key: 'activity.grant_revoked', params: { app: await app() } };
     case 'refresh_token.reuse_detected':

@@ -10,6 +10,7 @@ export const SECTIONS = {
   methods: 'account.reauth_methods',
   email: 'account.reauth_email',
   devices: 'devices.reauth',
+  apps: 'apps.reauth',
   'two-step': 'totp.reauth',
   passkeys: 'passkey.reauth',
 } as const satisfies Record<string, MessageKey>;

@@ -227,6 +227,18 @@ export class Journeys {
     expect(await page.locator('.devices li').count()).to.equal(2);
   }
 
+  /** The account page of someone who allowed the third-party app ("Apps you've allowed"). */
+  async accountWithAllowedApp(page: Page): Promise<void> {
+    const who = await accountFor(this.#server, `a11yapps${++this.#count}`);
+    await this.#server.latchkey.consents.remember(who.id, THIRD_PARTY.client_id, {
+      scope: 'openid email profile',
+      claims: [],
+      resourceScopes: {},
+    });
+    await this.account(page, who);
+    expect(await page.locator('.apps > li').count()).to.equal(1);
+  }
+
   /** The second step of an account with two-step sign-in on, right after its password. */
   async secondStep(page: Page): Promise<void> {
     const who = await accountFor(this.#server, `a11ytotp${++this.#count}`);
@@ -336,6 +348,8 @@ export const PAGE_STATES: readonly PageState[] = [
   { page: 'account', state: 'passkey renamed', open: (p, go) => go.accountWithPasskey(p), submit: {}, button: 'form[action$="/rename"] button' },
   { page: 'account', state: 'two devices', open: (p, go) => go.accountOnTwoDevices(p) },
   { page: 'account', state: 'signed out everywhere else', open: (p, go) => go.accountOnTwoDevices(p), submit: {}, button: 'form[action="/account/devices/others/sign-out"] button' },
+  { page: 'account', state: 'an allowed app', open: (p, go) => go.accountWithAllowedApp(p) },
+  { page: 'account', state: 'app access removed', open: (p, go) => go.accountWithAllowedApp(p), submit: {}, button: 'form[action^="/account/apps/"] button' },
   { page: 'second step', state: 'code asked', open: (p, go) => go.secondStep(p) },
   { page: 'second step', state: 'wrong code', error: 'form', open: (p, go) => go.secondStep(p), submit: { code: '000000' } },
   { page: 'second step setup', state: 'app asks for two factors', open: (p, go) => go.secondStepSetup(p) },

@@ -273,6 +273,7 @@ describe('every page in every language', () => {
         passkeyCeremony: '{}',
         passkeyName: 'Laptop',
         devices: [],
+        apps: [],
         activity: [],
       }),
     ],
@@ -333,6 +334,17 @@ describe('every page in every language', () => {
         devices: [
           { id: 's.a', name: 'Firefox', lines: ['x'], current: true },
           { id: 'g.b', name: 'TV', lines: [], current: false },
+        ],
+        apps: [
+          {
+            clientId: 'shop',
+            name: 'Shop',
+            allowed: t('apps.allowed', { when: 'x' }),
+            groups: [
+              { resource: undefined, lines: [{ scope: 'email', description: 'e' }] },
+              { resource: 'Orders', lines: [{ scope: 'Orders read', description: 'r' }] },
+            ],
+          },
         ],
         activity: [
           { at: '2026-01-01T00:00:00.000Z', when: 'x', what: 'y', where: 'z', failed: true },
