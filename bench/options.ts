@@ -21,6 +21,9 @@ export const USAGE = `Usage: npm run bench -- [options]
   --duration SECONDS        timed run per flow (default 10)
   --warmup SECONDS          untimed run per flow before it (default 2)
   --concurrency N           workers, each one operation at a time (default 8)
+  --rounds N                run the flows N times, taking turns, and add each flow's rounds up
+                            (default 1): flows compared with each other then see the same
+                            moments of a busy machine (the warm-up is in the first round only)
   --flows LIST              comma-separated subset of ${FLOW_NAMES.join(', ')}
   --accounts N              accounts to sign up first (default 16, or 0 with --login)
   --login EMAIL:PASSWORD    use an existing account (repeatable)
@@ -53,6 +56,8 @@ export class SetupError extends Error {}
 export interface Options {
   durationS: number;
   warmupS: number;
+  /** Times the list of flows is run, taking turns, each flow's rounds added up. */
+  rounds: number;
   concurrency: number;
   flows: FlowName[];
   /** The client a TV signs in as in the device flow (grant type device_code, public). */
@@ -121,6 +126,7 @@ export function parseOptions(argv: string[]): Options | 'help' {
       json: { type: 'boolean' },
       duration: string,
       warmup: string,
+      rounds: string,
       concurrency: string,
       flows: string,
       accounts: string,
@@ -258,6 +264,7 @@ export function parseOptions(argv: string[]): Options | 'help' {
   return {
     durationS: number(values, 'duration', 10, { min: 0.1 }),
     warmupS: number(values, 'warmup', 2, { min: 0 }),
+    rounds: number(values, 'rounds', 1, { min: 1, max: 100, integer: true }),
     concurrency: number(values, 'concurrency', 8, { min: 1, max: 1000, integer: true }),
     flows: flows as FlowName[],
     deviceClientId: values['device-client-id'] ?? 'bench-tv',

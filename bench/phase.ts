@@ -16,6 +16,26 @@ export interface PhaseResult {
   machineBusy: number | undefined;
 }
 
+/** One result for several phases of the same flow (rounds of an interleaved run). */
+export function combinePhases(phases: readonly PhaseResult[]): PhaseResult {
+  const recorder = new PhaseRecorder();
+  for (const p of phases) recorder.add(p.recorder);
+  const sum = (pick: (p: PhaseResult) => number) => phases.reduce((a, p) => a + pick(p), 0);
+  const known = <T>(pick: (p: PhaseResult) => T | undefined) =>
+    phases.every((p) => pick(p) !== undefined);
+  const elapsedMs = sum((p) => p.elapsedMs);
+  return {
+    recorder,
+    elapsedMs,
+    requests: sum((p) => p.requests),
+    benchCpuMs: sum((p) => p.benchCpuMs),
+    serverCpuMs: known((p) => p.serverCpuMs) ? sum((p) => p.serverCpuMs ?? 0) : undefined,
+    machineBusy: known((p) => p.machineBusy)
+      ? sum((p) => (p.machineBusy ?? 0) * p.elapsedMs) / elapsedMs
+      : undefined,
+  };
+}
+
 /** Runs every worker's operation back to back until `seconds` have passed. */
 export async function runPhase(
   flow: Flow,

@@ -2,7 +2,7 @@
 import os from 'node:os';
 import type { FlowName } from './options.ts';
 import type { PhaseResult } from './phase.ts';
-import { fixed, round1, type Summary, summarize, table } from './stats.ts';
+import { fixed, round1, round3, type Summary, summarize, table } from './stats.ts';
 
 export interface FlowResult {
   name: FlowName;
@@ -45,7 +45,7 @@ export function flowResult(name: FlowName, phase: PhaseResult): FlowResult {
     },
     requestsPerOperation: round1(perOp(phase.requests)),
     serverCpuMsPerOperation:
-      phase.serverCpuMs === undefined || ops === 0 ? null : round1(phase.serverCpuMs / ops),
+      phase.serverCpuMs === undefined || ops === 0 ? null : round3(phase.serverCpuMs / ops),
     serverCpuPercent:
       phase.serverCpuMs === undefined ? null : Math.round((phase.serverCpuMs / elapsedMs) * 100),
     benchCpuPercent: Math.round((phase.benchCpuMs / elapsedMs) * 100),
@@ -84,6 +84,7 @@ export interface Report {
     concurrency: number;
     warmupSeconds: number;
     durationSeconds: number;
+    rounds: number;
     accounts: number;
   };
   flows: FlowResult[];
@@ -147,7 +148,7 @@ export function printReport(report: Report): void {
         : ''
     }`,
     `${env.os}, Node ${env.node}, ${env.cpus} x ${env.cpuModel}, ${env.memoryGiB} GiB, load ${env.loadAverage.join(' ')} at start`,
-    `${settings.concurrency} workers, ${settings.warmupSeconds} s warm-up + ${settings.durationSeconds} s per flow, ${settings.accounts} accounts`,
+    `${settings.concurrency} workers, ${settings.warmupSeconds} s warm-up + ${settings.durationSeconds} s per flow${settings.rounds > 1 ? ` in each of ${settings.rounds} rounds (flows take turns)` : ''}, ${settings.accounts} accounts`,
     '',
   );
   const header = ['flow', 'ops', 'ops/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'errors'];

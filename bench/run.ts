@@ -57,7 +57,14 @@
 // Exit status: 0; 1 when an operation or the run failed; 2 for a bad command line; 130 when
 // interrupted.
 import { randomBytes } from 'node:crypto';
-import { type FlowContext, makeFlow, relyingParty, signUp } from './flows.ts';
+import {
+  type Flow,
+  type FlowContext,
+  makeFlow,
+  type Operation,
+  relyingParty,
+  signUp,
+} from './flows.ts';
 import { HttpClient } from './http.ts';
 import { checkInterrupted, Interrupted, reportLeftovers, stopOnSignals } from './interrupt.ts';
 import {
@@ -71,7 +78,7 @@ import {
   USAGE,
   UsageError,
 } from './options.ts';
-import { runPhase } from './phase.ts';
+import { combinePhases, type PhaseResult, runPhase } from './phase.ts';
 import { environment, type FlowResult, flowResult, printReport, type Report } from './report.ts';
 import {
   type OwnServer,
@@ -113,7 +120,7 @@ async function run(options: Options): Promise<number> {
     let bare: { issuer: string; pid: number } | undefined;
     if (options.flows.includes('client-credentials-bare') && settings.machine) {
       progress('starting the bare engine (oidc-provider alone, bench/bare-engine.ts)...');
-      bare = await startBareEngine(settings.machine, cleanups);
+      bare = await startBareEngine(settings.machine, cleanups, options.serverEnv);
     }
     const peopleFlows = options.flows.some((f) => !MACHINE_FLOWS.includes(f));
 
@@ -159,6 +166,7 @@ async function run(options: Options): Promise<number> {
     const flows: FlowResult[] = [];
     // The bare engine's CPU is its own process's, measured the same way as the server's.
     const flowPid = (name: string) => (name === 'client-credentials-bare' ? bare?.pid : pid);
+    const prepared: { flow: Flow; operations: Operation[]; phases: PhaseResult[] }[] = [];
     for (const name of options.flows) {
       const flow = makeFlow(name, ctx);
       progress(`${name}: preparing ${options.concurrency} workers...`);
@@ -172,17 +180,23 @@ async function run(options: Options): Promise<number> {
         ),
       );
       checkInterrupted();
-      if (options.warmupS > 0) {
-        progress(`${name}: warming up for ${options.warmupS} s...`);
-        await runPhase(flow, operations, options.warmupS, http, flowPid(name));
+      prepared.push({ flow, operations, phases: [] });
+    }
+    for (let round = 1; round <= options.rounds; round++) {
+      const of = options.rounds > 1 ? ` (round ${round} of ${options.rounds})` : '';
+      for (const { flow, operations, phases } of prepared) {
+        if (round === 1 && options.warmupS > 0) {
+          progress(`${flow.name}: warming up for ${options.warmupS} s...`);
+          await runPhase(flow, operations, options.warmupS, http, flowPid(flow.name));
+          checkInterrupted();
+        }
+        progress(`${flow.name}: measuring for ${options.durationS} s${of}...`);
+        phases.push(await runPhase(flow, operations, options.durationS, http, flowPid(flow.name)));
         checkInterrupted();
       }
-      progress(`${name}: measuring for ${options.durationS} s...`);
-      const result = flowResult(
-        name,
-        await runPhase(flow, operations, options.durationS, http, flowPid(name)),
-      );
-      checkInterrupted();
+    }
+    for (const { flow, phases } of prepared) {
+      const result = flowResult(flow.name, combinePhases(phases));
       flows.push(result);
       if (result.errors > 0) exitCode = 1;
     }
@@ -200,6 +214,7 @@ async function run(options: Options): Promise<number> {
         concurrency: options.concurrency,
         warmupSeconds: options.warmupS,
         durationSeconds: options.durationS,
+        rounds: options.rounds,
         accounts: accounts.length,
       },
       flows,

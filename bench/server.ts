@@ -208,10 +208,14 @@ export function serverProblems(server: ServerProcess): string[] {
   });
 }
 
+/** Settings of --server-env that are Node's or libc's, not Latchkey's. */
+const RUNTIME_ENV = new Set(['NODE_OPTIONS', 'MALLOC_ARENA_MAX', 'UV_THREADPOOL_SIZE']);
+
 /** oidc-provider alone (bench/bare-engine.ts) with the same machine client, for reference. */
 export async function startBareEngine(
   machine: MachineSettings,
   cleanups: (() => Promise<void>)[],
+  extraEnv: Record<string, string> = {},
 ): Promise<{ issuer: string; pid: number }> {
   const namespace = uniqueNamespace('bench-bare');
   const child = spawn(process.execPath, [path.join(import.meta.dirname, 'bare-engine.ts')], {
@@ -224,6 +228,8 @@ export async function startBareEngine(
       BARE_REDIS_URL: TEST_REDIS_URL,
       BARE_REDIS_PREFIX: `${namespace}:`,
       NODE_ENV: 'production',
+      // The runtime's own settings (heap flags, a CPU profile) apply to both servers alike.
+      ...Object.fromEntries(Object.entries(extraEnv).filter(([name]) => RUNTIME_ENV.has(name))),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
