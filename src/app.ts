@@ -1,4 +1,5 @@
 // Composition root: wires every part into one Koa app. No environment reads, no I/O.
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Redis } from 'ioredis';
 import type { JWK } from 'jose';
 import Koa from 'koa';
@@ -23,12 +24,13 @@ import { brandAssets, brandLocals } from './http/brand.ts';
 import { CsrfTokens, sameOriginOnly } from './http/csrf.ts';
 import { errorMapper, koaErrorLogger, providerErrors } from './http/errors.ts';
 import { healthRoutes } from './http/health.ts';
-import { pinToIssuer } from './http/issuer-host.ts';
+import { issuerPin, pinToIssuer } from './http/issuer-host.ts';
 import { knownMethodsOnly } from './http/known-methods.ts';
 import { languageChoice } from './http/language.ts';
 import { LinkCookies } from './http/link-cookies.ts';
+import { machineRequests } from './http/machine-requests.ts';
 import { requestContext, requestInfo } from './http/request-context.ts';
-import { securityHeaders } from './http/security-headers.ts';
+import { securityHeaderSet } from './http/security-headers.ts';
 import { VIEWS_DIR, Views } from './http/views.ts';
 import { InteractionKit } from './interactions/interaction-kit.ts';
 import { passkeyInteractionRoutes } from './interactions/passkey-routes.ts';
@@ -97,6 +99,8 @@ export interface AppDeps {
 }
 
 export interface LatchkeyApp {
+  /** The Node request handler: machine endpoints straight to the provider, the rest to `app`. */
+  handle(req: IncomingMessage, res: ServerResponse): void;
   app: Koa;
   provider: Provider;
   accounts: AccountService;
@@ -246,7 +250,8 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     const info = requestInfo(ctx.req);
     ctx.state.requestId = info?.id;
     ctx.state.nonce = info?.nonce;
-    ctx.state.log = info?.log ?? logger;
+    // The request's child logger is made on first use.
+    Object.defineProperty(ctx.state, 'log', { get: () => info?.log ?? logger, enumerable: true });
     await next();
   });
   providerErrors(provider, { views, logger, outages: deps.outages });
@@ -375,23 +380,26 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     keys: [...deps.cookieKeys],
   });
   app.on('error', koaErrorLogger(logger));
-  const headers = securityHeaders({
+  const headerSet = securityHeaderSet({
     https,
     formTargets: [...origins, ...upstreamOrigins(config.upstreams)],
     imageOrigins: clientLogoOrigins(clients),
   });
+  const headers = headerSet.middleware();
   const handle = provider.callback();
+  // Endpoints only programs call (tokens, keys, discovery) answer JSON in the provider's own
+  // words: they skip the Koa app and its page machinery (language, error pages, our routers).
+  const machine = machineRequests({
+    paths: MACHINE_ENDPOINTS,
+    logger,
+    trustProxy: config.trustProxy,
+    trustProxyHops: config.trustProxyHops,
+    pin: issuerPin(config.issuer, config.trustProxy),
+    headers: headerSet,
+    provider: handle,
+  });
   app.use(requestContext(logger, { trustProxy: config.trustProxy }));
   app.use(pinToIssuer(config.issuer, config.trustProxy));
-  // Endpoints only programs call (tokens, keys, discovery) answer JSON in the provider's own
-  // words: they skip the page machinery (language, error pages, our routers) and go straight in.
-  app.use(async (ctx, next) => {
-    if (!MACHINE_ENDPOINTS.has(ctx.path)) return next();
-    await headers(ctx, async () => {
-      ctx.respond = false;
-      await handle(ctx.req, ctx.res);
-    });
-  });
   app.use(languageChoice({ https, product: config.brand.product }));
   app.use(errorMapper(views, deps.outages));
   app.use(headers);
@@ -428,7 +436,11 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     await handle(ctx.req, ctx.res);
   });
 
+  const pages = app.callback();
   return {
+    handle(req, res) {
+      if (!machine(req, res)) void pages(req, res);
+    },
     app,
     provider,
     accounts,
