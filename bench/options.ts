@@ -2,19 +2,43 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_LIMITS } from '../src/accounts/login-throttle.ts';
 
-export const FLOW_NAMES = [
+/** The flows run against Latchkey. */
+export const BASE_FLOWS = [
   'password-login',
   'sso',
   'refresh',
   'userinfo',
   'device',
   'client-credentials',
-  'client-credentials-bare',
 ] as const;
+export type BaseFlowName = (typeof BASE_FLOWS)[number];
+
+/** Flows the reference (oidc-provider alone, bench/bare-engine.ts) can run too, as NAME-bare. */
+export const REFERENCE_FLOWS = [
+  'password-login',
+  'sso',
+  'refresh',
+  'userinfo',
+  'client-credentials',
+] as const satisfies readonly BaseFlowName[];
+type BareFlowName = `${(typeof REFERENCE_FLOWS)[number]}-bare`;
+
+export const FLOW_NAMES = [
+  ...BASE_FLOWS,
+  ...REFERENCE_FLOWS.map((f) => `${f}-bare` as BareFlowName),
+] as const;
+export type FlowName = BaseFlowName | BareFlowName;
+
+/** Without --flows: every flow, and the reference's client credentials beside Latchkey's. */
+const DEFAULT_FLOWS: readonly FlowName[] = [...BASE_FLOWS, 'client-credentials-bare'];
+
+/** The flow a NAME-bare flow runs against the reference, or undefined for Latchkey's own. */
+export function referenceOf(name: FlowName): BaseFlowName | undefined {
+  return name.endsWith('-bare') ? (name.slice(0, -'-bare'.length) as BaseFlowName) : undefined;
+}
 
 /** Flows that take no account: a machine client gets tokens as itself. */
 export const MACHINE_FLOWS: readonly FlowName[] = ['client-credentials', 'client-credentials-bare'];
-export type FlowName = (typeof FLOW_NAMES)[number];
 
 export const USAGE = `Usage: npm run bench -- [options]
 
@@ -24,7 +48,11 @@ export const USAGE = `Usage: npm run bench -- [options]
   --rounds N                run the flows N times, taking turns, and add each flow's rounds up
                             (default 1): flows compared with each other then see the same
                             moments of a busy machine (the warm-up is in the first round only)
-  --flows LIST              comma-separated subset of ${FLOW_NAMES.join(', ')}
+  --flows LIST              comma-separated subset of ${BASE_FLOWS.join(', ')}, and
+                            NAME-bare for ${REFERENCE_FLOWS.join(', ')} (default: all of
+                            the first, and client-credentials-bare)
+  --reference               also run each chosen flow against the reference (NAME-bare), taking
+                            turns with it, and print server CPU per operation against it
   --accounts N              accounts to sign up first (default 16, or 0 with --login)
   --login EMAIL:PASSWORD    use an existing account (repeatable)
   --json                    print the results as JSON instead of tables
@@ -33,8 +61,9 @@ export const USAGE = `Usage: npm run bench -- [options]
                             the bench's own server registers)
 
   client-credentials: a machine client (client_secret_basic) asks /token for a token for its
-  resource. client-credentials-bare: the same request against oidc-provider alone (a minimal
-  Redis adapter, the same client; bench/bare-engine.ts), started by the bench in the same run.
+  resource. NAME-bare: the same flow against the reference, oidc-provider alone
+  (bench/bare-engine.ts: a minimal Redis adapter, accounts in memory, the same clients, secrets,
+  accounts and bcrypt cost), started by the bench in the same run.
   --machine-client-id ID --machine-client-secret SECRET --machine-resource URI --machine-scope S
                             the machine client (with --issuer; the own server registers one)
 
@@ -60,6 +89,8 @@ export interface Options {
   rounds: number;
   concurrency: number;
   flows: FlowName[];
+  /** The reference was asked for (--reference): the report compares against it. */
+  reference: boolean;
   /** The client a TV signs in as in the device flow (grant type device_code, public). */
   deviceClientId: string;
   signUps: number;
@@ -124,6 +155,7 @@ export function parseOptions(argv: string[]): Options | 'help' {
     options: {
       help: { type: 'boolean', short: 'h' },
       json: { type: 'boolean' },
+      reference: { type: 'boolean' },
       duration: string,
       warmup: string,
       rounds: string,
@@ -150,10 +182,21 @@ export function parseOptions(argv: string[]): Options | 'help' {
   });
   if (values.help) return 'help';
 
-  const flows = (values.flows ?? FLOW_NAMES.join(','))
+  const chosen = (values.flows ?? DEFAULT_FLOWS.join(','))
     .split(',')
     .map((f) => f.trim())
     .filter((f) => f !== '');
+  const reference = values.reference ?? false;
+  // --reference: each flow the reference can run is followed by its twin.
+  const flows = reference
+    ? [
+        ...new Set(
+          chosen.flatMap((f) =>
+            (REFERENCE_FLOWS as readonly string[]).includes(f) ? [f, `${f}-bare`] : [f],
+          ),
+        ),
+      ]
+    : chosen;
   for (const f of flows) {
     if (!(FLOW_NAMES as readonly string[]).includes(f)) {
       throw new UsageError(`unknown flow "${f}"; choose from ${FLOW_NAMES.join(', ')}`);
@@ -267,6 +310,7 @@ export function parseOptions(argv: string[]): Options | 'help' {
     rounds: number(values, 'rounds', 1, { min: 1, max: 100, integer: true }),
     concurrency: number(values, 'concurrency', 8, { min: 1, max: 1000, integer: true }),
     flows: flows as FlowName[],
+    reference,
     deviceClientId: values['device-client-id'] ?? 'bench-tv',
     signUps,
     logins,

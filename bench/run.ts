@@ -69,17 +69,27 @@ import { HttpClient } from './http.ts';
 import { checkInterrupted, Interrupted, reportLeftovers, stopOnSignals } from './interrupt.ts';
 import {
   type Account,
+  type BaseFlowName,
   type ClientSettings,
+  type FlowName,
   MACHINE_FLOWS,
   type MachineSettings,
   type Options,
   parseOptions,
+  referenceOf,
   SetupError,
   USAGE,
   UsageError,
 } from './options.ts';
 import { combinePhases, type PhaseResult, runPhase } from './phase.ts';
-import { environment, type FlowResult, flowResult, printReport, type Report } from './report.ts';
+import {
+  environment,
+  type FlowResult,
+  flowResult,
+  printReport,
+  type Report,
+  referenceComparisons,
+} from './report.ts';
 import {
   type OwnServer,
   procStatus,
@@ -117,11 +127,6 @@ async function run(options: Options): Promise<number> {
     checkInterrupted();
     const pid = own?.process.child.pid;
     const bootStatus = pid === undefined ? undefined : procStatus(pid);
-    let bare: { issuer: string; pid: number } | undefined;
-    if (options.flows.includes('client-credentials-bare') && settings.machine) {
-      progress('starting the bare engine (oidc-provider alone, bench/bare-engine.ts)...');
-      bare = await startBareEngine(settings.machine, cleanups, options.serverEnv);
-    }
     const peopleFlows = options.flows.some((f) => !MACHINE_FLOWS.includes(f));
 
     const first = await relyingParty(http, issuer, settings.first);
@@ -159,16 +164,51 @@ async function run(options: Options): Promise<number> {
       deviceClientId: options.deviceClientId,
       nextAccount: () => accounts[turn++ % accounts.length] as Account,
       machine: settings.machine,
-      bareIssuer: bare?.issuer,
     };
+
+    // The reference gets the same clients and accounts, so its flows are the same requests.
+    let bare: { issuer: string; pid: number; ctx: FlowContext } | undefined;
+    if (options.flows.some((f) => referenceOf(f) !== undefined)) {
+      progress('starting the reference (oidc-provider alone, bench/bare-engine.ts)...');
+      const started = await startBareEngine(
+        {
+          clients: [settings.first, settings.second],
+          ...(settings.machine ? { machine: settings.machine } : {}),
+          accounts: accounts.map((a) => {
+            const n = created.indexOf(a);
+            return { ...a, name: n === -1 ? a.email : `Bench Person ${n + 1}` };
+          }),
+        },
+        options.bcryptCost,
+        cleanups,
+        options.serverEnv,
+      );
+      let bareTurn = 0;
+      bare = {
+        ...started,
+        ctx: {
+          ...ctx,
+          issuer: started.issuer,
+          first: await relyingParty(http, started.issuer, settings.first),
+          second: await relyingParty(http, started.issuer, settings.second),
+          nextAccount: () => accounts[bareTurn++ % accounts.length] as Account,
+        },
+      };
+    }
 
     const beforeFlows = pid === undefined ? undefined : procStatus(pid);
     const flows: FlowResult[] = [];
-    // The bare engine's CPU is its own process's, measured the same way as the server's.
-    const flowPid = (name: string) => (name === 'client-credentials-bare' ? bare?.pid : pid);
+    const bareCtx = () => {
+      if (!bare) throw new SetupError('the reference is not running');
+      return bare.ctx;
+    };
+    // The reference's CPU is its own process's, measured the same way as the server's.
+    const flowPid = (name: FlowName) => (referenceOf(name) ? bare?.pid : pid);
     const prepared: { flow: Flow; operations: Operation[]; phases: PhaseResult[] }[] = [];
     for (const name of options.flows) {
-      const flow = makeFlow(name, ctx);
+      const base = referenceOf(name);
+      const flow =
+        base === undefined ? makeFlow(name as BaseFlowName, ctx) : makeFlow(base, bareCtx(), name);
       progress(`${name}: preparing ${options.concurrency} workers...`);
       const operations = await Promise.all(
         Array.from({ length: options.concurrency }, (_, w) =>
@@ -218,6 +258,7 @@ async function run(options: Options): Promise<number> {
         accounts: accounts.length,
       },
       flows,
+      comparisons: referenceComparisons(flows),
       connections: { opened: http.connections, requests: http.requests },
       server:
         own && pid !== undefined && bootStatus && beforeFlows && after
