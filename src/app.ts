@@ -1,5 +1,6 @@
 // Composition root: wires every part into one Koa app. No environment reads, no I/O.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { RouterContext } from '@koa/router';
 import type { Redis } from 'ioredis';
 import type { JWK } from 'jose';
 import Koa from 'koa';
@@ -135,10 +136,36 @@ const MACHINE_ENDPOINTS: ReadonlySet<string> = new Set([
   ROUTES.jwks,
   ROUTES.pushed_authorization_request,
   ROUTES.device_authorization,
+  ROUTES.userinfo,
 ]);
 
 function isProviderPath(path: string): boolean {
   return PROVIDER_PATHS.some((p) => path === p || path.startsWith(`${p}/`));
+}
+
+/** Provider paths none of our routers serve (ours: the device page, ROUTES.code_verification). */
+function isProviderOnlyPath(path: string): boolean {
+  const device = ROUTES.code_verification;
+  return isProviderPath(path) && path !== device && !path.startsWith(`${device}/`);
+}
+
+type Step<C> = (ctx: C, next: () => Promise<unknown>) => unknown;
+
+/** Middleware run one after the other, as app.use would, as one middleware. */
+function inOrder<C>(
+  middleware: readonly Step<C>[],
+): (ctx: C, next: () => Promise<unknown>) => Promise<void> {
+  return (ctx, next) => {
+    const run = async (i: number): Promise<void> => {
+      const current = middleware[i];
+      if (current === undefined) {
+        await next();
+        return;
+      }
+      await current(ctx, () => run(i + 1));
+    };
+    return run(0);
+  };
 }
 
 export function createApp(deps: AppDeps): LatchkeyApp {
@@ -411,21 +438,27 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     ]),
   );
   app.use(health.routes());
-  app.use(interactions.routes());
-  app.use(interactions.allowedMethods());
-  app.use(secondStepPages.routes());
-  app.use(secondStepPages.allowedMethods());
-  app.use(passkeyPages.routes());
-  app.use(passkeyPages.allowedMethods());
-  app.use(upstreamPages.routes());
-  app.use(upstreamPages.allowedMethods());
-  app.use(account.routes());
-  app.use(account.allowedMethods());
-  app.use(emailPages.routes());
-  app.use(emailPages.allowedMethods());
-  app.use(api.routes());
-  app.use(api.allowedMethods());
-  app.use(deviceRouter.routes());
+  // Our pages and APIs. The provider's own paths (authorize, logout, ...) skip matching them.
+  const ourRoutes = inOrder<RouterContext>([
+    interactions.routes(),
+    interactions.allowedMethods(),
+    secondStepPages.routes(),
+    secondStepPages.allowedMethods(),
+    passkeyPages.routes(),
+    passkeyPages.allowedMethods(),
+    upstreamPages.routes(),
+    upstreamPages.allowedMethods(),
+    account.routes(),
+    account.allowedMethods(),
+    emailPages.routes(),
+    emailPages.allowedMethods(),
+    api.routes(),
+    api.allowedMethods(),
+    deviceRouter.routes(),
+  ]);
+  app.use<Koa.DefaultState, RouterContext>((ctx, next) =>
+    isProviderOnlyPath(ctx.path) ? next() : ourRoutes(ctx, next),
+  );
 
   app.use(async (ctx, next) => {
     if (!isProviderPath(ctx.path)) return next();

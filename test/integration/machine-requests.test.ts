@@ -74,6 +74,10 @@ describe('requests only programs make', () => {
       expect(securityHeadersOf(res), String(res.config.url)).to.deep.equal(expected);
       nonces.add(/'nonce-([^']+)'/.exec(String(res.headers['content-security-policy']))?.[1] ?? '');
     }
+    // userinfo without a token: refused, with the same headers.
+    const userinfo = await http.get(`${server.issuer}/userinfo`);
+    expect(userinfo.status).to.be.within(400, 401);
+    expect(securityHeadersOf(userinfo)).to.deep.equal(expected);
     expect(nonces.size).to.equal(4);
     expect([...nonces].every((n) => /^[A-Za-z0-9+/]{22}==$/.test(n))).to.equal(true);
   });
