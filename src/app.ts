@@ -13,6 +13,7 @@ import { LoginThrottle, type ThrottleLimits } from './accounts/login-throttle.ts
 import { PasskeyChallenges } from './accounts/passkey-challenges.ts';
 import { Passkeys, passkeyAmr } from './accounts/passkeys.ts';
 import { PasswordHasher } from './accounts/passwords.ts';
+import { ProfileCache, type ProfileChangeChannel } from './accounts/profile-cache.ts';
 import { SecondFactors } from './accounts/second-factors.ts';
 import { UpstreamAccounts } from './accounts/upstream-accounts.ts';
 import { apiRoutes } from './api/me.ts';
@@ -85,6 +86,8 @@ export interface AppDeps {
   cookieKeys: readonly string[];
   /** Outage tracking for Postgres and Redis (from boot); absent, outages are not logged. */
   outages?: StoreOutages;
+  /** Account changes told to every instance (from boot); absent, only this one hears of them. */
+  profileChanges?: ProfileChangeChannel;
   /** Overrides the sign-in and sign-up throttles (tests). */
   throttleLimits?: ThrottleLimits;
   /** Ends an account's other sessions after its password changed (see AccountPageDeps). */
@@ -186,8 +189,30 @@ export function createApp(deps: AppDeps): LatchkeyApp {
   );
   const tokens = new EmailTokens(db);
   const notices = mailNotices(mailer, config.issuer);
-  const accounts = new AccountService({ dataSource: db, hasher, throttle, tokens, notices });
-  const ownership = new EmailOwnership({ dataSource: db, tokens, notices, throttle, hasher });
+  // Profiles for the claims of tokens and userinfo, dropped on every instance when one changes.
+  const profiles = new ProfileCache({
+    ttlSeconds: config.claimsCacheSeconds,
+    ...(deps.profileChanges ? { channel: deps.profileChanges } : {}),
+    onPublishError: (error) =>
+      logger.warn({ err: error }, 'account change not told to the other instances'),
+  });
+  const profileChanged = (accountId: string) => profiles.changed(accountId);
+  const accounts = new AccountService({
+    dataSource: db,
+    hasher,
+    throttle,
+    tokens,
+    notices,
+    profileChanged,
+  });
+  const ownership = new EmailOwnership({
+    dataSource: db,
+    tokens,
+    notices,
+    throttle,
+    hasher,
+    profileChanged,
+  });
   // TOTP secrets are sealed with the same key-encryption keys as the signing keys.
   const factors = new SecondFactors({
     dataSource: db,
@@ -206,7 +231,7 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     throttle,
   });
   const linkCookies = new LinkCookies(https);
-  const upstreamAccounts = new UpstreamAccounts(db);
+  const upstreamAccounts = new UpstreamAccounts(db, { profileChanged });
   const consents = new ConsentStore(db);
   const upstreams = createUpstreams(
     config.upstreams,
@@ -250,7 +275,7 @@ export function createApp(deps: AppDeps): LatchkeyApp {
       prefix: oidcPrefix,
       graceSeconds: config.refreshReuseGraceSeconds,
     }),
-    findAccount: findAccount(accounts),
+    findAccount: findAccount(accounts, profiles),
     consents,
     resourceServers: deps.resourceServers,
     pages: oidcPages(views),

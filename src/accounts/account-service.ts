@@ -61,6 +61,7 @@ const notJudged = (error: unknown) =>
 
 export class AccountService {
   readonly #accounts: AccountRepository;
+  readonly #profileChanged: (accountId: string) => void;
   readonly #hasher: PasswordHasher;
   readonly #throttle: LoginThrottle;
   readonly #tokens: EmailTokens;
@@ -72,8 +73,11 @@ export class AccountService {
     throttle: LoginThrottle;
     tokens: EmailTokens;
     notices: AccountNotices;
+    /** Told after every write to an account (profile-cache.ts drops what it holds). */
+    profileChanged?: (accountId: string) => void;
   }) {
     this.#accounts = new AccountRepository(deps.dataSource);
+    this.#profileChanged = deps.profileChanged ?? (() => {});
     this.#hasher = deps.hasher;
     this.#throttle = deps.throttle;
     this.#tokens = deps.tokens;
@@ -117,8 +121,11 @@ export class AccountService {
       }
       throw error;
     }
-    if (created) this.#notices.confirmAddress(email, created.token);
-    else this.#notices.signUpAttempted(email);
+    if (created) {
+      // An unconfirmed sign-up of the same address takes the new name.
+      this.#profileChanged(created.accountId);
+      this.#notices.confirmAddress(email, created.token);
+    } else this.#notices.signUpAttempted(email);
     return created ? { accountId: created.accountId } : undefined;
   }
 
@@ -182,6 +189,7 @@ export class AccountService {
       throw error;
     }
     await this.#accounts.update(accountId, { passwordHash });
+    this.#profileChanged(accountId);
   }
 
   async findProfile(id: string): Promise<Profile | undefined> {
@@ -228,6 +236,7 @@ export class AccountService {
     const issue = passwordProblem(password, account.email ?? undefined, account.name ?? undefined);
     if (issue) throw new InvalidInput({ password: issue });
     await this.#accounts.update(accountId, { passwordHash: await this.#hasher.hash(password) });
+    this.#profileChanged(accountId);
     // A reset link sent before the change must not undo it.
     await this.#tokens.revoke('reset', accountId);
   }
@@ -277,6 +286,7 @@ export class AccountService {
     if (Object.keys(update).length === 0) return toProfile(account);
     Object.assign(account, update);
     const saved = await this.#accounts.save(account);
+    this.#profileChanged(accountId);
     return toProfile(saved);
   }
 

@@ -35,6 +35,7 @@ export class EmailOwnership {
   readonly #notices: AccountNotices;
   readonly #throttle: LoginThrottle;
   readonly #hasher: PasswordHasher;
+  readonly #profileChanged: (accountId: string) => void;
 
   constructor(deps: {
     dataSource: DataSource;
@@ -42,8 +43,11 @@ export class EmailOwnership {
     notices: AccountNotices;
     throttle: LoginThrottle;
     hasher: PasswordHasher;
+    /** Told after every committed write to an account (profile-cache.ts). */
+    profileChanged?: (accountId: string) => void;
   }) {
     this.#db = deps.dataSource;
+    this.#profileChanged = deps.profileChanged ?? (() => {});
     this.#accounts = new AccountRepository(deps.dataSource);
     this.#tokens = deps.tokens;
     this.#notices = deps.notices;
@@ -143,6 +147,7 @@ export class EmailOwnership {
         if (isUniqueViolation(error)) throw new EmailTaken();
         throw error;
       });
+    this.#profileChanged(outcome.profile.id);
     if (outcome.changed) this.#notices.emailChanged(outcome.changed, outcome.profile.email ?? '');
     return {
       profile: outcome.profile,
@@ -184,7 +189,7 @@ export class EmailOwnership {
     const issue = passwordProblem(password, account.email ?? undefined, account.name ?? undefined);
     if (issue) throw new InvalidInput({ password: issue });
     const passwordHash = await this.#hasher.hash(password);
-    return this.#db.transaction(async (tx) => {
+    const outcome = await this.#db.transaction(async (tx) => {
       const used = await this.#tokens.redeem('reset', token, browser, tx);
       const accounts = new AccountRepository(tx);
       const current = used && (await accounts.byIdForUpdate(used.accountId));
@@ -195,5 +200,7 @@ export class EmailOwnership {
       await this.#tokens.revoke('reset', current.id, tx);
       return { profile: toProfile(saved), sameBrowser: used.sameBrowser, passwordless: false };
     });
+    this.#profileChanged(outcome.profile.id);
+    return outcome;
   }
 }

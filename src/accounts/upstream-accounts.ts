@@ -36,9 +36,12 @@ function cleanEmail(email: string | null): string | null {
 
 export class UpstreamAccounts {
   readonly #db: DataSource;
+  readonly #profileChanged: (accountId: string) => void;
 
-  constructor(db: DataSource) {
+  /** `profileChanged` is told after every committed write to an account (profile-cache.ts). */
+  constructor(db: DataSource, options: { profileChanged?: (accountId: string) => void } = {}) {
     this.#db = db;
+    this.#profileChanged = options.profileChanged ?? (() => {});
   }
 
   async #insertIdentity(tx: EntityManager, accountId: string, identity: UpstreamIdentity) {
@@ -60,13 +63,17 @@ export class UpstreamAccounts {
 
   /** Signs in with an upstream identity: finds it, creates an account for it, or asks for proof. */
   async signIn(identity: UpstreamIdentity): Promise<UpstreamSignIn> {
+    let outcome: UpstreamSignIn;
     try {
-      return await this.#db.transaction((tx) => this.#signIn(tx, identity));
+      outcome = await this.#db.transaction((tx) => this.#signIn(tx, identity));
     } catch (error) {
       // Two first sign-ins raced; the second finds what the first created.
-      if (isUniqueViolation(error)) return this.#db.transaction((tx) => this.#signIn(tx, identity));
-      throw error;
+      if (!isUniqueViolation(error)) throw error;
+      outcome = await this.#db.transaction((tx) => this.#signIn(tx, identity));
     }
+    // The upstream's name and picture may have replaced ours.
+    if (outcome.kind === 'signed-in') this.#profileChanged(outcome.profile.id);
+    return outcome;
   }
 
   async #signIn(tx: EntityManager, identity: UpstreamIdentity): Promise<UpstreamSignIn> {
@@ -132,7 +139,7 @@ export class UpstreamAccounts {
 
   /** Links an identity to an account whose owner has just proved they own it. */
   async link(accountId: string, identity: UpstreamIdentity): Promise<Profile> {
-    return this.#db.transaction(async (tx) => {
+    const profile = await this.#db.transaction(async (tx) => {
       const accounts = new AccountRepository(tx);
       const account = await accounts.byId(accountId);
       if (!account) throw new AccountNotFound();
@@ -152,6 +159,8 @@ export class UpstreamAccounts {
       }
       return toProfile(account);
     });
+    this.#profileChanged(accountId);
+    return profile;
   }
 
   /** A new account for the identity without the email another account already uses. */

@@ -60,6 +60,7 @@ describe('loadConfig', () => {
         upstreamOrder: ['google', 'facebook', 'x'],
         upstreamTimeoutMs: 10000,
         refreshReuseGraceSeconds: 30,
+        claimsCacheSeconds: 60,
         recentSignInSeconds: 300,
         device: {
           codeTtlSeconds: 600,
@@ -110,6 +111,7 @@ describe('loadConfig', () => {
         ALLOW_INSECURE_ISSUER: '0',
         SHUTDOWN_TIMEOUT_MS: '600000',
         REFRESH_REUSE_GRACE_SECONDS: ' 0 ',
+        CLAIMS_CACHE_SECONDS: ' 5 ',
         DEVICE_CODE_TTL_SECONDS: '300',
         DEVICE_POLL_INTERVAL_SECONDS: '10',
         DEVICE_CODE_ATTEMPTS_PER_SESSION: '5',
@@ -144,6 +146,7 @@ describe('loadConfig', () => {
         upstreamOrder: ['google', 'facebook', 'x'],
         upstreamTimeoutMs: 10000,
         refreshReuseGraceSeconds: 0,
+        claimsCacheSeconds: 5,
         recentSignInSeconds: 300,
         device: {
           codeTtlSeconds: 300,
@@ -330,6 +333,13 @@ describe('loadConfig', () => {
       ]);
       expect(problemsOf({ REFRESH_REUSE_GRACE_SECONDS: '-1' })).to.deep.equal([
         'REFRESH_REUSE_GRACE_SECONDS must be an integer from 0 to 300 (got "-1")',
+      ]);
+    });
+
+    it('keeps the claims cache within an hour, 0 turning it off', () => {
+      expect(loadConfig({ CLAIMS_CACHE_SECONDS: '0' }).claimsCacheSeconds).to.equal(0);
+      expect(problemsOf({ CLAIMS_CACHE_SECONDS: '3601' })).to.deep.equal([
+        'CLAIMS_CACHE_SECONDS must be an integer from 0 to 3600 (got "3601")',
       ]);
     });
 
