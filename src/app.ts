@@ -31,7 +31,7 @@ import { knownMethodsOnly } from './http/known-methods.ts';
 import { languageChoice } from './http/language.ts';
 import { LinkCookies } from './http/link-cookies.ts';
 import { machineRequests } from './http/machine-requests.ts';
-import { requestContext, requestInfo } from './http/request-context.ts';
+import { RequestState, requestContext, requestInfo } from './http/request-context.ts';
 import { securityHeaderSet } from './http/security-headers.ts';
 import { VIEWS_DIR, Views } from './http/views.ts';
 import { InteractionKit } from './interactions/interaction-kit.ts';
@@ -299,11 +299,7 @@ export function createApp(deps: AppDeps): LatchkeyApp {
   });
   // The provider is a Koa app of its own: give its context our request id, logger and nonce.
   provider.use(async (ctx, next) => {
-    const info = requestInfo(ctx.req);
-    ctx.state.requestId = info?.id;
-    ctx.state.nonce = info?.nonce;
-    // The request's child logger is made on first use.
-    Object.defineProperty(ctx.state, 'log', { get: () => info?.log ?? logger, enumerable: true });
+    ctx.state = new RequestState(requestInfo(ctx.req), logger);
     await next();
   });
   providerErrors(provider, { views, logger, outages: deps.outages });

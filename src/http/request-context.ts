@@ -79,6 +79,29 @@ class LazyRequestInfo implements RequestInfo {
   }
 }
 
+/**
+ * A Koa context's `state` for a request: its id, its CSP nonce and its logger, the child logger
+ * made on first use. Middleware add their own fields as to any state.
+ */
+export class RequestState {
+  [field: string]: unknown;
+  readonly requestId: string | undefined;
+  readonly nonce: string | undefined;
+  readonly #info: RequestInfo | undefined;
+  readonly #fallback: Logger;
+
+  constructor(info: RequestInfo | undefined, fallback: Logger) {
+    this.requestId = info?.id;
+    this.nonce = info?.nonce;
+    this.#info = info;
+    this.#fallback = fallback;
+  }
+
+  get log(): Logger {
+    return this.#info?.log ?? this.#fallback;
+  }
+}
+
 /** Records the request's id, nonce, logger and address for everything that handles it. */
 export function startRequest(
   req: IncomingMessage,
@@ -111,10 +134,7 @@ export function requestContext(logger: Logger, options: { trustProxy: boolean })
     const id = requestId(ctx.req, options.trustProxy);
     // Read once while the socket is certainly there: Koa caches it, so every later ctx.ip agrees.
     const info = startRequest(ctx.req, logger, id, ctx.ip);
-    ctx.state.requestId = id;
-    ctx.state.nonce = info.nonce;
-    // Made on first use, like the info's own.
-    Object.defineProperty(ctx.state, 'log', { get: () => info.log, enumerable: true });
+    ctx.state = new RequestState(info, logger);
     ctx.set('X-Request-Id', id);
     const started = process.hrtime.bigint();
     try {
