@@ -139,6 +139,8 @@ export type Operation = () => Promise<void>;
 
 export interface Flow {
   name: FlowName;
+  /** The server it talks to: its requests are the ones counted for it. */
+  origin: string;
   /** Untimed: gives one worker what its operations start from (a session, a token chain). */
   prepare(worker: number): Promise<Operation>;
 }
@@ -263,5 +265,5 @@ export function makeFlow(base: BaseFlowName, ctx: FlowContext, name: FlowName = 
       };
     },
   };
-  return { name, prepare: prepares[base] };
+  return { name, origin: new URL(issuer).origin, prepare: prepares[base] };
 }

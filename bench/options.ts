@@ -53,6 +53,9 @@ export const USAGE = `Usage: npm run bench -- [options]
                             the first, and client-credentials-bare)
   --reference               also run each chosen flow against the reference (NAME-bare), taking
                             turns with it, and print server CPU per operation against it
+  --together                run each flow at the same time as its NAME-bare twin (each with
+                            its own workers) rather than taking turns: on a machine others
+                            load too, both servers then see exactly the same moments
   --accounts N              accounts to sign up first (default 16, or 0 with --login)
   --login EMAIL:PASSWORD    use an existing account (repeatable)
   --json                    print the results as JSON instead of tables
@@ -91,6 +94,8 @@ export interface Options {
   flows: FlowName[];
   /** The reference was asked for (--reference): the report compares against it. */
   reference: boolean;
+  /** Each flow runs at the same time as its reference twin (--together). */
+  together: boolean;
   /** The client a TV signs in as in the device flow (grant type device_code, public). */
   deviceClientId: string;
   signUps: number;
@@ -156,6 +161,7 @@ export function parseOptions(argv: string[]): Options | 'help' {
       help: { type: 'boolean', short: 'h' },
       json: { type: 'boolean' },
       reference: { type: 'boolean' },
+      together: { type: 'boolean' },
       duration: string,
       warmup: string,
       rounds: string,
@@ -311,6 +317,7 @@ export function parseOptions(argv: string[]): Options | 'help' {
     concurrency: number(values, 'concurrency', 8, { min: 1, max: 1000, integer: true }),
     flows: flows as FlowName[],
     reference,
+    together: values.together ?? false,
     deviceClientId: values['device-client-id'] ?? 'bench-tv',
     signUps,
     logins,

@@ -1,7 +1,7 @@
 // One timed phase of a flow: every worker runs its operation back to back until time is up.
 
 import type { Flow, Operation } from './flows.ts';
-import type { HttpClient } from './http.ts';
+import type { HttpClient, RequestListener } from './http.ts';
 import { interrupt } from './interrupt.ts';
 import { machineTicks, procCpuMs } from './server.ts';
 import { PhaseRecorder } from './stats.ts';
@@ -45,11 +45,16 @@ export async function runPhase(
   serverPid: number | undefined,
 ): Promise<PhaseResult> {
   const recorder = new PhaseRecorder();
-  const requestsBefore = http.requests;
+  let requests = 0;
   const cpuBefore = process.cpuUsage();
   const serverBefore = serverPid === undefined ? undefined : procCpuMs(serverPid);
   const machineBefore = machineTicks();
-  http.onRequest = (label, ms) => recorder.request(label, ms);
+  const listener: RequestListener = (url, label, ms) => {
+    if (url.origin !== flow.origin) return;
+    requests += 1;
+    recorder.request(label, ms);
+  };
+  http.listeners.add(listener);
   const started = performance.now();
   const deadline = started + seconds * 1000;
   try {
@@ -75,7 +80,7 @@ export async function runPhase(
       }),
     );
   } finally {
-    http.onRequest = undefined;
+    http.listeners.delete(listener);
   }
   const elapsedMs = performance.now() - started;
   const cpu = process.cpuUsage(cpuBefore);
@@ -84,7 +89,7 @@ export async function runPhase(
   return {
     recorder,
     elapsedMs,
-    requests: http.requests - requestsBefore,
+    requests,
     benchCpuMs: (cpu.user + cpu.system) / 1000,
     serverCpuMs:
       serverBefore === undefined || serverAfter === undefined

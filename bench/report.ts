@@ -85,6 +85,8 @@ export interface Report {
     warmupSeconds: number;
     durationSeconds: number;
     rounds: number;
+    /** Each flow ran at the same time as its reference twin. */
+    together: boolean;
     accounts: number;
   };
   flows: FlowResult[];
@@ -179,7 +181,7 @@ export function printReport(report: Report): void {
         : ''
     }`,
     `${env.os}, Node ${env.node}, ${env.cpus} x ${env.cpuModel}, ${env.memoryGiB} GiB, load ${env.loadAverage.join(' ')} at start`,
-    `${settings.concurrency} workers, ${settings.warmupSeconds} s warm-up + ${settings.durationSeconds} s per flow${settings.rounds > 1 ? ` in each of ${settings.rounds} rounds (flows take turns)` : ''}, ${settings.accounts} accounts`,
+    `${settings.concurrency} workers, ${settings.warmupSeconds} s warm-up + ${settings.durationSeconds} s per flow${settings.rounds > 1 ? ` in each of ${settings.rounds} rounds (flows take turns)` : ''}${settings.together ? ', each flow at the same time as its reference' : ''}, ${settings.accounts} accounts`,
     '',
   );
   const header = ['flow', 'ops', 'ops/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'errors'];

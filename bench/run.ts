@@ -222,16 +222,37 @@ async function run(options: Options): Promise<number> {
       checkInterrupted();
       prepared.push({ flow, operations, phases: [] });
     }
+    // With --together a flow and its reference twin run at the same time, each with its workers.
+    const turns: (typeof prepared)[] = [];
+    for (const entry of prepared) {
+      const base = referenceOf(entry.flow.name);
+      const partner =
+        options.together && base ? turns.find((t) => t[0]?.flow.name === base) : undefined;
+      if (partner) partner.push(entry);
+      else turns.push([entry]);
+    }
     for (let round = 1; round <= options.rounds; round++) {
       const of = options.rounds > 1 ? ` (round ${round} of ${options.rounds})` : '';
-      for (const { flow, operations, phases } of prepared) {
+      for (const turn of turns) {
+        const names = turn.map((t) => t.flow.name).join(' + ');
         if (round === 1 && options.warmupS > 0) {
-          progress(`${flow.name}: warming up for ${options.warmupS} s...`);
-          await runPhase(flow, operations, options.warmupS, http, flowPid(flow.name));
+          progress(`${names}: warming up for ${options.warmupS} s...`);
+          await Promise.all(
+            turn.map(({ flow, operations }) =>
+              runPhase(flow, operations, options.warmupS, http, flowPid(flow.name)),
+            ),
+          );
           checkInterrupted();
         }
-        progress(`${flow.name}: measuring for ${options.durationS} s${of}...`);
-        phases.push(await runPhase(flow, operations, options.durationS, http, flowPid(flow.name)));
+        progress(`${names}: measuring for ${options.durationS} s${of}...`);
+        const results = await Promise.all(
+          turn.map(({ flow, operations }) =>
+            runPhase(flow, operations, options.durationS, http, flowPid(flow.name)),
+          ),
+        );
+        turn.forEach((t, i) => {
+          t.phases.push(results[i] as PhaseResult);
+        });
         checkInterrupted();
       }
     }
@@ -255,6 +276,7 @@ async function run(options: Options): Promise<number> {
         warmupSeconds: options.warmupS,
         durationSeconds: options.durationS,
         rounds: options.rounds,
+        together: options.together,
         accounts: accounts.length,
       },
       flows,
