@@ -12,7 +12,13 @@ import {
   OFFLINE,
 } from '../test/support/oidc.ts';
 import type { HttpClient } from './http.ts';
-import type { Account, ClientSettings, FlowName, MachineSettings } from './options.ts';
+import type {
+  Account,
+  BaseFlowName,
+  ClientSettings,
+  FlowName,
+  MachineSettings,
+} from './options.ts';
 
 export interface RelyingParty {
   settings: ClientSettings;
@@ -133,6 +139,8 @@ export type Operation = () => Promise<void>;
 
 export interface Flow {
   name: FlowName;
+  /** The server it talks to: its requests are the ones counted for it. */
+  origin: string;
   /** Untimed: gives one worker what its operations start from (a session, a token chain). */
   prepare(worker: number): Promise<Operation>;
 }
@@ -147,8 +155,6 @@ export interface FlowContext {
   nextAccount(): Account;
   /** The machine client of the client-credentials flows. */
   machine: MachineSettings | undefined;
-  /** Where oidc-provider alone answers (client-credentials-bare). */
-  bareIssuer: string | undefined;
 }
 
 /** One client_credentials request as a machine client would send it; the token is checked. */
@@ -178,11 +184,12 @@ function clientCredentials(http: HttpClient, issuer: string, machine: MachineSet
   };
 }
 
-export function makeFlow(name: FlowName, ctx: FlowContext): Flow {
+/** Flow `base` against the server of `ctx` (Latchkey's, or the reference's), named `name`. */
+export function makeFlow(base: BaseFlowName, ctx: FlowContext, name: FlowName = base): Flow {
   const { http, issuer, first, second } = ctx;
   const signIn = (params: Record<string, string> = {}) =>
     passwordSignIn(http, issuer, first, ctx.nextAccount(), params);
-  const prepares: Record<FlowName, Flow['prepare']> = {
+  const prepares: Record<BaseFlowName, Flow['prepare']> = {
     'password-login': async () => async () => {
       await signIn();
     },
@@ -251,10 +258,6 @@ export function makeFlow(name: FlowName, ctx: FlowContext): Flow {
       if (!ctx.machine) throw new Error('no machine client');
       return clientCredentials(http, issuer, ctx.machine);
     },
-    'client-credentials-bare': async () => {
-      if (!ctx.machine || !ctx.bareIssuer) throw new Error('the bare engine is not running');
-      return clientCredentials(http, ctx.bareIssuer, ctx.machine);
-    },
     userinfo: async () => {
       const { tokens, sub } = await signIn();
       return async () => {
@@ -262,5 +265,5 @@ export function makeFlow(name: FlowName, ctx: FlowContext): Flow {
       };
     },
   };
-  return { name, prepare: prepares[name] };
+  return { name, origin: new URL(issuer).origin, prepare: prepares[base] };
 }

@@ -13,8 +13,8 @@ export interface HttpResponse {
   body: Buffer;
 }
 
-/** Called once per completed request with a label such as "POST /token 200". */
-export type RequestListener = (label: string, ms: number) => void;
+/** Called once per completed request with its URL and a label such as "POST /token 200". */
+export type RequestListener = (url: URL, label: string, ms: number) => void;
 
 // Interaction uids, authorization resume ids and the like are random and at least 16 characters.
 const RANDOM_SEGMENT = /^[A-Za-z0-9_-]{16,}$/;
@@ -52,7 +52,8 @@ export class HttpClient {
   };
   readonly #timeoutMs: number;
   requests = 0;
-  onRequest: RequestListener | undefined;
+  /** Every phase running listens (flows may run side by side: each picks its server's). */
+  readonly listeners = new Set<RequestListener>();
   /** What the browsers of the run send through (test/support/browser.ts). */
   readonly axios: AxiosInstance;
 
@@ -86,7 +87,9 @@ export class HttpClient {
 
   #done(method: string, url: URL, status: number, started: number): void {
     this.requests += 1;
-    this.onRequest?.(requestLabel(method, url, status), performance.now() - started);
+    const label = requestLabel(method, url, status);
+    const ms = performance.now() - started;
+    for (const listener of this.listeners) listener(url, label, ms);
   }
 
   request(

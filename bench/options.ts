@@ -2,26 +2,60 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_LIMITS } from '../src/accounts/login-throttle.ts';
 
-export const FLOW_NAMES = [
+/** The flows run against Latchkey. */
+export const BASE_FLOWS = [
   'password-login',
   'sso',
   'refresh',
   'userinfo',
   'device',
   'client-credentials',
-  'client-credentials-bare',
 ] as const;
+export type BaseFlowName = (typeof BASE_FLOWS)[number];
+
+/** Flows the reference (oidc-provider alone, bench/bare-engine.ts) can run too, as NAME-bare. */
+export const REFERENCE_FLOWS = [
+  'password-login',
+  'sso',
+  'refresh',
+  'userinfo',
+  'client-credentials',
+] as const satisfies readonly BaseFlowName[];
+type BareFlowName = `${(typeof REFERENCE_FLOWS)[number]}-bare`;
+
+export const FLOW_NAMES = [
+  ...BASE_FLOWS,
+  ...REFERENCE_FLOWS.map((f) => `${f}-bare` as BareFlowName),
+] as const;
+export type FlowName = BaseFlowName | BareFlowName;
+
+/** Without --flows: every flow, and the reference's client credentials beside Latchkey's. */
+const DEFAULT_FLOWS: readonly FlowName[] = [...BASE_FLOWS, 'client-credentials-bare'];
+
+/** The flow a NAME-bare flow runs against the reference, or undefined for Latchkey's own. */
+export function referenceOf(name: FlowName): BaseFlowName | undefined {
+  return name.endsWith('-bare') ? (name.slice(0, -'-bare'.length) as BaseFlowName) : undefined;
+}
 
 /** Flows that take no account: a machine client gets tokens as itself. */
 export const MACHINE_FLOWS: readonly FlowName[] = ['client-credentials', 'client-credentials-bare'];
-export type FlowName = (typeof FLOW_NAMES)[number];
 
 export const USAGE = `Usage: npm run bench -- [options]
 
   --duration SECONDS        timed run per flow (default 10)
   --warmup SECONDS          untimed run per flow before it (default 2)
   --concurrency N           workers, each one operation at a time (default 8)
-  --flows LIST              comma-separated subset of ${FLOW_NAMES.join(', ')}
+  --rounds N                run the flows N times, taking turns, and add each flow's rounds up
+                            (default 1): flows compared with each other then see the same
+                            moments of a busy machine (the warm-up is in the first round only)
+  --flows LIST              comma-separated subset of ${BASE_FLOWS.join(', ')}, and
+                            NAME-bare for ${REFERENCE_FLOWS.join(', ')} (default: all of
+                            the first, and client-credentials-bare)
+  --reference               also run each chosen flow against the reference (NAME-bare), taking
+                            turns with it, and print server CPU per operation against it
+  --together                run each flow at the same time as its NAME-bare twin (each with
+                            its own workers) rather than taking turns: on a machine others
+                            load too, both servers then see exactly the same moments
   --accounts N              accounts to sign up first (default 16, or 0 with --login)
   --login EMAIL:PASSWORD    use an existing account (repeatable)
   --json                    print the results as JSON instead of tables
@@ -30,8 +64,9 @@ export const USAGE = `Usage: npm run bench -- [options]
                             the bench's own server registers)
 
   client-credentials: a machine client (client_secret_basic) asks /token for a token for its
-  resource. client-credentials-bare: the same request against oidc-provider alone (a minimal
-  Redis adapter, the same client; bench/bare-engine.ts), started by the bench in the same run.
+  resource. NAME-bare: the same flow against the reference, oidc-provider alone
+  (bench/bare-engine.ts: a minimal Redis adapter, accounts in memory, the same clients, secrets,
+  accounts and bcrypt cost), started by the bench in the same run.
   --machine-client-id ID --machine-client-secret SECRET --machine-resource URI --machine-scope S
                             the machine client (with --issuer; the own server registers one)
 
@@ -53,8 +88,14 @@ export class SetupError extends Error {}
 export interface Options {
   durationS: number;
   warmupS: number;
+  /** Times the list of flows is run, taking turns, each flow's rounds added up. */
+  rounds: number;
   concurrency: number;
   flows: FlowName[];
+  /** The reference was asked for (--reference): the report compares against it. */
+  reference: boolean;
+  /** Each flow runs at the same time as its reference twin (--together). */
+  together: boolean;
   /** The client a TV signs in as in the device flow (grant type device_code, public). */
   deviceClientId: string;
   signUps: number;
@@ -119,8 +160,11 @@ export function parseOptions(argv: string[]): Options | 'help' {
     options: {
       help: { type: 'boolean', short: 'h' },
       json: { type: 'boolean' },
+      reference: { type: 'boolean' },
+      together: { type: 'boolean' },
       duration: string,
       warmup: string,
+      rounds: string,
       concurrency: string,
       flows: string,
       accounts: string,
@@ -144,10 +188,21 @@ export function parseOptions(argv: string[]): Options | 'help' {
   });
   if (values.help) return 'help';
 
-  const flows = (values.flows ?? FLOW_NAMES.join(','))
+  const chosen = (values.flows ?? DEFAULT_FLOWS.join(','))
     .split(',')
     .map((f) => f.trim())
     .filter((f) => f !== '');
+  const reference = values.reference ?? false;
+  // --reference: each flow the reference can run is followed by its twin.
+  const flows = reference
+    ? [
+        ...new Set(
+          chosen.flatMap((f) =>
+            (REFERENCE_FLOWS as readonly string[]).includes(f) ? [f, `${f}-bare`] : [f],
+          ),
+        ),
+      ]
+    : chosen;
   for (const f of flows) {
     if (!(FLOW_NAMES as readonly string[]).includes(f)) {
       throw new UsageError(`unknown flow "${f}"; choose from ${FLOW_NAMES.join(', ')}`);
@@ -258,8 +313,11 @@ export function parseOptions(argv: string[]): Options | 'help' {
   return {
     durationS: number(values, 'duration', 10, { min: 0.1 }),
     warmupS: number(values, 'warmup', 2, { min: 0 }),
+    rounds: number(values, 'rounds', 1, { min: 1, max: 100, integer: true }),
     concurrency: number(values, 'concurrency', 8, { min: 1, max: 1000, integer: true }),
     flows: flows as FlowName[],
+    reference,
+    together: values.together ?? false,
     deviceClientId: values['device-client-id'] ?? 'bench-tv',
     signUps,
     logins,

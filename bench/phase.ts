@@ -1,7 +1,7 @@
 // One timed phase of a flow: every worker runs its operation back to back until time is up.
 
 import type { Flow, Operation } from './flows.ts';
-import type { HttpClient } from './http.ts';
+import type { HttpClient, RequestListener } from './http.ts';
 import { interrupt } from './interrupt.ts';
 import { machineTicks, procCpuMs } from './server.ts';
 import { PhaseRecorder } from './stats.ts';
@@ -16,6 +16,26 @@ export interface PhaseResult {
   machineBusy: number | undefined;
 }
 
+/** One result for several phases of the same flow (rounds of an interleaved run). */
+export function combinePhases(phases: readonly PhaseResult[]): PhaseResult {
+  const recorder = new PhaseRecorder();
+  for (const p of phases) recorder.add(p.recorder);
+  const sum = (pick: (p: PhaseResult) => number) => phases.reduce((a, p) => a + pick(p), 0);
+  const known = <T>(pick: (p: PhaseResult) => T | undefined) =>
+    phases.every((p) => pick(p) !== undefined);
+  const elapsedMs = sum((p) => p.elapsedMs);
+  return {
+    recorder,
+    elapsedMs,
+    requests: sum((p) => p.requests),
+    benchCpuMs: sum((p) => p.benchCpuMs),
+    serverCpuMs: known((p) => p.serverCpuMs) ? sum((p) => p.serverCpuMs ?? 0) : undefined,
+    machineBusy: known((p) => p.machineBusy)
+      ? sum((p) => (p.machineBusy ?? 0) * p.elapsedMs) / elapsedMs
+      : undefined,
+  };
+}
+
 /** Runs every worker's operation back to back until `seconds` have passed. */
 export async function runPhase(
   flow: Flow,
@@ -25,11 +45,16 @@ export async function runPhase(
   serverPid: number | undefined,
 ): Promise<PhaseResult> {
   const recorder = new PhaseRecorder();
-  const requestsBefore = http.requests;
+  let requests = 0;
   const cpuBefore = process.cpuUsage();
   const serverBefore = serverPid === undefined ? undefined : procCpuMs(serverPid);
   const machineBefore = machineTicks();
-  http.onRequest = (label, ms) => recorder.request(label, ms);
+  const listener: RequestListener = (url, label, ms) => {
+    if (url.origin !== flow.origin) return;
+    requests += 1;
+    recorder.request(label, ms);
+  };
+  http.listeners.add(listener);
   const started = performance.now();
   const deadline = started + seconds * 1000;
   try {
@@ -55,7 +80,7 @@ export async function runPhase(
       }),
     );
   } finally {
-    http.onRequest = undefined;
+    http.listeners.delete(listener);
   }
   const elapsedMs = performance.now() - started;
   const cpu = process.cpuUsage(cpuBefore);
@@ -64,7 +89,7 @@ export async function runPhase(
   return {
     recorder,
     elapsedMs,
-    requests: http.requests - requestsBefore,
+    requests,
     benchCpuMs: (cpu.user + cpu.system) / 1000,
     serverCpuMs:
       serverBefore === undefined || serverAfter === undefined

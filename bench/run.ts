@@ -57,22 +57,39 @@
 // Exit status: 0; 1 when an operation or the run failed; 2 for a bad command line; 130 when
 // interrupted.
 import { randomBytes } from 'node:crypto';
-import { type FlowContext, makeFlow, relyingParty, signUp } from './flows.ts';
+import {
+  type Flow,
+  type FlowContext,
+  makeFlow,
+  type Operation,
+  relyingParty,
+  signUp,
+} from './flows.ts';
 import { HttpClient } from './http.ts';
 import { checkInterrupted, Interrupted, reportLeftovers, stopOnSignals } from './interrupt.ts';
 import {
   type Account,
+  type BaseFlowName,
   type ClientSettings,
+  type FlowName,
   MACHINE_FLOWS,
   type MachineSettings,
   type Options,
   parseOptions,
+  referenceOf,
   SetupError,
   USAGE,
   UsageError,
 } from './options.ts';
-import { runPhase } from './phase.ts';
-import { environment, type FlowResult, flowResult, printReport, type Report } from './report.ts';
+import { combinePhases, type PhaseResult, runPhase } from './phase.ts';
+import {
+  environment,
+  type FlowResult,
+  flowResult,
+  printReport,
+  type Report,
+  referenceComparisons,
+} from './report.ts';
 import {
   type OwnServer,
   procStatus,
@@ -110,11 +127,6 @@ async function run(options: Options): Promise<number> {
     checkInterrupted();
     const pid = own?.process.child.pid;
     const bootStatus = pid === undefined ? undefined : procStatus(pid);
-    let bare: { issuer: string; pid: number } | undefined;
-    if (options.flows.includes('client-credentials-bare') && settings.machine) {
-      progress('starting the bare engine (oidc-provider alone, bench/bare-engine.ts)...');
-      bare = await startBareEngine(settings.machine, cleanups);
-    }
     const peopleFlows = options.flows.some((f) => !MACHINE_FLOWS.includes(f));
 
     const first = await relyingParty(http, issuer, settings.first);
@@ -152,15 +164,51 @@ async function run(options: Options): Promise<number> {
       deviceClientId: options.deviceClientId,
       nextAccount: () => accounts[turn++ % accounts.length] as Account,
       machine: settings.machine,
-      bareIssuer: bare?.issuer,
     };
+
+    // The reference gets the same clients and accounts, so its flows are the same requests.
+    let bare: { issuer: string; pid: number; ctx: FlowContext } | undefined;
+    if (options.flows.some((f) => referenceOf(f) !== undefined)) {
+      progress('starting the reference (oidc-provider alone, bench/bare-engine.ts)...');
+      const started = await startBareEngine(
+        {
+          clients: [settings.first, settings.second],
+          ...(settings.machine ? { machine: settings.machine } : {}),
+          accounts: accounts.map((a) => {
+            const n = created.indexOf(a);
+            return { ...a, name: n === -1 ? a.email : `Bench Person ${n + 1}` };
+          }),
+        },
+        options.bcryptCost,
+        cleanups,
+        options.serverEnv,
+      );
+      let bareTurn = 0;
+      bare = {
+        ...started,
+        ctx: {
+          ...ctx,
+          issuer: started.issuer,
+          first: await relyingParty(http, started.issuer, settings.first),
+          second: await relyingParty(http, started.issuer, settings.second),
+          nextAccount: () => accounts[bareTurn++ % accounts.length] as Account,
+        },
+      };
+    }
 
     const beforeFlows = pid === undefined ? undefined : procStatus(pid);
     const flows: FlowResult[] = [];
-    // The bare engine's CPU is its own process's, measured the same way as the server's.
-    const flowPid = (name: string) => (name === 'client-credentials-bare' ? bare?.pid : pid);
+    const bareCtx = () => {
+      if (!bare) throw new SetupError('the reference is not running');
+      return bare.ctx;
+    };
+    // The reference's CPU is its own process's, measured the same way as the server's.
+    const flowPid = (name: FlowName) => (referenceOf(name) ? bare?.pid : pid);
+    const prepared: { flow: Flow; operations: Operation[]; phases: PhaseResult[] }[] = [];
     for (const name of options.flows) {
-      const flow = makeFlow(name, ctx);
+      const base = referenceOf(name);
+      const flow =
+        base === undefined ? makeFlow(name as BaseFlowName, ctx) : makeFlow(base, bareCtx(), name);
       progress(`${name}: preparing ${options.concurrency} workers...`);
       const operations = await Promise.all(
         Array.from({ length: options.concurrency }, (_, w) =>
@@ -172,17 +220,44 @@ async function run(options: Options): Promise<number> {
         ),
       );
       checkInterrupted();
-      if (options.warmupS > 0) {
-        progress(`${name}: warming up for ${options.warmupS} s...`);
-        await runPhase(flow, operations, options.warmupS, http, flowPid(name));
+      prepared.push({ flow, operations, phases: [] });
+    }
+    // With --together a flow and its reference twin run at the same time, each with its workers.
+    const turns: (typeof prepared)[] = [];
+    for (const entry of prepared) {
+      const base = referenceOf(entry.flow.name);
+      const partner =
+        options.together && base ? turns.find((t) => t[0]?.flow.name === base) : undefined;
+      if (partner) partner.push(entry);
+      else turns.push([entry]);
+    }
+    for (let round = 1; round <= options.rounds; round++) {
+      const of = options.rounds > 1 ? ` (round ${round} of ${options.rounds})` : '';
+      for (const turn of turns) {
+        const names = turn.map((t) => t.flow.name).join(' + ');
+        if (round === 1 && options.warmupS > 0) {
+          progress(`${names}: warming up for ${options.warmupS} s...`);
+          await Promise.all(
+            turn.map(({ flow, operations }) =>
+              runPhase(flow, operations, options.warmupS, http, flowPid(flow.name)),
+            ),
+          );
+          checkInterrupted();
+        }
+        progress(`${names}: measuring for ${options.durationS} s${of}...`);
+        const results = await Promise.all(
+          turn.map(({ flow, operations }) =>
+            runPhase(flow, operations, options.durationS, http, flowPid(flow.name)),
+          ),
+        );
+        turn.forEach((t, i) => {
+          t.phases.push(results[i] as PhaseResult);
+        });
         checkInterrupted();
       }
-      progress(`${name}: measuring for ${options.durationS} s...`);
-      const result = flowResult(
-        name,
-        await runPhase(flow, operations, options.durationS, http, flowPid(name)),
-      );
-      checkInterrupted();
+    }
+    for (const { flow, phases } of prepared) {
+      const result = flowResult(flow.name, combinePhases(phases));
       flows.push(result);
       if (result.errors > 0) exitCode = 1;
     }
@@ -200,9 +275,12 @@ async function run(options: Options): Promise<number> {
         concurrency: options.concurrency,
         warmupSeconds: options.warmupS,
         durationSeconds: options.durationS,
+        rounds: options.rounds,
+        together: options.together,
         accounts: accounts.length,
       },
       flows,
+      comparisons: referenceComparisons(flows),
       connections: { opened: http.connections, requests: http.requests },
       server:
         own && pid !== undefined && bootStatus && beforeFlows && after

@@ -208,25 +208,38 @@ export function serverProblems(server: ServerProcess): string[] {
   });
 }
 
-/** oidc-provider alone (bench/bare-engine.ts) with the same machine client, for reference. */
+/** Settings of --server-env that are Node's or libc's, not Latchkey's. */
+const RUNTIME_ENV = new Set(['NODE_OPTIONS', 'MALLOC_ARENA_MAX', 'UV_THREADPOOL_SIZE']);
+
+/** What the reference serves: the same clients and accounts as Latchkey's, for the same flows. */
+export interface ReferenceSettings {
+  clients: ClientSettings[];
+  machine?: MachineSettings;
+  accounts: { email: string; password: string; name: string }[];
+}
+
+/** The reference, oidc-provider alone (bench/bare-engine.ts), with the clients and accounts given. */
 export async function startBareEngine(
-  machine: MachineSettings,
+  settings: ReferenceSettings,
+  bcryptCost: number,
   cleanups: (() => Promise<void>)[],
+  extraEnv: Record<string, string> = {},
 ): Promise<{ issuer: string; pid: number }> {
   const namespace = uniqueNamespace('bench-bare');
   const child = spawn(process.execPath, [path.join(import.meta.dirname, 'bare-engine.ts')], {
     env: {
       PATH: process.env.PATH ?? '',
-      BARE_CLIENT_ID: machine.id,
-      BARE_CLIENT_SECRET: machine.secret,
-      BARE_RESOURCE: machine.resource,
-      BARE_SCOPE: machine.scope,
       BARE_REDIS_URL: TEST_REDIS_URL,
       BARE_REDIS_PREFIX: `${namespace}:`,
+      BARE_BCRYPT_COST: String(bcryptCost),
       NODE_ENV: 'production',
+      // The runtime's own settings (heap flags, a CPU profile) apply to both servers alike.
+      ...Object.fromEntries(Object.entries(extraEnv).filter(([name]) => RUNTIME_ENV.has(name))),
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
+  // Secrets and passwords go through stdin, not the environment.
+  child.stdin.end(JSON.stringify(settings));
   const note = `bare engine process ${child.pid}`;
   leftovers.set(note, () => child.kill('SIGTERM'));
   cleanups.push(async () => {

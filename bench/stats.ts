@@ -48,6 +48,20 @@ export class PhaseRecorder {
     list.push(ms);
   }
 
+  /** Takes in what another phase of the same flow recorded. */
+  add(other: PhaseRecorder): void {
+    for (const ms of other.latencies) this.latencies.push(ms);
+    for (const [label, values] of other.requests) {
+      for (const ms of values) this.request(label, ms);
+    }
+    this.errorCount += other.errorCount;
+    for (const [message, count] of other.errors) {
+      if (this.errors.has(message) || this.errors.size < MAX_DISTINCT_ERRORS) {
+        this.errors.set(message, (this.errors.get(message) ?? 0) + count);
+      }
+    }
+  }
+
   failure(error: unknown): void {
     this.errorCount += 1;
     const message = describeError(error);
@@ -91,4 +105,5 @@ export function table(rows: readonly (readonly string[])[]): string {
 }
 
 export const round1 = (value: number) => Math.round(value * 10) / 10;
+export const round3 = (value: number) => Math.round(value * 1000) / 1000;
 export const fixed = (value: number, digits = 1) => value.toFixed(digits);

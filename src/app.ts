@@ -1,4 +1,6 @@
 // Composition root: wires every part into one Koa app. No environment reads, no I/O.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { RouterContext } from '@koa/router';
 import type { Redis } from 'ioredis';
 import type { JWK } from 'jose';
 import Koa from 'koa';
@@ -11,6 +13,7 @@ import { LoginThrottle, type ThrottleLimits } from './accounts/login-throttle.ts
 import { PasskeyChallenges } from './accounts/passkey-challenges.ts';
 import { Passkeys, passkeyAmr } from './accounts/passkeys.ts';
 import { PasswordHasher } from './accounts/passwords.ts';
+import { ProfileCache, type ProfileChangeChannel } from './accounts/profile-cache.ts';
 import { SecondFactors } from './accounts/second-factors.ts';
 import { UpstreamAccounts } from './accounts/upstream-accounts.ts';
 import { apiRoutes } from './api/me.ts';
@@ -25,12 +28,13 @@ import { brandAssets, brandLocals } from './http/brand.ts';
 import { CsrfTokens, sameOriginOnly } from './http/csrf.ts';
 import { errorMapper, koaErrorLogger, providerErrors } from './http/errors.ts';
 import { healthRoutes } from './http/health.ts';
-import { pinToIssuer } from './http/issuer-host.ts';
+import { issuerPin, pinToIssuer } from './http/issuer-host.ts';
 import { knownMethodsOnly } from './http/known-methods.ts';
 import { languageChoice } from './http/language.ts';
 import { LinkCookies } from './http/link-cookies.ts';
-import { requestContext, requestInfo } from './http/request-context.ts';
-import { securityHeaders } from './http/security-headers.ts';
+import { machineRequests } from './http/machine-requests.ts';
+import { RequestState, requestContext, requestInfo } from './http/request-context.ts';
+import { securityHeaderSet } from './http/security-headers.ts';
 import { VIEWS_DIR, Views } from './http/views.ts';
 import { InteractionKit } from './interactions/interaction-kit.ts';
 import { passkeyInteractionRoutes } from './interactions/passkey-routes.ts';
@@ -46,7 +50,7 @@ import { mailNotices } from './mail/account-notices.ts';
 import { createMailer } from './mail/create-mailer.ts';
 import type { Mailer } from './mail/mailer.ts';
 import { createMetrics } from './metrics/create-metrics.ts';
-import { requestMetrics } from './metrics/http-metrics.ts';
+import { countResponse, requestMetrics } from './metrics/http-metrics.ts';
 import type { Metrics } from './metrics/metrics.ts';
 import { metricsRoute } from './metrics/metrics-endpoint.ts';
 import { countTokenEvents } from './metrics/provider-metrics.ts';
@@ -93,6 +97,8 @@ export interface AppDeps {
   cookieKeys: readonly string[];
   /** Outage tracking for Postgres and Redis (from boot); absent, outages are not logged. */
   outages?: StoreOutages;
+  /** Account changes told to every instance (from boot); absent, only this one hears of them. */
+  profileChanges?: ProfileChangeChannel;
   /** Overrides the sign-in and sign-up throttles (tests). */
   throttleLimits?: ThrottleLimits;
   /** Ends an account's other sessions after its password changed (see AccountPageDeps). */
@@ -110,6 +116,8 @@ export interface AppDeps {
 }
 
 export interface LatchkeyApp {
+  /** The Node request handler: machine endpoints straight to the provider, the rest to `app`. */
+  handle(req: IncomingMessage, res: ServerResponse): void;
   app: Koa;
   provider: Provider;
   accounts: AccountService;
@@ -148,10 +156,36 @@ const MACHINE_ENDPOINTS: ReadonlySet<string> = new Set([
   ROUTES.jwks,
   ROUTES.pushed_authorization_request,
   ROUTES.device_authorization,
+  ROUTES.userinfo,
 ]);
 
 function isProviderPath(path: string): boolean {
   return PROVIDER_PATHS.some((p) => path === p || path.startsWith(`${p}/`));
+}
+
+/** Provider paths none of our routers serve (ours: the device page, ROUTES.code_verification). */
+function isProviderOnlyPath(path: string): boolean {
+  const device = ROUTES.code_verification;
+  return isProviderPath(path) && path !== device && !path.startsWith(`${device}/`);
+}
+
+type Step<C> = (ctx: C, next: () => Promise<unknown>) => unknown;
+
+/** Middleware run one after the other, as app.use would, as one middleware. */
+function inOrder<C>(
+  middleware: readonly Step<C>[],
+): (ctx: C, next: () => Promise<unknown>) => Promise<void> {
+  return (ctx, next) => {
+    const run = async (i: number): Promise<void> => {
+      const current = middleware[i];
+      if (current === undefined) {
+        await next();
+        return;
+      }
+      await current(ctx, () => run(i + 1));
+    };
+    return run(0);
+  };
 }
 
 export function createApp(deps: AppDeps): LatchkeyApp {
@@ -183,6 +217,14 @@ export function createApp(deps: AppDeps): LatchkeyApp {
   );
   const tokens = new EmailTokens(db);
   const notices = mailNotices(mailer, config.issuer);
+  // Profiles for the claims of tokens and userinfo, dropped on every instance when one changes.
+  const profiles = new ProfileCache({
+    ttlSeconds: config.claimsCacheSeconds,
+    ...(deps.profileChanges ? { channel: deps.profileChanges } : {}),
+    onPublishError: (error) =>
+      logger.warn({ err: error }, 'account change not told to the other instances'),
+  });
+  const profileChanged = (accountId: string) => profiles.changed(accountId);
   const accounts = new AccountService({
     dataSource: db,
     hasher,
@@ -190,6 +232,7 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     tokens,
     notices,
     audit: auditLog,
+    profileChanged,
   });
   const ownership = new EmailOwnership({
     dataSource: db,
@@ -198,6 +241,7 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     throttle,
     hasher,
     audit: auditLog,
+    profileChanged,
   });
   // TOTP secrets are sealed with the same key-encryption keys as the signing keys.
   const factors = new SecondFactors({
@@ -219,7 +263,7 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     audit: auditLog,
   });
   const linkCookies = new LinkCookies(https);
-  const upstreamAccounts = new UpstreamAccounts(db, auditLog);
+  const upstreamAccounts = new UpstreamAccounts(db, auditLog, { profileChanged });
   const consents = new ConsentStore(db);
   const upstreams = timeUpstreams(
     createUpstreams(
@@ -267,7 +311,7 @@ export function createApp(deps: AppDeps): LatchkeyApp {
       prefix: oidcPrefix,
       graceSeconds: config.refreshReuseGraceSeconds,
     }),
-    findAccount: findAccount(accounts),
+    findAccount: findAccount(accounts, profiles),
     consents,
     resourceServers: deps.resourceServers,
     pages: oidcPages(views),
@@ -294,10 +338,7 @@ export function createApp(deps: AppDeps): LatchkeyApp {
   });
   // The provider is a Koa app of its own: give its context our request id, logger and nonce.
   provider.use(async (ctx, next) => {
-    const info = requestInfo(ctx.req);
-    ctx.state.requestId = info?.id;
-    ctx.state.nonce = info?.nonce;
-    ctx.state.log = info?.log ?? logger;
+    ctx.state = new RequestState(requestInfo(ctx.req), logger);
     await next();
   });
   providerErrors(provider, { views, logger, outages: deps.outages });
@@ -438,25 +479,31 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     keys: [...deps.cookieKeys],
   });
   app.on('error', koaErrorLogger(logger));
-  const headers = securityHeaders({
+  const headerSet = securityHeaderSet({
     https,
     formTargets: [...origins, ...upstreamOrigins(config.upstreams)],
     imageOrigins: clientLogoOrigins(clients),
   });
+  const headers = headerSet.middleware();
   const handle = provider.callback();
+  // Endpoints only programs call (tokens, keys, discovery) answer JSON in the provider's own
+  // words: they skip the Koa app and its page machinery (language, error pages, our routers).
+  const machine = machineRequests({
+    paths: MACHINE_ENDPOINTS,
+    logger,
+    trustProxy: config.trustProxy,
+    trustProxyHops: config.trustProxyHops,
+    pin: issuerPin(config.issuer, config.trustProxy),
+    headers: headerSet,
+    provider: handle,
+    ...(metrics.enabled
+      ? { onRequest: (req, res, path) => countResponse(metrics, path, req, res) }
+      : {}),
+  });
   if (metrics.enabled) app.use(requestMetrics(metrics, PROVIDER_PATHS));
   app.use(requestContext(logger, { trustProxy: config.trustProxy }));
   app.use(pinToIssuer(config.issuer, config.trustProxy));
   if (metrics.enabled && config.metrics.token) app.use(metricsRoute(metrics, config.metrics.token));
-  // Endpoints only programs call (tokens, keys, discovery) answer JSON in the provider's own
-  // words: they skip the page machinery (language, error pages, our routers) and go straight in.
-  app.use(async (ctx, next) => {
-    if (!MACHINE_ENDPOINTS.has(ctx.path)) return next();
-    await headers(ctx, async () => {
-      ctx.respond = false;
-      await handle(ctx.req, ctx.res);
-    });
-  });
   app.use(languageChoice({ https, product: config.brand.product }));
   app.use(errorMapper(views, deps.outages));
   app.use(headers);
@@ -469,21 +516,27 @@ export function createApp(deps: AppDeps): LatchkeyApp {
   );
   app.use(health.routes());
   app.use(description);
-  app.use(interactions.routes());
-  app.use(interactions.allowedMethods());
-  app.use(secondStepPages.routes());
-  app.use(secondStepPages.allowedMethods());
-  app.use(passkeyPages.routes());
-  app.use(passkeyPages.allowedMethods());
-  app.use(upstreamPages.routes());
-  app.use(upstreamPages.allowedMethods());
-  app.use(account.routes());
-  app.use(account.allowedMethods());
-  app.use(emailPages.routes());
-  app.use(emailPages.allowedMethods());
-  app.use(api.routes());
-  app.use(api.allowedMethods());
-  app.use(deviceRouter.routes());
+  // Our pages and APIs. The provider's own paths (authorize, logout, ...) skip matching them.
+  const ourRoutes = inOrder<RouterContext>([
+    interactions.routes(),
+    interactions.allowedMethods(),
+    secondStepPages.routes(),
+    secondStepPages.allowedMethods(),
+    passkeyPages.routes(),
+    passkeyPages.allowedMethods(),
+    upstreamPages.routes(),
+    upstreamPages.allowedMethods(),
+    account.routes(),
+    account.allowedMethods(),
+    emailPages.routes(),
+    emailPages.allowedMethods(),
+    api.routes(),
+    api.allowedMethods(),
+    deviceRouter.routes(),
+  ]);
+  app.use<Koa.DefaultState, RouterContext>((ctx, next) =>
+    isProviderOnlyPath(ctx.path) ? next() : ourRoutes(ctx, next),
+  );
 
   app.use(async (ctx, next) => {
     if (!isProviderPath(ctx.path)) return next();
@@ -494,7 +547,11 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     await handle(ctx.req, ctx.res);
   });
 
+  const pages = app.callback();
   return {
+    handle(req, res) {
+      if (!machine(req, res)) void pages(req, res);
+    },
     app,
     provider,
     accounts,

@@ -2,9 +2,11 @@
 import type { Redis } from 'ioredis';
 import type { JWK } from 'jose';
 import type { DataSource } from 'typeorm';
+import type { ProfileChangeChannel } from './accounts/profile-cache.ts';
 import type { Config } from './config.ts';
 import { createDataSource } from './db/data-source.ts';
 import { ensureDatabase, migrate } from './db/migrate.ts';
+import { RedisProfileChanges } from './db/profile-changes.ts';
 import { createRedis } from './db/redis.ts';
 import { StoreOutages } from './db/store-outages.ts';
 import { loadCookieKeys } from './keys/cookie-keys.ts';
@@ -26,6 +28,8 @@ export interface Resources {
   cookieKeys: string[];
   /** Outages of Postgres and Redis after boot: logged once each, probed until they end. */
   outages: StoreOutages;
+  /** Account changes told to every instance (cached profiles are dropped). */
+  profileChanges: ProfileChangeChannel;
   close(): Promise<void>;
 }
 
@@ -115,12 +119,16 @@ export async function connect(config: Config, logger: Logger): Promise<Resources
   let outages: StoreOutages | undefined;
   const db = await connectDatabase(config, logger, (error) => outages?.failed('postgres', error));
   const redis = createRedis(config.redisUrl);
+  // Pub/sub needs a connection of its own; its failures show on the main one.
+  const subscriber = createRedis(config.redisUrl);
+  subscriber.on('error', () => {});
   // ioredis reconnects by itself; without a listener it would print each failure to stderr.
   redis.on('error', (error: Error) => outages?.failed('redis', error));
   redis.on('close', () => outages?.failed('redis', new Error('connection closed')));
   redis.on('ready', () => outages?.answered('redis'));
   try {
     await reaching(`Redis at ${describeUrl(config.redisUrl)}`, () => redis.connect());
+    await reaching(`Redis at ${describeUrl(config.redisUrl)}`, () => subscriber.connect());
     const { jwks, cookieKeys } = await loadKeys(db, config, logger);
     logger.info(
       {
@@ -149,14 +157,20 @@ export async function connect(config: Config, logger: Logger): Promise<Resources
       jwks,
       cookieKeys,
       outages: tracked,
+      profileChanges: new RedisProfileChanges(
+        redis,
+        subscriber,
+        `${config.redisKeyPrefix}profile-changed`,
+      ),
       async close() {
         // Closing our own connections is not an outage.
         tracked.close();
-        await Promise.allSettled([redis.quit(), db.destroy()]);
+        await Promise.allSettled([redis.quit(), subscriber.quit(), db.destroy()]);
       },
     };
   } catch (error) {
     redis.disconnect();
+    subscriber.disconnect();
     await db.destroy();
     throw error;
   }

@@ -69,6 +69,8 @@ export interface Config {
   readonly refreshReuseGraceSeconds: number;
   /** How recent a sign-in must be for a password change or removing a sign-in method. */
   readonly recentSignInSeconds: number;
+  /** How long a profile read for the claims of tokens and userinfo is reused; 0: never. */
+  readonly claimsCacheSeconds: number;
   /** Device sign-in (RFC 8628): code lifetime, polling interval and the wrong-code throttle. */
   readonly device: DeviceSettings;
   /** Logout tokens may be sent to loopback and private-network addresses (apps beside Latchkey). */
@@ -237,6 +239,7 @@ export function loadConfig(env: Env = process.env): Config {
     upstreamTimeoutMs: r.integer('UPSTREAM_TIMEOUT_MS', 500, 60_000),
     refreshReuseGraceSeconds: r.integer('REFRESH_REUSE_GRACE_SECONDS', 0, 300),
     recentSignInSeconds: r.integer('RECENT_SIGN_IN_SECONDS', 30, 3600),
+    claimsCacheSeconds: r.integer('CLAIMS_CACHE_SECONDS', 0, 3600),
     device: {
       codeTtlSeconds: r.integer('DEVICE_CODE_TTL_SECONDS', 2, 1800),
       pollIntervalSeconds: r.integer('DEVICE_POLL_INTERVAL_SECONDS', 1, 60),

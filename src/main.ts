@@ -51,7 +51,7 @@ async function main(): Promise<void> {
   }
 
   const latchkey = createApp({ config, logger, ...resources });
-  const handle = latchkey.app.callback();
+  const handle = latchkey.handle;
   // While draining, every answer says Connection: close, so keep-alive clients move away (to
   // another instance) after their current request instead of sending more on this connection.
   let draining = false;

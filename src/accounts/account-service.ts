@@ -67,6 +67,7 @@ const refusedPassword = (error: unknown) =>
 
 export class AccountService {
   readonly #accounts: AccountRepository;
+  readonly #profileChanged: (accountId: string) => void;
   readonly #hasher: PasswordHasher;
   readonly #throttle: LoginThrottle;
   readonly #tokens: EmailTokens;
@@ -80,8 +81,11 @@ export class AccountService {
     tokens: EmailTokens;
     notices: AccountNotices;
     audit: AuditLog;
+    /** Told after every write to an account (profile-cache.ts drops what it holds). */
+    profileChanged?: (accountId: string) => void;
   }) {
     this.#accounts = new AccountRepository(deps.dataSource);
+    this.#profileChanged = deps.profileChanged ?? (() => {});
     this.#hasher = deps.hasher;
     this.#throttle = deps.throttle;
     this.#tokens = deps.tokens;
@@ -126,8 +130,11 @@ export class AccountService {
       }
       throw error;
     }
-    if (created) this.#notices.confirmAddress(email, created.token);
-    else this.#notices.signUpAttempted(email);
+    if (created) {
+      // An unconfirmed sign-up of the same address takes the new name.
+      this.#profileChanged(created.accountId);
+      this.#notices.confirmAddress(email, created.token);
+    } else this.#notices.signUpAttempted(email);
     this.#audit.record(
       created
         ? { type: 'sign_up', accountId: created.accountId, details: { method: 'password' } }
@@ -221,6 +228,7 @@ export class AccountService {
       throw error;
     }
     await this.#accounts.update(accountId, { passwordHash });
+    this.#profileChanged(accountId);
   }
 
   async findProfile(id: string): Promise<Profile | undefined> {
@@ -267,6 +275,7 @@ export class AccountService {
     const issue = passwordProblem(password, account.email ?? undefined, account.name ?? undefined);
     if (issue) throw new InvalidInput({ password: issue });
     await this.#accounts.update(accountId, { passwordHash: await this.#hasher.hash(password) });
+    this.#profileChanged(accountId);
     // A reset link sent before the change must not undo it.
     await this.#tokens.revoke('reset', accountId);
   }
@@ -331,6 +340,7 @@ export class AccountService {
     if (Object.keys(update).length === 0) return toProfile(account);
     Object.assign(account, update);
     const saved = await this.#accounts.save(account);
+    this.#profileChanged(accountId);
     return toProfile(saved);
   }
 

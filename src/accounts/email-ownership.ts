@@ -37,6 +37,7 @@ export class EmailOwnership {
   readonly #throttle: LoginThrottle;
   readonly #hasher: PasswordHasher;
   readonly #audit: AuditLog;
+  readonly #profileChanged: (accountId: string) => void;
 
   constructor(deps: {
     dataSource: DataSource;
@@ -45,8 +46,11 @@ export class EmailOwnership {
     throttle: LoginThrottle;
     hasher: PasswordHasher;
     audit: AuditLog;
+    /** Told after every committed write to an account (profile-cache.ts). */
+    profileChanged?: (accountId: string) => void;
   }) {
     this.#db = deps.dataSource;
+    this.#profileChanged = deps.profileChanged ?? (() => {});
     this.#accounts = new AccountRepository(deps.dataSource);
     this.#tokens = deps.tokens;
     this.#notices = deps.notices;
@@ -147,6 +151,7 @@ export class EmailOwnership {
         if (isUniqueViolation(error)) throw new EmailTaken();
         throw error;
       });
+    this.#profileChanged(outcome.profile.id);
     if (outcome.changed) this.#notices.emailChanged(outcome.changed, outcome.profile.email ?? '');
     this.#audit.record({
       type: 'email.confirmed',
@@ -205,6 +210,7 @@ export class EmailOwnership {
       return { profile: toProfile(saved), sameBrowser: used.sameBrowser, passwordless: false };
     });
     this.#audit.record({ type: 'password.reset', accountId: outcome.profile.id });
+    this.#profileChanged(outcome.profile.id);
     return outcome;
   }
 }

@@ -38,10 +38,17 @@ function cleanEmail(email: string | null): string | null {
 export class UpstreamAccounts {
   readonly #db: DataSource;
   readonly #audit: AuditLog;
+  readonly #profileChanged: (accountId: string) => void;
 
-  constructor(db: DataSource, audit: AuditLog) {
+  /** `profileChanged` is told after every committed write to an account (profile-cache.ts). */
+  constructor(
+    db: DataSource,
+    audit: AuditLog,
+    options: { profileChanged?: (accountId: string) => void } = {},
+  ) {
     this.#db = db;
     this.#audit = audit;
+    this.#profileChanged = options.profileChanged ?? (() => {});
   }
 
   #created(profile: Profile, upstream: string): void {
@@ -78,6 +85,8 @@ export class UpstreamAccounts {
     if (outcome.kind === 'signed-in' && outcome.created) {
       this.#created(outcome.profile, identity.upstream);
     }
+    // The upstream's name and picture may have replaced ours.
+    if (outcome.kind === 'signed-in') this.#profileChanged(outcome.profile.id);
     return outcome;
   }
 
@@ -169,6 +178,7 @@ export class UpstreamAccounts {
       accountId,
       details: { upstream: identity.upstream },
     });
+    this.#profileChanged(accountId);
     return profile;
   }
 

@@ -2,6 +2,7 @@
 import type { AccountClaims, FindAccount } from 'oidc-provider';
 import type { Profile } from '../accounts/account.ts';
 import type { AccountService } from '../accounts/account-service.ts';
+import type { ProfileCache } from '../accounts/profile-cache.ts';
 
 export const CLAIMS_BY_SCOPE = {
   openid: ['sub'],
@@ -24,9 +25,11 @@ export function claimsForScopes(profile: Profile, scopes: ReadonlySet<string>): 
   return claims;
 }
 
-export function findAccount(accounts: AccountService): FindAccount {
+/** The account behind a session or token; its profile from `cache` while that is fresh. */
+export function findAccount(accounts: AccountService, cache?: ProfileCache): FindAccount {
+  const load = (id: string) => accounts.findProfile(id);
   return async (_ctx, sub) => {
-    const profile = await accounts.findProfile(sub);
+    const profile = await (cache ? cache.get(sub, load) : load(sub));
     if (!profile) return undefined;
     return {
       accountId: profile.id,

@@ -1,6 +1,6 @@
 // How oidc-provider records are named in Redis: record keys (hashed for bearer secrets), and the
 // uid, user-code, grant and account indexes.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** Models whose records belong to a grant and go when the grant is revoked. */
 export const GRANTABLE: ReadonlySet<string> = new Set([
@@ -30,7 +30,7 @@ export const HASHED_MODELS: ReadonlySet<string> = new Set([
 /** The part of a record key after the model name: a SHA-256 of the id for HASHED_MODELS. */
 export function storageId(prefix: string, model: string, id: string): string {
   if (!HASHED_MODELS.has(model)) return id;
-  return createHash('sha256').update(`${prefix}${model}:${id}`).digest('base64url');
+  return hash('sha256', `${prefix}${model}:${id}`, 'base64url');
 }
 
 /** The key of a record by the id it is stored under (storageId), e.g. from an index. */
@@ -44,8 +44,7 @@ export function recordKey(prefix: string, model: string, id: string): string {
 
 /** Device-flow user codes are typed by people and guessable from a dump unless hashed too. */
 export function userCodeKey(prefix: string, userCode: string): string {
-  const hash = createHash('sha256').update(`${prefix}userCode:${userCode}`).digest('base64url');
-  return `${prefix}userCode:${hash}`;
+  return `${prefix}userCode:${hash('sha256', `${prefix}userCode:${userCode}`, 'base64url')}`;
 }
 
 export function grantIndexKey(prefix: string, grantId: string): string {

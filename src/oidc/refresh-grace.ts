@@ -22,7 +22,7 @@
 import {
   createCipheriv,
   createDecipheriv,
-  createHash,
+  hash,
   hkdfSync,
   randomBytes,
   randomUUID,
@@ -114,10 +114,8 @@ export class RefreshGrace {
   }
 
   #slot(ctx: KoaContextWithOIDC, value: string): Slot {
-    const hash = createHash('sha256')
-      .update(`${this.#prefix}refreshGrace:${value}`)
-      .digest('base64url');
-    const answerKey = `${this.#prefix}refreshGrace:${hash}`;
+    const answerId = hash('sha256', `${this.#prefix}refreshGrace:${value}`, 'base64url');
+    const answerKey = `${this.#prefix}refreshGrace:${answerId}`;
     const key = Buffer.from(
       hkdfSync('sha256', value, this.#prefix, 'latchkey refresh grace answer', 32),
     );

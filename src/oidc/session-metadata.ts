@@ -108,6 +108,9 @@ export class SessionMetadata {
     const key = metaKey(this.#prefix, 'Grant', grantId);
     const now = at.now ?? Date.now();
     if (!this.#enabled && !at.deviceFlow) return;
+    // Written or touched here within the interval: it exists, and activity would write nothing.
+    const last = this.#recent.get(key);
+    if (this.#enabled && last !== undefined && now - last < this.#activityMs) return;
     if (await this.#redis.exists(key)) return this.activity('Grant', grantId, now);
     this.#recent.set(key, now);
     const flow = at.deviceFlow ? ['flow', 'device'] : [];

@@ -351,7 +351,7 @@ describe('hostile and malformed requests', () => {
       const original = console.error;
       console.error = (...args: unknown[]) => printed.push(args.map(String).join(' '));
       try {
-        for (const path of ['/token', '/userinfo', '/token/introspection', '/logout']) {
+        for (const path of ['/token', '/userinfo', '/token/introspection', '/logout/confirm']) {
           await resetMidRequest(path);
         }
       } finally {

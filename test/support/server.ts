@@ -181,7 +181,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     throw error;
   });
   const { config, logs, resources, latchkey } = booted;
-  server.on('request', latchkey.app.callback());
+  server.on('request', latchkey.handle);
   registerMailbox(issuer, catcherMailbox(mail));
 
   return {

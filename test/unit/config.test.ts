@@ -60,6 +60,7 @@ describe('loadConfig', () => {
         upstreamOrder: ['google', 'facebook', 'x'],
         upstreamTimeoutMs: 10000,
         refreshReuseGraceSeconds: 30,
+        claimsCacheSeconds: 60,
         recentSignInSeconds: 300,
         device: {
           codeTtlSeconds: 600,
@@ -113,6 +114,7 @@ describe('loadConfig', () => {
         ALLOW_INSECURE_ISSUER: '0',
         SHUTDOWN_TIMEOUT_MS: '600000',
         REFRESH_REUSE_GRACE_SECONDS: ' 0 ',
+        CLAIMS_CACHE_SECONDS: ' 5 ',
         DEVICE_CODE_TTL_SECONDS: '300',
         DEVICE_POLL_INTERVAL_SECONDS: '10',
         DEVICE_CODE_ATTEMPTS_PER_SESSION: '5',
@@ -156,6 +158,7 @@ describe('loadConfig', () => {
         upstreamOrder: ['google', 'facebook', 'x'],
         upstreamTimeoutMs: 10000,
         refreshReuseGraceSeconds: 0,
+        claimsCacheSeconds: 5,
         recentSignInSeconds: 300,
         device: {
           codeTtlSeconds: 300,
@@ -355,6 +358,13 @@ describe('loadConfig', () => {
         'AUDIT_RETENTION_DAYS must be an integer from 1 to 36500 (got "0")',
         'AUDIT_FLUSH_MS must be an integer from 10 to 10000 (got "5")',
         'AUDIT_BUFFER_LIMIT must be an integer from 100 to 1000000 (got "lots")',
+      ]);
+    });
+
+    it('keeps the claims cache within an hour, 0 turning it off', () => {
+      expect(loadConfig({ CLAIMS_CACHE_SECONDS: '0' }).claimsCacheSeconds).to.equal(0);
+      expect(problemsOf({ CLAIMS_CACHE_SECONDS: '3601' })).to.deep.equal([
+        'CLAIMS_CACHE_SECONDS must be an integer from 0 to 3600 (got "3601")',
       ]);
     });
 
