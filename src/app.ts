@@ -77,6 +77,7 @@ import {
   leaveAccountNotice,
 } from './self-service/account-routes.ts';
 import { emailRoutes } from './self-service/email-routes.ts';
+import { nameRoute } from './tracing/route-name.ts';
 import { UpstreamAttempts } from './upstreams/attempts.ts';
 import {
   createUpstreams,
@@ -535,7 +536,12 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     deviceRouter.routes(),
   ]);
   app.use<Koa.DefaultState, RouterContext>((ctx, next) =>
-    isProviderOnlyPath(ctx.path) ? next() : ourRoutes(ctx, next),
+    isProviderOnlyPath(ctx.path)
+      ? next()
+      : ourRoutes(ctx, () => {
+          nameRoute(ctx);
+          return next();
+        }).finally(() => nameRoute(ctx)),
   );
 
   app.use(async (ctx, next) => {
