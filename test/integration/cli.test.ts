@@ -11,6 +11,7 @@ import {
   dropNamespace,
   TEST_CLIENTS,
   TEST_DATABASE_URL,
+  TEST_REDIS_URL,
   uniqueNamespace,
 } from '../support/server.ts';
 
@@ -44,6 +45,7 @@ describe('admin CLI', function () {
       env: {
         DATABASE_URL: TEST_DATABASE_URL,
         DATABASE_SCHEMA: namespace,
+        REDIS_URL: TEST_REDIS_URL,
         BCRYPT_COST: '4',
         CLIENTS_FILE: clientsFile,
         RESOURCE_SERVERS_FILE: serversFile,
