@@ -56,6 +56,10 @@ export const USAGE = `Usage: npm run bench -- [options]
   --together                run each flow at the same time as its NAME-bare twin (each with
                             its own workers) rather than taking turns: on a machine others
                             load too, both servers then see exactly the same moments
+  --rate OPS                start at most OPS operations per second in each flow (the workers
+                            take evenly spaced start times; one that falls behind starts at
+                            once): servers compared at the same load rather than each at its
+                            own saturation, where a faster server also batches more per wake-up
   --accounts N              accounts to sign up first (default 16, or 0 with --login)
   --login EMAIL:PASSWORD    use an existing account (repeatable)
   --json                    print the results as JSON instead of tables
@@ -96,6 +100,8 @@ export interface Options {
   reference: boolean;
   /** Each flow runs at the same time as its reference twin (--together). */
   together: boolean;
+  /** Operations started per second in each flow (--rate), or undefined: back to back. */
+  rate: number | undefined;
   /** The client a TV signs in as in the device flow (grant type device_code, public). */
   deviceClientId: string;
   signUps: number;
@@ -165,6 +171,7 @@ export function parseOptions(argv: string[]): Options | 'help' {
       duration: string,
       warmup: string,
       rounds: string,
+      rate: string,
       concurrency: string,
       flows: string,
       accounts: string,
@@ -318,6 +325,7 @@ export function parseOptions(argv: string[]): Options | 'help' {
     flows: flows as FlowName[],
     reference,
     together: values.together ?? false,
+    rate: values.rate === undefined ? undefined : number(values, 'rate', 0, { min: 1 }),
     deviceClientId: values['device-client-id'] ?? 'bench-tv',
     signUps,
     logins,

@@ -36,13 +36,18 @@ export function combinePhases(phases: readonly PhaseResult[]): PhaseResult {
   };
 }
 
-/** Runs every worker's operation back to back until `seconds` have passed. */
+/**
+ * Runs every worker's operation back to back until `seconds` have passed, or, with `rate`, at
+ * most `rate` operations started per second: the n-th start is due n/rate seconds after the
+ * phase began and goes to whichever worker is free; a start that is already due goes at once.
+ */
 export async function runPhase(
   flow: Flow,
   operations: Operation[],
   seconds: number,
   http: HttpClient,
   serverPid: number | undefined,
+  rate?: number,
 ): Promise<PhaseResult> {
   const recorder = new PhaseRecorder();
   let requests = 0;
@@ -57,10 +62,19 @@ export async function runPhase(
   http.listeners.add(listener);
   const started = performance.now();
   const deadline = started + seconds * 1000;
+  const intervalMs = rate === undefined ? 0 : 1000 / rate;
+  let starts = 0;
+  const due = async (): Promise<void> => {
+    if (intervalMs === 0) return;
+    const wait = started + starts++ * intervalMs - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  };
   try {
     await Promise.all(
       operations.map(async (_, worker) => {
         while (performance.now() < deadline && !interrupt.signal.aborted) {
+          await due();
+          if (performance.now() >= deadline || interrupt.signal.aborted) break;
           const t0 = performance.now();
           try {
             await (operations[worker] as Operation)();

@@ -87,6 +87,8 @@ export interface Report {
     rounds: number;
     /** Each flow ran at the same time as its reference twin. */
     together: boolean;
+    /** Operations started per second in each flow (--rate), or null: back to back. */
+    rate: number | null;
     accounts: number;
   };
   flows: FlowResult[];
@@ -181,7 +183,7 @@ export function printReport(report: Report): void {
         : ''
     }`,
     `${env.os}, Node ${env.node}, ${env.cpus} x ${env.cpuModel}, ${env.memoryGiB} GiB, load ${env.loadAverage.join(' ')} at start`,
-    `${settings.concurrency} workers, ${settings.warmupSeconds} s warm-up + ${settings.durationSeconds} s per flow${settings.rounds > 1 ? ` in each of ${settings.rounds} rounds (flows take turns)` : ''}${settings.together ? ', each flow at the same time as its reference' : ''}, ${settings.accounts} accounts`,
+    `${settings.concurrency} workers, ${settings.warmupSeconds} s warm-up + ${settings.durationSeconds} s per flow${settings.rounds > 1 ? ` in each of ${settings.rounds} rounds (flows take turns)` : ''}${settings.together ? ', each flow at the same time as its reference' : ''}${settings.rate === null ? '' : `, at most ${settings.rate} operations started per second in each flow`}, ${settings.accounts} accounts`,
     '',
   );
   const header = ['flow', 'ops', 'ops/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'errors'];

@@ -239,7 +239,7 @@ async function run(options: Options): Promise<number> {
           progress(`${names}: warming up for ${options.warmupS} s...`);
           await Promise.all(
             turn.map(({ flow, operations }) =>
-              runPhase(flow, operations, options.warmupS, http, flowPid(flow.name)),
+              runPhase(flow, operations, options.warmupS, http, flowPid(flow.name), options.rate),
             ),
           );
           checkInterrupted();
@@ -247,7 +247,7 @@ async function run(options: Options): Promise<number> {
         progress(`${names}: measuring for ${options.durationS} s${of}...`);
         const results = await Promise.all(
           turn.map(({ flow, operations }) =>
-            runPhase(flow, operations, options.durationS, http, flowPid(flow.name)),
+            runPhase(flow, operations, options.durationS, http, flowPid(flow.name), options.rate),
           ),
         );
         turn.forEach((t, i) => {
@@ -277,6 +277,7 @@ async function run(options: Options): Promise<number> {
         durationSeconds: options.durationS,
         rounds: options.rounds,
         together: options.together,
+        rate: options.rate ?? null,
         accounts: accounts.length,
       },
       flows,
