@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import pg from 'pg';
 import type { DataSource } from 'typeorm';
 import { AccountRepository, isUniqueViolation } from '../../src/accounts/account-repository.ts';
+import { AccountService } from '../../src/accounts/account-service.ts';
 import { createDataSource } from '../../src/db/data-source.ts';
 import { ensureDatabase, migrate } from '../../src/db/migrate.ts';
 import { dropNamespace, TEST_DATABASE_URL, uniqueNamespace } from '../support/server.ts';
@@ -76,6 +77,10 @@ describe('AccountRepository', () => {
   });
 });
 
+/** An AccountService for its profile reads, which use nothing but the data source. */
+const profilesOf = (dataSource: DataSource) =>
+  new AccountService({ dataSource } as unknown as ConstructorParameters<typeof AccountService>[0]);
+
 // DATABASE_READ_URL: a database of its own plays the replica here, holding a different row under
 // the same id, so each read shows which server answered it.
 describe('AccountRepository with a read replica', () => {
@@ -119,6 +124,34 @@ describe('AccountRepository with a read replica', () => {
     expect((await accounts.byId(written.id))?.name).to.equal('Ada');
     expect((await accounts.byEmail('ada@example.com'))?.name).to.equal('Ada');
     expect((await new AccountRepository(primary).byId(written.id))?.name).to.equal('Ada');
+  });
+
+  it('gives claims from the primary for an account the replica lacks, or when the replica fails', async () => {
+    const signedUp = await new AccountRepository(replicated).insert(fields('new@example.com'));
+    const service = profilesOf(replicated);
+    expect((await service.findProfileOnReplica(signedUp.id))?.email).to.equal('new@example.com');
+
+    // A "replica" without Latchkey's tables: every read there fails.
+    const broken = new URL(TEST_DATABASE_URL);
+    broken.pathname = '/postgres';
+    const failing = createDataSource({
+      databaseUrl: TEST_DATABASE_URL,
+      databaseReadUrl: broken.toString(),
+      databaseSchema: namespace,
+    });
+    await failing.initialize();
+    try {
+      const error = await new AccountRepository(failing).byIdOnReplica(signedUp.id).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).to.be.instanceOf(Error);
+      expect((await profilesOf(failing).findProfileOnReplica(signedUp.id))?.id).to.equal(
+        signedUp.id,
+      );
+    } finally {
+      await failing.destroy();
+    }
   });
 
   it('reads byIdOnReplica from the primary when there is no replica', async () => {
