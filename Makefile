@@ -13,7 +13,7 @@ MODE ?=
 # it needs no Node or promtool on the host).
 CHECK_PARTS := lint typecheck observability
 
-.PHONY: help deps install run down logs demo demo-check lint typecheck test test-local test-docker check image image-check arm64-check
+.PHONY: help deps install run down logs demo demo-check lint typecheck test test-local test-docker scale-test check image image-check arm64-check
 
 help: ## list the targets
 	@echo "Latchkey: make <target>"
@@ -57,6 +57,9 @@ test-local: ## every test on this machine, against local Postgres and Redis (mak
 
 test-docker: ## every test in a tests container against the compose stack, then tear down (make test MODE=docker)
 	@$(MAKE) --no-print-directory test MODE=docker
+
+scale-test: ## three instances behind HAProxy (docker/compose.scale.yml): flows across instances, then one killed under load; tears down
+	@bash scripts/scale-test.sh
 
 image: ## build the production image latchkey:local
 	docker build -t latchkey:local .

@@ -37,6 +37,8 @@ export interface Config {
   readonly issuer: string;
   readonly port: number;
   readonly databaseUrl: string;
+  /** A read replica of DATABASE_URL for the account reads behind claims; undefined: the primary. */
+  readonly databaseReadUrl: string | undefined;
   /** Postgres schema holding Latchkey's tables. */
   readonly databaseSchema: string;
   readonly redisUrl: string;
@@ -179,6 +181,17 @@ function readProxyHops(r: Reader, trustProxy: boolean): number {
   return value;
 }
 
+/** DATABASE_READ_URL: optional; a streaming replica of DATABASE_URL's database. */
+function readReplicaUrl(r: Reader): string | undefined {
+  const text = r.raw('DATABASE_READ_URL');
+  if (text === undefined) return undefined;
+  const parsed = URL.parse(text);
+  if (!parsed || (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:')) {
+    r.problems.push('DATABASE_READ_URL must be a postgres: or postgresql: URL');
+  }
+  return text;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const r = new Reader(env);
 
@@ -219,6 +232,7 @@ export function loadConfig(env: Env = process.env): Config {
     issuer,
     port,
     databaseUrl: r.url('DATABASE_URL', ['postgres:', 'postgresql:']),
+    databaseReadUrl: readReplicaUrl(r),
     databaseSchema: schema,
     redisUrl: r.url('REDIS_URL', ['redis:', 'rediss:']),
     redisKeyPrefix,

@@ -38,6 +38,23 @@ export class AccountRepository {
     return isUuid(id) ? this.#rows.findOneBy({ id }) : Promise.resolve(null);
   }
 
+  /**
+   * Like byId, from the read replica when the data source has one (DATABASE_READ_URL), else from
+   * the primary. The replica may lag: callers use it only where an older row is acceptable.
+   */
+  async byIdOnReplica(id: string): Promise<Account | null> {
+    if (!isUuid(id)) return null;
+    const runner = this.#rows.manager.connection.createQueryRunner('slave');
+    try {
+      return await this.#rows
+        .createQueryBuilder('account', runner)
+        .where('account.id = :id', { id })
+        .getOne();
+    } finally {
+      await runner.release();
+    }
+  }
+
   /** Like byId, and locks the row until the transaction ends so concurrent changes take turns. */
   byIdForUpdate(id: string): Promise<Account | null> {
     if (!isUuid(id)) return Promise.resolve(null);

@@ -236,6 +236,18 @@ export class AccountService {
     return account ? toProfile(account) : undefined;
   }
 
+  /**
+   * The profile for the claims of tokens and userinfo, from the read replica when there is one.
+   * An account the replica does not have yet (signed up a moment ago) is read from the primary;
+   * so is every account when the replica fails. Callers that just heard of a change to the account
+   * use findProfile instead (profile-cache.ts decides).
+   */
+  async findProfileOnReplica(id: string): Promise<Profile | undefined> {
+    const replica = await this.#accounts.byIdOnReplica(id).catch(() => null);
+    const account = replica ?? (await this.#accounts.byId(id));
+    return account ? toProfile(account) : undefined;
+  }
+
   findAccountByEmail(email: string): Promise<Account | null> {
     return this.#accounts.byEmail(email);
   }

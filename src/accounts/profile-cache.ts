@@ -23,6 +23,15 @@ export interface ProfileCacheOptions {
   now?: () => number;
 }
 
+/**
+ * How long after a change an account is read from the primary rather than a read replica
+ * (`load`'s `fresh`): longer than any replication lag worth running with.
+ */
+export const FRESH_READ_MS = 30_000;
+
+/** Reads a profile; `fresh` asks for the primary (the account changed a moment ago). */
+export type ProfileLoader = (id: string, fresh: boolean) => Promise<Profile | undefined>;
+
 interface Loading {
   promise: Promise<Profile | undefined>;
   /** The account changed while it was being read: what was read is not kept. */
@@ -37,6 +46,10 @@ export class ProfileCache {
   readonly #now: () => number;
   readonly #entries = new Map<string, { profile: Profile; until: number }>();
   readonly #loading = new Map<string, Loading>();
+  /** When each account last changed, for FRESH_READ_MS; oldest first. */
+  readonly #changedAt = new Map<string, number>();
+  /** When change notices may have been lost: every account counts as just changed. */
+  #allChangedAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: ProfileCacheOptions) {
     this.#ttlMs = options.ttlSeconds * 1000;
@@ -51,14 +64,15 @@ export class ProfileCache {
   }
 
   /** The profile, from memory while it is fresh, else from `load` (one read per account at once). */
-  get(accountId: string, load: (id: string) => Promise<Profile | undefined>) {
-    if (this.#ttlMs === 0) return load(accountId);
+  get(accountId: string, load: ProfileLoader) {
+    const fresh = this.#changedRecently(accountId);
+    if (this.#ttlMs === 0) return load(accountId, fresh);
     const entry = this.#entries.get(accountId);
     if (entry && entry.until > this.#now()) return Promise.resolve(entry.profile);
     const pending = this.#loading.get(accountId);
     if (pending) return pending.promise;
     const loading: Loading = { stale: false, promise: Promise.resolve(undefined) };
-    loading.promise = load(accountId).finally(() => {
+    loading.promise = load(accountId, fresh).finally(() => {
       if (this.#loading.get(accountId) === loading) this.#loading.delete(accountId);
     });
     loading.promise.then(
@@ -78,12 +92,25 @@ export class ProfileCache {
   }
 
   clear(): void {
+    this.#allChangedAt = this.#now();
     this.#entries.clear();
     for (const loading of this.#loading.values()) loading.stale = true;
     this.#loading.clear();
   }
 
+  #changedRecently(accountId: string): boolean {
+    const since = this.#now() - FRESH_READ_MS;
+    if (this.#allChangedAt > since) return true;
+    for (const [id, at] of this.#changedAt) {
+      if (at > since) break;
+      this.#changedAt.delete(id);
+    }
+    return (this.#changedAt.get(accountId) ?? Number.NEGATIVE_INFINITY) > since;
+  }
+
   #forget(accountId: string): void {
+    this.#changedAt.delete(accountId);
+    this.#changedAt.set(accountId, this.#now());
     this.#entries.delete(accountId);
     const loading = this.#loading.get(accountId);
     if (loading) {

@@ -8,13 +8,26 @@ import { MIGRATIONS_TABLE } from './migrate.ts';
 
 export const ENTITIES = [AccountEntity, UpstreamLinkEntity, ConsentEntity];
 
+/**
+ * With DATABASE_READ_URL, TypeORM replication: every query still goes to the primary
+ * (defaultMode master) unless it asks for a `slave` query runner, which only the account reads
+ * for claims do (AccountRepository.byIdOnReplica). Without it, those reads go to the primary too.
+ */
 export function createDataSource(
-  config: Pick<Config, 'databaseUrl' | 'databaseSchema'>,
+  config: Pick<Config, 'databaseUrl' | 'databaseSchema'> & { databaseReadUrl?: string | undefined },
   options: { poolSize?: number; onPoolError?: (error: Error) => void } = {},
 ): DataSource {
   return new DataSource({
     type: 'postgres',
-    url: config.databaseUrl,
+    ...(config.databaseReadUrl
+      ? {
+          replication: {
+            master: { url: config.databaseUrl },
+            slaves: [{ url: config.databaseReadUrl }],
+            defaultMode: 'master' as const,
+          },
+        }
+      : { url: config.databaseUrl }),
     schema: config.databaseSchema,
     entities: ENTITIES,
     migrations,

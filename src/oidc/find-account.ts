@@ -25,11 +25,16 @@ export function claimsForScopes(profile: Profile, scopes: ReadonlySet<string>): 
   return claims;
 }
 
-/** The account behind a session or token; its profile from `cache` while that is fresh. */
+/**
+ * The account behind a session or token; its profile from `cache` while that is fresh, else from
+ * the read replica (DATABASE_READ_URL), or from the primary for an account that changed a moment
+ * ago (profile-cache.ts, FRESH_READ_MS) or when there is no cache to know that.
+ */
 export function findAccount(accounts: AccountService, cache?: ProfileCache): FindAccount {
-  const load = (id: string) => accounts.findProfile(id);
+  const load = (id: string, fresh: boolean) =>
+    fresh ? accounts.findProfile(id) : accounts.findProfileOnReplica(id);
   return async (_ctx, sub) => {
-    const profile = await (cache ? cache.get(sub, load) : load(sub));
+    const profile = await (cache ? cache.get(sub, load) : load(sub, true));
     if (!profile) return undefined;
     return {
       accountId: profile.id,

@@ -1,10 +1,12 @@
 // The account lookups every use case shares, against real Postgres.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
+import pg from 'pg';
 import type { DataSource } from 'typeorm';
 import { AccountRepository, isUniqueViolation } from '../../src/accounts/account-repository.ts';
+import { AccountService } from '../../src/accounts/account-service.ts';
 import { createDataSource } from '../../src/db/data-source.ts';
-import { migrate } from '../../src/db/migrate.ts';
+import { ensureDatabase, migrate } from '../../src/db/migrate.ts';
 import { dropNamespace, TEST_DATABASE_URL, uniqueNamespace } from '../support/server.ts';
 
 const fields = (email: string | null) => ({
@@ -72,5 +74,91 @@ describe('AccountRepository', () => {
     });
     await second;
     expect(order).to.deep.equal(['first ends', 'second locked']);
+  });
+});
+
+/** An AccountService for its profile reads, which use nothing but the data source. */
+const profilesOf = (dataSource: DataSource) =>
+  new AccountService({ dataSource } as unknown as ConstructorParameters<typeof AccountService>[0]);
+
+// DATABASE_READ_URL: a database of its own plays the replica here, holding a different row under
+// the same id, so each read shows which server answered it.
+describe('AccountRepository with a read replica', () => {
+  const namespace = uniqueNamespace('replica');
+  const replicaUrl = new URL(TEST_DATABASE_URL);
+  replicaUrl.pathname = `/${namespace}`;
+  let primary: DataSource;
+  let replica: DataSource;
+  let replicated: DataSource;
+
+  before(async () => {
+    await ensureDatabase(replicaUrl.toString());
+    primary = createDataSource({ databaseUrl: TEST_DATABASE_URL, databaseSchema: namespace });
+    replica = createDataSource({ databaseUrl: replicaUrl.toString(), databaseSchema: namespace });
+    for (const db of [primary, replica]) {
+      await db.initialize();
+      await migrate(db, namespace);
+    }
+    replicated = createDataSource({
+      databaseUrl: TEST_DATABASE_URL,
+      databaseReadUrl: replicaUrl.toString(),
+      databaseSchema: namespace,
+    });
+    await replicated.initialize();
+  });
+  after(async () => {
+    for (const db of [replicated, primary, replica]) if (db?.isInitialized) await db.destroy();
+    await dropNamespace(namespace);
+    const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await admin.connect();
+    await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(namespace)} WITH (FORCE)`);
+    await admin.end();
+  });
+
+  it('reads byIdOnReplica from the replica, and everything else from the primary', async () => {
+    const written = await new AccountRepository(replicated).insert(fields('ada@example.com'));
+    await new AccountRepository(replica).save({ ...written, name: 'Ada, as the replica has it' });
+    const accounts = new AccountRepository(replicated);
+
+    expect((await accounts.byIdOnReplica(written.id))?.name).to.equal('Ada, as the replica has it');
+    expect((await accounts.byId(written.id))?.name).to.equal('Ada');
+    expect((await accounts.byEmail('ada@example.com'))?.name).to.equal('Ada');
+    expect((await new AccountRepository(primary).byId(written.id))?.name).to.equal('Ada');
+  });
+
+  it('gives claims from the primary for an account the replica lacks, or when the replica fails', async () => {
+    const signedUp = await new AccountRepository(replicated).insert(fields('new@example.com'));
+    const service = profilesOf(replicated);
+    expect((await service.findProfileOnReplica(signedUp.id))?.email).to.equal('new@example.com');
+
+    // A "replica" without Latchkey's tables: every read there fails.
+    const broken = new URL(TEST_DATABASE_URL);
+    broken.pathname = '/postgres';
+    const failing = createDataSource({
+      databaseUrl: TEST_DATABASE_URL,
+      databaseReadUrl: broken.toString(),
+      databaseSchema: namespace,
+    });
+    await failing.initialize();
+    try {
+      const error = await new AccountRepository(failing).byIdOnReplica(signedUp.id).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).to.be.instanceOf(Error);
+      expect((await profilesOf(failing).findProfileOnReplica(signedUp.id))?.id).to.equal(
+        signedUp.id,
+      );
+    } finally {
+      await failing.destroy();
+    }
+  });
+
+  it('reads byIdOnReplica from the primary when there is no replica', async () => {
+    const written = await new AccountRepository(primary).insert(fields('grace@example.com'));
+    expect((await new AccountRepository(primary).byIdOnReplica(written.id))?.id).to.equal(
+      written.id,
+    );
+    expect(await new AccountRepository(primary).byIdOnReplica('not-a-uuid')).to.equal(null);
   });
 });

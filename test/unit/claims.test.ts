@@ -1,7 +1,11 @@
-// claimsForScopes: what an ID token or userinfo response may reveal about an account, by scope.
+// claimsForScopes: what an ID token or userinfo response may reveal about an account, by scope;
+// findAccount: where the profile behind them is read.
 import { expect } from 'chai';
+import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { Account, Profile } from '../../src/accounts/account.ts';
-import { claimsForScopes } from '../../src/oidc/find-account.ts';
+import type { AccountService } from '../../src/accounts/account-service.ts';
+import { ProfileCache } from '../../src/accounts/profile-cache.ts';
+import { claimsForScopes, findAccount } from '../../src/oidc/find-account.ts';
 
 const UPDATED_AT = new Date('2024-05-06T07:08:09.999Z');
 const UPDATED_AT_SECONDS = 1714979289;
@@ -106,5 +110,44 @@ describe('claimsForScopes', () => {
       'updated_at',
     ]);
     expect(JSON.stringify(claims)).to.not.contain('$2b$');
+  });
+});
+
+// findAccount: where the profile behind the claims is read from (DATABASE_READ_URL).
+describe('findAccount', () => {
+  const ID = profile().id;
+  function accounts() {
+    const reads: string[] = [];
+    const service = {
+      reads,
+      findProfile: async (id: string) => {
+        reads.push('primary');
+        return profile({ id });
+      },
+      findProfileOnReplica: async (id: string) => {
+        reads.push('replica');
+        return profile({ id });
+      },
+    };
+    return service;
+  }
+  // Only the two reads are used; the rest of AccountService is not needed here.
+  const asService = (s: ReturnType<typeof accounts>) => s as unknown as AccountService;
+  const ctx = {} as KoaContextWithOIDC;
+
+  it('reads the replica, but the primary for an account changed a moment ago', async () => {
+    const service = accounts();
+    const cache = new ProfileCache({ ttlSeconds: 0 });
+    const find = findAccount(asService(service), cache);
+    expect((await find(ctx, ID))?.accountId).to.equal(ID);
+    cache.changed(ID);
+    await find(ctx, ID);
+    expect(service.reads).to.deep.equal(['replica', 'primary']);
+  });
+
+  it('reads the primary when there is no cache to hear of changes', async () => {
+    const service = accounts();
+    await findAccount(asService(service))(ctx, ID);
+    expect(service.reads).to.deep.equal(['primary']);
   });
 });

@@ -39,6 +39,7 @@ describe('loadConfig', () => {
         issuer: 'http://localhost:3000',
         port: 3000,
         databaseUrl: 'postgres://postgres@127.0.0.1:5432/latchkey',
+        databaseReadUrl: undefined,
         databaseSchema: 'public',
         redisUrl: 'redis://127.0.0.1:6379',
         redisKeyPrefix: 'latchkey:',
@@ -101,6 +102,7 @@ describe('loadConfig', () => {
         ISSUER: ' https://id.example.com ',
         PORT: '8443',
         DATABASE_URL: 'postgresql://app:pw@db.internal:5432/idp',
+        DATABASE_READ_URL: 'postgresql://app:pw@db-replica.internal:5432/idp',
         DATABASE_SCHEMA: 'latchkey_1',
         REDIS_URL: 'rediss://cache.internal:6380',
         REDIS_KEY_PREFIX: 'lk.prod-1:',
@@ -137,6 +139,7 @@ describe('loadConfig', () => {
         issuer: 'https://id.example.com',
         port: 8443,
         databaseUrl: 'postgresql://app:pw@db.internal:5432/idp',
+        databaseReadUrl: 'postgresql://app:pw@db-replica.internal:5432/idp',
         databaseSchema: 'latchkey_1',
         redisUrl: 'rediss://cache.internal:6380',
         redisKeyPrefix: 'lk.prod-1:',
@@ -417,6 +420,13 @@ describe('loadConfig', () => {
       expect(problemsOf({ DATABASE_URL: 'mysql://db/latchkey' })).to.deep.equal([
         'DATABASE_URL must be a postgres: or postgresql: URL',
       ]);
+    });
+
+    it('refuses a DATABASE_READ_URL that is not postgres, and reads none when it is unset', () => {
+      expect(problemsOf({ DATABASE_READ_URL: 'db-replica.internal:5432' })).to.deep.equal([
+        'DATABASE_READ_URL must be a postgres: or postgresql: URL',
+      ]);
+      expect(loadConfig({ DATABASE_READ_URL: ' ' }).databaseReadUrl).to.equal(undefined);
     });
 
     it('refuses a REDIS_URL that is not redis', () => {

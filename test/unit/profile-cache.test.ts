@@ -1,7 +1,11 @@
 // ProfileCache: profiles reused for a short while, dropped at once when the account changes.
 import { expect } from 'chai';
 import type { Profile } from '../../src/accounts/account.ts';
-import { ProfileCache, type ProfileChangeChannel } from '../../src/accounts/profile-cache.ts';
+import {
+  FRESH_READ_MS,
+  ProfileCache,
+  type ProfileChangeChannel,
+} from '../../src/accounts/profile-cache.ts';
 
 const ID = '6f1c2a4e-8b7d-4c3e-9a1f-2b3c4d5e6f70';
 const profile = (name: string): Profile => ({
@@ -106,6 +110,40 @@ describe('ProfileCache', () => {
     expect((await before)?.name).to.equal('Ada');
     expect((await cache.get(ID, db.load))?.name).to.equal('Ada L.');
     expect(db.reads).to.equal(1);
+  });
+
+  it('asks for a fresh read (the primary, not a replica) for FRESH_READ_MS after a change, here or elsewhere', async () => {
+    let now = 1_000;
+    const asked: [string, boolean][] = [];
+    const load = async (id: string, fresh: boolean) => {
+      asked.push([id, fresh]);
+      return profile('Ada');
+    };
+    const OTHER = '00000000-0000-4000-8000-000000000001';
+    const c = channel();
+    const cache = new ProfileCache({ ttlSeconds: 0, channel: c, now: () => now });
+    await cache.get(ID, load);
+    cache.changed(ID);
+    await cache.get(ID, load);
+    c.deliver(OTHER);
+    await cache.get(OTHER, load);
+    now += FRESH_READ_MS - 1;
+    await cache.get(OTHER, load);
+    now += 1;
+    await cache.get(ID, load);
+    now += 1_000_000;
+    await cache.get(OTHER, load);
+    c.gap();
+    await cache.get(ID, load);
+    expect(asked).to.deep.equal([
+      [ID, false],
+      [ID, true],
+      [OTHER, true],
+      [OTHER, true],
+      [ID, false],
+      [OTHER, false],
+      [ID, true],
+    ]);
   });
 
   it('forgets everything when change notices may have been lost', async () => {
