@@ -579,20 +579,20 @@ describe('RedisAdapter', () => {
       await pipeline.exec();
       await accessToken.upsert('last', { grantId: 'big', jti: 'last' }, 60);
 
+      // Each batch leaves the grant index in one step, after its records are gone.
       const scripted = redis as unknown as {
-        latchkeyRevokeBatch(key: string, prefix: string, batch: number): Promise<number>;
+        latchkeyIndexRemove(key: string, now: number, ...members: string[]): Promise<number>;
       };
-      const original = scripted.latchkeyRevokeBatch;
+      const original = scripted.latchkeyIndexRemove;
       const runs: number[] = [];
-      scripted.latchkeyRevokeBatch = async (key, keyPrefix, batch) => {
-        const removed = await original.call(redis, key, keyPrefix, batch);
-        runs.push(removed);
-        return removed;
+      scripted.latchkeyIndexRemove = async (key, now, ...members) => {
+        if (key === `${prefix}grant:big`) runs.push(members.length);
+        return original.call(redis, key, now, ...members);
       };
       try {
         await accessToken.revokeByGrantId('big');
       } finally {
-        scripted.latchkeyRevokeBatch = original;
+        scripted.latchkeyIndexRemove = original;
       }
 
       expect(runs.reduce((a, b) => a + b, 0)).to.equal(1051);
