@@ -151,7 +151,7 @@ interface CounterCommands {
  * stays one atomic step. The price: all counters live on one shard, which sign-in attempts are far
  * from filling.
  */
-export const THROTTLE_TAG = '{throttle}';
+export const THROTTLE_TAG = '{throttle}:';
 
 export class RedisAttemptCounter implements AttemptCounter {
   readonly #redis: RedisClient & CounterCommands;

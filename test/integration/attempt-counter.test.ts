@@ -1,20 +1,20 @@
 // The Redis attempt counter behind the throttles: atomic under parallel calls, all-or-nothing over
 // several counters, windows that start with the first attempt, and give-backs that never go negative.
 import { expect } from 'chai';
-import { Redis } from 'ioredis';
-import { RedisAttemptCounter, THROTTLE_TAG } from '../../src/db/redis.ts';
-import { dropNamespace, TEST_REDIS_URL, uniqueNamespace } from '../support/server.ts';
+import { RedisAttemptCounter, type RedisClient, THROTTLE_TAG } from '../../src/db/redis.ts';
+import { connectTestRedis } from '../support/redis.ts';
+import { dropNamespace, uniqueNamespace } from '../support/server.ts';
 
 describe('RedisAttemptCounter', () => {
   const namespace = uniqueNamespace('counter');
   const prefix = `${namespace}:`;
   // Where the counters are: every one carries the same hash tag (one slot on a cluster).
   const key = `${prefix}${THROTTLE_TAG}`;
-  let redis: Redis;
+  let redis: RedisClient;
   let counter: RedisAttemptCounter;
 
-  before(() => {
-    redis = new Redis(TEST_REDIS_URL);
+  before(async () => {
+    redis = await connectTestRedis();
     counter = new RedisAttemptCounter(redis, prefix);
   });
   after(async () => {
