@@ -8,7 +8,7 @@ import { createDataSource } from './db/data-source.ts';
 import { ensureDatabase, migrate } from './db/migrate.ts';
 import { RedisProfileChanges } from './db/profile-changes.ts';
 import type { RedisClient } from './db/redis.ts';
-import { createRedisClient } from './db/redis.ts';
+import { connectRedis, createRedisClient } from './db/redis.ts';
 import { describeTarget } from './db/redis-target.ts';
 import { StoreOutages } from './db/store-outages.ts';
 import { loadCookieKeys } from './keys/cookie-keys.ts';
@@ -132,7 +132,7 @@ export async function connect(config: Config, logger: Logger): Promise<Resources
   redis.on('close', () => outages?.failed('redis', new Error('connection closed')));
   redis.on('ready', () => outages?.answered('redis'));
   try {
-    await reaching(where, () => redis.connect());
+    await reaching(where, () => connectRedis(redis));
     await reaching(where, () => subscriber.connect());
     const { jwks, cookieKeys } = await loadKeys(db, config, logger);
     logger.info(

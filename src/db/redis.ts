@@ -18,6 +18,27 @@ export function primaries(redis: RedisClient): Redis[] {
   return isCluster(redis) ? redis.nodes('master') : [redis];
 }
 
+/**
+ * Connects a client made with lazy connect. A cluster client is ready once it knows the slots, but
+ * refuses commands for a node whose connection is still being opened (no offline queue): so every
+ * primary's connection is opened here, before the first request needs it.
+ */
+export async function connectRedis(redis: RedisClient): Promise<void> {
+  await redis.connect();
+  if (!isCluster(redis)) return;
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const nodes = redis.nodes('master');
+    for (const node of nodes) if (node.status === 'wait') node.connect().catch(() => {});
+    if (nodes.length > 0 && nodes.every((node) => node.status === 'ready')) return;
+    if (Date.now() > deadline) {
+      const waiting = nodes.filter((n) => n.status !== 'ready').map((n) => n.options.port);
+      throw new Error(`cluster primaries not reachable (ports ${waiting.join(', ')})`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 /** What every connection shares: fail fast while Redis is unreachable, reconnect by itself. */
 const FAIL_FAST: RedisOptions = {
   // Commands in flight when the connection drops fail at once and are never sent again: a

@@ -1,7 +1,12 @@
 // The tests' Redis: TEST_REDIS_URL names one server or, as seeds separated by commas, a Redis
 // Cluster (scripts/redis-cluster.sh starts one; the redis-cluster part of scripts/run-tests.sh
 // runs the Redis-level suites against it). Key scans run on every primary of a cluster.
-import { createRedisClient, primaries, type RedisClient } from '../../src/db/redis.ts';
+import {
+  connectRedis,
+  createRedisClient,
+  primaries,
+  type RedisClient,
+} from '../../src/db/redis.ts';
 import { readRedisTarget } from '../../src/db/redis-target.ts';
 import { TEST_REDIS_URL } from './server-env.ts';
 
@@ -13,7 +18,7 @@ export const ON_CLUSTER = target.kind === 'cluster';
 /** A connected client of the tests' Redis, with the server's fail-fast settings. */
 export async function connectTestRedis(): Promise<RedisClient> {
   const client = createRedisClient(target);
-  await client.connect();
+  await connectRedis(client);
   return client;
 }
 
