@@ -24,8 +24,22 @@ export function primaries(redis: RedisClient): Redis[] {
  * primary's connection is opened here, before the first request needs it.
  */
 export async function connectRedis(redis: RedisClient): Promise<void> {
-  await redis.connect();
-  if (!isCluster(redis)) return;
+  if (!isCluster(redis)) return redis.connect();
+  // "None of startup nodes is available" hides why; the error event before it says (a seed that
+  // refuses the connection, or a server that is not a cluster node).
+  let why: string | undefined;
+  const seen = (error: Error & { lastNodeError?: Error }) => {
+    why = error.lastNodeError?.message ?? error.message;
+  };
+  redis.on('error', seen);
+  try {
+    await redis.connect();
+  } catch (error) {
+    if (why === undefined) throw error;
+    throw new Error(`${(error as Error).message} (${why})`, { cause: error });
+  } finally {
+    redis.off('error', seen);
+  }
   const deadline = Date.now() + 5000;
   for (;;) {
     const nodes = redis.nodes('master');
