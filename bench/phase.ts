@@ -12,6 +12,8 @@ export interface PhaseResult {
   requests: number;
   benchCpuMs: number;
   serverCpuMs: number | undefined;
+  /** CPU of the Redis server over the phase, when it runs on this machine and serves this flow alone. */
+  redisCpuMs: number | undefined;
   /** Share of all cores that were busy, whoever used them: shows a shared or noisy machine. */
   machineBusy: number | undefined;
 }
@@ -30,6 +32,7 @@ export function combinePhases(phases: readonly PhaseResult[]): PhaseResult {
     requests: sum((p) => p.requests),
     benchCpuMs: sum((p) => p.benchCpuMs),
     serverCpuMs: known((p) => p.serverCpuMs) ? sum((p) => p.serverCpuMs ?? 0) : undefined,
+    redisCpuMs: known((p) => p.redisCpuMs) ? sum((p) => p.redisCpuMs ?? 0) : undefined,
     machineBusy: known((p) => p.machineBusy)
       ? sum((p) => (p.machineBusy ?? 0) * p.elapsedMs) / elapsedMs
       : undefined,
@@ -48,11 +51,13 @@ export async function runPhase(
   http: HttpClient,
   serverPid: number | undefined,
   rate?: number,
+  redisPid?: number,
 ): Promise<PhaseResult> {
   const recorder = new PhaseRecorder();
   let requests = 0;
   const cpuBefore = process.cpuUsage();
   const serverBefore = serverPid === undefined ? undefined : procCpuMs(serverPid);
+  const redisBefore = redisPid === undefined ? undefined : procCpuMs(redisPid);
   const machineBefore = machineTicks();
   const listener: RequestListener = (url, label, ms) => {
     if (url.origin !== flow.origin) return;
@@ -99,6 +104,7 @@ export async function runPhase(
   const elapsedMs = performance.now() - started;
   const cpu = process.cpuUsage(cpuBefore);
   const serverAfter = serverPid === undefined ? undefined : procCpuMs(serverPid);
+  const redisAfter = redisPid === undefined ? undefined : procCpuMs(redisPid);
   const machineAfter = machineTicks();
   return {
     recorder,
@@ -109,6 +115,8 @@ export async function runPhase(
       serverBefore === undefined || serverAfter === undefined
         ? undefined
         : serverAfter - serverBefore,
+    redisCpuMs:
+      redisBefore === undefined || redisAfter === undefined ? undefined : redisAfter - redisBefore,
     machineBusy:
       machineBefore && machineAfter && machineAfter.total > machineBefore.total
         ? (machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total)

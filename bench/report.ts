@@ -16,6 +16,8 @@ export interface FlowResult {
   serverCpuMsPerOperation: number | null;
   /** Share of one core, so 200 means two busy cores. */
   serverCpuPercent: number | null;
+  /** CPU the Redis server spent per operation (a local Redis serving this flow alone), else null. */
+  redisCpuMsPerOperation: number | null;
   /** Share of one core used by the bench process itself. */
   benchCpuPercent: number;
   /** Share of all cores busy during the phase (server, bench, Postgres, Redis and anything else). */
@@ -48,6 +50,8 @@ export function flowResult(name: FlowName, phase: PhaseResult): FlowResult {
       phase.serverCpuMs === undefined || ops === 0 ? null : round3(phase.serverCpuMs / ops),
     serverCpuPercent:
       phase.serverCpuMs === undefined ? null : Math.round((phase.serverCpuMs / elapsedMs) * 100),
+    redisCpuMsPerOperation:
+      phase.redisCpuMs === undefined || ops === 0 ? null : round3(phase.redisCpuMs / ops),
     benchCpuPercent: Math.round((phase.benchCpuMs / elapsedMs) * 100),
     machineBusyPercent:
       phase.machineBusy === undefined ? null : Math.round(phase.machineBusy * 100),
@@ -187,7 +191,14 @@ export function printReport(report: Report): void {
     '',
   );
   const header = ['flow', 'ops', 'ops/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'errors'];
-  const cpuHeader = ['req/op', 'server CPU', 'srv ms/op', 'bench CPU', 'machine busy'];
+  const cpuHeader = [
+    'req/op',
+    'server CPU',
+    'srv ms/op',
+    'redis ms/op',
+    'bench CPU',
+    'machine busy',
+  ];
   const rows = report.flows.map((f) => [
     f.name,
     String(f.operations),
@@ -199,13 +210,14 @@ export function printReport(report: Report): void {
     String(f.errors),
     fixed(f.requestsPerOperation),
     f.serverCpuPercent === null ? 'n/a' : `${f.serverCpuPercent}%`,
-    f.serverCpuMsPerOperation === null ? 'n/a' : fixed(f.serverCpuMsPerOperation, 2),
+    f.serverCpuMsPerOperation === null ? 'n/a' : fixed(f.serverCpuMsPerOperation, 3),
+    f.redisCpuMsPerOperation === null ? 'n/a' : fixed(f.redisCpuMsPerOperation, 3),
     `${f.benchCpuPercent}%`,
     f.machineBusyPercent === null ? 'n/a' : `${f.machineBusyPercent}%`,
   ]);
   lines.push(
     table([[...header, ...cpuHeader], ...rows]),
-    `(server and bench CPU: share of one core, all threads; machine busy: share of all ${env.cpus} cores, every process)`,
+    `(server and bench CPU: share of one core, all threads; redis ms/op: the local Redis's CPU, n/a with --together or a remote Redis; machine busy: share of all ${env.cpus} cores, every process)`,
     '',
   );
   const comparisons = referenceComparisons(report.flows);

@@ -91,6 +91,7 @@ import {
   referenceComparisons,
 } from './report.ts';
 import {
+  localRedisPid,
   type OwnServer,
   procStatus,
   redisKeysByKind,
@@ -204,6 +205,8 @@ async function run(options: Options): Promise<number> {
     };
     // The reference's CPU is its own process's, measured the same way as the server's.
     const flowPid = (name: FlowName) => (referenceOf(name) ? bare?.pid : pid);
+    // Redis CPU per operation: only when one flow at a time uses a Redis on this machine.
+    const redisPid = own && !options.together ? await localRedisPid() : undefined;
     const prepared: { flow: Flow; operations: Operation[]; phases: PhaseResult[] }[] = [];
     for (const name of options.flows) {
       const base = referenceOf(name);
@@ -239,7 +242,15 @@ async function run(options: Options): Promise<number> {
           progress(`${names}: warming up for ${options.warmupS} s...`);
           await Promise.all(
             turn.map(({ flow, operations }) =>
-              runPhase(flow, operations, options.warmupS, http, flowPid(flow.name), options.rate),
+              runPhase(
+                flow,
+                operations,
+                options.warmupS,
+                http,
+                flowPid(flow.name),
+                options.rate,
+                redisPid,
+              ),
             ),
           );
           checkInterrupted();
@@ -247,7 +258,15 @@ async function run(options: Options): Promise<number> {
         progress(`${names}: measuring for ${options.durationS} s${of}...`);
         const results = await Promise.all(
           turn.map(({ flow, operations }) =>
-            runPhase(flow, operations, options.durationS, http, flowPid(flow.name), options.rate),
+            runPhase(
+              flow,
+              operations,
+              options.durationS,
+              http,
+              flowPid(flow.name),
+              options.rate,
+              redisPid,
+            ),
           ),
         );
         turn.forEach((t, i) => {

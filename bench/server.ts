@@ -172,6 +172,26 @@ export async function startOwnServer(
   return { server: { process: child, namespace }, first, second, machine };
 }
 
+/**
+ * The pid of the Redis the bench's own server uses, when it runs on this machine (its
+ * `process_id` is a redis-server process here), so its CPU can be read like the server's.
+ */
+export async function localRedisPid(): Promise<number | undefined> {
+  const redis = new Redis(TEST_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    const info = await redis.info('server');
+    const pid = Number(/^process_id:(\d+)/m.exec(info)?.[1]);
+    if (!Number.isSafeInteger(pid)) return undefined;
+    const comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+    return comm.startsWith('redis-server') ? pid : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    redis.disconnect();
+  }
+}
+
 /** Keys the run left in Redis, by model ("oidc:RefreshToken"): what a day of this traffic keeps. */
 export async function redisKeysByKind(namespace: string): Promise<Record<string, number>> {
   const redis = new Redis(TEST_REDIS_URL);
