@@ -69,17 +69,20 @@ export async function runPhase(
   const deadline = started + seconds * 1000;
   const intervalMs = rate === undefined ? 0 : 1000 / rate;
   let starts = 0;
-  const due = async (): Promise<void> => {
-    if (intervalMs === 0) return;
-    const wait = started + starts++ * intervalMs - performance.now();
+  /** Waits for the next start that is due; false when the next one falls after the phase. */
+  const due = async (): Promise<boolean> => {
+    if (intervalMs === 0) return true;
+    const at = started + starts++ * intervalMs;
+    if (at >= deadline) return false;
+    const wait = at - performance.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    return true;
   };
   try {
     await Promise.all(
       operations.map(async (_, worker) => {
         while (performance.now() < deadline && !interrupt.signal.aborted) {
-          await due();
-          if (performance.now() >= deadline || interrupt.signal.aborted) break;
+          if (!(await due()) || interrupt.signal.aborted) break;
           const t0 = performance.now();
           try {
             await (operations[worker] as Operation)();
