@@ -3,9 +3,11 @@
 # that ran no test counts as failed. Used in the tests container (make test-docker) and on the host
 # (make test-local).
 #   sh scripts/run-tests.sh [PART...]
-# Parts: lint typecheck observability unit integration browser idp-image e2e postman, and `tests`,
-# every test part of where it runs: in the container (E2E_ISSUER set) unit integration browser
-# idp-image e2e postman; on the host unit integration e2e browser. e2e is the black-box client
+# Parts: lint typecheck observability unit integration redis-cluster browser idp-image e2e postman,
+# and `tests`, every test part of where it runs: in the container (E2E_ISSUER set) unit integration
+# browser idp-image e2e postman; on the host unit integration redis-cluster e2e browser.
+# redis-cluster runs the Redis-level suites again against a Redis Cluster it starts and stops
+# itself (scripts/test-redis-cluster.sh; Debian's redis-server and redis-cli). e2e is the black-box client
 # against E2E_ISSUER when that is set (the compose idp), else `npm run test:e2e`, which starts the
 # server and the client as two local processes. postman runs the Postman collection's browserless
 # folder with newman against the compose idp (on the host, test/integration/postman.test.ts runs it
@@ -20,7 +22,7 @@ if [ -n "${E2E_ISSUER:-}" ]; then
   tests="unit integration browser idp-image e2e postman"
 else
   where="this machine; server and e2e client as local processes"
-  tests="unit integration e2e browser"
+  tests="unit integration redis-cluster e2e browser"
 fi
 parts=""
 for part in ${*:-tests}; do
@@ -96,7 +98,7 @@ postman_tests() {
 
 # The in-process tests create their schemas in this database (apart from the idp's own).
 case " $parts " in
-  *" integration "* | *" browser "* | *" e2e "*)
+  *" integration "* | *" redis-cluster "* | *" browser "* | *" e2e "*)
     node scripts/ensure-test-database.ts || exit 1 ;;
 esac
 
@@ -113,6 +115,7 @@ for part in $parts; do
     observability) run_part observability none "promtool: docker/observability/ rules, rule tests, scrape config, dashboard queries" node scripts/check-observability.ts ;;
     unit) run_part unit tests "npm run test:unit" npm run test:unit ;;
     integration) run_part integration tests "npm run test:integration" npm run test:integration ;;
+    redis-cluster) run_part redis-cluster tests "the Redis-level suites on a local Redis Cluster (3 primaries, 3 replicas)" bash scripts/test-redis-cluster.sh ;;
     browser) run_part browser tests "test/browser in Chromium at $CHROMIUM_PATH" browser_tests ;;
     idp-image) run_part idp-image none "the idp container's /healthz, /readyz, issuer and /openapi.json" node scripts/check-idp.ts ;;
     e2e) run_part e2e tests "$e2e_what" e2e_tests ;;

@@ -1,7 +1,6 @@
 // Composition root: wires every part into one Koa app. No environment reads, no I/O.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RouterContext } from '@koa/router';
-import type { Redis } from 'ioredis';
 import type { JWK } from 'jose';
 import Koa from 'koa';
 import type Provider from 'oidc-provider';
@@ -19,6 +18,7 @@ import { UpstreamAccounts } from './accounts/upstream-accounts.ts';
 import { apiRoutes } from './api/me.ts';
 import { type AuditTrail, createAuditTrail } from './audit/audit-trail.ts';
 import type { Config } from './config.ts';
+import type { RedisClient } from './db/redis.ts';
 import { RedisAttemptCounter } from './db/redis.ts';
 import type { StoreOutages } from './db/store-outages.ts';
 import { createDeviceFlow } from './device/device-flow.ts';
@@ -90,7 +90,7 @@ export interface AppDeps {
   config: Config;
   logger: Logger;
   db: DataSource;
-  redis: Redis;
+  redis: RedisClient;
   clients: readonly ClientEntry[];
   /** The APIs tokens are issued for (boot.ts loads RESOURCE_SERVERS_FILE). */
   resourceServers: ResourceServers;

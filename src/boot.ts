@@ -1,5 +1,5 @@
 // Connects to Postgres and Redis and loads what the app needs from them, in a safe order.
-import type { Redis } from 'ioredis';
+
 import type { JWK } from 'jose';
 import type { DataSource } from 'typeorm';
 import type { ProfileChangeChannel } from './accounts/profile-cache.ts';
@@ -7,7 +7,9 @@ import type { Config } from './config.ts';
 import { createDataSource } from './db/data-source.ts';
 import { ensureDatabase, migrate } from './db/migrate.ts';
 import { RedisProfileChanges } from './db/profile-changes.ts';
-import { createRedis } from './db/redis.ts';
+import type { RedisClient } from './db/redis.ts';
+import { connectRedis, createRedisClient } from './db/redis.ts';
+import { describeTarget } from './db/redis-target.ts';
 import { StoreOutages } from './db/store-outages.ts';
 import { loadCookieKeys } from './keys/cookie-keys.ts';
 import { KeyRing, StoredKeysUnreadable } from './keys/key-encryption.ts';
@@ -20,7 +22,7 @@ import { loadResourceServers, type ResourceServers } from './oidc/resource-serve
 
 export interface Resources {
   db: DataSource;
-  redis: Redis;
+  redis: RedisClient;
   clients: ClientEntry[];
   /** The APIs tokens are issued for, Latchkey's own /api among them. */
   resourceServers: ResourceServers;
@@ -118,17 +120,20 @@ export async function connect(config: Config, logger: Logger): Promise<Resources
   // Failures before the boot completes stop it; afterwards they are outages, logged once each.
   let outages: StoreOutages | undefined;
   const db = await connectDatabase(config, logger, (error) => outages?.failed('postgres', error));
-  const redis = createRedis(config.redisUrl);
-  // Pub/sub needs a connection of its own; its failures show on the main one.
-  const subscriber = createRedis(config.redisUrl);
+  const redis = createRedisClient(config.redisTarget);
+  // Pub/sub needs a connection of its own (on a cluster, a client of its own, which subscribes
+  // through one node: Redis Cluster passes every published message to all nodes); its failures
+  // show on the main one.
+  const subscriber = createRedisClient(config.redisTarget);
+  const where = describeTarget(config.redisTarget, describeUrl);
   subscriber.on('error', () => {});
   // ioredis reconnects by itself; without a listener it would print each failure to stderr.
   redis.on('error', (error: Error) => outages?.failed('redis', error));
   redis.on('close', () => outages?.failed('redis', new Error('connection closed')));
   redis.on('ready', () => outages?.answered('redis'));
   try {
-    await reaching(`Redis at ${describeUrl(config.redisUrl)}`, () => redis.connect());
-    await reaching(`Redis at ${describeUrl(config.redisUrl)}`, () => subscriber.connect());
+    await reaching(where, () => connectRedis(redis));
+    await reaching(where, () => subscriber.connect());
     const { jwks, cookieKeys } = await loadKeys(db, config, logger);
     logger.info(
       {

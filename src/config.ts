@@ -11,6 +11,7 @@ import {
 } from './config/observability.ts';
 import { ConfigError, type Env, Reader } from './config/reader.ts';
 import { type KeyEncryptionKey, readCookieKeys, readKeyEncryptionKeys } from './config/secrets.ts';
+import { type RedisTarget, readRedisTarget } from './db/redis-target.ts';
 import { isLoopbackHost } from './net.ts';
 import {
   readUpstreamOrder,
@@ -43,6 +44,8 @@ export interface Config {
   readonly databaseSchema: string;
   readonly redisUrl: string;
   readonly redisKeyPrefix: string;
+  /** One server, a cluster or Sentinel, from REDIS_URL and REDIS_CLUSTER (db/redis-target.ts). */
+  readonly redisTarget: RedisTarget;
   /** Path of the JSON list of OIDC clients; undefined means no clients. */
   readonly clientsFile: string | undefined;
   /** Path of the JSON list of resource servers (APIs); undefined means only Latchkey's own /api. */
@@ -208,6 +211,9 @@ export function loadConfig(env: Env = process.env): Config {
       'REDIS_KEY_PREFIX must be 1-64 characters of letters, digits, ":", "_", ".", "-"',
     );
   }
+  const redisUrl = r.string('REDIS_URL');
+  const redis = readRedisTarget(redisUrl, r.boolean('REDIS_CLUSTER'));
+  r.problems.push(...redis.problems);
   const logLevel = r.string('LOG_LEVEL') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) {
     r.problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
@@ -234,8 +240,9 @@ export function loadConfig(env: Env = process.env): Config {
     databaseUrl: r.url('DATABASE_URL', ['postgres:', 'postgresql:']),
     databaseReadUrl: readReplicaUrl(r),
     databaseSchema: schema,
-    redisUrl: r.url('REDIS_URL', ['redis:', 'rediss:']),
+    redisUrl,
     redisKeyPrefix,
+    redisTarget: redis.target,
     clientsFile: r.raw('CLIENTS_FILE'),
     resourceServersFile: r.raw('RESOURCE_SERVERS_FILE'),
     cookieKeys: readCookieKeys(r),

@@ -2,7 +2,7 @@
 // its hash), taken with GETDEL so of concurrent answers at most one finds it, and refused once
 // older than their lifetime even if Redis has not expired the key yet.
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../db/redis.ts';
 
 /** What a challenge was issued for, and what it is bound to. */
 export type ChallengeFor =
@@ -21,11 +21,11 @@ type Stored = ChallengeFor & { issuedAt: number };
 export const CHALLENGE_MS = 5 * 60 * 1000;
 
 export class PasskeyChallenges {
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   readonly #prefix: string;
   readonly #lifetimeMs: number;
 
-  constructor(redis: Redis, prefix: string, lifetimeMs = CHALLENGE_MS) {
+  constructor(redis: RedisClient, prefix: string, lifetimeMs = CHALLENGE_MS) {
     this.#redis = redis;
     this.#prefix = `${prefix}webauthn-challenge:`;
     this.#lifetimeMs = lifetimeMs;

@@ -19,6 +19,7 @@ export const DEFAULTS = {
   DATABASE_SCHEMA: 'public',
   REDIS_URL: 'redis://127.0.0.1:6379',
   REDIS_KEY_PREFIX: 'latchkey:',
+  REDIS_CLUSTER: 'false',
   BCRYPT_COST: '12',
   TRUST_PROXY: 'false',
   LOG_LEVEL: 'info',

@@ -1,14 +1,15 @@
 // Account changes told to every instance over Redis pub/sub, so each drops its cached profile.
-import type { Redis } from 'ioredis';
+
 import type { ProfileChangeChannel } from '../accounts/profile-cache.ts';
+import type { RedisClient } from './redis.ts';
 
 export class RedisProfileChanges implements ProfileChangeChannel {
-  readonly #publisher: Redis;
-  readonly #subscriber: Redis;
+  readonly #publisher: RedisClient;
+  readonly #subscriber: RedisClient;
   readonly #channel: string;
 
   /** `subscriber` is a connection of its own: once subscribed, Redis takes no other command on it. */
-  constructor(publisher: Redis, subscriber: Redis, channel: string) {
+  constructor(publisher: RedisClient, subscriber: RedisClient, channel: string) {
     this.#publisher = publisher;
     this.#subscriber = subscriber;
     this.#channel = channel;

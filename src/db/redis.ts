@@ -1,8 +1,122 @@
-// Redis connections (ioredis) and the fixed-window attempt counters used for throttling.
-import { Redis } from 'ioredis';
+// Redis connections (ioredis: one server, a Redis Cluster or a primary found through Sentinel) and
+// the fixed-window attempt counters used for throttling.
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { AttemptCounter, Counter, TakeResult } from '../accounts/login-throttle.ts';
+import type { RedisTarget } from './redis-target.ts';
 
 export const REDIS_COMMAND_TIMEOUT_MS = 2000;
+
+/** A connection to one server (standalone or through Sentinel) or to a Redis Cluster. */
+export type RedisClient = Redis | Cluster;
+
+export function isCluster(redis: RedisClient): redis is Cluster {
+  return (redis as Cluster).isCluster === true;
+}
+
+/** The primaries to run a keyspace-wide command (SCAN) on: every primary of a cluster, else itself. */
+export function primaries(redis: RedisClient): Redis[] {
+  return isCluster(redis) ? redis.nodes('master') : [redis];
+}
+
+/**
+ * Connects a client made with lazy connect. A cluster client is ready once it knows the slots, but
+ * refuses commands for a node whose connection is still being opened (no offline queue): so every
+ * primary's connection is opened here, before the first request needs it.
+ */
+export async function connectRedis(redis: RedisClient): Promise<void> {
+  if (!isCluster(redis)) return redis.connect();
+  // "None of startup nodes is available" hides why; the error event before it says (a seed that
+  // refuses the connection, or a server that is not a cluster node).
+  let why: string | undefined;
+  const seen = (error: Error & { lastNodeError?: Error }) => {
+    why = error.lastNodeError?.message ?? error.message;
+  };
+  redis.on('error', seen);
+  try {
+    await redis.connect();
+  } catch (error) {
+    if (why === undefined) throw error;
+    throw new Error(`${(error as Error).message} (${why})`, { cause: error });
+  } finally {
+    redis.off('error', seen);
+  }
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const nodes = redis.nodes('master');
+    for (const node of nodes) if (node.status === 'wait') node.connect().catch(() => {});
+    if (nodes.length > 0 && nodes.every((node) => node.status === 'ready')) return;
+    if (Date.now() > deadline) {
+      const waiting = nodes.filter((n) => n.status !== 'ready').map((n) => n.options.port);
+      throw new Error(`cluster primaries not reachable (ports ${waiting.join(', ')})`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** What every connection shares: fail fast while Redis is unreachable, reconnect by itself. */
+const FAIL_FAST: RedisOptions = {
+  // Commands in flight when the connection drops fail at once and are never sent again: a
+  // script that consumes a code may already have run.
+  maxRetriesPerRequest: 0,
+  // A Redis that accepts connections but does not answer (stuck, paused) fails a command too.
+  commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
+  connectTimeout: 5000,
+};
+const reconnect = (attempt: number) => Math.min(attempt * 100, 1000);
+
+/**
+ * A client for REDIS_URL's target, with the same fail-fast behaviour as createRedis. A cluster
+ * client follows MOVED/ASK redirections and a failover (the new primary is found by refreshing the
+ * slots), but never sends a command again once it was written to a connection that then dropped.
+ */
+export function createRedisClient(
+  target: RedisTarget,
+  options: { lazy?: boolean } = {},
+): RedisClient {
+  const lazyConnect = options.lazy ?? true;
+  switch (target.kind) {
+    case 'standalone':
+      return createRedis(target.url, options);
+    case 'sentinel':
+      return new Redis({
+        ...FAIL_FAST,
+        lazyConnect,
+        enableOfflineQueue: false,
+        retryStrategy: reconnect,
+        sentinels: target.sentinels,
+        name: target.name,
+        role: 'master',
+        db: target.db,
+        ...(target.username === undefined ? {} : { username: target.username }),
+        ...(target.password === undefined ? {} : { password: target.password }),
+        ...(target.sentinelPassword === undefined
+          ? {}
+          : { sentinelPassword: target.sentinelPassword }),
+        ...(target.tls ? { tls: {} } : {}),
+        sentinelRetryStrategy: reconnect,
+      });
+    case 'cluster':
+      return new Cluster(target.seeds, {
+        lazyConnect,
+        enableOfflineQueue: false,
+        // MOVED, ASK, TRYAGAIN and CLUSTERDOWN answers mean the command did not run: follow them
+        // (a failover or a resharding). A connection that closed with the command written to it
+        // fails the command (0: not sent again), as on a single server.
+        maxRedirections: 16,
+        retryDelayOnFailover: 0,
+        retryDelayOnClusterDown: 100,
+        retryDelayOnTryAgain: 100,
+        clusterRetryStrategy: reconnect,
+        slotsRefreshTimeout: 2000,
+        redisOptions: {
+          ...FAIL_FAST,
+          ...(target.username === undefined ? {} : { username: target.username }),
+          ...(target.password === undefined ? {} : { password: target.password }),
+          ...(target.tls ? { tls: {} } : {}),
+        },
+      });
+  }
+}
 
 /**
  * A client that fails fast while Redis is unreachable (callers answer 503) and reconnects by
@@ -10,17 +124,12 @@ export const REDIS_COMMAND_TIMEOUT_MS = 2000;
  */
 export function createRedis(url: string, options: { lazy?: boolean } = {}): Redis {
   return new Redis(url, {
+    ...FAIL_FAST,
     lazyConnect: options.lazy ?? true,
     // No queue while disconnected: a command is refused at once instead of waiting seconds.
     enableOfflineQueue: false,
-    // Commands in flight when the connection drops fail at once and are never sent again: a
-    // script that consumes a code may already have run.
-    maxRetriesPerRequest: 0,
-    // A Redis that accepts connections but does not answer (stuck, paused) fails a command too.
-    commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
-    connectTimeout: 5000,
     // Reconnect quickly: within a second of Redis coming back.
-    retryStrategy: (attempt: number) => Math.min(attempt * 100, 1000),
+    retryStrategy: reconnect,
   });
 }
 
@@ -71,15 +180,23 @@ interface CounterCommands {
   latchkeyThrottleGiveBack(numberOfKeys: number, ...keys: string[]): Promise<number>;
 }
 
+/**
+ * Every counter's key carries the hash tag {throttle}, so the counters one attempt is counted in
+ * (an account and an address, say) are always in one slot of a Redis Cluster and the script above
+ * stays one atomic step. The price: all counters live on one shard, which sign-in attempts are far
+ * from filling.
+ */
+export const THROTTLE_TAG = '{throttle}:';
+
 export class RedisAttemptCounter implements AttemptCounter {
-  readonly #redis: Redis & CounterCommands;
+  readonly #redis: RedisClient & CounterCommands;
   readonly #prefix: string;
 
-  constructor(redis: Redis, prefix: string) {
+  constructor(redis: RedisClient, prefix: string) {
     redis.defineCommand('latchkeyThrottleTake', { lua: TAKE });
     redis.defineCommand('latchkeyThrottleGiveBack', { lua: GIVE_BACK });
-    this.#redis = redis as Redis & CounterCommands;
-    this.#prefix = prefix;
+    this.#redis = redis as RedisClient & CounterCommands;
+    this.#prefix = prefix + THROTTLE_TAG;
   }
 
   async take(counters: readonly Counter[], windowSeconds: number): Promise<TakeResult> {

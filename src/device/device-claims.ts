@@ -2,14 +2,14 @@
 // concurrent confirmations of one code can all pass. A claim in Redis (SET NX) lets exactly one
 // of them go on to sign the device in; the others are told the code was already used.
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../db/redis.ts';
 
 export class DeviceClaims {
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   readonly #prefix: string;
   readonly #ttlSeconds: number;
 
-  constructor(options: { redis: Redis; prefix: string; codeTtlSeconds: number }) {
+  constructor(options: { redis: RedisClient; prefix: string; codeTtlSeconds: number }) {
     this.#redis = options.redis;
     this.#prefix = options.prefix;
     // The claim outlives the code it guards.

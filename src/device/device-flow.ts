@@ -1,11 +1,11 @@
 // Device sign-in's parts, wired once: what the provider's configuration needs (pages, code
 // lifetime, the single confirmation) and, once the provider exists, what goes around it.
 import type Router from '@koa/router';
-import type { Redis } from 'ioredis';
 import type { Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { DeviceSettings } from '../config.ts';
+import type { RedisClient } from '../db/redis.ts';
 import { RedisAttemptCounter } from '../db/redis.ts';
 import type { Views } from '../http/views.ts';
 import { deviceFlowPages, type WhoIs } from '../oidc/device-pages.ts';
@@ -20,7 +20,7 @@ import { UserCodeThrottle } from './user-code-throttle.ts';
 export interface DeviceFlowDeps {
   issuer: string;
   settings: DeviceSettings;
-  redis: Redis;
+  redis: RedisClient;
   /** The Redis prefix of the provider's records (`…oidc:`) and of the attempt counters. */
   oidcPrefix: string;
   throttlePrefix: string;

@@ -2,7 +2,7 @@
 // once per interval; a poll that comes sooner is answered slow_down and the interval grows by
 // five seconds for that device code, for this and every later poll.
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../db/redis.ts';
 
 // KEYS[1]: the device code's polling record; ARGV: default interval (s), record TTL (ms).
 // Judges and records the poll in one step, so two polls racing cannot both be on time.
@@ -22,7 +22,7 @@ redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return { early, interval }
 `;
 
-type Scripted = Redis & {
+type Scripted = RedisClient & {
   latchkeyDevicePoll(key: string, interval: number, ttlMs: number): Promise<[number, number]>;
 };
 
@@ -40,7 +40,7 @@ export class DevicePolling {
   readonly #ttlMs: number;
 
   constructor(options: {
-    redis: Redis;
+    redis: RedisClient;
     prefix: string;
     intervalSeconds: number;
     codeTtlSeconds: number;

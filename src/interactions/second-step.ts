@@ -2,11 +2,12 @@
 // set a second factor up first), who is half signed in meanwhile, and completing the sign-in with
 // what the second step proved. Other ways to pass the step (a passkey) plug in through
 // `SecondStep.pending` and `SecondStep.complete`.
-import type { Redis } from 'ioredis';
+
 import type { Context } from 'koa';
 import type { Profile } from '../accounts/account.ts';
 import type { AccountService } from '../accounts/account-service.ts';
 import type { SecondFactors } from '../accounts/second-factors.ts';
+import type { RedisClient } from '../db/redis.ts';
 import { clientRequiresMfa, mfaRequired, reachesMfa } from '../oidc/mfa-policy.ts';
 import type { Details, InteractionKit, SignInOptions } from './interaction-kit.ts';
 
@@ -37,10 +38,10 @@ export const REMEMBER_COOKIE = 'latchkey.second-step';
 export const OTP_AMR = ['otp', 'mfa'] as const;
 
 export class SecondStepStore {
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   readonly #prefix: string;
 
-  constructor(redis: Redis, prefix: string) {
+  constructor(redis: RedisClient, prefix: string) {
     this.#redis = redis;
     this.#prefix = `${prefix}second-step:`;
   }

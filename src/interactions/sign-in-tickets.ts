@@ -2,7 +2,7 @@
 // from a reset link, a confirmed sign-up in the browser that made it): a single-use ticket in
 // Redis, named by a cookie of this browser only, redeemed by the next sign-in page it reaches.
 import { createHash, randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../db/redis.ts';
 
 export interface Ticket {
   accountId: string;
@@ -17,10 +17,10 @@ export const TICKET_SECONDS = 120;
 const TICKET = /^[A-Za-z0-9_-]{43}$/;
 
 export class SignInTickets {
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   readonly #prefix: string;
 
-  constructor(redis: Redis, prefix: string) {
+  constructor(redis: RedisClient, prefix: string) {
     this.#redis = redis;
     this.#prefix = `${prefix}signin-ticket:`;
   }

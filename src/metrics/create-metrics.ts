@@ -1,8 +1,9 @@
 // Metrics as the configuration asks: recorded only when someone can read them (METRICS_PORT or
 // METRICS_TOKEN), with Redis commands and Postgres queries timed on the app's own clients.
-import type { Redis } from 'ioredis';
+
 import type { DataSource } from 'typeorm';
 import type { MetricsSettings } from '../config.ts';
+import type { RedisClient } from '../db/redis.ts';
 import { type Metrics, NO_METRICS } from './metrics.ts';
 import { PrometheusMetrics } from './prometheus.ts';
 import { timePostgresQueries, timeRedisCommands } from './store-metrics.ts';
@@ -13,7 +14,7 @@ export function metricsEnabled(settings: MetricsSettings): boolean {
 
 export function createMetrics(
   settings: MetricsSettings,
-  stores: { redis: Redis; db: DataSource },
+  stores: { redis: RedisClient; db: DataSource },
 ): Metrics {
   if (!metricsEnabled(settings)) return NO_METRICS;
   const metrics = new PrometheusMetrics();

@@ -1,7 +1,8 @@
 // Times every Redis command and Postgres query, and reports the Postgres pool's state, by
 // wrapping the clients the app was given (ioredis and pg have no timing hooks of their own).
-import type { Redis } from 'ioredis';
+
 import type { DataSource } from 'typeorm';
+import type { RedisClient } from '../db/redis.ts';
 import type { Metrics, PoolState } from './metrics.ts';
 
 interface SentCommand {
@@ -10,10 +11,12 @@ interface SentCommand {
 }
 
 /** Times each command sent on `redis` (pipelines and scripts included). */
-export function timeRedisCommands(redis: Redis, metrics: Metrics): void {
-  const send = redis.sendCommand;
-  // ioredis sends every command, including pipelined and scripted ones, through this method.
-  redis.sendCommand = function (this: Redis, ...args: Parameters<Redis['sendCommand']>) {
+export function timeRedisCommands(redis: RedisClient, metrics: Metrics): void {
+  // ioredis sends every command, including pipelined and scripted ones, through this method (a
+  // cluster client through its own, once per command, whichever node it goes to).
+  const target = redis as { sendCommand: (...args: unknown[]) => unknown };
+  const send = target.sendCommand;
+  target.sendCommand = function (this: RedisClient, ...args: unknown[]) {
     const command = args[0] as unknown as SentCommand;
     const started = performance.now();
     const result = send.apply(this, args);
@@ -21,7 +24,7 @@ export function timeRedisCommands(redis: Redis, metrics: Metrics): void {
       metrics.redisCommand(command.name, failed, (performance.now() - started) / 1000);
     command.promise.then(done(false), done(true));
     return result;
-  } as Redis['sendCommand'];
+  };
 }
 
 const OPERATIONS = new Set([

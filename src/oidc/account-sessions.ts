@@ -1,8 +1,9 @@
 // Each account's sessions and grants, from the adapter's per-account indexes, and signing out
 // everywhere else: what a password change or a list of devices needs (the library cannot look
 // records up by account).
-import type { Redis } from 'ioredis';
+
 import type Provider from 'oidc-provider';
+import type { RedisClient } from '../db/redis.ts';
 import { RedisAdapter } from './redis-adapter.ts';
 import { accountIndexKey, grantIndexKey, storageId } from './redis-keys.ts';
 
@@ -34,7 +35,7 @@ interface StoredSession {
 
 export interface AccountSessionsOptions {
   provider: Provider;
-  redis: Redis;
+  redis: RedisClient;
   /** Key prefix of the provider's records, e.g. "latchkey:oidc:". */
   prefix: string;
   /** Tells a client its session ended (back-channel logout); `sid` absent for a bare grant. */
@@ -48,7 +49,7 @@ export interface AccountSessionsOptions {
 
 export class AccountSessionsIndex {
   readonly #provider: Provider;
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   readonly #prefix: string;
   readonly #sessions: RedisAdapter;
   readonly #notify: NonNullable<AccountSessionsOptions['notify']>;

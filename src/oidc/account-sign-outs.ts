@@ -1,8 +1,9 @@
 // Wires what knows where an account is signed in and tells apps when it signs out: back-channel
 // logout delivery, session and grant metadata, the account index and its list of devices.
-import type { Redis } from 'ioredis';
+
 import type Provider from 'oidc-provider';
 import type { AuditLog } from '../audit/audit-log.ts';
+import type { RedisClient } from '../db/redis.ts';
 import type { Logger } from '../logger.ts';
 import { AccountDevices } from './account-devices.ts';
 import { AccountSessionsIndex } from './account-sessions.ts';
@@ -16,7 +17,7 @@ export const ACTIVITY_INTERVAL_MS = 5 * 60 * 1000;
 
 export interface AccountSignOutsDeps {
   provider: Provider;
-  redis: Redis;
+  redis: RedisClient;
   /** Key prefix of the provider's records, e.g. "latchkey:oidc:". */
   prefix: string;
   logger: Logger;

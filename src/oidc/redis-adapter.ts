@@ -1,15 +1,19 @@
 // oidc-provider storage in Redis: one hash per record plus uid, user-code, grant and account
-// indexes, kept consistent by the scripts in redis-scripts.ts.
-import type { Redis } from 'ioredis';
+// indexes, kept consistent by the scripts in redis-scripts.ts and the order in which the adapter
+// runs them (redis-records.ts).
 import type { Adapter, AdapterPayload } from 'oidc-provider';
+import type { RedisClient } from '../db/redis.ts';
 import {
   GRANTABLE,
+  grantIndexKey,
   HASHED_MODELS,
   recordKey,
+  sessionUidKey,
   storageId,
   storedKey,
   userCodeKey,
 } from './redis-keys.ts';
+import { deleteRecord, writeRecord } from './redis-records.ts';
 import {
   AlreadyConsumed,
   notConsumable,
@@ -19,7 +23,7 @@ import {
 import { type Scripted, withScripts } from './redis-scripts.ts';
 
 export interface RedisAdapterOptions {
-  redis: Redis;
+  redis: RedisClient;
   /** Prepended to every key, e.g. "latchkey:oidc:". */
   prefix: string;
   /** Seconds records outlive their TTL, matching the provider's clockTolerance. */
@@ -45,10 +49,6 @@ export class RedisAdapter implements Adapter {
     this.#redis = withScripts(options.redis);
     this.#prefix = options.prefix;
     this.#tolerance = (options.clockTolerance ?? 0) + (options.linger?.[model] ?? 0);
-  }
-
-  #grantable(): string {
-    return GRANTABLE.has(this.#model) ? '1' : '0';
   }
 
   #keyOfStored(sid: string): string {
@@ -90,18 +90,20 @@ export class RedisAdapter implements Adapter {
       const { cookie: _, ...session } = payload.session;
       stored = { ...stored, session };
     }
-    await this.#redis.latchkeyUpsert(
-      recordKey(this.#prefix, this.#model, id),
-      this.#prefix,
-      storageId(this.#prefix, this.#model, id),
-      JSON.stringify(stored),
+    await writeRecord(this.#redis, this.#prefix, {
+      model: this.#model,
+      sid: storageId(this.#prefix, this.#model, id),
+      json: JSON.stringify(stored),
       ttlMs,
-      this.#model,
-      this.#grantable(),
-      Date.now(),
-      jtiIsId ? '1' : '0',
-      typeof payload.userCode === 'string' ? userCodeKey(this.#prefix, payload.userCode) : '',
-    );
+      jtiIsId,
+      links: {
+        grantId: GRANTABLE.has(this.#model) ? text(payload.grantId) : '',
+        accountId: text(payload.accountId),
+        uid: text(payload.uid),
+        userCodeKey:
+          typeof payload.userCode === 'string' ? userCodeKey(this.#prefix, payload.userCode) : '',
+      },
+    });
   }
 
   async #load(key: string, id: string | undefined): Promise<AdapterPayload | undefined> {
@@ -144,7 +146,7 @@ export class RedisAdapter implements Adapter {
 
   /** A session found by uid comes without its id: only a hash of the cookie value is stored. */
   async findByUid(uid: string): Promise<AdapterPayload | undefined> {
-    const sid = await this.#redis.get(`${this.#prefix}sessionUid:${uid}`);
+    const sid = await this.#redis.get(sessionUidKey(this.#prefix, uid));
     return sid === null ? undefined : this.#load(this.#keyOfStored(sid), undefined);
   }
 
@@ -159,15 +161,25 @@ export class RedisAdapter implements Adapter {
   }
 
   async consume(id: string): Promise<void> {
+    const key = recordKey(this.#prefix, this.#model, id);
+    const tombstone = this.#model === 'RefreshToken';
+    // One atomic step on the record: of many concurrent consumes exactly one gets status 1.
     const [status, grantId] = await this.#redis.latchkeyConsume(
-      recordKey(this.#prefix, this.#model, id),
-      this.#prefix,
+      key,
       Math.floor(Date.now() / 1000),
-      this.#grantable(),
-      Date.now(),
-      this.#model === 'RefreshToken' ? '1' : '0',
+      tombstone ? '1' : '0',
     );
-    if (status === 1) return;
+    if (status === 1) {
+      if (tombstone && grantId !== '') {
+        // The tombstone leaves its grant's index (it is in another slot on a cluster). Not waited
+        // for: a tombstone still listed there is harmless (revoking the grant deletes it too) and
+        // lapses with its expiry, so a refresh costs no further round trip.
+        this.#redis
+          .latchkeyIndexRemove(grantIndexKey(this.#prefix, grantId), Date.now(), key)
+          .catch(() => {});
+      }
+      return;
+    }
     if (status === 0) throw notConsumable(this.#model);
     if (this.#model === 'PushedAuthorizationRequest') throw notConsumable(this.#model);
     // What the library does when it sees a replay: revoke every token of the grant and the grant.
@@ -181,13 +193,7 @@ export class RedisAdapter implements Adapter {
 
   /** Destroys a record by the id it is stored under (storageId), e.g. from an account index. */
   async destroyStored(sid: string): Promise<void> {
-    await this.#redis.latchkeyDestroy(
-      this.#keyOfStored(sid),
-      this.#prefix,
-      this.#model,
-      this.#grantable(),
-      Date.now(),
-    );
+    await deleteRecord(this.#redis, this.#prefix, this.#model, sid);
   }
 
   revokeByGrantId(grantId: string): Promise<void> {
@@ -200,6 +206,10 @@ export class RedisAdapter implements Adapter {
  * written with one SET instead of the upsert script (machine tokens, the busiest of them).
  */
 const PLAIN_MODELS: ReadonlySet<string> = new Set(['ClientCredentials']);
+
+function text(value: unknown): string {
+  return typeof value === 'string' ? value : '';
+}
 
 /** The factory oidc-provider calls once per model name. */
 export function redisAdapterFactory(options: RedisAdapterOptions): (model: string) => Adapter {

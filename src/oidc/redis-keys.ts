@@ -63,7 +63,14 @@ export function accountIndexKey(
 /**
  * What a list of devices shows about a session or grant (device, address, sign-in, activity), a
  * hash beside the record: the adapter's scripts give it the record's expiry and delete it with it.
+ * Its hash tag is the record's whole key (which has no braces), so on a Redis Cluster it lives in
+ * the record's slot and one script can touch both.
  */
 export function metaKey(prefix: string, model: 'Session' | 'Grant', sid: string): string {
-  return `${prefix}meta:${model}:${sid}`;
+  return `${prefix}meta:{${storedKey(prefix, model, sid)}}`;
+}
+
+/** Sessions found by their uid (the library's findByUid). */
+export function sessionUidKey(prefix: string, uid: string): string {
+  return `${prefix}sessionUid:${uid}`;
 }

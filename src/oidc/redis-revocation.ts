@@ -1,35 +1,43 @@
 // Revoking a grant's records in batches, and the errors a second redemption of a code or token
 // ends with.
 import { errors } from 'oidc-provider';
-import { grantIndexKey, recordKey } from './redis-keys.ts';
+import { grantIndexKey } from './redis-keys.ts';
+import { deleteRecord } from './redis-records.ts';
 import type { Scripted } from './redis-scripts.ts';
 
-/** Members removed per script run, so revoking a huge grant never blocks Redis for long. */
+/** Records revoked per batch, so revoking a huge grant never blocks Redis for long. */
 export const REVOKE_BATCH_SIZE = 100;
 
-/** Removes every record of a grant and their uid and user-code indexes, a batch per script run. */
+/**
+ * Removes every record of a grant and their uid and user-code indexes, a batch at a time: each
+ * batch's records are deleted (each in its own slot) before they leave the grant index, so a
+ * failure half-way leaves them listed for the next attempt, never a record outside the index.
+ */
 export async function revokeByGrantId(
   redis: Scripted,
   prefix: string,
   grantId: string,
 ): Promise<void> {
   const index = grantIndexKey(prefix, grantId);
-  let removed: number;
+  let members: string[];
   do {
-    removed = await redis.latchkeyRevokeBatch(index, prefix, REVOKE_BATCH_SIZE);
-  } while (removed === REVOKE_BATCH_SIZE);
+    members = await redis.zrange(index, 0, REVOKE_BATCH_SIZE - 1);
+    if (members.length === 0) return;
+    await Promise.all(
+      members.map((key) => {
+        const colon = key.indexOf(':', prefix.length);
+        const model = key.slice(prefix.length, colon);
+        return deleteRecord(redis, prefix, model, key.slice(colon + 1), { keepGrantIndex: true });
+      }),
+    );
+    await redis.latchkeyIndexRemove(index, Date.now(), ...members);
+  } while (members.length === REVOKE_BATCH_SIZE);
 }
 
 /** What the library does on a replay: revoke every record of the grant, then the grant. */
 export async function revokeGrant(redis: Scripted, prefix: string, grantId: string): Promise<void> {
   await revokeByGrantId(redis, prefix, grantId);
-  await redis.latchkeyDestroy(
-    recordKey(prefix, 'Grant', grantId),
-    prefix,
-    'Grant',
-    '0',
-    Date.now(),
-  );
+  await deleteRecord(redis, prefix, 'Grant', grantId);
 }
 
 const CONSUMED_LABEL: Record<string, string> = {

@@ -1,6 +1,9 @@
-// The Lua scripts that keep a record and its indexes consistent in one atomic step each, and the
-// commands they become on an ioredis client.
-import type { Redis } from 'ioredis';
+// The Lua scripts that keep a record and its indexes consistent, and the commands they become on an
+// ioredis client. Every key a script touches comes in KEYS and every script touches one hash slot
+// of a Redis Cluster: a record and its metadata hash (redis-keys.ts metaKey shares its slot), or a
+// single index. What spans slots is ordered by the adapter (redis-adapter.ts, DESIGN.md "Redis
+// layout").
+import type { RedisClient } from '../db/redis.ts';
 
 /**
  * What the refresh-token grant reads from a consumed token before it revokes the grant on reuse:
@@ -21,7 +24,7 @@ const TOMBSTONE_FIELDS = [
 // Shared Lua. A record is a hash of `payload` (JSON), `jti` ("1": the payload's jti is the record's
 // id, left out), `consumed` (epoch seconds) and `userCode` (the key of its user-code index); a
 // consumed refresh token is a tombstone, a plain string of JSON (a third of the memory of a hash).
-const LIB = `
+const READ = `
 -- payload JSON and user-code index key of a record, whichever its shape; nil when there is none
 local function read(key)
   local kind = redis.call('TYPE', key).ok
@@ -32,9 +35,16 @@ local function read(key)
   if kind == 'string' then return redis.call('GET', key), false end
   return nil, false
 end
-local function sid_of(prefix, key)
-  return string.match(string.sub(key, #prefix + 1), '^[^:]+:(.*)$')
+-- What the indexes of a record are derived from: { grantId, accountId, uid, user-code key }.
+local function links(json, user_code_key)
+  if not json then return {} end
+  local payload = cjson.decode(json)
+  local function text(v) if type(v) == 'string' then return v end return '' end
+  return { text(payload.grantId), text(payload.accountId), text(payload.uid), user_code_key or '' }
 end
+`;
+
+const TRIM = `
 -- Drops lapsed members and lets the index expire with its longest-lived remaining member.
 local function trim(k, now)
   redis.call('ZREMRANGEBYSCORE', k, '-inf', '(' .. now)
@@ -43,97 +53,31 @@ local function trim(k, now)
   elseif last[2] == 'inf' then redis.call('PERSIST', k)
   else redis.call('PEXPIREAT', k, last[2]) end
 end
--- The metadata hash of a session or grant (redis-keys.ts metaKey); nil for other models.
-local function meta_key(prefix, model, sid)
-  if model == 'Session' or model == 'Grant' then return prefix .. 'meta:' .. model .. ':' .. sid end
-  return nil
-end
-local function account_index(prefix, model, payload)
-  if type(payload.accountId) ~= 'string' then return nil end
-  if model == 'Session' then return prefix .. 'account:' .. payload.accountId .. ':sessions' end
-  if model == 'Grant' then return prefix .. 'account:' .. payload.accountId .. ':grants' end
-  return nil
-end
--- Drops the uid / user-code indexes of a record only while they still point at it.
-local function remove_secondary(prefix, sid, payload, user_code_key)
-  if type(payload.uid) == 'string' then
-    local k = prefix .. 'sessionUid:' .. payload.uid
-    if redis.call('GET', k) == sid then redis.call('DEL', k) end
-  end
-  if user_code_key then
-    if redis.call('GET', user_code_key) == sid then redis.call('DEL', user_code_key) end
-  end
-end
-local function remove_from_grant(prefix, key, payload, grantable, now)
-  if grantable == '1' and type(payload.grantId) == 'string' then
-    local g = prefix .. 'grant:' .. payload.grantId
-    redis.call('ZREM', g, key)
-    trim(g, now)
-  end
-end
-local function unlink(prefix, key, sid, model, grantable, now, payload, user_code_key)
-  remove_secondary(prefix, sid, payload, user_code_key)
-  remove_from_grant(prefix, key, payload, grantable, now)
-  local a = account_index(prefix, model, payload)
-  if a then
-    redis.call('ZREM', a, sid)
-    trim(a, now)
-  end
-end
 `;
 
-// KEYS[1] record; ARGV: prefix, sid, payload, ttlMs (0 = none), model, grantable, nowMs,
-// jtiIsId ("1"/"0"), userCodeKey ("" = none)
-const UPSERT = `${LIB}
-local key, prefix, sid, json = KEYS[1], ARGV[1], ARGV[2], ARGV[3]
-local ttl, model, grantable, now = tonumber(ARGV[4]), ARGV[5], ARGV[6], tonumber(ARGV[7])
-local jti_is_id, uc_key = ARGV[8], ARGV[9]
+// KEYS[1] record, KEYS[2] its metadata hash (sessions and grants only); ARGV: payload, ttlMs
+// (0 = none), jtiIsId ("1"/"0"), userCodeKey ("" = none). Returns the links of the record it
+// replaced ({} when there was none), so the adapter can drop index entries that no longer apply.
+const WRITE_RECORD = `${READ}
+local key, json, ttl = KEYS[1], ARGV[1], tonumber(ARGV[2])
+local jti_is_id, uc_key = ARGV[3], ARGV[4]
 local previous, previous_uc = read(key)
-if previous then
-  unlink(prefix, key, sid, model, grantable, now, cjson.decode(previous), previous_uc)
-end
 redis.call('DEL', key)
 redis.call('HSET', key, 'payload', json)
 if jti_is_id == '1' then redis.call('HSET', key, 'jti', '1') end
 if uc_key ~= '' then redis.call('HSET', key, 'userCode', uc_key) end
 if ttl > 0 then redis.call('PEXPIRE', key, ttl) end
-local payload = cjson.decode(json)
-local expiry = 'inf'
-if ttl > 0 then expiry = tostring(now + ttl) end
-local function index(k)
-  if ttl > 0 then redis.call('SET', k, sid, 'PX', ttl) else redis.call('SET', k, sid) end
+if KEYS[2] then
+  if ttl > 0 then redis.call('PEXPIRE', KEYS[2], ttl) else redis.call('PERSIST', KEYS[2]) end
 end
-if model == 'Session' and type(payload.uid) == 'string' then index(prefix .. 'sessionUid:' .. payload.uid) end
-if uc_key ~= '' then index(uc_key) end
-if grantable == '1' and type(payload.grantId) == 'string' then
-  local g = prefix .. 'grant:' .. payload.grantId
-  redis.call('ZADD', g, expiry, key)
-  trim(g, now)
-end
-local a = account_index(prefix, model, payload)
-if a then
-  redis.call('ZADD', a, expiry, sid)
-  trim(a, now)
-end
-local m = meta_key(prefix, model, sid)
-if m then
-  if ttl > 0 then redis.call('PEXPIRE', m, ttl) else redis.call('PERSIST', m) end
-end
-return 1
+return links(previous, previous_uc)
 `;
 
-// KEYS[1] record; ARGV: prefix, model, grantable, nowMs
-const DESTROY = `${LIB}
-local key, prefix, model, grantable, now = KEYS[1], ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
-local previous, previous_uc = read(key)
-local sid = sid_of(prefix, key)
-redis.call('DEL', key)
-local m = meta_key(prefix, model, sid)
-if m then redis.call('DEL', m) end
-if previous then
-  unlink(prefix, key, sid, model, grantable, now, cjson.decode(previous), previous_uc)
-end
-return 1
+// KEYS[1] record, KEYS[2] its metadata hash (optional). Deletes both; returns the record's links.
+const DELETE_RECORD = `${READ}
+local previous, previous_uc = read(KEYS[1])
+redis.call('DEL', unpack(KEYS))
+return links(previous, previous_uc)
 `;
 
 // KEYS[1] record. Returns {payload, consumed, jtiIsId}; a tombstone carries consumed in its payload.
@@ -144,14 +88,13 @@ if kind == 'string' then return {redis.call('GET', KEYS[1]), false, '1'} end
 return {}
 `;
 
-// KEYS[1] record; ARGV: prefix, epoch seconds, grantable, nowMs, tombstone ("1"/"0").
+// KEYS[1] record; ARGV: epoch seconds, tombstone ("1"/"0").
 // Returns {1, grantId} when this call consumed the record, {-1, grantId} when it already was,
-// {0, ""} when there is no record. A tombstone keeps only what reuse detection reads, keeps the
-// record's expiry and leaves the grant index: revoking the grant does not need it, its grantId
-// leads there.
-const CONSUME = `${LIB}
-local key, prefix, epoch = KEYS[1], ARGV[1], ARGV[2]
-local grantable, now, tombstone = ARGV[3], tonumber(ARGV[4]), ARGV[5]
+// {0, ""} when there is no record. A tombstone keeps only what reuse detection reads and keeps the
+// record's expiry; the adapter then takes it out of its grant index (revoking the grant does not
+// need it there: its grantId leads to the grant).
+const CONSUME = `${READ}
+local key, epoch, tombstone = KEYS[1], ARGV[1], ARGV[2]
 local kind = redis.call('TYPE', key).ok
 if kind ~= 'hash' and kind ~= 'string' then return {0, ''} end
 local json, _ = read(key)
@@ -168,7 +111,6 @@ if tombstone == '1' then
     kept.expiresWithSession = true
     kept.sessionUid = payload.sessionUid
   end
-  remove_from_grant(prefix, key, payload, grantable, now)
   local ttl = redis.call('PTTL', key)
   redis.call('DEL', key)
   if ttl > 0 then
@@ -182,38 +124,51 @@ redis.call('HSET', key, 'consumed', epoch)
 return {1, grant}
 `;
 
-// KEYS[1] grant index; ARGV: prefix, batch size. Removes up to a batch of members and their records.
-const REVOKE_BATCH = `${LIB}
-local grant, prefix = KEYS[1], ARGV[1]
-local popped = redis.call('ZPOPMIN', grant, tonumber(ARGV[2]))
-for i = 1, #popped, 2 do
-  local key = popped[i]
-  local previous, previous_uc = read(key)
-  redis.call('DEL', key)
-  if previous then
-    remove_secondary(prefix, sid_of(prefix, key), cjson.decode(previous), previous_uc)
-  end
-end
-return #popped / 2
+// KEYS[1] a sorted-set index (a grant's records, an account's sessions or grants); ARGV: nowMs,
+// expiry (ms or "inf"), member. Adds or moves the member, then trims.
+const INDEX_ADD = `${TRIM}
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
+trim(KEYS[1], tonumber(ARGV[1]))
+return 1
 `;
 
-export type Scripted = Redis & {
-  latchkeyUpsert(key: string, ...args: (string | number)[]): Promise<number>;
-  latchkeyDestroy(key: string, ...args: (string | number)[]): Promise<number>;
+// KEYS[1] a sorted-set index; ARGV: nowMs, members. Removes them, then trims.
+const INDEX_REMOVE = `${TRIM}
+redis.call('ZREM', KEYS[1], unpack(ARGV, 2))
+trim(KEYS[1], tonumber(ARGV[1]))
+return 1
+`;
+
+// KEYS[1] a uid or user-code index; ARGV: the storage id. Deleted only while it still points there.
+const POINTER_DROP = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 1
+`;
+
+/** A record's links as the scripts return them: empty strings for what it does not have. */
+export type Links = [grantId: string, accountId: string, uid: string, userCodeKey: string] | [];
+
+export type Scripted = RedisClient & {
+  latchkeyWriteRecord(keys: number, ...keysThenArgs: (string | number)[]): Promise<Links>;
+  latchkeyDeleteRecord(keys: number, ...keysThenArgs: string[]): Promise<Links>;
   latchkeyLoad(key: string): Promise<(string | null)[]>;
-  latchkeyConsume(key: string, ...args: (string | number)[]): Promise<[number, string]>;
-  latchkeyRevokeBatch(key: string, prefix: string, batch: number): Promise<number>;
+  latchkeyConsume(key: string, epoch: number, tombstone: string): Promise<[number, string]>;
+  latchkeyIndexAdd(key: string, now: number, expiry: string, member: string): Promise<number>;
+  latchkeyIndexRemove(key: string, now: number, ...members: string[]): Promise<number>;
+  latchkeyPointerDrop(key: string, sid: string): Promise<number>;
 };
 
 /** The client with the scripts defined as commands (once per client). */
-export function withScripts(redis: Redis): Scripted {
+export function withScripts(redis: RedisClient): Scripted {
   const scripted = redis as Scripted;
-  if (typeof scripted.latchkeyRevokeBatch !== 'function') {
-    redis.defineCommand('latchkeyUpsert', { numberOfKeys: 1, lua: UPSERT });
-    redis.defineCommand('latchkeyDestroy', { numberOfKeys: 1, lua: DESTROY });
+  if (typeof scripted.latchkeyPointerDrop !== 'function') {
+    redis.defineCommand('latchkeyWriteRecord', { lua: WRITE_RECORD });
+    redis.defineCommand('latchkeyDeleteRecord', { lua: DELETE_RECORD });
     redis.defineCommand('latchkeyLoad', { numberOfKeys: 1, lua: LOAD });
     redis.defineCommand('latchkeyConsume', { numberOfKeys: 1, lua: CONSUME });
-    redis.defineCommand('latchkeyRevokeBatch', { numberOfKeys: 1, lua: REVOKE_BATCH });
+    redis.defineCommand('latchkeyIndexAdd', { numberOfKeys: 1, lua: INDEX_ADD });
+    redis.defineCommand('latchkeyIndexRemove', { numberOfKeys: 1, lua: INDEX_REMOVE });
+    redis.defineCommand('latchkeyPointerDrop', { numberOfKeys: 1, lua: POINTER_DROP });
   }
   return scripted;
 }

@@ -28,9 +28,9 @@ import {
   randomUUID,
 } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Redis } from 'ioredis';
 import type { Context, Middleware } from 'koa';
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
+import type { RedisClient } from '../db/redis.ts';
 import type { Logger } from '../logger.ts';
 
 /** Carries a stored answer out of the grant handler; never reaches a client as an error. */
@@ -41,7 +41,7 @@ export class RefreshReplayed extends errors.InvalidGrant {
 }
 
 export interface RefreshGraceOptions {
-  redis: Redis;
+  redis: RedisClient;
   /** Key prefix of the provider's records, e.g. "latchkey:oidc:". */
   prefix: string;
   /** 0 turns the window off: every reuse revokes. */
@@ -69,7 +69,7 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 return 1
 `;
 
-type Scripted = Redis & {
+type Scripted = RedisClient & {
   latchkeyFinishRefresh(
     lock: string,
     answer: string,
@@ -79,7 +79,7 @@ type Scripted = Redis & {
   ): Promise<number>;
 };
 
-function withFinish(redis: Redis): Scripted {
+function withFinish(redis: RedisClient): Scripted {
   const scripted = redis as Scripted;
   if (typeof scripted.latchkeyFinishRefresh !== 'function') {
     redis.defineCommand('latchkeyFinishRefresh', { numberOfKeys: 2, lua: FINISH });
@@ -115,7 +115,8 @@ export class RefreshGrace {
 
   #slot(ctx: KoaContextWithOIDC, value: string): Slot {
     const answerId = hash('sha256', `${this.#prefix}refreshGrace:${value}`, 'base64url');
-    const answerKey = `${this.#prefix}refreshGrace:${answerId}`;
+    // The lock shares the answer's hash tag: the script that finishes touches both in one slot.
+    const answerKey = `${this.#prefix}refreshGrace:{${answerId}}`;
     const key = Buffer.from(
       hkdfSync('sha256', value, this.#prefix, 'latchkey refresh grace answer', 32),
     );

@@ -2,7 +2,7 @@
 // and method of the sign-in, its time and the last activity, in a Redis hash beside the record
 // (redis-keys.ts metaKey). The adapter's scripts give the hash its record's expiry and delete it
 // with the record, so it never outlives what it describes.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../db/redis.ts';
 import { deviceLabelText as deviceLabel } from '../device/device-label.ts';
 import { metaKey, recordKey } from './redis-keys.ts';
 
@@ -21,7 +21,7 @@ export interface DeviceDetails {
 }
 
 export interface SessionMetadataOptions {
-  redis: Redis;
+  redis: RedisClient;
   /** The provider's key prefix, e.g. "latchkey:oidc:". */
   prefix: string;
   /** Activity is written at most once per this many ms per session or grant. */
@@ -50,7 +50,7 @@ redis.call('HSET', KEYS[1], 'seenAt', ARGV[1])
 return 1
 `;
 
-type Metadata = Redis & {
+type Metadata = RedisClient & {
   latchkeyMetaWrite(hash: string, record: string, ...args: (string | number)[]): Promise<number>;
   latchkeyMetaTouch(hash: string, now: number, interval: number): Promise<number>;
 };
@@ -129,10 +129,11 @@ export class SessionMetadata {
   /** The grants among `grantIds` that signed in a device of their own (the device flow). */
   async standalone(grantIds: readonly string[]): Promise<Set<string>> {
     if (grantIds.length === 0) return new Set();
-    const pipeline = this.#redis.pipeline();
-    for (const id of grantIds) pipeline.hget(metaKey(this.#prefix, 'Grant', id), 'flow');
-    const flows = (await pipeline.exec()) ?? [];
-    return new Set(grantIds.filter((_, i) => flows[i]?.[1] === 'device'));
+    // Sent together, each to its own slot (a pipeline would need one slot on a cluster).
+    const flows = await Promise.all(
+      grantIds.map((id) => this.#redis.hget(metaKey(this.#prefix, 'Grant', id), 'flow')),
+    );
+    return new Set(grantIds.filter((_, i) => flows[i] === 'device'));
   }
 
   /** Activity of a session (by handle) or grant: written when the last write is old enough. */
@@ -149,11 +150,10 @@ export class SessionMetadata {
   /** The details of each id, in order; undefined where none were recorded. */
   async read(model: 'Session' | 'Grant', ids: readonly string[]) {
     if (ids.length === 0) return [];
-    const pipeline = this.#redis.pipeline();
-    for (const id of ids) pipeline.hgetall(metaKey(this.#prefix, model, id));
-    const results = (await pipeline.exec()) ?? [];
-    return results.map(([, value]): DeviceDetails | undefined => {
-      const hash = value as Record<string, string> | null;
+    const results = await Promise.all(
+      ids.map((id) => this.#redis.hgetall(metaKey(this.#prefix, model, id))),
+    );
+    return results.map((hash): DeviceDetails | undefined => {
       if (!hash || Object.keys(hash).length === 0) return undefined;
       const number = (s: string | undefined) => (s === undefined ? undefined : Number(s));
       return {

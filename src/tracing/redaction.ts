@@ -26,12 +26,18 @@ export function redactedPath(url: string | undefined): string {
 /** A fixed part of our key names (`oidc`, `Session`, `throttle`); ids and hashes are longer or mixed. */
 const KEY_WORD = /^[A-Za-z][A-Za-z_-]{0,19}$/;
 
-/** A key with every part that is not a plain word replaced: `latchkey:oidc:Session:*`. */
+/**
+ * A key with every part that is not a plain word replaced: `latchkey:oidc:Session:*`. The braces of
+ * a hash tag stay (`latchkey:oidc:meta:{latchkey:oidc:Session:*}`).
+ */
 export function keyPattern(key: unknown): string {
   const text = Buffer.isBuffer(key) ? key.toString('latin1') : String(key);
   return text
     .split(':')
-    .map((part) => (KEY_WORD.test(part) ? part : '*'))
+    .map((part) => {
+      const [, open = '', word = '', close = ''] = /^(\{?)(.*?)(\}?)$/.exec(part) ?? [];
+      return `${open}${KEY_WORD.test(word) ? word : '*'}${close}`;
+    })
     .join(':');
 }
 

@@ -1,7 +1,7 @@
 // Server-side memory of sign-in attempts sent upstream (state, nonce, PKCE verifier), single use,
 // and of links waiting for the person to prove they own an existing account.
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../db/redis.ts';
 import type { UpstreamIdentity } from './upstream.ts';
 
 /** An upstream being linked from the account page: the account, and the session that asked. */
@@ -44,10 +44,10 @@ function named<T extends { upstream: string }>(record: T): T {
 const random = () => randomBytes(32).toString('base64url');
 
 export class UpstreamAttempts {
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   readonly #prefix: string;
 
-  constructor(redis: Redis, prefix: string) {
+  constructor(redis: RedisClient, prefix: string) {
     this.#redis = redis;
     this.#prefix = prefix;
   }

@@ -130,6 +130,14 @@ describe('the server process', () => {
     }
   });
 
+  it('refuses to boot with REDIS_CLUSTER=true against a Redis that is no cluster node, saying so', async () => {
+    const result = await runServerProcess({ ...env(), REDIS_CLUSTER: 'true' });
+    expect(result.code).to.not.equal(0);
+    const all = result.stdout.join('\n');
+    expect(all).to.include('Redis Cluster seeded by');
+    expect(all).to.include('cluster support disabled');
+  });
+
   it('refuses to boot in production with a bcrypt cost meant for tests', async () => {
     const result = await runServerProcess({ ...env(), BCRYPT_COST: '4' });
     expect(result.code).to.equal(78);

@@ -1,26 +1,26 @@
 // Storage adapter contract against real Redis: oidc-provider's memory adapter behaviour plus Redis specifics.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
-import { Redis } from 'ioredis';
 import type { AdapterPayload } from 'oidc-provider';
+import type { RedisClient } from '../../src/db/redis.ts';
 import { RedisAdapter } from '../../src/oidc/redis-adapter.ts';
 import { accountIndexKey, recordKey, userCodeKey } from '../../src/oidc/redis-keys.ts';
 import { AlreadyConsumed } from '../../src/oidc/redis-revocation.ts';
-import { TEST_REDIS_URL, uniqueNamespace } from '../support/server.ts';
+import { connectTestRedis, deleteMatching, keysMatching } from '../support/redis.ts';
+import { uniqueNamespace } from '../support/server.ts';
 
 /** A little over the 1 s TTLs used below, so Redis has certainly expired the keys. */
 const PAST_ONE_SECOND = 1150;
 
 describe('RedisAdapter', () => {
   const namespace = `${uniqueNamespace('adapter')}:`;
-  let redis: Redis;
+  let redis: RedisClient;
   let testNumber = 0;
   // Each test gets a prefix of its own so ids like "token" or "grant" never leak between tests.
   let prefix = namespace;
 
   before(async () => {
-    redis = new Redis(TEST_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
-    await redis.connect();
+    redis = await connectTestRedis();
   });
 
   beforeEach(() => {
@@ -31,10 +31,7 @@ describe('RedisAdapter', () => {
   after(async () => {
     if (!redis) return;
     try {
-      const keys: string[] = [];
-      const stream = redis.scanStream({ match: `${namespace}*`, count: 500 });
-      for await (const batch of stream) keys.push(...(batch as string[]));
-      if (keys.length > 0) await redis.del(...keys);
+      await deleteMatching(redis, `${namespace}*`);
     } finally {
       redis.disconnect();
     }
@@ -361,7 +358,7 @@ describe('RedisAdapter', () => {
       expect(await redis.zrange(`${one}grant:grant`, 0, -1)).to.deep.equal([
         recordKey(one, 'AccessToken', 'token'),
       ]);
-      expect(await redis.keys(`${two}*`)).to.deep.equal([]);
+      expect(await keysMatching(redis, `${two}*`)).to.deep.equal([]);
     });
 
     it('treats revoking an unknown grant as a no-op', async () => {
@@ -570,29 +567,30 @@ describe('RedisAdapter', () => {
   describe('revocation in batches', () => {
     it('revokes a grant of 1,050 records in runs of at most 100', async () => {
       const accessToken = adapter('AccessToken');
-      const pipeline = redis.pipeline();
+      // One command each: on a cluster the records are spread over the slots.
+      const writes: Promise<unknown>[] = [];
       for (let i = 0; i < 1050; i += 1) {
         const key = recordKey(prefix, 'AccessToken', `t${i}`);
-        pipeline.hset(key, 'payload', JSON.stringify({ grantId: 'big' }));
-        pipeline.zadd(`${prefix}grant:big`, Date.now() + 60_000, key);
+        writes.push(redis.hset(key, 'payload', JSON.stringify({ grantId: 'big' })));
+        writes.push(redis.zadd(`${prefix}grant:big`, Date.now() + 60_000, key));
       }
-      await pipeline.exec();
+      await Promise.all(writes);
       await accessToken.upsert('last', { grantId: 'big', jti: 'last' }, 60);
 
+      // Each batch leaves the grant index in one step, after its records are gone.
       const scripted = redis as unknown as {
-        latchkeyRevokeBatch(key: string, prefix: string, batch: number): Promise<number>;
+        latchkeyIndexRemove(key: string, now: number, ...members: string[]): Promise<number>;
       };
-      const original = scripted.latchkeyRevokeBatch;
+      const original = scripted.latchkeyIndexRemove;
       const runs: number[] = [];
-      scripted.latchkeyRevokeBatch = async (key, keyPrefix, batch) => {
-        const removed = await original.call(redis, key, keyPrefix, batch);
-        runs.push(removed);
-        return removed;
+      scripted.latchkeyIndexRemove = async (key, now, ...members) => {
+        if (key === `${prefix}grant:big`) runs.push(members.length);
+        return original.call(redis, key, now, ...members);
       };
       try {
         await accessToken.revokeByGrantId('big');
       } finally {
-        scripted.latchkeyRevokeBatch = original;
+        scripted.latchkeyIndexRemove = original;
       }
 
       expect(runs.reduce((a, b) => a + b, 0)).to.equal(1051);
@@ -617,7 +615,7 @@ describe('RedisAdapter', () => {
         await adapter(model).upsert(id, { jti: id, grantId: 'grant', uid: `${model}-uid` }, 60);
       }
 
-      const keys = await redis.keys(`${prefix}*`);
+      const keys = await keysMatching(redis, `${prefix}*`);
       for (const [model, id] of Object.entries(secrets)) {
         expect(
           keys.some((k) => k.includes(id)),

@@ -1,13 +1,22 @@
 // A copy of Redis holds no usable token: token and session records live under hashes of their ids.
 import { expect } from 'chai';
-import type { Redis } from 'ioredis';
+import { primaries, type RedisClient } from '../../src/db/redis.ts';
 import { OFFLINE } from '../support/oidc.ts';
 import { TEST_CLIENTS, useServer } from '../support/server.ts';
 import { freshCode, refresh, sessionCookie } from '../support/tokens.ts';
 
 /** Every key of the namespace with its whole value, whatever its type. */
-async function dump(redis: Redis, pattern: string): Promise<Map<string, string>> {
+async function dump(client: RedisClient, pattern: string): Promise<Map<string, string>> {
   const all = new Map<string, string>();
+  for (const redis of primaries(client)) await dumpNode(redis, pattern, all);
+  return all;
+}
+
+async function dumpNode(
+  redis: ReturnType<typeof primaries>[number],
+  pattern: string,
+  all: Map<string, string>,
+): Promise<void> {
   let cursor = '0';
   do {
     const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
@@ -29,7 +38,6 @@ async function dump(redis: Redis, pattern: string): Promise<Map<string, string>>
       all.set(key, JSON.stringify(value));
     }
   } while (cursor !== '0');
-  return all;
 }
 
 describe('tokens at rest in Redis', () => {

@@ -4,7 +4,6 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { ThrottleLimits } from '../../src/accounts/login-throttle.ts';
 import { type AppDeps, createApp, type LatchkeyApp } from '../../src/app.ts';
@@ -14,6 +13,7 @@ import { capturingLogger } from './captured-logs.ts';
 import { type MailCatcher, startMailCatcher } from './mail-catcher.ts';
 import { catcherMailbox, forgetMailbox, registerMailbox } from './mailbox.ts';
 import { atSignUpPage, person } from './oidc.ts';
+import { connectTestRedis, deleteMatching } from './redis.ts';
 import {
   newKek,
   serverEnv,
@@ -103,14 +103,9 @@ export async function dropNamespace(namespace: string): Promise<void> {
   } finally {
     await client.end();
   }
-  const redis = new Redis(TEST_REDIS_URL);
+  const redis = await connectTestRedis();
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${namespace}:*`, 'COUNT', 500);
-      if (keys.length > 0) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
+    await deleteMatching(redis, `${namespace}:*`);
   } finally {
     redis.disconnect();
   }

@@ -42,6 +42,7 @@ describe('loadConfig', () => {
         databaseReadUrl: undefined,
         databaseSchema: 'public',
         redisUrl: 'redis://127.0.0.1:6379',
+        redisTarget: { kind: 'standalone', url: 'redis://127.0.0.1:6379' },
         redisKeyPrefix: 'latchkey:',
         clientsFile: undefined,
         resourceServersFile: undefined,
@@ -142,6 +143,7 @@ describe('loadConfig', () => {
         databaseReadUrl: 'postgresql://app:pw@db-replica.internal:5432/idp',
         databaseSchema: 'latchkey_1',
         redisUrl: 'rediss://cache.internal:6380',
+        redisTarget: { kind: 'standalone', url: 'rediss://cache.internal:6380' },
         redisKeyPrefix: 'lk.prod-1:',
         clientsFile: '/etc/latchkey/clients.json',
         resourceServersFile: '/etc/latchkey/resource-servers.json',
@@ -433,6 +435,64 @@ describe('loadConfig', () => {
       expect(problemsOf({ REDIS_URL: 'cache.internal:6379' })).to.deep.equal([
         'REDIS_URL must be a redis: or rediss: URL',
       ]);
+    });
+
+    it('reads a Redis Cluster from several seeds, the first one giving credentials and TLS', () => {
+      expect(
+        loadConfig({ REDIS_URL: 'rediss://:s%40cret@a.internal:7000, rediss://b.internal:7001' })
+          .redisTarget,
+      ).to.deep.equal({
+        kind: 'cluster',
+        seeds: [
+          { host: 'a.internal', port: 7000 },
+          { host: 'b.internal', port: 7001 },
+        ],
+        username: undefined,
+        password: 's@cret',
+        tls: true,
+      });
+    });
+
+    it('reads a Redis Cluster from one seed with REDIS_CLUSTER=true', () => {
+      expect(
+        loadConfig({ REDIS_URL: 'redis://cache.internal', REDIS_CLUSTER: 'true' }).redisTarget,
+      ).to.deep.include({ kind: 'cluster', seeds: [{ host: 'cache.internal', port: 6379 }] });
+    });
+
+    it('reads a primary found through Sentinel', () => {
+      expect(
+        loadConfig({
+          REDIS_URL:
+            'redis+sentinel://app:pw@s1.internal:26379,s2.internal,[::1]:26380/mymaster/2?sentinelPassword=sp',
+        }).redisTarget,
+      ).to.deep.equal({
+        kind: 'sentinel',
+        sentinels: [
+          { host: 's1.internal', port: 26379 },
+          { host: 's2.internal', port: 26379 },
+          { host: '::1', port: 26380 },
+        ],
+        name: 'mymaster',
+        username: 'app',
+        password: 'pw',
+        sentinelPassword: 'sp',
+        db: 2,
+        tls: false,
+      });
+    });
+
+    it('refuses a cluster or Sentinel REDIS_URL it cannot use, saying why', () => {
+      expect(problemsOf({ REDIS_URL: 'redis://a:7000,http://b:7001' })).to.deep.equal([
+        'every seed of a cluster REDIS_URL must be a redis: or rediss: URL',
+      ]);
+      expect(problemsOf({ REDIS_URL: 'redis://a:7000/1,redis://b:7001' })).to.deep.equal([
+        'REDIS_URL names a database number, which a Redis Cluster does not have',
+      ]);
+      expect(problemsOf({ REDIS_URL: 'redis+sentinel://s1:26379' })).to.have.length(1);
+      expect(problemsOf({ REDIS_URL: 'redis+sentinel://s1:26379/my master' })).to.have.length(1);
+      expect(
+        problemsOf({ REDIS_URL: 'redis+sentinel://s1:26379/mymaster', REDIS_CLUSTER: 'true' }),
+      ).to.deep.equal(['REDIS_CLUSTER cannot be true with a Sentinel REDIS_URL']);
     });
   });
 

@@ -54,10 +54,13 @@ describe('span redaction', () => {
         'e0e1f9',
         '2',
         'latchkey:oidc:Grant:Q1w2',
-        'latchkey:oidc:meta:Grant:Q1w2',
+        'latchkey:oidc:meta:{latchkey:oidc:Grant:Q1w2}',
         '{"payload":"secret"}',
       ]),
-    ).to.equal('evalsha latchkey:oidc:Grant:* latchkey:oidc:meta:Grant:*');
+    ).to.equal('evalsha latchkey:oidc:Grant:* latchkey:oidc:meta:{latchkey:oidc:Grant:*}');
+    expect(redisStatement('get', ['latchkey:throttle:{throttle}:login:Zk9x2'])).to.equal(
+      'get latchkey:throttle:{throttle}:login:*',
+    );
     expect(redisStatement('DEL', ['latchkey:a:Xy12', 'latchkey:b:Zz99'])).to.equal(
       'del latchkey:a:* latchkey:b:*',
     );
