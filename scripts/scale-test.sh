@@ -151,7 +151,10 @@ stop_redis_primary() {
   docker logs --since 2m "$replica" 2>&1 | grep -E "FAIL message|election|Failover|failover" || true
 }
 
-say "phase 3: sessions written, then a Redis primary stopped under load after ${redis_stop_after} s"
+say "phase 3: ${victim} started again, sessions written, then a Redis primary stopped under load after ${redis_stop_after} s"
+if ! "${compose[@]}" up -d --wait --no-recreate balancer; then
+  echo "scale-test: ${victim} did not come back" >&2
+fi
 "${compose[@]}" run --rm -T -v "$results:/results" -e SCALE_RESULTS=/results \
   tests node test/scale/redis-failover.ts &
 load=$!

@@ -15,10 +15,15 @@
 //   SCALE_REDIS_GRACE_MS (0)      operations started this long after the promotion may still fail
 //   SCALE_REDIS_AFTER_SECONDS (8) load after the promotion
 //   SCALE_TIMEOUT_SECONDS (120)
+// A failed operation is either "unavailable" (a 5xx answer or a broken connection: the shard had
+// no primary) or "lost" (the state it needed is gone: single sign-on met a sign-in page or a 400,
+// a refresh met invalid_grant, userinfo invalid_token). A worker that met a lost state gets new
+// tokens, signing in with its password when its browser session is gone, as a client would.
 // The run passes when no operation failed before the stop, at most SCALE_REDIS_MAX_ERRORS failed,
-// none that started after the promotion (plus the grace) failed, the stopped primary held keys,
-// and every kept session still answers: userinfo with its first access token, a refresh with its
-// first refresh token, and single sign-on in its browser without a password.
+// none that started after the promotion (plus the grace) was unavailable, each worker met lost
+// state at most once after it, the stopped primary held keys, and every kept session still
+// answers: userinfo with its first access token, a refresh with its first refresh token, and
+// single sign-on in its browser without a password.
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -60,9 +65,11 @@ const redirect = first.redirect_uris[0] as string;
 
 interface Outcome {
   op: 'userinfo' | 'refresh' | 'sso';
+  worker: number;
   start: number;
   end: number;
   ok: boolean;
+  kind?: 'unavailable' | 'lost';
   error?: string;
 }
 
@@ -93,8 +100,25 @@ async function sso(browser: Browser) {
   return exchangeCode(rp, callbackOf(await visit(browser, auth.url)), auth);
 }
 
-const message = (error: unknown) =>
-  error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+/** The error's name and message, with the HTTP status and OAuth error code when it has them. */
+function message(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const e = error as Error & { status?: number; error?: string; cause?: unknown };
+  const extra: string[] = [];
+  const status = e.status ?? (e.cause instanceof Response ? e.cause.status : undefined);
+  if (status !== undefined) extra.push(String(status));
+  if (typeof e.error === 'string') extra.push(e.error);
+  if (Array.isArray(e.cause)) {
+    for (const challenge of e.cause as { parameters?: { error?: string } }[])
+      if (challenge.parameters?.error) extra.push(challenge.parameters.error);
+  }
+  const text = `${e.name}: ${e.message.split('\n')[0]}`;
+  return extra.length > 0 ? `${text} (${extra.join(', ')})` : text;
+}
+
+/** Whether the failure says the state the operation needed is gone, rather than unreachable. */
+const isLost = (text: string) =>
+  /got (200|400):|invalid_grant|invalid_token|\((400|401)\b/.test(text);
 
 const outcomes: Outcome[] = [];
 let stopping = false;
@@ -103,8 +127,7 @@ async function worker(
   index: number,
   signedIn: Awaited<ReturnType<typeof signedInBrowser>>,
 ): Promise<void> {
-  const { browser } = signedIn;
-  let { tokens } = signedIn;
+  let { browser, tokens } = signedIn;
   for (let turn = index; !stopping; turn += 1) {
     const op = (['userinfo', 'refresh', 'sso'] as const)[turn % 3] as Outcome['op'];
     const start = Date.now();
@@ -116,13 +139,20 @@ async function worker(
       } else {
         tokens = await sso(browser);
       }
-      outcomes.push({ op, start, end: Date.now(), ok: true });
+      outcomes.push({ op, worker: index, start, end: Date.now(), ok: true });
     } catch (error) {
-      outcomes.push({ op, start, end: Date.now(), ok: false, error: message(error) });
+      const text = message(error);
+      const kind = isLost(text) ? 'lost' : 'unavailable';
+      outcomes.push({ op, worker: index, start, end: Date.now(), ok: false, kind, error: text });
       await sleep(BACKOFF_MS);
-      // A grant revoked by a failed refresh would fail every turn after it: start again.
-      if (op === 'refresh' && /invalid_grant/.test(message(error)))
-        tokens = await sso(browser).catch(() => tokens);
+      if (kind === 'lost') {
+        // New tokens by single sign-on, or a new sign-in when the browser session is gone too.
+        try {
+          tokens = await sso(browser);
+        } catch {
+          ({ browser, tokens } = await signedInBrowser().catch(() => ({ browser, tokens })));
+        }
+      }
     }
   }
 }
@@ -189,9 +219,16 @@ const afterPromotion =
   promotedAt === undefined
     ? []
     : outcomes.filter((o) => o.start >= (promotedAt as number) + graceMs);
-const failedAfter = afterPromotion.filter((o) => !o.ok);
-if (failedAfter.length > 0)
-  problems.push(`${failedAfter.length} operations started after the promotion failed`);
+const unavailableAfter = afterPromotion.filter((o) => o.kind === 'unavailable');
+if (unavailableAfter.length > 0)
+  problems.push(
+    `${unavailableAfter.length} operations started after the promotion were unavailable`,
+  );
+const lostAfter = afterPromotion.filter((o) => o.kind === 'lost');
+for (const w of new Set(lostAfter.map((o) => o.worker))) {
+  const count = lostAfter.filter((o) => o.worker === w).length;
+  if (count > 1) problems.push(`worker ${w} met lost state ${count} times after the promotion`);
+}
 if (afterPromotion.length < 30)
   problems.push(`only ${afterPromotion.length} operations ran after the promotion (want 30+)`);
 problems.push(...keptFailures);
@@ -205,6 +242,9 @@ const summary = {
   operations: outcomes.length,
   failures: failures.length,
   promotionMs: stoppedAt !== undefined && promotedAt !== undefined ? promotedAt - stoppedAt : null,
+  unavailable: failures.filter((o) => o.kind === 'unavailable').length,
+  lost: failures.filter((o) => o.kind === 'lost').length,
+  lostAfterPromotion: lostAfter.length,
   lastFailureAfterStopMs:
     stoppedAt === undefined || failures.length === 0
       ? null
@@ -212,10 +252,11 @@ const summary = {
   operationsAfterPromotion: afterPromotion.length,
   failed: failures.map((o) => ({
     op: o.op,
+    worker: o.worker,
+    kind: o.kind,
     atMs: stoppedAt === undefined ? o.start : o.start - stoppedAt,
     tookMs: o.end - o.start,
-    // The first line is enough: a 503 page says no more than its status.
-    error: o.error?.split('\n')[0]?.slice(0, 200),
+    error: o.error?.slice(0, 200),
   })),
 };
 await writeFile(path.join(results, 'redis-results.json'), `${JSON.stringify(summary, null, 2)}\n`);
