@@ -18,6 +18,8 @@ SUITES=(
   test/integration/account-sessions.test.ts
   test/integration/device-flow.test.ts
   test/integration/claims-cache.test.ts
+  test/integration/backchannel-logout.test.ts
+  test/integration/dpop.test.ts
 )
 [ $# -gt 0 ] && SUITES=("$@")
 
