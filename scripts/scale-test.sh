@@ -125,6 +125,10 @@ stop_redis_primary() {
     [ "$synced" -ge "$offset" ] && break
     sleep 0.1
   done
+  if [ "$synced" -lt "$offset" ]; then
+    echo "scale-test: ${replica_name} never reached ${victim_name}'s offset ${offset} (at ${synced})" >&2
+    return 1
+  fi
   echo "${victim_name} keys=${most} replica=${replica_name} offset=${offset} replica_offset=${synced}" |
     tee "$results/redis-victim"
   now_ms >"$results/redis-stopped"
@@ -164,12 +168,13 @@ for _ in $(seq 1 240); do
 done
 if [ -e "$results/redis-ready" ]; then
   sleep "$redis_stop_after"
-  stop_redis_primary
+  stop_redis_primary || redis_failed=1
 else
   echo "scale-test: the load never started" >&2
 fi
 wait "$load"
 phase3=$?
+[ "$phase3" = 0 ] && [ "${redis_failed:-0}" = 1 ] && phase3=1
 if [ "$phase3" = 0 ] && ! grep -q '"passed": true' "$results/redis-results.json" 2>/dev/null; then
   echo "scale-test: the Redis failover phase wrote no passing results" >&2
   phase3=1
