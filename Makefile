@@ -58,7 +58,7 @@ test-local: ## every test on this machine, against local Postgres and Redis (mak
 test-docker: ## every test in a tests container against the compose stack, then tear down (make test MODE=docker)
 	@$(MAKE) --no-print-directory test MODE=docker
 
-scale-test: ## three instances behind HAProxy (docker/compose.scale.yml): flows across instances, then one killed under load; tears down
+scale-test: ## three instances behind HAProxy on a Redis Cluster (docker/compose.scale.yml): flows across instances, one instance killed under load, then a Redis primary; tears down
 	@bash scripts/scale-test.sh
 
 image: ## build the production image latchkey:local
