@@ -106,8 +106,25 @@ export class RedisAdapter implements Adapter {
     });
   }
 
+  /**
+   * The stored record's payload, consumed mark and jti flag. Records of most models are always
+   * hashes and are read with a plain HMGET; machine tokens (a plain string) and refresh tokens (a
+   * string once consumed: the tombstone) go through the script that reads either shape, as does
+   * any record that turns out not to be a hash.
+   */
+  async #read(key: string): Promise<(string | null)[]> {
+    if (!STRING_MODELS.has(this.#model)) {
+      try {
+        return await this.#redis.hmget(key, 'payload', 'consumed', 'jti');
+      } catch (error) {
+        if (!(error instanceof Error) || !error.message.startsWith('WRONGTYPE')) throw error;
+      }
+    }
+    return this.#redis.latchkeyLoad(key);
+  }
+
   async #load(key: string, id: string | undefined): Promise<AdapterPayload | undefined> {
-    const [json, consumed, jtiIsId] = await this.#redis.latchkeyLoad(key);
+    const [json, consumed, jtiIsId] = await this.#read(key);
     if (json === null || json === undefined) return undefined;
     const payload = JSON.parse(json) as AdapterPayload;
     if (jtiIsId === '1' && id !== undefined) payload.jti = id;
@@ -206,6 +223,9 @@ export class RedisAdapter implements Adapter {
  * written with one SET instead of the upsert script (machine tokens, the busiest of them).
  */
 const PLAIN_MODELS: ReadonlySet<string> = new Set(['ClientCredentials']);
+
+/** Models whose records may be stored as a string: plain models, and refresh-token tombstones. */
+const STRING_MODELS: ReadonlySet<string> = new Set([...PLAIN_MODELS, 'RefreshToken']);
 
 function text(value: unknown): string {
   return typeof value === 'string' ? value : '';

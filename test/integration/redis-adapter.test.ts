@@ -294,6 +294,20 @@ describe('RedisAdapter', () => {
       expect(JSON.stringify(found)).to.equal(JSON.stringify(payload));
     });
 
+    it('reads a record stored as a string for a model whose records are hashes', async () => {
+      // Hash records are read with a plain HMGET; a string under the same key still reads as the
+      // record (the load script's other shape), and an error other than the type is not hidden.
+      const key = recordKey(prefix, 'AccessToken', 'as-string');
+      await redis.set(key, JSON.stringify({ accountId: 'someone', exp: 1_900_000_000 }), 'EX', 60);
+      expect(await adapter('AccessToken').find('as-string')).to.deep.equal({
+        accountId: 'someone',
+        exp: 1_900_000_000,
+        jti: 'as-string',
+      });
+      await adapter('AccessToken').upsert('as-hash', { accountId: 'other', jti: 'as-hash' }, 60);
+      expect(await adapter('AccessToken').find('as-hash')).to.include({ accountId: 'other' });
+    });
+
     it('never finds a Client because clients are configured statically', async () => {
       const client = adapter('Client');
 
