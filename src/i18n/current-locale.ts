@@ -35,3 +35,16 @@ export function preferUiLocales(uiLocales: unknown): void {
   const scope = scopes.getStore();
   if (scope) scope.locale = negotiateLocale({ ...scope.hints, uiLocales });
 }
+
+/** A moment as the account pages show it: date and time in the current language, in UTC. */
+export function formatMoment(at: Date | number): string {
+  return new Intl.DateTimeFormat(currentLocale(), {
+    year: 'numeric',
+    month: 'short',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    timeZone: 'UTC',
+    timeZoneName: 'short',
+  }).format(at);
+}

@@ -2,7 +2,7 @@
 // with when it happened and where from (the device named from its User-Agent, and the address).
 import type { AuditRow } from '../audit/audit-store.ts';
 import { deviceLabelText } from '../device/device-label.ts';
-import { currentLocale } from '../i18n/current-locale.ts';
+import { formatMoment } from '../i18n/current-locale.ts';
 import { type Message, type MessageKey, t } from '../i18n/t.ts';
 import type { Upstreams } from '../upstreams/registry.ts';
 
@@ -39,18 +39,6 @@ const SIGNED_OUT: Record<string, MessageKey> = {
   others: 'activity.signed_out_others',
   all: 'activity.signed_out_all',
 };
-
-function when(date: Date): string {
-  return new Intl.DateTimeFormat(currentLocale(), {
-    year: 'numeric',
-    month: 'short',
-    day: 'numeric',
-    hour: '2-digit',
-    minute: '2-digit',
-    timeZone: 'UTC',
-    timeZoneName: 'short',
-  }).format(date);
-}
 
 const detail = (row: AuditRow, key: string) => {
   const value = row.details[key];
@@ -151,7 +139,7 @@ export async function activityRows(
       const { key, params } = await describe(row, names);
       return {
         at: row.occurredAt.toISOString(),
-        when: when(row.occurredAt),
+        when: formatMoment(row.occurredAt),
         what: t(key, params),
         where: origin(row),
         failed: row.outcome === 'failure',

@@ -2,7 +2,7 @@
 // refresh token, each with "Sign out", and "Sign out everywhere else". Both need a recent sign-in.
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import { currentLocale } from '../i18n/current-locale.ts';
+import { formatMoment } from '../i18n/current-locale.ts';
 import { t } from '../i18n/t.ts';
 import type { AccountDevices, DeviceEntry } from '../oidc/account-devices.ts';
 import type { Upstreams } from '../upstreams/registry.ts';
@@ -15,18 +15,6 @@ export interface DeviceRow {
   name: string;
   lines: string[];
   current: boolean;
-}
-
-function when(ms: number): string {
-  return new Intl.DateTimeFormat(currentLocale(), {
-    year: 'numeric',
-    month: 'short',
-    day: 'numeric',
-    hour: '2-digit',
-    minute: '2-digit',
-    timeZone: 'UTC',
-    timeZoneName: 'short',
-  }).format(ms);
 }
 
 /** The page's words for each entry: what it is, when and how it signed in, from where. */
@@ -44,13 +32,13 @@ export function deviceRows(entries: readonly DeviceEntry[], upstreams: Upstreams
     if (e.signedInAt !== undefined) {
       lines.push(
         e.kind === 'browser'
-          ? t('devices.browser_signed_in', { when: when(e.signedInAt), method })
-          : t('devices.app_signed_in', { when: when(e.signedInAt) }),
+          ? t('devices.browser_signed_in', { when: formatMoment(e.signedInAt), method })
+          : t('devices.app_signed_in', { when: formatMoment(e.signedInAt) }),
       );
     }
     if (e.ip) lines.push(t('devices.from', { ip: e.ip }));
     if (e.lastActiveAt !== undefined) {
-      lines.push(t('devices.last_active', { when: when(e.lastActiveAt) }));
+      lines.push(t('devices.last_active', { when: formatMoment(e.lastActiveAt) }));
     }
     if (e.kind === 'browser' && apps) lines.push(t('devices.apps', { apps }));
     const name = e.kind === 'app' ? t('devices.app_on', { app: apps, device }) : device;
