@@ -27,11 +27,7 @@ import {
   visit,
 } from '../test/support/oidc.ts';
 import { startTestServer, TEST_CLIENTS, TEST_REDIS_URL } from '../test/support/server.ts';
-
-interface Group {
-  keys: number;
-  bytes: number;
-}
+import { type KeyGroup, memoryByKind, UNTHROTTLED } from './redis-usage.ts';
 
 /** The kind of a key: its model or index name, without ids and hash tags. */
 export function kindOf(rest: string): string {
@@ -55,25 +51,7 @@ const GRANT_KINDS = new Set([
   'account:grants',
 ]);
 
-async function measure(redis: Redis, prefix: string): Promise<Map<string, Group>> {
-  const groups = new Map<string, Group>();
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    cursor = next;
-    for (const key of keys) {
-      const kind = kindOf(key.slice(prefix.length));
-      const bytes = Number(await redis.call('MEMORY', 'USAGE', key, 'SAMPLES', '0')) || 0;
-      const group = groups.get(kind) ?? { keys: 0, bytes: 0 };
-      group.keys += 1;
-      group.bytes += bytes;
-      groups.set(kind, group);
-    }
-  } while (cursor !== '0');
-  return groups;
-}
-
-function sum(groups: Map<string, Group>, kinds: ReadonlySet<string>): number {
+function sum(groups: Map<string, KeyGroup>, kinds: ReadonlySet<string>): number {
   let bytes = 0;
   for (const [kind, g] of groups) if (kinds.has(kind)) bytes += g.bytes;
   return bytes;
@@ -93,14 +71,7 @@ async function main(): Promise<void> {
   const server = await startTestServer({
     env: { LOG_LEVEL: 'warn' },
     // Many sign-ups from one address: sign-up throttling is not what is measured here.
-    throttleLimits: {
-      perAccount: 1e6,
-      perSource: 1e6,
-      signUpsPerSource: 1e6,
-      windowSeconds: 60,
-      mailsPerAddress: 1e6,
-      linkRequestsPerSource: 1e6,
-    },
+    throttleLimits: UNTHROTTLED,
   });
   const redis = new Redis(TEST_REDIS_URL);
   try {
@@ -131,11 +102,11 @@ async function main(): Promise<void> {
     // Interactions, codes and sign-in tickets are gone within a minute of the last sign-in.
     const transient = ['Interaction', 'AuthorizationCode', 'refreshGrace'];
     for (let waited = 0; waited < 120; waited += 1) {
-      const groups = await measure(redis, prefix);
+      const groups = await memoryByKind(redis, prefix, kindOf);
       if (transient.every((kind) => !groups.has(kind))) break;
       await new Promise((r) => setTimeout(r, 1000));
     }
-    const groups = await measure(redis, prefix);
+    const groups = await memoryByKind(redis, prefix, kindOf);
     const perPerson = sum(groups, PERSON_KINDS) / people;
     const perGrant = sum(groups, GRANT_KINDS) / grants;
     if (values.json) {

@@ -18,49 +18,11 @@ import { Redis } from 'ioredis';
 import * as client from 'openid-client';
 import { signUpAndAuthorize } from '../test/support/oidc.ts';
 import { startTestServer, TEST_CLIENTS, TEST_REDIS_URL } from '../test/support/server.ts';
-
-interface Group {
-  keys: number;
-  bytes: number;
-  /** Longest remaining TTL among the group's keys, in ms (-1: some key has none). */
-  maxTtlMs: number;
-}
-
-async function measure(redis: Redis, prefix: string): Promise<Map<string, Group>> {
-  const groups = new Map<string, Group>();
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    cursor = next;
-    for (const key of keys) {
-      const rest = key.slice(prefix.length);
-      const kind = rest.slice(0, rest.indexOf(':') === -1 ? undefined : rest.indexOf(':'));
-      const bytes = Number(await redis.call('MEMORY', 'USAGE', key, 'SAMPLES', '0')) || 0;
-      const ttl = await redis.pttl(key);
-      const group = groups.get(kind) ?? { keys: 0, bytes: 0, maxTtlMs: 0 };
-      group.keys += 1;
-      group.bytes += bytes;
-      group.maxTtlMs = group.maxTtlMs === -1 || ttl === -1 ? -1 : Math.max(group.maxTtlMs, ttl);
-      groups.set(kind, group);
-    }
-  } while (cursor !== '0');
-  return groups;
-}
-
-function total(groups: Map<string, Group>): number {
-  return [...groups.values()].reduce((sum, g) => sum + g.bytes, 0);
-}
-
-function print(title: string, groups: Map<string, Group>): void {
-  console.log(`\n${title}`);
-  console.log('  kind                      keys        bytes   bytes/key');
-  for (const [kind, g] of [...groups].sort((a, b) => b[1].bytes - a[1].bytes)) {
-    console.log(
-      `  ${kind.padEnd(22)} ${String(g.keys).padStart(7)} ${String(g.bytes).padStart(12)} ${String(Math.round(g.bytes / g.keys)).padStart(11)}`,
-    );
-  }
-  console.log(`  ${'total'.padEnd(22)} ${' '.repeat(7)} ${String(total(groups)).padStart(12)}`);
-}
+import {
+  memoryByKind as measure,
+  printGroups as print,
+  totalBytes as total,
+} from './redis-usage.ts';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({

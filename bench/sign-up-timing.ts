@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { type Browser, formByAction } from '../test/support/browser.ts';
 import { atSignInPage, person, signUpLink } from '../test/support/oidc.ts';
 import { accountFor, startTestServer, TEST_CLIENTS } from '../test/support/server.ts';
+import { UNTHROTTLED } from './redis-usage.ts';
 
 const { values } = parseArgs({
   options: {
@@ -19,14 +20,7 @@ const n = Number(values.n);
 const server = await startTestServer({
   env: { BCRYPT_COST: values['bcrypt-cost'] as string, LOG_LEVEL: 'warn' },
   // Many sign-ups from one address: the per-source and per-address limits are not measured here.
-  throttleLimits: {
-    perAccount: 1e6,
-    perSource: 1e6,
-    signUpsPerSource: 1e6,
-    windowSeconds: 60,
-    mailsPerAddress: 1e6,
-    linkRequestsPerSource: 1e6,
-  },
+  throttleLimits: UNTHROTTLED,
 });
 
 const quantile = (sorted: number[], q: number) =>
