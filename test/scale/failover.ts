@@ -17,21 +17,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as client from 'openid-client';
-import { Browser } from '../support/browser.ts';
-import { mailDevMailbox, registerMailbox } from '../support/mailbox.ts';
-import {
-  authorizationUrl,
-  callbackOf,
-  exchangeCode,
-  OFFLINE,
-  pageOf,
-  person,
-  relyingParty,
-  signIn,
-  signUp,
-  visit,
-} from '../support/oidc.ts';
 import { INSTANCE_HEADER, required, serverStatus } from './balancer.ts';
+import { signedUpPerson } from './signed-in.ts';
 
 const issuer = required('E2E_ISSUER');
 const stats = required('E2E_BALANCER_STATS');
@@ -43,14 +30,6 @@ const workers = Number(process.env.SCALE_WORKERS ?? 6);
 const maxErrors = Number(process.env.SCALE_MAX_ERRORS ?? 2 * workers);
 const afterDownMs = Number(process.env.SCALE_AFTER_DOWN_SECONDS ?? 10) * 1000;
 const timeoutMs = Number(process.env.SCALE_TIMEOUT_SECONDS ?? 120) * 1000;
-registerMailbox(issuer, mailDevMailbox(required('E2E_MAIL_API')));
-const first = {
-  client_id: required('E2E_CLIENT_ID'),
-  client_secret: required('E2E_CLIENT_SECRET'),
-  redirect_uris: [required('E2E_REDIRECT_URI')],
-};
-const redirect = first.redirect_uris[0] as string;
-
 interface Outcome {
   op: 'userinfo' | 'refresh' | 'sso';
   start: number;
@@ -72,37 +51,13 @@ globalThis.fetch = async (input, init) => {
   return response;
 };
 
-const rp = await relyingParty(issuer, first);
-const who = person('failover');
-{
-  const browser = new Browser(new URL(issuer).origin);
-  const auth = await authorizationUrl(rp, redirect, OFFLINE);
-  await signUp(browser, pageOf(await visit(browser, auth.url)), who);
-}
-
-/** A browser of its own for each worker, signed in with the password. */
-async function signedInBrowser() {
-  const browser = new Browser(new URL(issuer).origin);
+const { rp, signedInBrowser, sso } = await signedUpPerson(issuer, 'failover', (browser) => {
   browser.http.interceptors.response.use((response) => {
     const instance = response.headers[INSTANCE_HEADER] as string | undefined;
     if (instance) answering.getStore()?.push(instance);
     return response;
   });
-  const auth = await authorizationUrl(rp, redirect, OFFLINE);
-  const result = await signIn(
-    browser,
-    pageOf(await visit(browser, auth.url)),
-    who.email,
-    who.password,
-  );
-  return { browser, tokens: await exchangeCode(rp, callbackOf(result), auth) };
-}
-
-/** New tokens by single sign-on in the worker's browser session. */
-async function sso(browser: Browser) {
-  const auth = await authorizationUrl(rp, redirect, OFFLINE);
-  return exchangeCode(rp, callbackOf(await visit(browser, auth.url)), auth);
-}
+});
 
 const outcomes: Outcome[] = [];
 let stopping = false;

@@ -29,21 +29,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as client from 'openid-client';
-import { Browser } from '../support/browser.ts';
-import { mailDevMailbox, registerMailbox } from '../support/mailbox.ts';
-import {
-  authorizationUrl,
-  callbackOf,
-  exchangeCode,
-  OFFLINE,
-  pageOf,
-  person,
-  relyingParty,
-  signIn,
-  signUp,
-  visit,
-} from '../support/oidc.ts';
 import { required } from './balancer.ts';
+import { type SignedIn, signedUpPerson } from './signed-in.ts';
 
 const issuer = required('E2E_ISSUER');
 const results = required('SCALE_RESULTS');
@@ -55,14 +42,6 @@ const afterMs = Number(process.env.SCALE_REDIS_AFTER_SECONDS ?? 8) * 1000;
 const timeoutMs = Number(process.env.SCALE_TIMEOUT_SECONDS ?? 120) * 1000;
 // A client whose operation failed waits this long before its next one, as a client retrying would.
 const BACKOFF_MS = 250;
-registerMailbox(issuer, mailDevMailbox(required('E2E_MAIL_API')));
-const first = {
-  client_id: required('E2E_CLIENT_ID'),
-  client_secret: required('E2E_CLIENT_SECRET'),
-  redirect_uris: [required('E2E_REDIRECT_URI')],
-};
-const redirect = first.redirect_uris[0] as string;
-
 interface Outcome {
   op: 'userinfo' | 'refresh' | 'sso';
   worker: number;
@@ -73,32 +52,7 @@ interface Outcome {
   error?: string;
 }
 
-const rp = await relyingParty(issuer, first);
-const who = person('redis-failover');
-{
-  const browser = new Browser(new URL(issuer).origin);
-  const auth = await authorizationUrl(rp, redirect, OFFLINE);
-  await signUp(browser, pageOf(await visit(browser, auth.url)), who);
-}
-
-/** A browser of its own, signed in with the password, and the tokens of that sign-in. */
-async function signedInBrowser() {
-  const browser = new Browser(new URL(issuer).origin);
-  const auth = await authorizationUrl(rp, redirect, OFFLINE);
-  const result = await signIn(
-    browser,
-    pageOf(await visit(browser, auth.url)),
-    who.email,
-    who.password,
-  );
-  return { browser, tokens: await exchangeCode(rp, callbackOf(result), auth) };
-}
-
-/** New tokens by single sign-on in the browser's session (a sign-in page fails it). */
-async function sso(browser: Browser) {
-  const auth = await authorizationUrl(rp, redirect, OFFLINE);
-  return exchangeCode(rp, callbackOf(await visit(browser, auth.url)), auth);
-}
+const { rp, signedInBrowser, sso } = await signedUpPerson(issuer, 'redis-failover');
 
 /** The error's name and message, with the HTTP status and OAuth error code when it has them. */
 function message(error: unknown): string {
@@ -123,10 +77,7 @@ const isLost = (text: string) =>
 const outcomes: Outcome[] = [];
 let stopping = false;
 
-async function worker(
-  index: number,
-  signedIn: Awaited<ReturnType<typeof signedInBrowser>>,
-): Promise<void> {
+async function worker(index: number, signedIn: SignedIn): Promise<void> {
   let { browser, tokens } = signedIn;
   for (let turn = index; !stopping; turn += 1) {
     const op = (['userinfo', 'refresh', 'sso'] as const)[turn % 3] as Outcome['op'];
