@@ -63,7 +63,7 @@ import type { BackchannelLogout } from './oidc/backchannel-logout.ts';
 import { type ClientEntry, clientLogoOrigins, clientOrigins } from './oidc/clients.ts';
 import { ConsentStore } from './oidc/consent-store.ts';
 import { DpopNonces, dpopNonceSecret } from './oidc/dpop-nonces.ts';
-import { findAccount } from './oidc/find-account.ts';
+import { findAccount, profileReader } from './oidc/find-account.ts';
 import { oidcPages } from './oidc/pages.ts';
 import { apiResource, createProvider, ROUTES } from './oidc/provider.ts';
 import { auditProviderEvents } from './oidc/provider-audit.ts';
@@ -251,7 +251,9 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     throttle,
     issuerLabel: config.brand.product,
     audit: auditLog,
+    profileChanged,
   });
+  const readProfile = profileReader(accounts, profiles);
   const tickets = new SignInTickets(redis, config.redisKeyPrefix);
   // Passkeys belong to the issuer's host (the RP ID) and are made and used on its origin only.
   const passkeys = new Passkeys({
@@ -281,6 +283,11 @@ export function createApp(deps: AppDeps): LatchkeyApp {
   // Shared by every instance (derived from the cookie key), never logged.
   const nonceSecret = dpopNonceSecret(deps.cookieKeys);
   const oidcPrefix = `${config.redisKeyPrefix}oidc:`;
+  const refreshGrace = new RefreshGrace({
+    redis,
+    prefix: oidcPrefix,
+    graceSeconds: config.refreshReuseGraceSeconds,
+  });
   const device = createDeviceFlow({
     issuer: config.issuer,
     settings: config.device,
@@ -306,12 +313,9 @@ export function createApp(deps: AppDeps): LatchkeyApp {
       clockTolerance: 15,
       // A device polling after its code expired is told so (expired_token) for five minutes.
       linger: { DeviceCode: 300 },
+      refreshConsumedFirst: refreshGrace.enabled ? () => refreshGrace.lostRace() : undefined,
     }),
-    refreshGrace: new RefreshGrace({
-      redis,
-      prefix: oidcPrefix,
-      graceSeconds: config.refreshReuseGraceSeconds,
-    }),
+    refreshGrace,
     findAccount: findAccount(accounts, profiles),
     consents,
     resourceServers: deps.resourceServers,
@@ -321,7 +325,8 @@ export function createApp(deps: AppDeps): LatchkeyApp {
     trustProxyHops: config.trustProxyHops,
     logger,
     backchannelPrivateNetwork: config.backchannelAllowPrivateNetwork,
-    accountRequiresMfa: (accountId) => factors.alwaysAsks(accountId),
+    // From the profile cache: turning the setting on or off drops the entry everywhere.
+    accountRequiresMfa: async (accountId) => (await readProfile(accountId))?.mfaRequired === true,
     dpopNonceSecret: nonceSecret,
   });
   auditProviderEvents(provider, auditLog);

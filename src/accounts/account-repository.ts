@@ -21,7 +21,10 @@ export function isUniqueViolation(error: unknown): boolean {
   );
 }
 
-export type AccountFields = Omit<Account, 'id' | 'createdAt' | 'updatedAt' | 'signUpPending'> & {
+export type AccountFields = Omit<
+  Account,
+  'id' | 'createdAt' | 'updatedAt' | 'signUpPending' | 'mfaRequired'
+> & {
   signUpPending?: boolean;
 };
 
@@ -80,6 +83,7 @@ export class AccountRepository {
       id: randomUUID(),
       ...fields,
       signUpPending: fields.signUpPending ?? false,
+      mfaRequired: false,
       createdAt: now,
       updatedAt: now,
     };

@@ -11,6 +11,11 @@ export interface Account {
   picture: string | null;
   /** Created by sign-up and not yet confirmed from the address: it cannot be signed in to. */
   signUpPending: boolean;
+  /**
+   * "Always ask for a second step". Read-only here: only second-factors.ts writes it (SQL), so a
+   * save of a loaded account can never put back an older value.
+   */
+  mfaRequired: boolean;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -23,6 +28,8 @@ export interface Profile {
   name: string | null;
   picture: string | null;
   updatedAt: Date;
+  /** The account's "always ask for a second step" (the step-up check reads it); never a claim. */
+  mfaRequired: boolean;
 }
 
 export function toProfile(account: Account): Profile {
@@ -33,6 +40,7 @@ export function toProfile(account: Account): Profile {
     name: account.name,
     picture: account.picture,
     updatedAt: account.updatedAt,
+    mfaRequired: account.mfaRequired,
   };
 }
 
@@ -47,6 +55,13 @@ export const AccountEntity = new EntitySchema<Account>({
     name: { type: 'text', nullable: true },
     picture: { type: 'text', nullable: true },
     signUpPending: { name: 'signup_pending', type: 'boolean', default: false },
+    mfaRequired: {
+      name: 'mfa_required',
+      type: 'boolean',
+      default: false,
+      insert: false,
+      update: false,
+    },
     createdAt: { name: 'created_at', type: 'timestamptz', createDate: true },
     updatedAt: { name: 'updated_at', type: 'timestamptz', updateDate: true },
   },

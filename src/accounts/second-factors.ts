@@ -71,6 +71,7 @@ export class SecondFactors {
   readonly #issuerLabel: string;
   readonly #now: () => number;
   readonly #audit: AuditLog;
+  readonly #profileChanged: (accountId: string) => void;
 
   constructor(deps: {
     dataSource: DataSource;
@@ -78,6 +79,8 @@ export class SecondFactors {
     throttle: LoginThrottle;
     issuerLabel: string;
     audit: AuditLog;
+    /** Told after "always ask for a second step" changed (the profile cache holds it). */
+    profileChanged?: (accountId: string) => void;
     /** Milliseconds since the epoch (tests move the clock). */
     now?: () => number;
   }) {
@@ -87,6 +90,7 @@ export class SecondFactors {
     this.#issuerLabel = deps.issuerLabel;
     this.#now = deps.now ?? Date.now;
     this.#audit = deps.audit;
+    this.#profileChanged = deps.profileChanged ?? (() => {});
   }
 
   async status(accountId: string): Promise<TwoStepStatus> {
@@ -140,6 +144,7 @@ export class SecondFactors {
   async setAlwaysAsk(accountId: string, on: boolean): Promise<void> {
     if (on && !(await this.hasSecondFactor(accountId))) throw new NoSecondFactor();
     await this.#db.query('UPDATE accounts SET mfa_required = $2 WHERE id = $1', [accountId, on]);
+    this.#profileChanged(accountId);
   }
 
   /**
@@ -285,6 +290,7 @@ export class SecondFactors {
       await tx.query('UPDATE accounts SET mfa_required = false WHERE id = $1', [accountId]);
       return factors > 0;
     });
+    this.#profileChanged(accountId);
     if (removed) this.#audit.record({ type: 'totp.removed', accountId });
   }
 

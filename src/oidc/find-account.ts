@@ -26,15 +26,24 @@ export function claimsForScopes(profile: Profile, scopes: ReadonlySet<string>): 
 }
 
 /**
- * The account behind a session or token; its profile from `cache` while that is fresh, else from
- * the read replica (DATABASE_READ_URL), or from the primary for an account that changed a moment
- * ago (profile-cache.ts, FRESH_READ_MS) or when there is no cache to know that.
+ * An account's profile from `cache` while that is fresh, else from the read replica
+ * (DATABASE_READ_URL), or from the primary for an account that changed a moment ago
+ * (profile-cache.ts, FRESH_READ_MS) or when there is no cache to know that.
  */
-export function findAccount(accounts: AccountService, cache?: ProfileCache): FindAccount {
+export function profileReader(
+  accounts: AccountService,
+  cache?: ProfileCache,
+): (accountId: string) => Promise<Profile | undefined> {
   const load = (id: string, fresh: boolean) =>
     fresh ? accounts.findProfile(id) : accounts.findProfileOnReplica(id);
+  return cache ? (id) => cache.get(id, load) : (id) => load(id, true);
+}
+
+/** The account behind a session or token, its profile read by profileReader. */
+export function findAccount(accounts: AccountService, cache?: ProfileCache): FindAccount {
+  const read = profileReader(accounts, cache);
   return async (_ctx, sub) => {
-    const profile = await (cache ? cache.get(sub, load) : load(sub, true));
+    const profile = await read(sub);
     if (!profile) return undefined;
     return {
       accountId: profile.id,

@@ -33,6 +33,12 @@ export interface RedisAdapterOptions {
    * tell "expired" from "unknown" (a device polling after its code expired gets expired_token).
    */
   linger?: Readonly<Record<string, number>>;
+  /**
+   * Called when a refresh token this request read unconsumed was consumed by another request
+   * first, before the grant is revoked for its reuse: it may answer this request instead by
+   * throwing (the refresh grace window, oidc/refresh-grace.ts).
+   */
+  refreshConsumedFirst?: () => Promise<void>;
 }
 
 /** How long a claimed jti is held before the library saves it with its own lifetime. */
@@ -43,12 +49,14 @@ export class RedisAdapter implements Adapter {
   readonly #redis: Scripted;
   readonly #prefix: string;
   readonly #tolerance: number;
+  readonly #consumedFirst: (() => Promise<void>) | undefined;
 
   constructor(model: string, options: RedisAdapterOptions) {
     this.#model = model;
     this.#redis = withScripts(options.redis);
     this.#prefix = options.prefix;
     this.#tolerance = (options.clockTolerance ?? 0) + (options.linger?.[model] ?? 0);
+    this.#consumedFirst = model === 'RefreshToken' ? options.refreshConsumedFirst : undefined;
   }
 
   #keyOfStored(sid: string): string {
@@ -199,6 +207,7 @@ export class RedisAdapter implements Adapter {
     }
     if (status === 0) throw notConsumable(this.#model);
     if (this.#model === 'PushedAuthorizationRequest') throw notConsumable(this.#model);
+    await this.#consumedFirst?.();
     // What the library does when it sees a replay: revoke every token of the grant and the grant.
     if (grantId !== '') await revokeGrant(this.#redis, this.#prefix, grantId);
     throw new AlreadyConsumed(this.#model, grantId === '' ? undefined : grantId);

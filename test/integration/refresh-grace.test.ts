@@ -79,9 +79,12 @@ describe('the refresh grace window', () => {
     expect(rotated.status).to.equal(200);
 
     await sleep(1200);
+    const started = Date.now();
     const reuse = await refresh(short.issuer, c, tokens.refresh_token as string);
 
     expect(reuse.status).to.equal(400);
+    // No answer can exist after the window: the reuse is not held waiting for one (10 s).
+    expect(Date.now() - started).to.be.below(5000);
     expect(reuse.data.error).to.equal('invalid_grant');
     expect(await userinfoStatus(short.issuer, rotated.data.access_token)).to.equal(401);
     const newest = await refresh(short.issuer, c, rotated.data.refresh_token as string);

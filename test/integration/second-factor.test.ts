@@ -359,6 +359,32 @@ describe('two-step sign-in', function () {
     expect(asksForCode(pageOf(again.result))).to.equal(true);
   });
 
+  it('asks a signed-in session with one factor for its second step at the next single sign-on once "always ask" is on', async () => {
+    const who = await enrolled('always-sso');
+    const browser = new Browser(server.issuer);
+    const first = await password(who, {}, app, browser);
+    await browser.follow(
+      await sendCode(browser, pageOf(first.result), totpCode(who.secret, -1), {
+        remember_browser: 'yes',
+      }),
+    );
+    // The remembered browser skips the code: this session has the password only.
+    const again = await password(who, { prompt: 'login' }, app, browser);
+    expect(callbackOf(again.result)).to.be.instanceOf(URL);
+    const rp = await relyingParty(server.issuer, app);
+    const sso = async () =>
+      browser.follow(
+        await browser.get((await authorizationUrl(rp, app.redirect_uris[0])).url.toString()),
+      );
+    // Single sign-on, which reads (and keeps) the account's settings.
+    expect(callbackOf(await sso())).to.be.instanceOf(URL);
+
+    const account = pageOf(await browser.follow(await browser.get('/account')));
+    const on = await browser.submit(account, '/account/two-step/always', { always: 'on' });
+    expect(on.status).to.equal(200);
+    expect(asksForCode(pageOf(await sso()))).to.equal(true);
+  });
+
   it('turns two-step sign-in off only after a recent sign-in; codes and remembered browsers go with it', async () => {
     const who = await enrolled('remove');
     const step = await password(who);

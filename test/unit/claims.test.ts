@@ -18,6 +18,7 @@ function profile(overrides: Partial<Profile> = {}): Profile {
     name: 'Ada Lovelace',
     picture: 'https://img.example.com/ada.png',
     updatedAt: UPDATED_AT,
+    mfaRequired: false,
     ...overrides,
   };
 }

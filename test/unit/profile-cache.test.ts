@@ -15,6 +15,7 @@ const profile = (name: string): Profile => ({
   name,
   picture: null,
   updatedAt: new Date(0),
+  mfaRequired: false,
 });
 
 /** A loader that counts its reads and answers what `current` says when it is released. */
