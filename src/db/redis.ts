@@ -58,9 +58,14 @@ const FAIL_FAST: RedisOptions = {
   // Commands in flight when the connection drops fail at once and are never sent again: a
   // script that consumes a code may already have run.
   maxRetriesPerRequest: 0,
-  // A Redis that accepts connections but does not answer (stuck, paused) fails a command too.
-  commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
+  // A Redis that accepts connections but does not answer (stuck, paused): when a connection with
+  // commands waiting has received nothing for this long, it is closed, its commands fail (never
+  // sent again) and it reconnects. One timer per connection, not one per command.
+  socketTimeout: REDIS_COMMAND_TIMEOUT_MS,
   connectTimeout: 5000,
+  // Commands issued in the same tick (a record and its index entries, concurrent requests) leave
+  // in one write; each keeps its own reply and its order on the connection.
+  enableAutoPipelining: true,
 };
 const reconnect = (attempt: number) => Math.min(attempt * 100, 1000);
 
@@ -99,6 +104,8 @@ export function createRedisClient(
       return new Cluster(target.seeds, {
         lazyConnect,
         enableOfflineQueue: false,
+        // Commands go to each slot's node one by one (the steps are awaited in order here anyway).
+        enableAutoPipelining: false,
         // MOVED, ASK, TRYAGAIN and CLUSTERDOWN answers mean the command did not run: follow them
         // (a failover or a resharding). A connection that closed with the command written to it
         // fails the command (0: not sent again), as on a single server.
