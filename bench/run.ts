@@ -57,6 +57,8 @@
 // Exit status: 0; 1 when an operation or the run failed; 2 for a bad command line; 130 when
 // interrupted.
 import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { mailDevMailbox, registerMailbox } from '../test/support/mailbox.ts';
 import {
   type Flow,
   type FlowContext,
@@ -66,6 +68,7 @@ import {
   signUp,
 } from './flows.ts';
 import { HttpClient } from './http.ts';
+import { baselineFlows, scaleOut } from './instances.ts';
 import { checkInterrupted, Interrupted, reportLeftovers, stopOnSignals } from './interrupt.ts';
 import {
   type Account,
@@ -108,16 +111,23 @@ function progress(message: string): void {
 
 async function run(options: Options): Promise<number> {
   const cleanups: (() => Promise<void>)[] = [];
-  const http = new HttpClient(options.timeoutS * 1000);
+  const http = new HttpClient(options.timeoutS * 1000, options.instanceHeader);
   const env = environment();
   let exitCode = 0;
   try {
+    // Read first: a baseline that cannot be read should not cost a whole run.
+    const baseline =
+      options.baseline === undefined
+        ? undefined
+        : baselineFlows(readFileSync(options.baseline, 'utf8'), options.baseline);
     let issuer: string;
     let own: OwnServer | undefined;
     let settings: { first: ClientSettings; second: ClientSettings; machine?: MachineSettings };
     if (options.external) {
       issuer = options.external.issuer;
       settings = options.external;
+      // Sign-ups on a running server are confirmed by the mail its catcher kept.
+      if (options.mailApi) registerMailbox(issuer, mailDevMailbox(options.mailApi));
     } else {
       progress(`starting a server (BCRYPT_COST=${options.bcryptCost})...`);
       const started = await startOwnServer(options.bcryptCost, options.serverEnv, cleanups);
@@ -250,6 +260,7 @@ async function run(options: Options): Promise<number> {
                 flowPid(flow.name),
                 options.rate,
                 redisPid,
+                options.cpuFiles,
               ),
             ),
           );
@@ -266,6 +277,7 @@ async function run(options: Options): Promise<number> {
               flowPid(flow.name),
               options.rate,
               redisPid,
+              options.cpuFiles,
             ),
           ),
         );
@@ -301,6 +313,8 @@ async function run(options: Options): Promise<number> {
       },
       flows,
       comparisons: referenceComparisons(flows),
+      scaleOut: baseline ? scaleOut(flows, baseline) : [],
+      baseline: options.baseline ?? null,
       connections: { opened: http.connections, requests: http.requests },
       server:
         own && pid !== undefined && bootStatus && beforeFlows && after
@@ -317,6 +331,7 @@ async function run(options: Options): Promise<number> {
             }
           : null,
     };
+    if (options.save) writeFileSync(options.save, `${JSON.stringify(report, null, 2)}\n`);
     if (options.json) console.log(JSON.stringify(report, null, 2));
     else printReport(report);
   } catch (error) {
