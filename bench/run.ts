@@ -44,7 +44,15 @@
 //   them. The number of accounts does not change the work per sign-in (one lookup on the unique
 //   lower(email) index, one bcrypt comparison), and successful sign-ins are never throttled. For
 //   repeated runs against one --issuer, pass existing accounts with --login EMAIL:PASSWORD
-//   (repeatable) and --accounts 0.
+//   (repeatable) and --accounts 0. A running server confirms sign-ups by mail: with --mail-api
+//   URL (a MailDev REST API that receives its mail) the bench follows the links there.
+//
+// Several instances (make scale-bench, scripts/scale-bench.sh)
+//   --instance-header names the response header a load balancer sets to the instance that
+//   answered: each flow's requests are counted by it. --cpu NAME=FILE reads a container's cgroup
+//   CPU accounting before and after each phase: the report gives each container's CPU per
+//   operation. --save FILE writes the JSON report, and --baseline FILE (an earlier one) adds each
+//   flow's throughput against it.
 //
 // Reading the numbers
 //   Keep-alive agents carry every request, so TCP setup is not measured (the connection count is
