@@ -13,7 +13,7 @@ MODE ?=
 # it needs no Node or promtool on the host).
 CHECK_PARTS := lint typecheck observability
 
-.PHONY: help deps install run down logs demo demo-check lint typecheck test test-local test-docker scale-test check image image-check arm64-check
+.PHONY: help deps install run down logs demo demo-check lint typecheck test test-local test-docker scale-test scale-bench check image image-check arm64-check
 
 help: ## list the targets
 	@echo "Latchkey: make <target>"
@@ -60,6 +60,9 @@ test-docker: ## every test in a tests container against the compose stack, then 
 
 scale-test: ## three instances behind HAProxy on a Redis Cluster (docker/compose.scale.yml): flows across instances, one instance killed under load, then a Redis primary; tears down
 	@bash scripts/scale-test.sh
+
+scale-bench: ## npm run bench in the scale stack: the flows against one instance, then three behind HAProxy (spread, CPU per container, scale-out); tears down. BENCH_ARGS=... adds bench options
+	@bash scripts/scale-bench.sh $(BENCH_ARGS)
 
 image: ## build the production image latchkey:local
 	docker build -t latchkey:local .

@@ -129,7 +129,7 @@ export async function signUp(
   // its mail to a catcher the bench reads; a server elsewhere needs accounts given with --login.
   if (!hasMailbox(browser.origin)) {
     throw new Error(
-      `sign-ups on ${browser.origin} wait for a confirmation mail the bench cannot read: pass existing accounts with --login EMAIL:PASSWORD and --accounts 0`,
+      `sign-ups on ${browser.origin} wait for a confirmation mail the bench cannot read: pass --mail-api URL (a MailDev API receiving its mail), or existing accounts with --login EMAIL:PASSWORD and --accounts 0`,
     );
   }
   callbackOf(await confirmByMail(browser, account.email));

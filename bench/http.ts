@@ -13,8 +13,16 @@ export interface HttpResponse {
   body: Buffer;
 }
 
-/** Called once per completed request with its URL and a label such as "POST /token 200". */
-export type RequestListener = (url: URL, label: string, ms: number) => void;
+/**
+ * Called once per completed request with its URL, a label such as "POST /token 200", and the
+ * instance that answered when the client was told which header names it.
+ */
+export type RequestListener = (
+  url: URL,
+  label: string,
+  ms: number,
+  instance: string | undefined,
+) => void;
 
 // Interaction uids, authorization resume ids and the like are random and at least 16 characters.
 const RANDOM_SEGMENT = /^[A-Za-z0-9_-]{16,}$/;
@@ -51,14 +59,17 @@ export class HttpClient {
     'https:': countingAgent(new https.Agent({ keepAlive: true }), this.#counter),
   };
   readonly #timeoutMs: number;
+  /** The response header naming the instance that answered, lower case (a load balancer's). */
+  readonly #instanceHeader: string | undefined;
   requests = 0;
   /** Every phase running listens (flows may run side by side: each picks its server's). */
   readonly listeners = new Set<RequestListener>();
   /** What the browsers of the run send through (test/support/browser.ts). */
   readonly axios: AxiosInstance;
 
-  constructor(timeoutMs: number) {
+  constructor(timeoutMs: number, instanceHeader?: string) {
     this.#timeoutMs = timeoutMs;
+    this.#instanceHeader = instanceHeader?.toLowerCase();
     this.axios = axios.create({
       httpAgent: this.#agents['http:'],
       httpsAgent: this.#agents['https:'],
@@ -75,6 +86,7 @@ export class HttpClient {
         new URL(config.url as string),
         response.status,
         config.started as number,
+        this.#instanceOf(response.headers[this.#instanceHeader ?? '']),
       );
       return response;
     });
@@ -85,11 +97,22 @@ export class HttpClient {
     return this.#counter.connections;
   }
 
-  #done(method: string, url: URL, status: number, started: number): void {
+  #instanceOf(value: unknown): string | undefined {
+    if (this.#instanceHeader === undefined) return undefined;
+    return typeof value === 'string' && value !== '' ? value : undefined;
+  }
+
+  #done(
+    method: string,
+    url: URL,
+    status: number,
+    started: number,
+    instance: string | undefined,
+  ): void {
     this.requests += 1;
     const label = requestLabel(method, url, status);
     const ms = performance.now() - started;
-    for (const listener of this.listeners) listener(url, label, ms);
+    for (const listener of this.listeners) listener(url, label, ms, instance);
   }
 
   request(
@@ -122,7 +145,13 @@ export class HttpClient {
         res.once('error', reject);
         res.once('end', () => {
           const status = res.statusCode ?? 0;
-          this.#done(method, url, status, started);
+          this.#done(
+            method,
+            url,
+            status,
+            started,
+            this.#instanceOf(res.headers[this.#instanceHeader ?? '']),
+          );
           resolve({ url, status, headers: res.headers, body: Buffer.concat(chunks) });
         });
       });

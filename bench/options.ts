@@ -63,6 +63,7 @@ export const USAGE = `Usage: npm run bench -- [options]
   --accounts N              accounts to sign up first (default 16, or 0 with --login)
   --login EMAIL:PASSWORD    use an existing account (repeatable)
   --json                    print the results as JSON instead of tables
+  --save FILE               also write the JSON report to FILE (e.g. for a later --baseline)
   --timeout SECONDS         per HTTP request (default 30)
   --device-client-id ID     device-flow client of the device flow (default bench-tv, which
                             the bench's own server registers)
@@ -73,6 +74,17 @@ export const USAGE = `Usage: npm run bench -- [options]
   accounts and bcrypt cost), started by the bench in the same run.
   --machine-client-id ID --machine-client-secret SECRET --machine-resource URI --machine-scope S
                             the machine client (with --issuer; the own server registers one)
+
+  Several instances (make scale-bench runs these against docker/compose.scale.yml):
+  --mail-api URL            a MailDev REST API holding the server's mail: with --issuer, the
+                            accounts of --accounts are signed up and confirmed through it
+  --instance-header NAME    the response header naming the instance that answered (HAProxy's
+                            X-Latchkey-Instance there): the report shows each flow's spread
+  --cpu NAME=FILE           a container's cgroup CPU accounting file (cgroup v2 cpu.stat or v1
+                            cpuacct.usage), read before and after each phase (repeatable): the
+                            report shows the CPU each one used per operation
+  --baseline FILE           a --json report of the same flows at another scale (one instance):
+                            the report shows each flow's throughput against it
 
   Own server (no --issuer):
   --bcrypt-cost N           BCRYPT_COST of the server (default 10)
@@ -110,6 +122,16 @@ export interface Options {
   timeoutS: number;
   bcryptCost: number;
   serverEnv: Record<string, string>;
+  /** MailDev API where sign-ups on --issuer are confirmed (--mail-api). */
+  mailApi: string | undefined;
+  /** Response header naming the instance that answered (--instance-header), lower case. */
+  instanceHeader: string | undefined;
+  /** Container name to its cgroup CPU accounting file (--cpu). */
+  cpuFiles: Record<string, string>;
+  /** Where the JSON report is also written (--save). */
+  save: string | undefined;
+  /** A previous --json report to compare throughput with (--baseline). */
+  baseline: string | undefined;
   external:
     | { issuer: string; first: ClientSettings; second: ClientSettings; machine?: MachineSettings }
     | undefined;
@@ -191,6 +213,11 @@ export function parseOptions(argv: string[]): Options | 'help' {
       'machine-client-secret': string,
       'machine-resource': string,
       'machine-scope': string,
+      'mail-api': string,
+      'instance-header': string,
+      cpu: { type: 'string', multiple: true },
+      baseline: string,
+      save: string,
     },
   });
   if (values.help) return 'help';
@@ -313,6 +340,18 @@ export function parseOptions(argv: string[]): Options | 'help' {
     serverEnv[entry.slice(0, eq)] = entry.slice(eq + 1);
   }
 
+  const cpuFiles: Record<string, string> = {};
+  for (const entry of values.cpu ?? []) {
+    const eq = entry.indexOf('=');
+    if (eq <= 0 || eq === entry.length - 1) {
+      throw new UsageError(`--cpu must be NAME=FILE (got "${entry}")`);
+    }
+    cpuFiles[entry.slice(0, eq)] = entry.slice(eq + 1);
+  }
+  if (values['mail-api'] !== undefined && !external) {
+    throw new UsageError('--mail-api needs --issuer: the server the bench starts has its own');
+  }
+
   if (signUps + logins.length === 0) {
     throw new UsageError('no accounts: set --accounts above 0 or pass --login');
   }
@@ -333,6 +372,11 @@ export function parseOptions(argv: string[]): Options | 'help' {
     timeoutS: number(values, 'timeout', 30, { min: 0.1 }),
     bcryptCost: number(values, 'bcrypt-cost', 10, { min: 4, max: 16, integer: true }),
     serverEnv,
+    mailApi: values['mail-api']?.replace(/\/+$/, ''),
+    instanceHeader: values['instance-header']?.toLowerCase(),
+    cpuFiles,
+    baseline: values.baseline,
+    save: values.save,
     external,
   };
 }

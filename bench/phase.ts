@@ -2,6 +2,7 @@
 
 import type { Flow, Operation } from './flows.ts';
 import type { HttpClient, RequestListener } from './http.ts';
+import { addCounts, difference, readCpu } from './instances.ts';
 import { interrupt } from './interrupt.ts';
 import { machineTicks, procCpuMs } from './server.ts';
 import { PhaseRecorder } from './stats.ts';
@@ -16,6 +17,10 @@ export interface PhaseResult {
   redisCpuMs: number | undefined;
   /** Share of all cores that were busy, whoever used them: shows a shared or noisy machine. */
   machineBusy: number | undefined;
+  /** Requests each instance answered (by the client's instance header); empty without one. */
+  instances: Record<string, number>;
+  /** CPU ms of each container given with --cpu over the phase; empty without them. */
+  containerCpuMs: Record<string, number>;
 }
 
 /** One result for several phases of the same flow (rounds of an interleaved run). */
@@ -36,6 +41,8 @@ export function combinePhases(phases: readonly PhaseResult[]): PhaseResult {
     machineBusy: known((p) => p.machineBusy)
       ? sum((p) => (p.machineBusy ?? 0) * p.elapsedMs) / elapsedMs
       : undefined,
+    instances: phases.reduce((a, p) => addCounts(a, p.instances), {}),
+    containerCpuMs: phases.reduce((a, p) => addCounts(a, p.containerCpuMs), {}),
   };
 }
 
@@ -52,17 +59,21 @@ export async function runPhase(
   serverPid: number | undefined,
   rate?: number,
   redisPid?: number,
+  cpuFiles: Readonly<Record<string, string>> = {},
 ): Promise<PhaseResult> {
   const recorder = new PhaseRecorder();
   let requests = 0;
+  const instances: Record<string, number> = {};
+  const containersBefore = readCpu(cpuFiles);
   const cpuBefore = process.cpuUsage();
   const serverBefore = serverPid === undefined ? undefined : procCpuMs(serverPid);
   const redisBefore = redisPid === undefined ? undefined : procCpuMs(redisPid);
   const machineBefore = machineTicks();
-  const listener: RequestListener = (url, label, ms) => {
+  const listener: RequestListener = (url, label, ms, instance) => {
     if (url.origin !== flow.origin) return;
     requests += 1;
     recorder.request(label, ms);
+    if (instance !== undefined) instances[instance] = (instances[instance] ?? 0) + 1;
   };
   http.listeners.add(listener);
   const started = performance.now();
@@ -109,6 +120,7 @@ export async function runPhase(
   const serverAfter = serverPid === undefined ? undefined : procCpuMs(serverPid);
   const redisAfter = redisPid === undefined ? undefined : procCpuMs(redisPid);
   const machineAfter = machineTicks();
+  const containerCpuMs = difference(containersBefore, readCpu(cpuFiles));
   return {
     recorder,
     elapsedMs,
@@ -124,5 +136,7 @@ export async function runPhase(
       machineBefore && machineAfter && machineAfter.total > machineBefore.total
         ? (machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total)
         : undefined,
+    instances,
+    containerCpuMs,
   };
 }

@@ -1,5 +1,6 @@
 // What a run measured: per-flow results, the report (JSON or tables) and the machine it ran on.
 import os from 'node:os';
+import { perOperation, type ScaleOut, shares, sumMatching } from './instances.ts';
 import { type FlowName, type REFERENCE_FLOWS, referenceOf } from './options.ts';
 import type { PhaseResult } from './phase.ts';
 import { fixed, round1, round3, type Summary, summarize, table } from './stats.ts';
@@ -24,6 +25,10 @@ export interface FlowResult {
   machineBusyPercent: number | null;
   requests: { label: string; perOperation: number; p50: number; p99: number; max: number }[];
   errorSamples: Record<string, number>;
+  /** Percent of the flow's requests each instance answered (--instance-header), else null. */
+  instanceShares: Record<string, number> | null;
+  /** CPU ms per successful operation of each container given with --cpu, else null. */
+  containerCpuMsPerOperation: Record<string, number> | null;
 }
 
 export function flowResult(name: FlowName, phase: PhaseResult): FlowResult {
@@ -66,6 +71,11 @@ export function flowResult(name: FlowName, phase: PhaseResult): FlowResult {
       };
     }),
     errorSamples: Object.fromEntries(recorder.errors),
+    instanceShares: Object.keys(phase.instances).length === 0 ? null : shares(phase.instances),
+    containerCpuMsPerOperation:
+      Object.keys(phase.containerCpuMs).length === 0
+        ? null
+        : perOperation(phase.containerCpuMs, ops),
   };
 }
 
@@ -98,6 +108,9 @@ export interface Report {
   flows: FlowResult[];
   /** Flows measured against both Latchkey and the reference. */
   comparisons: Comparison[];
+  /** Each flow's throughput against --baseline (a run at another scale), else empty. */
+  scaleOut: ScaleOut[];
+  baseline: string | null;
   connections: { opened: number; requests: number };
   server: {
     pid: number;
@@ -180,6 +193,67 @@ export function machineComparison(flows: readonly FlowResult[], rate: number | n
   ];
 }
 
+/** The spread over instances, the CPU of each container, and the throughput against --baseline. */
+export function instanceLines(report: Pick<Report, 'flows' | 'scaleOut' | 'baseline'>): string[] {
+  const lines: string[] = [];
+  const columns = (pick: (f: FlowResult) => Record<string, number> | null) => [
+    ...new Set(report.flows.flatMap((f) => Object.keys(pick(f) ?? {}))),
+  ];
+  const instances = columns((f) => f.instanceShares).sort();
+  if (instances.length > 0) {
+    lines.push(
+      "Requests answered by each instance (% of the flow's requests):",
+      table([
+        ['flow', ...instances],
+        ...report.flows.map((f) => [
+          f.name,
+          ...instances.map((i) => `${fixed(f.instanceShares?.[i] ?? 0)}%`),
+        ]),
+      ]),
+      '',
+    );
+  }
+  const containers = columns((f) => f.containerCpuMsPerOperation);
+  if (containers.length > 0) {
+    const sum = (f: FlowResult, pattern: RegExp) =>
+      sumMatching(f.containerCpuMsPerOperation ?? {}, pattern);
+    // Several Redis nodes (a cluster's): their sum too.
+    const redis = containers.filter((c) => /redis/.test(c)).length > 1;
+    lines.push(
+      'CPU per operation of each container (ms; its cgroup, every process in it):',
+      table([
+        ['flow', ...containers, ...(redis ? ['redis all'] : []), 'all'],
+        ...report.flows.map((f) => [
+          f.name,
+          ...containers.map((c) => fixed(f.containerCpuMsPerOperation?.[c] ?? 0, 3)),
+          ...(redis ? [fixed(sum(f, /redis/), 3)] : []),
+          fixed(sum(f, /./), 3),
+        ]),
+      ]),
+      '',
+    );
+  }
+  if (report.scaleOut.length > 0) {
+    lines.push(
+      `Throughput against the baseline (${report.baseline}):`,
+      table([
+        ['flow', 'baseline ops/s', 'ops/s', 'factor', 'baseline p50', 'p50', 'instances'],
+        ...report.scaleOut.map((s) => [
+          s.flow,
+          fixed(s.baselineOpsPerSecond),
+          fixed(s.opsPerSecond),
+          `${fixed(s.factor, 2)}x`,
+          fixed(s.baselineP50Ms),
+          fixed(s.p50Ms),
+          `${s.baselineInstances || '?'} -> ${s.instances || '?'}`,
+        ]),
+      ]),
+      '',
+    );
+  }
+  return lines;
+}
+
 export function printReport(report: Report): void {
   const { environment: env, target, settings } = report;
   const lines: string[] = [];
@@ -243,6 +317,7 @@ export function printReport(report: Report): void {
       '',
     );
   }
+  lines.push(...instanceLines(report));
   const machine = machineComparison(report.flows, settings.rate);
   if (machine.length > 0) lines.push(...machine, '');
   lines.push('Requests per flow (latency of each HTTP request, ms):');

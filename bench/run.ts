@@ -44,7 +44,15 @@
 //   them. The number of accounts does not change the work per sign-in (one lookup on the unique
 //   lower(email) index, one bcrypt comparison), and successful sign-ins are never throttled. For
 //   repeated runs against one --issuer, pass existing accounts with --login EMAIL:PASSWORD
-//   (repeatable) and --accounts 0.
+//   (repeatable) and --accounts 0. A running server confirms sign-ups by mail: with --mail-api
+//   URL (a MailDev REST API that receives its mail) the bench follows the links there.
+//
+// Several instances (make scale-bench, scripts/scale-bench.sh)
+//   --instance-header names the response header a load balancer sets to the instance that
+//   answered: each flow's requests are counted by it. --cpu NAME=FILE reads a container's cgroup
+//   CPU accounting before and after each phase: the report gives each container's CPU per
+//   operation. --save FILE writes the JSON report, and --baseline FILE (an earlier one) adds each
+//   flow's throughput against it.
 //
 // Reading the numbers
 //   Keep-alive agents carry every request, so TCP setup is not measured (the connection count is
@@ -57,6 +65,8 @@
 // Exit status: 0; 1 when an operation or the run failed; 2 for a bad command line; 130 when
 // interrupted.
 import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { mailDevMailbox, registerMailbox } from '../test/support/mailbox.ts';
 import {
   type Flow,
   type FlowContext,
@@ -66,6 +76,7 @@ import {
   signUp,
 } from './flows.ts';
 import { HttpClient } from './http.ts';
+import { baselineFlows, scaleOut } from './instances.ts';
 import { checkInterrupted, Interrupted, reportLeftovers, stopOnSignals } from './interrupt.ts';
 import {
   type Account,
@@ -108,16 +119,23 @@ function progress(message: string): void {
 
 async function run(options: Options): Promise<number> {
   const cleanups: (() => Promise<void>)[] = [];
-  const http = new HttpClient(options.timeoutS * 1000);
+  const http = new HttpClient(options.timeoutS * 1000, options.instanceHeader);
   const env = environment();
   let exitCode = 0;
   try {
+    // Read first: a baseline that cannot be read should not cost a whole run.
+    const baseline =
+      options.baseline === undefined
+        ? undefined
+        : baselineFlows(readFileSync(options.baseline, 'utf8'), options.baseline);
     let issuer: string;
     let own: OwnServer | undefined;
     let settings: { first: ClientSettings; second: ClientSettings; machine?: MachineSettings };
     if (options.external) {
       issuer = options.external.issuer;
       settings = options.external;
+      // Sign-ups on a running server are confirmed by the mail its catcher kept.
+      if (options.mailApi) registerMailbox(issuer, mailDevMailbox(options.mailApi));
     } else {
       progress(`starting a server (BCRYPT_COST=${options.bcryptCost})...`);
       const started = await startOwnServer(options.bcryptCost, options.serverEnv, cleanups);
@@ -250,6 +268,7 @@ async function run(options: Options): Promise<number> {
                 flowPid(flow.name),
                 options.rate,
                 redisPid,
+                options.cpuFiles,
               ),
             ),
           );
@@ -266,6 +285,7 @@ async function run(options: Options): Promise<number> {
               flowPid(flow.name),
               options.rate,
               redisPid,
+              options.cpuFiles,
             ),
           ),
         );
@@ -301,6 +321,8 @@ async function run(options: Options): Promise<number> {
       },
       flows,
       comparisons: referenceComparisons(flows),
+      scaleOut: baseline ? scaleOut(flows, baseline) : [],
+      baseline: options.baseline ?? null,
       connections: { opened: http.connections, requests: http.requests },
       server:
         own && pid !== undefined && bootStatus && beforeFlows && after
@@ -317,6 +339,7 @@ async function run(options: Options): Promise<number> {
             }
           : null,
     };
+    if (options.save) writeFileSync(options.save, `${JSON.stringify(report, null, 2)}\n`);
     if (options.json) console.log(JSON.stringify(report, null, 2));
     else printReport(report);
   } catch (error) {

@@ -18,54 +18,15 @@
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 
-say() { printf '\n[scale-test] %s\n' "$*"; }
-
-# shellcheck source=scripts/lib.sh
-. scripts/lib.sh
-if ! docker_ready; then
-  echo "scale-test: needs a Docker engine and Docker Compose v2.24 or later (make deps tells how)" >&2
-  exit 2
-fi
-project=${COMPOSE_PROJECT_NAME:-latchkey-scale-$(od -An -tx1 -N4 /dev/urandom | tr -d ' \n')}
-compose=(docker compose -p "$project" -f docker/compose.scale.yml)
+# shellcheck source=scripts/scale-stack.sh
+. scripts/scale-stack.sh
+scale_stack_init scale-test
+say() { scale_say "$@"; }
 victim=${SCALE_VICTIM:-idp2}
 kill_after=${SCALE_KILL_AFTER:-8}
 redis_stop_after=${SCALE_REDIS_STOP_AFTER:-5}
 
-# Secrets for this run only, shared by the three instances and the tests container.
-secret() { od -An -tx1 -N32 /dev/urandom | tr -d ' \n'; }
-E2E_CLIENT_SECRET=$(secret)
-E2E_SECOND_CLIENT_SECRET=$(secret)
-E2E_MACHINE_CLIENT_SECRET=$(secret)
-COOKIE_KEYS=$(secret)
-KEY_ENCRYPTION_KEYS="scale-run:$(head -c 32 /dev/urandom | base64 | tr -d '\n')"
-export E2E_CLIENT_SECRET E2E_SECOND_CLIENT_SECRET E2E_MACHINE_CLIENT_SECRET COOKIE_KEYS KEY_ENCRYPTION_KEYS
-
-results=$(mktemp -d)
-# The tests container runs as the unprivileged node user: it writes its results here.
-chmod 0777 "$results"
-
-# shellcheck disable=SC2317 # called by the EXIT trap.
-teardown() {
-  say "removing the stack and its volumes"
-  "${compose[@]}" --profile tests down -v --remove-orphans --timeout 20 >/dev/null 2>&1 ||
-    echo "scale-test: could not remove the stack; run: ${compose[*]} --profile tests down -v" >&2
-  rm -rf "$results"
-}
-trap teardown EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-say "building the images (idp, HAProxy, mail catcher, tests)"
-"${compose[@]}" --profile tests build || { echo "scale-test: the build failed" >&2; exit 1; }
-
-say "starting Postgres, the Redis Cluster, the mail catcher, idp1-3 and the balancer"
-if ! "${compose[@]}" up -d --wait balancer; then
-  echo "scale-test: the stack did not become healthy" >&2
-  "${compose[@]}" ps -a >&2
-  "${compose[@]}" logs --tail 30 >&2
-  exit 1
-fi
+scale_stack_up
 
 say "phase 1: one person's flows through the balancer"
 "${compose[@]}" run --rm -T tests env -u npm_config_nodedir npx mocha test/scale/balanced.test.ts
