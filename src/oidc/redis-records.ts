@@ -8,6 +8,7 @@
 //   entries lapse with their score.
 // On one server (standalone or Sentinel) the steps of a write are sent together without waiting
 // in between: Redis runs one connection's commands in order, so the order holds at one round trip.
+// There a token (a record whose only index is its grant's) and its index entry are one script.
 import { isCluster } from '../db/redis.ts';
 import {
   accountIndexKey,
@@ -133,6 +134,30 @@ export async function writeRecord(
     return steps;
   };
   const keys = recordKeys(prefix, model, sid);
+  let replaced: Links;
+  if (
+    !isCluster(redis) &&
+    links.grantId !== '' &&
+    links.uid === '' &&
+    links.userCodeKey === '' &&
+    accountKind(model) === undefined &&
+    keys.length === 1
+  ) {
+    // A token on one server: its grant index entry and the token in one step.
+    replaced = await redis.latchkeyWriteGrantRecord(
+      keys[0] as string,
+      grantIndexKey(prefix, links.grantId),
+      record.json,
+      ttlMs,
+      record.jtiIsId ? '1' : '0',
+      '',
+      now,
+      expiry,
+      storedKey(prefix, model, sid),
+    );
+    await dropStale(redis, prefix, model, sid, links, replaced);
+    return;
+  }
   const write = () =>
     redis.latchkeyWriteRecord(
       keys.length,
@@ -143,7 +168,6 @@ export async function writeRecord(
       links.userCodeKey,
     );
 
-  let replaced: Links;
   if (isCluster(redis)) {
     // Each index's node has answered before the record is written.
     await Promise.all(indexing());
@@ -160,9 +184,21 @@ export async function writeRecord(
     if (result.status === 'rejected') throw result.reason;
     replaced = result.value;
   }
+  await dropStale(redis, prefix, model, sid, links, replaced);
+}
 
-  // The record replaced one with other links (a session signed in to another account, say): its
-  // old entries go now. Rare; the common re-save keeps every link and costs nothing here.
+/**
+ * The record replaced one with other links (a session signed in to another account, say): its old
+ * entries go now. Rare; the common re-save keeps every link and costs nothing here.
+ */
+async function dropStale(
+  redis: Scripted,
+  prefix: string,
+  model: string,
+  sid: string,
+  links: RecordLinks,
+  replaced: Links,
+): Promise<void> {
   const previous = fromScript(replaced);
   if (!previous) return;
   const old = relevant(model, previous);

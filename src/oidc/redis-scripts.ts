@@ -55,22 +55,37 @@ local function trim(k, now)
 end
 `;
 
-// KEYS[1] record, KEYS[2] its metadata hash (sessions and grants only); ARGV: payload, ttlMs
-// (0 = none), jtiIsId ("1"/"0"), userCodeKey ("" = none). Returns the links of the record it
-// replaced ({} when there was none), so the adapter can drop index entries that no longer apply.
-const WRITE_RECORD = `${READ}
-local key, json, ttl = KEYS[1], ARGV[1], tonumber(ARGV[2])
-local jti_is_id, uc_key = ARGV[3], ARGV[4]
-local previous, previous_uc = read(key)
-redis.call('DEL', key)
-redis.call('HSET', key, 'payload', json)
-if jti_is_id == '1' then redis.call('HSET', key, 'jti', '1') end
-if uc_key ~= '' then redis.call('HSET', key, 'userCode', uc_key) end
-if ttl > 0 then redis.call('PEXPIRE', key, ttl) end
-if KEYS[2] then
-  if ttl > 0 then redis.call('PEXPIRE', KEYS[2], ttl) else redis.call('PERSIST', KEYS[2]) end
+// Writes a record (KEYS of its slot: the record, and its metadata hash for sessions and grants);
+// returns the links of the record it replaced ({} when there was none), so the adapter can drop
+// index entries that no longer apply.
+const WRITE = `
+local function write_record(key, meta, json, ttl, jti_is_id, uc_key)
+  local previous, previous_uc = read(key)
+  redis.call('DEL', key)
+  redis.call('HSET', key, 'payload', json)
+  if jti_is_id == '1' then redis.call('HSET', key, 'jti', '1') end
+  if uc_key ~= '' then redis.call('HSET', key, 'userCode', uc_key) end
+  if ttl > 0 then redis.call('PEXPIRE', key, ttl) end
+  if meta then
+    if ttl > 0 then redis.call('PEXPIRE', meta, ttl) else redis.call('PERSIST', meta) end
+  end
+  return links(previous, previous_uc)
 end
-return links(previous, previous_uc)
+`;
+
+// KEYS[1] record, KEYS[2] its metadata hash (sessions and grants only); ARGV: payload, ttlMs
+// (0 = none), jtiIsId ("1"/"0"), userCodeKey ("" = none).
+const WRITE_RECORD = `${READ}${WRITE}
+return write_record(KEYS[1], KEYS[2], ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4])
+`;
+
+// One server only (standalone or Sentinel: its two keys are in different slots of a cluster): a
+// token's grant index entry, then the token, in one step. KEYS[1] record, KEYS[2] grant index;
+// ARGV: payload, ttlMs, jtiIsId, userCodeKey, nowMs, expiry (ms or "inf"), index member.
+const WRITE_GRANT_RECORD = `${READ}${TRIM}${WRITE}
+redis.call('ZADD', KEYS[2], ARGV[6], ARGV[7])
+trim(KEYS[2], tonumber(ARGV[5]))
+return write_record(KEYS[1], nil, ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4])
 `;
 
 // KEYS[1] record, KEYS[2] its metadata hash (optional). Deletes both; returns the record's links.
@@ -150,6 +165,17 @@ export type Links = [grantId: string, accountId: string, uid: string, userCodeKe
 
 export type Scripted = RedisClient & {
   latchkeyWriteRecord(keys: number, ...keysThenArgs: (string | number)[]): Promise<Links>;
+  latchkeyWriteGrantRecord(
+    record: string,
+    index: string,
+    json: string,
+    ttlMs: number,
+    jtiIsId: string,
+    userCodeKey: string,
+    now: number,
+    expiry: string,
+    member: string,
+  ): Promise<Links>;
   latchkeyDeleteRecord(keys: number, ...keysThenArgs: string[]): Promise<Links>;
   latchkeyLoad(key: string): Promise<(string | null)[]>;
   latchkeyConsume(key: string, epoch: number, tombstone: string): Promise<[number, string]>;
@@ -163,6 +189,7 @@ export function withScripts(redis: RedisClient): Scripted {
   const scripted = redis as Scripted;
   if (typeof scripted.latchkeyPointerDrop !== 'function') {
     redis.defineCommand('latchkeyWriteRecord', { lua: WRITE_RECORD });
+    redis.defineCommand('latchkeyWriteGrantRecord', { numberOfKeys: 2, lua: WRITE_GRANT_RECORD });
     redis.defineCommand('latchkeyDeleteRecord', { lua: DELETE_RECORD });
     redis.defineCommand('latchkeyLoad', { numberOfKeys: 1, lua: LOAD });
     redis.defineCommand('latchkeyConsume', { numberOfKeys: 1, lua: CONSUME });
