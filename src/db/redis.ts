@@ -63,10 +63,36 @@ const FAIL_FAST: RedisOptions = {
   // sent again) and it reconnects. One timer per connection, not one per command.
   socketTimeout: REDIS_COMMAND_TIMEOUT_MS,
   connectTimeout: 5000,
-  // Commands issued in the same tick (a record and its index entries, concurrent requests) leave
-  // in one write; each keeps its own reply and its order on the connection.
-  enableAutoPipelining: true,
 };
+
+/**
+ * Commands written in the same tick (a record and its index entries, the commands of concurrent
+ * requests) leave in one write: the connection is corked at the first write of a tick and uncorked
+ * once the tick's work is done. Each command keeps its reply and its place on the connection.
+ * Cheaper than ioredis's automatic pipelining, which builds a pipeline object per batch.
+ */
+function coalesceWrites(redis: Redis): Redis {
+  redis.on('connect', () => {
+    const stream = redis.stream as Redis['stream'] & { latchkeyCoalesced?: boolean };
+    if (stream.latchkeyCoalesced) return;
+    stream.latchkeyCoalesced = true;
+    const write = stream.write;
+    let corked = false;
+    const flush = () => {
+      corked = false;
+      stream.uncork();
+    };
+    stream.write = function (this: typeof stream, ...args: Parameters<typeof write>) {
+      if (!corked) {
+        corked = true;
+        stream.cork();
+        process.nextTick(flush);
+      }
+      return write.apply(this, args);
+    } as typeof write;
+  });
+  return redis;
+}
 const reconnect = (attempt: number) => Math.min(attempt * 100, 1000);
 
 /**
@@ -83,29 +109,29 @@ export function createRedisClient(
     case 'standalone':
       return createRedis(target.url, options);
     case 'sentinel':
-      return new Redis({
-        ...FAIL_FAST,
-        lazyConnect,
-        enableOfflineQueue: false,
-        retryStrategy: reconnect,
-        sentinels: target.sentinels,
-        name: target.name,
-        role: 'master',
-        db: target.db,
-        ...(target.username === undefined ? {} : { username: target.username }),
-        ...(target.password === undefined ? {} : { password: target.password }),
-        ...(target.sentinelPassword === undefined
-          ? {}
-          : { sentinelPassword: target.sentinelPassword }),
-        ...(target.tls ? { tls: {} } : {}),
-        sentinelRetryStrategy: reconnect,
-      });
+      return coalesceWrites(
+        new Redis({
+          ...FAIL_FAST,
+          lazyConnect,
+          enableOfflineQueue: false,
+          retryStrategy: reconnect,
+          sentinels: target.sentinels,
+          name: target.name,
+          role: 'master',
+          db: target.db,
+          ...(target.username === undefined ? {} : { username: target.username }),
+          ...(target.password === undefined ? {} : { password: target.password }),
+          ...(target.sentinelPassword === undefined
+            ? {}
+            : { sentinelPassword: target.sentinelPassword }),
+          ...(target.tls ? { tls: {} } : {}),
+          sentinelRetryStrategy: reconnect,
+        }),
+      );
     case 'cluster':
       return new Cluster(target.seeds, {
         lazyConnect,
         enableOfflineQueue: false,
-        // Commands go to each slot's node one by one (the steps are awaited in order here anyway).
-        enableAutoPipelining: false,
         // MOVED, ASK, TRYAGAIN and CLUSTERDOWN answers mean the command did not run: follow them
         // (a failover or a resharding). A connection that closed with the command written to it
         // fails the command (0: not sent again), as on a single server.
@@ -130,14 +156,16 @@ export function createRedisClient(
  * itself. Call connect() before use: commands are never queued while there is no connection.
  */
 export function createRedis(url: string, options: { lazy?: boolean } = {}): Redis {
-  return new Redis(url, {
-    ...FAIL_FAST,
-    lazyConnect: options.lazy ?? true,
-    // No queue while disconnected: a command is refused at once instead of waiting seconds.
-    enableOfflineQueue: false,
-    // Reconnect quickly: within a second of Redis coming back.
-    retryStrategy: reconnect,
-  });
+  return coalesceWrites(
+    new Redis(url, {
+      ...FAIL_FAST,
+      lazyConnect: options.lazy ?? true,
+      // No queue while disconnected: a command is refused at once instead of waiting seconds.
+      enableOfflineQueue: false,
+      // Reconnect quickly: within a second of Redis coming back.
+      retryStrategy: reconnect,
+    }),
+  );
 }
 
 // Checks every counter, then counts the attempt in all of them or in none, in one atomic step:
