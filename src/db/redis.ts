@@ -66,10 +66,11 @@ const FAIL_FAST: RedisOptions = {
 };
 
 /**
- * Commands written in the same tick (a record and its index entries, the commands of concurrent
- * requests) leave in one write: the connection is corked at the first write of a tick and uncorked
- * once the tick's work is done. Each command keeps its reply and its place on the connection.
- * Cheaper than ioredis's automatic pipelining, which builds a pipeline object per batch.
+ * Commands written in the same turn of the event loop (a record and its index entries; under load,
+ * the commands of every request handled in that turn) leave in one write: the connection is corked
+ * at the turn's first write and uncorked when the turn's I/O callbacks are done (setImmediate).
+ * Each command keeps its reply and its place on the connection. Cheaper than ioredis's automatic
+ * pipelining, which builds a pipeline object per batch.
  */
 function coalesceWrites(redis: Redis): Redis {
   redis.on('connect', () => {
@@ -86,7 +87,7 @@ function coalesceWrites(redis: Redis): Redis {
       if (!corked) {
         corked = true;
         stream.cork();
-        process.nextTick(flush);
+        setImmediate(flush);
       }
       return write.apply(this, args);
     } as typeof write;
