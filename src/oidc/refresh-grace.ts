@@ -199,22 +199,21 @@ export class RefreshGrace {
    * Stores the answer of the request that consumed the token, for the window; an empty one when
    * it produced none, so its duplicates stop waiting.
    */
-  async #finish(ctx: KoaContextWithOIDC & Context, value: string): Promise<void> {
+  #finish(ctx: KoaContextWithOIDC & Context, value: string): void {
     const slot = this.#slot(ctx, value);
     const body = ctx.body as TokenAnswer | undefined;
     const sealed =
       ctx.status === 200 && body && typeof body.refresh_token === 'string'
         ? this.#seal(slot, body)
         : '';
-    try {
-      await this.#redis.set(slot.answerKey, sealed, 'PX', this.#graceMs);
-    } catch (error) {
+    // Not waited for: duplicates poll for the answer, so the client need not wait for Redis.
+    this.#redis.set(slot.answerKey, sealed, 'PX', this.#graceMs).catch((error: unknown) => {
       // The tokens are issued: the client gets them; only a retry of this refresh will fail.
       (ctx.state.log as Logger | undefined)?.warn(
         { err: error },
         'refresh answer not kept for the grace window',
       );
-    }
+    });
   }
 
   /** Provider middleware: stores first answers and sends replayed ones. */
@@ -227,7 +226,7 @@ export class RefreshGrace {
         // The library names the token it consumed right after consuming it.
         const value = this.#presented(oidcCtx);
         if (value !== undefined && oidcCtx.oidc.entities.RotatedRefreshToken !== undefined) {
-          await this.#finish(oidcCtx, value);
+          this.#finish(oidcCtx, value);
         }
       }
       const replay = this.#replays.get(ctx);
