@@ -80,6 +80,18 @@ describe('two-step sign-in', function () {
     return browser.post(form.action, { ...form.fields, code, ...extra });
   }
 
+  /** A browser signed in with the password and a code, which it asked to be remembered. */
+  async function rememberedBrowser(who: Awaited<ReturnType<typeof enrolled>>) {
+    const browser = new Browser(server.issuer);
+    const first = await password(who, {}, app, browser);
+    await browser.follow(
+      await sendCode(browser, pageOf(first.result), totpCode(who.secret, -1), {
+        remember_browser: 'yes',
+      }),
+    );
+    return browser;
+  }
+
   async function idTokenOf(step: Awaited<ReturnType<typeof password>>, followed: unknown) {
     const tokens = await exchangeCode(step.rp, callbackOf(followed as never), step.auth);
     return decodeJwt(tokens.id_token as string);
@@ -289,13 +301,7 @@ describe('two-step sign-in', function () {
 
   it('asks a remembered browser anyway when the app sends acr_values=mfa, and steps a one-factor session up without the password', async () => {
     const who = await enrolled('stepup');
-    const browser = new Browser(server.issuer);
-    const first = await password(who, {}, app, browser);
-    await browser.follow(
-      await sendCode(browser, pageOf(first.result), totpCode(who.secret, -1), {
-        remember_browser: 'yes',
-      }),
-    );
+    const browser = await rememberedBrowser(who);
     // A one-factor session on the remembered browser.
     const plain = await password(who, { prompt: 'login' }, app, browser);
     expect((await idTokenOf(plain, plain.result)).acr).to.equal(ONE);
@@ -344,13 +350,7 @@ describe('two-step sign-in', function () {
 
   it('asks every time when the account chose "always ask", remembered browser or not', async () => {
     const who = await enrolled('always');
-    const browser = new Browser(server.issuer);
-    const first = await password(who, {}, app, browser);
-    await browser.follow(
-      await sendCode(browser, pageOf(first.result), totpCode(who.secret, -1), {
-        remember_browser: 'yes',
-      }),
-    );
+    const browser = await rememberedBrowser(who);
     const account = pageOf(await browser.follow(await browser.get('/account')));
     const on = await browser.submit(account, '/account/two-step/always', { always: 'on' });
     expect(on.status).to.equal(200);
@@ -361,13 +361,7 @@ describe('two-step sign-in', function () {
 
   it('asks a signed-in session with one factor for its second step at the next single sign-on once "always ask" is on', async () => {
     const who = await enrolled('always-sso');
-    const browser = new Browser(server.issuer);
-    const first = await password(who, {}, app, browser);
-    await browser.follow(
-      await sendCode(browser, pageOf(first.result), totpCode(who.secret, -1), {
-        remember_browser: 'yes',
-      }),
-    );
+    const browser = await rememberedBrowser(who);
     // The remembered browser skips the code: this session has the password only.
     const again = await password(who, { prompt: 'login' }, app, browser);
     expect(callbackOf(again.result)).to.be.instanceOf(URL);
